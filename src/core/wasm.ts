@@ -1,0 +1,102 @@
+/**
+ * Loads the Wasm core (build/wafka.wasm) once per realm, in a page, a dedicated
+ * worker or Node, and owns its memory.
+ *
+ * Memory map: [0, heapBase) holds the core's static data (CRC tables, LZ4 hash
+ * table, error detail). Everything from heapBase up belongs to TypeScript and
+ * is laid out afresh for each top-level call: the core is synchronous and
+ * single-threaded per realm, so a call may use the whole arena as scratch.
+ * `Arena.reserve()` grows memory before a call; growing detaches every view of
+ * the old buffer, so views are re-created here and only here.
+ */
+import type { CoreExports } from './exports.ts';
+
+const PAGE_BYTES = 65536;
+/** The arena never grows beyond this; a request above it is a caller bug or bad input. */
+export const ARENA_BYTES_MAX = 1 << 30;
+
+export class Arena {
+  readonly exports: CoreExports;
+  readonly base: number;
+  #u8: Uint8Array;
+  #dv: DataView;
+
+  constructor(exports: CoreExports) {
+    this.exports = exports;
+    this.base = exports.heapBase();
+    this.#u8 = new Uint8Array(exports.memory.buffer);
+    this.#dv = new DataView(exports.memory.buffer);
+  }
+
+  /** Makes [base, base + bytes) addressable, growing memory if needed. */
+  reserve(bytes: number): void {
+    if (bytes > ARENA_BYTES_MAX) throw new RangeError(`arena request ${bytes} B over the ${ARENA_BYTES_MAX} B limit`);
+    const need = this.base + bytes;
+    const have = this.exports.memory.buffer.byteLength;
+    if (need > have) this.exports.memory.grow(Math.ceil((need - have) / PAGE_BYTES));
+    this.#refresh();
+  }
+
+  /** A Uint8Array over all of memory; valid until the next reserve(). */
+  get u8(): Uint8Array {
+    if (this.#u8.buffer !== this.exports.memory.buffer) this.#refresh();
+    return this.#u8;
+  }
+
+  get dv(): DataView {
+    if (this.#dv.buffer !== this.exports.memory.buffer) this.#refresh();
+    return this.#dv;
+  }
+
+  #refresh(): void {
+    const buf = this.exports.memory.buffer;
+    if (this.#u8.buffer !== buf) {
+      this.#u8 = new Uint8Array(buf);
+      this.#dv = new DataView(buf);
+    }
+  }
+}
+
+let loading: Promise<Arena> | undefined;
+let loaded: Arena | undefined;
+
+/** The default location of the core, next to the sources in this package. */
+export const WASM_URL = new URL('../../build/wafka.wasm', import.meta.url);
+
+type WasmSource = BufferSource | WebAssembly.Module | URL | Response;
+
+async function instantiate(source: WasmSource): Promise<WebAssembly.Instance> {
+  if (source instanceof WebAssembly.Module) return WebAssembly.instantiate(source, {});
+  if (source instanceof URL) {
+    const isNode = typeof process !== 'undefined' && !!process.versions?.node;
+    if (source.protocol === 'file:' && isNode) {
+      const { readFile } = await import(/* @vite-ignore */ 'node:fs/promises');
+      return (await WebAssembly.instantiate(await readFile(source), {})).instance;
+    }
+    return instantiate(await fetch(source));
+  }
+  if (typeof Response !== 'undefined' && source instanceof Response) {
+    if (!source.ok) throw new Error(`wafka: cannot fetch the Wasm core: HTTP ${source.status} ${source.url}`);
+    return (await WebAssembly.instantiate(await source.arrayBuffer(), {})).instance;
+  }
+  return (await WebAssembly.instantiate(source as BufferSource, {})).instance;
+}
+
+/**
+ * Loads the core (idempotent). Pass `source` where the default URL does not
+ * resolve (bundlers that do not handle `new URL(..., import.meta.url)`, Deno
+ * Deploy with an embedded module, ...).
+ */
+export function loadCore(source: WasmSource = WASM_URL): Promise<Arena> {
+  loading ??= instantiate(source).then((instance) => {
+    loaded = new Arena(instance.exports as unknown as CoreExports);
+    return loaded;
+  });
+  return loading;
+}
+
+/** The loaded core; throws if `loadCore()` has not resolved yet. */
+export function coreSync(): Arena {
+  if (!loaded) throw new Error('wafka: the Wasm core is not loaded yet: await loadCore() first');
+  return loaded;
+}

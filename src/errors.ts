@@ -1,0 +1,91 @@
+/**
+ * One error base for all of wafka, shaped like KafkaJS's: a Kafka error name
+ * as `type`, its numeric `code` from the Kafka protocol, `retriable`, and an
+ * optional `cause`. Messages carry the numbers involved (stored vs computed
+ * CRC, size vs limit, offset vs range).
+ *
+ * Errors cross worker boundaries as plain objects ({ name, type, code,
+ * retriable, message }) and are rebuilt with `WafkaError.fromJSON`, so `code`
+ * survives comlink (see src/transport/).
+ */
+
+/** Kafka protocol error codes (org.apache.kafka.common.protocol.Errors), the subset wafka raises. */
+export const KAFKA_ERRORS = {
+  UNKNOWN_SERVER_ERROR: { code: -1, retriable: false },
+  OFFSET_OUT_OF_RANGE: { code: 1, retriable: false },
+  CORRUPT_MESSAGE: { code: 2, retriable: true },
+  UNKNOWN_TOPIC_OR_PARTITION: { code: 3, retriable: true },
+  INVALID_FETCH_SIZE: { code: 4, retriable: false },
+  LEADER_NOT_AVAILABLE: { code: 5, retriable: true },
+  NOT_LEADER_OR_FOLLOWER: { code: 6, retriable: true },
+  REQUEST_TIMED_OUT: { code: 7, retriable: true },
+  BROKER_NOT_AVAILABLE: { code: 8, retriable: false },
+  REPLICA_NOT_AVAILABLE: { code: 9, retriable: true },
+  MESSAGE_TOO_LARGE: { code: 10, retriable: false },
+  OFFSET_METADATA_TOO_LARGE: { code: 12, retriable: false },
+  NETWORK_EXCEPTION: { code: 13, retriable: true },
+  INVALID_TOPIC_EXCEPTION: { code: 17, retriable: false },
+  RECORD_LIST_TOO_LARGE: { code: 18, retriable: false },
+  NOT_ENOUGH_REPLICAS: { code: 19, retriable: true },
+  INVALID_REQUIRED_ACKS: { code: 21, retriable: false },
+  INVALID_TIMESTAMP: { code: 32, retriable: false },
+  UNSUPPORTED_VERSION: { code: 35, retriable: false },
+  TOPIC_ALREADY_EXISTS: { code: 36, retriable: false },
+  INVALID_PARTITIONS: { code: 37, retriable: false },
+  INVALID_REPLICATION_FACTOR: { code: 38, retriable: false },
+  INVALID_REQUEST: { code: 42, retriable: false },
+  UNSUPPORTED_FOR_MESSAGE_FORMAT: { code: 43, retriable: false },
+  POLICY_VIOLATION: { code: 44, retriable: false },
+  OUT_OF_ORDER_SEQUENCE_NUMBER: { code: 45, retriable: false },
+  DUPLICATE_SEQUENCE_NUMBER: { code: 46, retriable: false },
+  INVALID_CONFIG: { code: 40, retriable: false },
+  KAFKA_STORAGE_ERROR: { code: 56, retriable: true },
+  UNSUPPORTED_COMPRESSION_TYPE: { code: 76, retriable: false },
+  INVALID_RECORD: { code: 87, retriable: false },
+  UNKNOWN_TOPIC_ID: { code: 100, retriable: true },
+} as const satisfies Record<string, { code: number; retriable: boolean }>;
+
+export type KafkaErrorType = keyof typeof KAFKA_ERRORS;
+
+export class WafkaError extends Error {
+  override name = 'WafkaError';
+  /** Kafka's error name, e.g. 'CORRUPT_MESSAGE'. */
+  readonly type: KafkaErrorType;
+  /** Kafka's numeric error code. */
+  readonly code: number;
+  readonly retriable: boolean;
+
+  constructor(type: KafkaErrorType, message: string, options?: { cause?: unknown; retriable?: boolean }) {
+    super(`${type}: ${message}`, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.type = type;
+    this.code = KAFKA_ERRORS[type].code;
+    this.retriable = options?.retriable ?? KAFKA_ERRORS[type].retriable;
+  }
+
+  toJSON(): WafkaErrorJSON {
+    return { name: this.name, type: this.type, code: this.code, retriable: this.retriable, message: this.message, stack: this.stack };
+  }
+
+  static fromJSON(json: WafkaErrorJSON): WafkaError {
+    const message = json.message.startsWith(`${json.type}: `) ? json.message.slice(json.type.length + 2) : json.message;
+    const error = new WafkaError(json.type, message, { retriable: json.retriable });
+    if (json.stack) error.stack = json.stack;
+    return error;
+  }
+
+  static is(error: unknown, type?: KafkaErrorType): error is WafkaError {
+    return error instanceof WafkaError && (type === undefined || error.type === type);
+  }
+}
+
+export interface WafkaErrorJSON {
+  name: string;
+  type: KafkaErrorType;
+  code: number;
+  retriable: boolean;
+  message: string;
+  stack?: string;
+}
+
+/** A batch or record failed validation: bad magic, length, CRC or varint. */
+export const corrupt = (message: string, cause?: unknown) => new WafkaError('CORRUPT_MESSAGE', message, { cause });
