@@ -1,0 +1,124 @@
+/**
+ * A BrokerApi that reaches a broker across a comlink endpoint (a Worker, a
+ * worker thread, a MessagePort). Produce record bytes are transferred, not
+ * cloned: after `produce()` returns its promise, the caller's record buffers
+ * are detached (byteLength 0) unless they were views of part of a larger
+ * buffer, which are copied once instead. A producer that may need to resend a
+ * batch must keep its own copy, or set `transferProduceRecords: false`.
+ *
+ * One BrokerClient per endpoint: close() releases the serving side's listener.
+ *
+ * When the endpoint dies (worker crashed or terminated) comlink's pending
+ * calls would never settle; `close(reason)` settles them with the reason, and
+ * the cluster calls it when it sees the worker go.
+ */
+import { releaseProxy, transfer, wrap, type Remote } from 'comlink/dist/esm/comlink.mjs';
+import { WafkaError } from '../errors.ts';
+import type {
+  AlterConfigsRequest, AlterConfigsResponse, BrokerApi, BrokerMetrics, CreatePartitionsRequest, CreatePartitionsResponse,
+  CreateTopicsRequest, CreateTopicsResponse, DeleteRecordsRequest, DeleteRecordsResponse, DeleteTopicsRequest,
+  DeleteTopicsResponse, DescribeConfigsRequest, DescribeConfigsResponse, FetchRequest, FetchResponse, ListOffsetsRequest,
+  ListOffsetsResponse, MetadataRequest, MetadataResponse, ProduceRequest, ProduceResponse,
+} from '../protocol/types.ts';
+import { toEndpoint, type EndpointLike } from './endpoint.ts';
+import { prepareTransfer } from './transferable-bytes.ts';
+import { registerWafkaErrorHandler } from './wafka-error-handler.ts';
+
+export interface BrokerClientOptions {
+  /** Transfer produce record buffers (default true). False clones them and leaves the caller's bytes intact. */
+  transferProduceRecords?: boolean;
+  /** Called once by close(), e.g. to close a MessagePort. */
+  onClose?: () => void;
+}
+
+export class BrokerClient implements BrokerApi {
+  readonly #remote: Remote<BrokerApi>;
+  readonly #transferProduceRecords: boolean;
+  readonly #onClose?: () => void;
+  #closedError: WafkaError | null = null;
+  readonly #pendingRejects = new Set<(error: WafkaError) => void>();
+  /** Bytes copied because a produce payload viewed part of a larger buffer (for tests and tuning). */
+  bytesCopiedForTransfer = 0;
+
+  constructor(endpoint: EndpointLike, options: BrokerClientOptions = {}) {
+    registerWafkaErrorHandler();
+    this.#remote = wrap<BrokerApi>(toEndpoint(endpoint));
+    this.#transferProduceRecords = options.transferProduceRecords ?? true;
+    this.#onClose = options.onClose;
+  }
+
+  get closed(): boolean {
+    return this.#closedError !== null;
+  }
+
+  metadata(request: MetadataRequest): Promise<MetadataResponse> {
+    return this.#call(() => this.#remote.metadata(request));
+  }
+
+  produce(request: ProduceRequest): Promise<ProduceResponse> {
+    if (!this.#transferProduceRecords) return this.#call(() => this.#remote.produce(request));
+    const records: Uint8Array[] = [];
+    for (const topic of request.topics) for (const p of topic.partitions) records.push(p.records);
+    const prepared = prepareTransfer(records, 'copy-partial');
+    this.bytesCopiedForTransfer += prepared.bytesCopied;
+    // A new request object when a payload was copied: the caller's request is not mutated.
+    let i = 0;
+    const sent: ProduceRequest = prepared.bytesCopied === 0 ? request : {
+      ...request,
+      topics: request.topics.map((t) => ({ topic: t.topic, partitions: t.partitions.map((p) => ({ ...p, records: prepared.payloads[i++] })) })),
+    };
+    return this.#call(() => this.#remote.produce(transfer(sent, prepared.transfer)));
+  }
+
+  fetch(request: FetchRequest): Promise<FetchResponse> {
+    return this.#call(() => this.#remote.fetch(request));
+  }
+  listOffsets(request: ListOffsetsRequest): Promise<ListOffsetsResponse> {
+    return this.#call(() => this.#remote.listOffsets(request));
+  }
+  createTopics(request: CreateTopicsRequest): Promise<CreateTopicsResponse> {
+    return this.#call(() => this.#remote.createTopics(request));
+  }
+  deleteTopics(request: DeleteTopicsRequest): Promise<DeleteTopicsResponse> {
+    return this.#call(() => this.#remote.deleteTopics(request));
+  }
+  createPartitions(request: CreatePartitionsRequest): Promise<CreatePartitionsResponse> {
+    return this.#call(() => this.#remote.createPartitions(request));
+  }
+  describeConfigs(request: DescribeConfigsRequest): Promise<DescribeConfigsResponse> {
+    return this.#call(() => this.#remote.describeConfigs(request));
+  }
+  alterConfigs(request: AlterConfigsRequest): Promise<AlterConfigsResponse> {
+    return this.#call(() => this.#remote.alterConfigs(request));
+  }
+  deleteRecords(request: DeleteRecordsRequest): Promise<DeleteRecordsResponse> {
+    return this.#call(() => this.#remote.deleteRecords(request));
+  }
+  metrics(): Promise<BrokerMetrics> {
+    return this.#call(() => this.#remote.metrics());
+  }
+
+  /**
+   * Settles every pending call with `reason` (default: BROKER_NOT_AVAILABLE)
+   * and refuses new ones. Idempotent.
+   */
+  close(reason?: WafkaError): void {
+    if (this.#closedError) return;
+    this.#closedError = reason ?? new WafkaError('BROKER_NOT_AVAILABLE', 'broker connection closed');
+    for (const reject of this.#pendingRejects) reject(this.#closedError);
+    this.#pendingRejects.clear();
+    // Tells the serving side to drop its listener (and close its port); the answer is not awaited,
+    // the other side may be gone already.
+    this.#remote[releaseProxy]();
+    this.#onClose?.();
+  }
+
+  #call<T>(send: () => Promise<T>): Promise<T> {
+    if (this.#closedError) return Promise.reject(this.#closedError);
+    return new Promise<T>((resolve, reject) => {
+      const rejectOnClose = (error: WafkaError) => reject(error);
+      this.#pendingRejects.add(rejectOnClose);
+      send().then(resolve, reject).finally(() => this.#pendingRejects.delete(rejectOnClose));
+    });
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * Batch bytes cross worker boundaries as transferred ArrayBuffers (a pointer
+ * move, ≈ 40 µs for 64 KiB in Chromium), never structured-cloned (≈ 260 µs).
+ *
+ * Transfer moves a whole ArrayBuffer and detaches it on the sender's side. A
+ * Uint8Array that views only part of its buffer cannot be transferred alone:
+ * transferring its buffer would also take the bytes around it away from
+ * whoever else uses them. Such views are copied once into a buffer of their
+ * own, and the copy is transferred. A SharedArrayBuffer cannot be transferred
+ * and is copied too. (A view of a WebAssembly.Memory is always partial in
+ * practice, so it is copied; a view of a whole Wasm memory would fail to
+ * detach, which is why the core hands out copies, never its memory.)
+ */
+
+/** Whether `bytes` views all of a plain ArrayBuffer, so transferring that buffer gives away nothing else. */
+export function ownsWholeBuffer(bytes: Uint8Array): boolean {
+  return isPlainArrayBuffer(bytes.buffer) && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+}
+
+function isPlainArrayBuffer(buffer: ArrayBufferLike): buffer is ArrayBuffer {
+  return Object.prototype.toString.call(buffer) === '[object ArrayBuffer]';
+}
+
+/**
+ * Collects the buffers to transfer for a list of payloads.
+ * - 'copy-partial' (for bytes the caller got from elsewhere, e.g. a producer's
+ *   batches): views of part of a buffer are replaced by an owned copy.
+ * - 'whole-buffer' (for bytes the sender owns entirely, e.g. a broker's fresh
+ *   storage reads): the underlying buffer is transferred as it is, even if the
+ *   view covers only part of it; no copy.
+ * Returns the (possibly replaced) payloads, in order, and the de-duplicated
+ * transfer list (a buffer listed twice is a DataCloneError).
+ */
+export function prepareTransfer(
+  payloads: readonly Uint8Array[],
+  policy: 'copy-partial' | 'whole-buffer',
+): { payloads: Uint8Array[]; transfer: ArrayBuffer[]; bytesCopied: number } {
+  const transfer = new Set<ArrayBuffer>();
+  const out: Uint8Array[] = [];
+  let bytesCopied = 0;
+  for (const bytes of payloads) {
+    const buffer = bytes.buffer;
+    const transferable = isPlainArrayBuffer(buffer) && buffer.byteLength > 0;
+    if (transferable && (policy === 'whole-buffer' || ownsWholeBuffer(bytes))) {
+      transfer.add(buffer);
+      out.push(bytes);
+    } else if (bytes.byteLength === 0) {
+      out.push(bytes);
+    } else {
+      const copy = bytes.slice();
+      bytesCopied += copy.byteLength;
+      transfer.add(copy.buffer);
+      out.push(copy);
+    }
+  }
+  return { payloads: out, transfer: [...transfer], bytesCopied };
+}
