@@ -1,0 +1,82 @@
+/**
+ * `npm run bench [-- suite...] [--quick] [--rounds=N]`
+ *
+ * Suites: core (Node), core-chromium (the same core cases in a Chromium
+ * worker), storage, e2e. With no suite named, runs them all. Each prints its
+ * table and writes bench/results/<suite>.json; docs/benchmarks.md is then
+ * regenerated from every results file.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CaseResult, MeasureOptions } from './lib/measure.ts';
+import { ROOT, suiteResult, writeDocs, writeSuite } from './lib/node.ts';
+import { summaryTable } from './lib/report.ts';
+
+type SuiteFn = (opts: Partial<MeasureOptions> & Record<string, unknown>, log: (s: string) => void) => Promise<{ results: CaseResult[]; runtime?: string }>;
+
+const SUITES: Record<string, SuiteFn> = {
+  core: async (o, log) => ({ results: await (await import('./suites/core.ts')).runCore(o, log) }),
+  'core-chromium': async (o, log) => (await import('./suites/chromium-suites.ts')).runInChromium('core', o, log),
+  storage: async (o, log) => (await import('./suites/storage.ts')).runStorage(o, log),
+  e2e: async (o, log) => (await import('./suites/e2e.ts')).runE2e(o, log),
+};
+
+function newest(dir: string): number {
+  let t = 0;
+  for (const f of readdirSync(dir)) {
+    const p = join(dir, f);
+    const s = statSync(p);
+    t = Math.max(t, s.isDirectory() ? newest(p) : s.mtimeMs);
+  }
+  return t;
+}
+
+/** Builds build/wafka.wasm when it is missing or older than assembly/. */
+function ensureWasm(log: (s: string) => void): void {
+  const wasm = join(ROOT, 'build', 'wafka.wasm');
+  const asm = join(ROOT, 'assembly');
+  if (!existsSync(asm)) return;
+  if (existsSync(wasm) && statSync(wasm).mtimeMs >= newest(asm)) return;
+  log('building the Wasm core (npm run asbuild) ...');
+  try {
+    execFileSync('npm', ['run', '--silent', 'asbuild'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch (e) {
+    log(`asbuild failed; using ${existsSync(wasm) ? 'the existing' : 'no'} build/wafka.wasm:\n${String((e as { stderr?: Buffer }).stderr ?? e).slice(0, 2000)}`);
+  }
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const opts: Partial<MeasureOptions> & Record<string, unknown> = {};
+  const names: string[] = [];
+  for (const a of args) {
+    if (a === '--quick') Object.assign(opts, { rounds: 3, sampleMs: 40, warmupMs: 60, quick: true });
+    else if (a.startsWith('--rounds=')) opts.rounds = Number(a.slice(9));
+    else if (a.startsWith('--')) throw new Error(`unknown flag ${a}`);
+    else names.push(a);
+  }
+  const run = names.length ? names : Object.keys(SUITES);
+  for (const n of run) if (!SUITES[n]) throw new Error(`unknown suite ${n}; have: ${Object.keys(SUITES).join(', ')}`);
+  const log = (s: string): void => console.log(s);
+  ensureWasm(log);
+  let failed = 0;
+  for (const name of run) {
+    const t0 = performance.now();
+    log(`\n### suite ${name}\n`);
+    try {
+      const { results, runtime } = await SUITES[name](opts, log);
+      const s = suiteResult(name, results, runtime);
+      const file = writeSuite(s);
+      log(summaryTable(s));
+      log(`\n${name}: ${results.length} results → ${file} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+    } catch (e) {
+      failed++;
+      log(`suite ${name} FAILED: ${e instanceof Error ? e.stack : String(e)}`);
+    }
+  }
+  log(`docs → ${writeDocs()}`);
+  if (failed) process.exitCode = 1;
+}
+
+await main();
