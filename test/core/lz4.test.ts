@@ -1,0 +1,3 @@
+import { defineLz4Tests } from './lz4.cases.ts';
+
+defineLz4Tests();
