@@ -20,12 +20,14 @@ export class Arena {
   readonly base: number;
   #u8: Uint8Array;
   #dv: DataView;
+  #i32: Int32Array;
 
   constructor(exports: CoreExports) {
     this.exports = exports;
     this.base = exports.heapBase();
     this.#u8 = new Uint8Array(exports.memory.buffer);
     this.#dv = new DataView(exports.memory.buffer);
+    this.#i32 = new Int32Array(exports.memory.buffer);
   }
 
   /** Makes [base, base + bytes) addressable, growing memory if needed. */
@@ -48,11 +50,23 @@ export class Arena {
     return this.#dv;
   }
 
+  /** An Int32Array over all of memory (index = byte position >> 2); valid until the next reserve(). */
+  get i32(): Int32Array {
+    if (this.#i32.buffer !== this.exports.memory.buffer) this.#refresh();
+    return this.#i32;
+  }
+
+  /** Bytes from base to the end of memory now (what a call may use without reserve()). */
+  get capacity(): number {
+    return this.exports.memory.buffer.byteLength - this.base;
+  }
+
   #refresh(): void {
     const buf = this.exports.memory.buffer;
     if (this.#u8.buffer !== buf) {
       this.#u8 = new Uint8Array(buf);
       this.#dv = new DataView(buf);
+      this.#i32 = new Int32Array(buf);
     }
   }
 }

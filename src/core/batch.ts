@@ -1,0 +1,702 @@
+/**
+ * RecordBatch v2 from TypeScript: build, read, validate, patch. The format is
+ * specified at the top of assembly/batch.ts (Kafka's DefaultRecordBatch).
+ *
+ * One Wasm call per batch. Encoding: keys, values and headers are written
+ * straight into the core's memory (strings with a short ASCII loop or
+ * TextEncoder.encodeInto), with a record table of pointers; the core encodes
+ * the varints, writes the records, compresses (snappy, lz4), writes the header
+ * and the CRC. Gzip and zstd are done here between two core calls. Decoding:
+ * the core checks the batch, decompresses (snappy, lz4) and returns a table of
+ * positions; records are lazy views over the caller's bytes (uncompressed) or
+ * over one copy of the decompressed records per batch.
+ */
+import { WafkaError, corrupt } from '../errors.ts';
+import { CompressionTypes, lookupCodec, type CompressionType } from './codecs.ts';
+import { coreError, ERR_OUT_OF_SPACE, ERR_UNSUPPORTED } from './errors.ts';
+import { coreSync, type Arena } from './wasm.ts';
+
+// Header layout (positions in the batch); see assembly/batch.ts.
+export const BASE_OFFSET_OFFSET = 0;
+export const LENGTH_OFFSET = 8;
+export const PARTITION_LEADER_EPOCH_OFFSET = 12;
+export const MAGIC_OFFSET = 16;
+export const CRC_OFFSET = 17;
+export const ATTRIBUTES_OFFSET = 21;
+export const LAST_OFFSET_DELTA_OFFSET = 23;
+export const BASE_TIMESTAMP_OFFSET = 27;
+export const MAX_TIMESTAMP_OFFSET = 35;
+export const PRODUCER_ID_OFFSET = 43;
+export const PRODUCER_EPOCH_OFFSET = 51;
+export const BASE_SEQUENCE_OFFSET = 53;
+export const RECORDS_COUNT_OFFSET = 57;
+export const RECORDS_OFFSET = 61;
+/** BaseOffset + Length: the bytes of a batch not counted by its Length field. */
+export const LOG_OVERHEAD = 12;
+export const RECORD_BATCH_OVERHEAD = 61;
+
+export const TimestampTypes = { CREATE_TIME: 0, LOG_APPEND_TIME: 1 } as const;
+export type TimestampType = (typeof TimestampTypes)[keyof typeof TimestampTypes];
+
+const ATTR_COMPRESSION_MASK = 0x07;
+const ATTR_TIMESTAMP_TYPE = 0x08;
+const ATTR_TRANSACTIONAL = 0x10;
+const ATTR_CONTROL = 0x20;
+const ATTR_DELETE_HORIZON = 0x40;
+
+/** Default cap on the decompressed records of one batch. */
+export const MAX_DECOMPRESSED_BYTES_DEFAULT = 64 * 1024 * 1024;
+
+export type HeaderValue = string | Uint8Array | null;
+/** KafkaJS style (`{ a: 'x', b: ['y', 'z'] }`) or an ordered list. */
+export type RecordHeaders = Record<string, HeaderValue | HeaderValue[] | undefined> | readonly { key: string; value: HeaderValue }[];
+
+export interface RecordInput {
+  key?: Uint8Array | string | null;
+  value: Uint8Array | string | null;
+  headers?: RecordHeaders;
+  /** Milliseconds since the epoch; KafkaJS passes strings. Defaults to the batch's baseTimestamp. */
+  timestamp?: number | bigint | string;
+}
+
+export interface EncodeOptions {
+  compression?: CompressionType;
+  baseOffset?: bigint | number;
+  /** Defaults to the first record's timestamp, else Date.now(). */
+  baseTimestamp?: bigint | number;
+  producerId?: bigint | number;
+  producerEpoch?: number;
+  baseSequence?: number;
+  isTransactional?: boolean;
+  isControlBatch?: boolean;
+  partitionLeaderEpoch?: number;
+  timestampType?: TimestampType;
+}
+
+export interface RecordBatchHeader {
+  baseOffset: bigint;
+  /** The Length field: bytes after it. */
+  batchLength: number;
+  /** Length + 12: the whole batch. */
+  sizeInBytes: number;
+  partitionLeaderEpoch: number;
+  magic: number;
+  /** Stored CRC32C (u32). */
+  crc: number;
+  attributes: number;
+  compression: CompressionType;
+  timestampType: TimestampType;
+  isTransactional: boolean;
+  isControlBatch: boolean;
+  hasDeleteHorizon: boolean;
+  lastOffsetDelta: number;
+  lastOffset: bigint;
+  baseTimestamp: bigint;
+  maxTimestamp: bigint;
+  producerId: bigint;
+  producerEpoch: number;
+  baseSequence: number;
+  recordCount: number;
+}
+
+export interface RecordHeader {
+  key: string;
+  value: Uint8Array | null;
+}
+
+export interface DecodedRecord {
+  readonly offset: bigint;
+  readonly timestamp: bigint;
+  /** A view (not a copy) over the batch bytes or the batch's decompressed records. */
+  readonly key: Uint8Array | null;
+  readonly value: Uint8Array | null;
+  readonly headers: RecordHeader[];
+  readonly offsetDelta: number;
+  readonly timestampDelta: number;
+}
+
+export interface DecodedBatch extends RecordBatchHeader {
+  records: DecodedRecord[];
+}
+
+export interface DecodeOptions {
+  /** Where the batch starts in `bytes` (default 0). */
+  position?: number;
+  /** Limit on the decompressed records (default 64 MiB): over it, MESSAGE_TOO_LARGE. */
+  maxDecompressedBytes?: number;
+  /** Check the CRC (default true). */
+  verifyCrc?: boolean;
+}
+
+// ---------------------------------------------------------------- header views
+
+const dataView = (bytes: Uint8Array) => new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+
+/** Reads the 61-byte header at `position` (no Wasm, no CRC check, no record decode). */
+export function readBatchHeader(bytes: Uint8Array, position = 0): RecordBatchHeader {
+  if (position < 0 || bytes.byteLength - position < RECORD_BATCH_OVERHEAD) {
+    throw corrupt(`batch at position ${position}: truncated: header needs ${RECORD_BATCH_OVERHEAD} bytes, ${Math.max(0, bytes.byteLength - position)} available`);
+  }
+  return headerAt(dataView(bytes), position);
+}
+
+function headerAt(dv: DataView, p: number): RecordBatchHeader {
+  const baseOffset = dv.getBigInt64(p + BASE_OFFSET_OFFSET);
+  const batchLength = dv.getInt32(p + LENGTH_OFFSET);
+  const attributes = dv.getInt16(p + ATTRIBUTES_OFFSET);
+  const lastOffsetDelta = dv.getInt32(p + LAST_OFFSET_DELTA_OFFSET);
+  return {
+    baseOffset,
+    batchLength,
+    sizeInBytes: batchLength + LOG_OVERHEAD,
+    partitionLeaderEpoch: dv.getInt32(p + PARTITION_LEADER_EPOCH_OFFSET),
+    magic: dv.getInt8(p + MAGIC_OFFSET),
+    crc: dv.getUint32(p + CRC_OFFSET),
+    attributes,
+    compression: (attributes & ATTR_COMPRESSION_MASK) as CompressionType,
+    timestampType: (attributes & ATTR_TIMESTAMP_TYPE ? 1 : 0) as TimestampType,
+    isTransactional: (attributes & ATTR_TRANSACTIONAL) !== 0,
+    isControlBatch: (attributes & ATTR_CONTROL) !== 0,
+    hasDeleteHorizon: (attributes & ATTR_DELETE_HORIZON) !== 0,
+    lastOffsetDelta,
+    lastOffset: baseOffset + BigInt(lastOffsetDelta),
+    baseTimestamp: dv.getBigInt64(p + BASE_TIMESTAMP_OFFSET),
+    maxTimestamp: dv.getBigInt64(p + MAX_TIMESTAMP_OFFSET),
+    producerId: dv.getBigInt64(p + PRODUCER_ID_OFFSET),
+    producerEpoch: dv.getInt16(p + PRODUCER_EPOCH_OFFSET),
+    baseSequence: dv.getInt32(p + BASE_SEQUENCE_OFFSET),
+    recordCount: dv.getInt32(p + RECORDS_COUNT_OFFSET),
+  };
+}
+
+/** Writes BaseOffset (outside the CRC: no re-seal needed). */
+export function setBaseOffset(bytes: Uint8Array, position: number, offset: bigint | number): void {
+  dataView(bytes).setBigInt64(position + BASE_OFFSET_OFFSET, BigInt(offset));
+}
+
+/** Writes PartitionLeaderEpoch (outside the CRC: no re-seal needed). */
+export function setPartitionLeaderEpoch(bytes: Uint8Array, position: number, epoch: number): void {
+  dataView(bytes).setInt32(position + PARTITION_LEADER_EPOCH_OFFSET, epoch);
+}
+
+/** Bytes a batch at `position` claims (Length + 12), or -1 if fewer than 12 bytes are there. */
+export function batchSizeAt(bytes: Uint8Array, position = 0): number {
+  if (bytes.byteLength - position < LOG_OVERHEAD) return -1;
+  return dataView(bytes).getInt32(position + LENGTH_OFFSET) + LOG_OVERHEAD;
+}
+
+/**
+ * Checks the batch at `position`: complete, magic 2, Length sane, CRC32C.
+ * Returns its size in bytes; throws CORRUPT_MESSAGE (with stored vs computed CRC, needed vs available bytes).
+ */
+export function validateBatch(bytes: Uint8Array, position = 0): number {
+  const arena = coreSync();
+  const len = copyBatchIn(arena, bytes, position, 0);
+  const r = arena.exports.batchValidate(arena.base, len, 1);
+  if (r < 0) throw coreError(arena.exports, r, `batch at position ${position}`);
+  return r;
+}
+
+/** Copies the batch at position (as many bytes as it claims, at most what is there) to arena.base, reserving `extra` more. */
+function copyBatchIn(arena: Arena, bytes: Uint8Array, position: number, extra: number): number {
+  const available = bytes.byteLength - position;
+  if (position < 0 || available < 0) throw corrupt(`batch at position ${position}: beyond the ${bytes.byteLength} bytes given`);
+  let len = available;
+  if (available >= LOG_OVERHEAD) {
+    const claimed = batchSizeAt(bytes, position);
+    if (claimed >= RECORD_BATCH_OVERHEAD && claimed < available) len = claimed;
+  }
+  arena.reserve(len + extra);
+  arena.u8.set(position === 0 && len === bytes.byteLength ? bytes : bytes.subarray(position, position + len), arena.base);
+  return len;
+}
+
+// ---------------------------------------------------------------- encode
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const TWO_32 = 4294967296;
+
+/** What the core produced: a sealed batch, or records waiting for a TS codec. */
+interface Built {
+  batch?: Uint8Array;
+  header?: Uint8Array;
+  records?: Uint8Array;
+  codec?: number;
+}
+
+/** Encodes one batch. Gzip and zstd codecs are async; snappy and lz4 run in the core. */
+export async function encodeBatch(records: readonly RecordInput[], options: EncodeOptions = {}): Promise<Uint8Array> {
+  const built = buildInCore(records, options);
+  if (built.batch) return built.batch;
+  const compressed = await lookupCodec(built.codec!).compress(built.records!);
+  return seal(built.header!, compressed);
+}
+
+/** Encodes one batch synchronously: none, snappy, lz4, or a registered codec whose compress is synchronous. */
+export function encodeBatchSync(records: readonly RecordInput[], options: EncodeOptions = {}): Uint8Array {
+  const built = buildInCore(records, options);
+  if (built.batch) return built.batch;
+  const compressed = lookupCodec(built.codec!).compress(built.records!);
+  if (compressed instanceof Promise) {
+    throw new WafkaError('UNSUPPORTED_COMPRESSION_TYPE', `the codec for compression type ${built.codec} is async: use encodeBatch`);
+  }
+  return seal(built.header!, compressed);
+}
+
+function seal(header: Uint8Array, compressed: Uint8Array): Uint8Array {
+  const arena = coreSync();
+  const size = RECORD_BATCH_OVERHEAD + compressed.byteLength;
+  arena.reserve(size);
+  const u8 = arena.u8;
+  u8.set(header, arena.base);
+  u8.set(compressed, arena.base + RECORD_BATCH_OVERHEAD);
+  const n = arena.exports.batchSeal(arena.base, size);
+  if (n < 0) throw coreError(arena.exports, n, 'batch');
+  return u8.slice(arena.base, arena.base + n);
+}
+
+function toBigInt(v: bigint | number | string, what: string): bigint {
+  if (typeof v === 'bigint') return v;
+  if (typeof v === 'number' && !Number.isSafeInteger(v)) throw new WafkaError('INVALID_RECORD', `${what} ${v} is not an integer`);
+  return BigInt(v);
+}
+
+function buildInCore(records: readonly RecordInput[], options: EncodeOptions): Built {
+  const count = records.length;
+  if (count === 0) throw new WafkaError('INVALID_RECORD', 'a batch needs at least one record');
+  if (count > 0x3fffffff) throw new WafkaError('RECORD_LIST_TOO_LARGE', `${count} records in one batch`);
+  const compression = options.compression ?? CompressionTypes.None;
+  if (!Number.isInteger(compression) || compression < 0 || compression > 4) {
+    throw new WafkaError('UNSUPPORTED_COMPRESSION_TYPE', `compression type ${compression} is not supported`);
+  }
+  const inCore = compression === CompressionTypes.None || compression === CompressionTypes.Snappy || compression === CompressionTypes.LZ4;
+  if (!inCore) lookupCodec(compression); // fail before doing the work
+
+  let baseTimestamp: bigint;
+  if (options.baseTimestamp !== undefined) baseTimestamp = toBigInt(options.baseTimestamp, 'baseTimestamp');
+  else if (records[0]!.timestamp !== undefined && records[0]!.timestamp !== null) baseTimestamp = toBigInt(records[0]!.timestamp, 'timestamp');
+  else baseTimestamp = BigInt(Date.now());
+  const baseTsNumber = Number(baseTimestamp);
+
+  const arena = coreSync();
+  const base = arena.base;
+  const tableBytes = count * 32;
+  // Start with room for typical records; grow on demand (growing re-creates the views).
+  let cap = tableBytes + count * 160 + 65536;
+  arena.reserve(cap);
+  let u8 = arena.u8;
+  let i32 = arena.i32;
+  let end = base + cap;
+  let pos = base + tableBytes;
+  let recordsBound = 0;
+
+  const grow = (need: number) => {
+    cap = Math.max(cap * 2, pos - base + need + 65536);
+    arena.reserve(cap);
+    u8 = arena.u8;
+    i32 = arena.i32;
+    end = base + cap;
+  };
+
+  /** Writes a key, value or header value at pos; returns its length or -1 for null. */
+  const put = (v: Uint8Array | string | null | undefined): number => {
+    if (v === null || v === undefined) return -1;
+    if (typeof v === 'string') {
+      const n = v.length;
+      if (pos + n * 3 > end) grow(n * 3);
+      if (n <= 48) {
+        let i = 0;
+        for (; i < n; i++) {
+          const c = v.charCodeAt(i);
+          if (c >= 0x80) break;
+          u8[pos + i] = c;
+        }
+        if (i === n) {
+          pos += n;
+          return n;
+        }
+      }
+      const written = encoder.encodeInto(v, u8.subarray(pos, pos + n * 3)).written;
+      pos += written;
+      return written;
+    }
+    if (!(v instanceof Uint8Array)) throw new WafkaError('INVALID_RECORD', `keys, values and header values are Uint8Array, string or null, not ${typeof v}`);
+    const n = v.byteLength;
+    if (pos + n > end) grow(n);
+    u8.set(v, pos);
+    pos += n;
+    return n;
+  };
+
+  for (let i = 0; i < count; i++) {
+    const r = records[i]!;
+    const e = (base >> 2) + i * 8;
+    // timestamp delta
+    let delta: number;
+    const ts = r.timestamp;
+    if (ts === undefined || ts === null) delta = 0;
+    else if (typeof ts === 'number') delta = ts - baseTsNumber;
+    else delta = Number(toBigInt(ts, 'timestamp') - baseTimestamp);
+    if (!Number.isSafeInteger(delta)) throw new WafkaError('INVALID_TIMESTAMP', `record ${i}: timestamp ${String(ts)} is not an integer number of ms`);
+    const hi = Math.floor(delta / TWO_32);
+    i32[e] = delta - hi * TWO_32;
+    i32[e + 1] = hi;
+    // key, value
+    let at = pos;
+    const keyLen = put(r.key);
+    i32[e + 2] = at;
+    i32[e + 3] = keyLen;
+    at = pos;
+    const valueLen = put(r.value);
+    i32[e + 4] = at;
+    i32[e + 5] = valueLen;
+    recordsBound += 31 + (keyLen > 0 ? keyLen : 0) + (valueLen > 0 ? valueLen : 0);
+    // headers
+    const headers = r.headers;
+    if (headers === undefined || headers === null) {
+      i32[e + 6] = 0;
+      i32[e + 7] = 0;
+      continue;
+    }
+    const pairs = headerPairs(headers);
+    const hc = pairs.length >> 1;
+    // The header table of this record: 16 bytes per header, 4-aligned, then the bytes.
+    pos = (pos + 3) & ~3;
+    if (pos + hc * 16 > end) grow(hc * 16);
+    const ht = pos;
+    pos += hc * 16;
+    for (let h = 0; h < hc; h++) {
+      const hk = pairs[2 * h];
+      if (typeof hk !== 'string') throw new WafkaError('INVALID_RECORD', `record ${i}: header keys are strings`);
+      at = pos;
+      const hkLen = put(hk);
+      i32[(ht >> 2) + h * 4] = at;
+      i32[(ht >> 2) + h * 4 + 1] = hkLen;
+      at = pos;
+      const hvLen = put(pairs[2 * h + 1] as HeaderValue);
+      i32[(ht >> 2) + h * 4 + 2] = at;
+      i32[(ht >> 2) + h * 4 + 3] = hvLen;
+      recordsBound += 10 + hkLen + (hvLen > 0 ? hvLen : 0);
+    }
+    i32[e + 6] = ht;
+    i32[e + 7] = hc;
+  }
+
+  if (recordsBound > 0x7fff0000) throw new WafkaError('RECORD_LIST_TOO_LARGE', `${recordsBound} bytes of records in one batch`);
+  const ex = arena.exports;
+  const dst = (pos + 7) & ~7;
+  const codecInCore = compression === CompressionTypes.Snappy || compression === CompressionTypes.LZ4;
+  const dstCap = RECORD_BATCH_OVERHEAD + (codecInCore ? ex.batchRecordsBound(compression, recordsBound) : recordsBound);
+  const scratch = codecInCore ? (dst + dstCap + 15) & ~15 : 0;
+  const scratchCap = codecInCore ? recordsBound : 0;
+  const total = (codecInCore ? scratch + scratchCap : dst + dstCap) - base;
+  if (total > cap) {
+    cap = total;
+    arena.reserve(cap);
+  }
+
+  let attributes = compression;
+  if (options.timestampType === TimestampTypes.LOG_APPEND_TIME) attributes |= ATTR_TIMESTAMP_TYPE;
+  if (options.isTransactional || options.isControlBatch) attributes |= ATTR_TRANSACTIONAL;
+  if (options.isControlBatch) attributes |= ATTR_CONTROL;
+  const dv = arena.dv;
+  dv.setBigInt64(dst + BASE_OFFSET_OFFSET, toBigInt(options.baseOffset ?? 0n, 'baseOffset'));
+  dv.setInt32(dst + PARTITION_LEADER_EPOCH_OFFSET, options.partitionLeaderEpoch ?? -1);
+  dv.setInt16(dst + ATTRIBUTES_OFFSET, attributes);
+  dv.setBigInt64(dst + BASE_TIMESTAMP_OFFSET, baseTimestamp);
+  dv.setBigInt64(dst + PRODUCER_ID_OFFSET, toBigInt(options.producerId ?? -1n, 'producerId'));
+  dv.setInt16(dst + PRODUCER_EPOCH_OFFSET, options.producerEpoch ?? -1);
+  dv.setInt32(dst + BASE_SEQUENCE_OFFSET, options.baseSequence ?? -1);
+
+  const n = ex.batchBuild(base, count, dst, dstCap, scratch, scratchCap);
+  if (n < 0) throw coreError(ex, n, 'building a batch');
+  const out = arena.u8;
+  if (inCore) return { batch: out.slice(dst, dst + n) };
+  return { header: out.slice(dst, dst + RECORD_BATCH_OVERHEAD), records: out.slice(dst + RECORD_BATCH_OVERHEAD, dst + n), codec: compression };
+}
+
+/** Flattens headers to [key, value, key, value, ...]. */
+function headerPairs(headers: RecordHeaders): unknown[] {
+  const pairs: unknown[] = [];
+  if (Array.isArray(headers)) {
+    for (const h of headers as readonly { key: string; value: HeaderValue }[]) pairs.push(h.key, h.value ?? null);
+    return pairs;
+  }
+  for (const key in headers) {
+    const v = (headers as Record<string, HeaderValue | HeaderValue[] | undefined>)[key];
+    if (v === undefined) continue;
+    if (Array.isArray(v)) for (const item of v) pairs.push(key, item ?? null);
+    else pairs.push(key, v);
+  }
+  return pairs;
+}
+
+// ---------------------------------------------------------------- decode
+
+/** What the lazy records of one batch share. */
+class BatchRecords {
+  constructor(
+    readonly baseOffset: bigint,
+    readonly baseTimestamp: bigint,
+    /** LogAppendTime batches: every record's timestamp is the batch's max timestamp. */
+    readonly appendTime: bigint | null,
+    readonly src: Uint8Array,
+    /** Position in src of the first record byte (table positions are relative to it). */
+    readonly at: number,
+    readonly table: Int32Array,
+    readonly headerTable: Int32Array | null,
+  ) {}
+
+  headerStarts: Int32Array | null = null;
+
+  headersOf(i: number): RecordHeader[] {
+    const t = this.table;
+    const n = t[i * 8 + 7]!;
+    if (n === 0) return [];
+    let starts = this.headerStarts;
+    if (!starts) {
+      const count = t.length >> 3;
+      starts = new Int32Array(count);
+      let s = 0;
+      for (let r = 0; r < count; r++) {
+        starts[r] = s;
+        s += t[r * 8 + 7]!;
+      }
+      this.headerStarts = starts;
+    }
+    const h = this.headerTable!;
+    const out: RecordHeader[] = new Array(n);
+    for (let k = 0, j = starts[i]! * 4; k < n; k++, j += 4) {
+      const kp = this.at + h[j]!;
+      const vl = h[j + 3]!;
+      const vp = this.at + h[j + 2]!;
+      out[k] = { key: decoder.decode(this.src.subarray(kp, kp + h[j + 1]!)), value: vl < 0 ? null : this.src.subarray(vp, vp + vl) };
+    }
+    return out;
+  }
+}
+
+class LazyRecord implements DecodedRecord {
+  readonly #b: BatchRecords;
+  readonly #i: number;
+
+  constructor(b: BatchRecords, i: number) {
+    this.#b = b;
+    this.#i = i;
+  }
+
+  get offsetDelta(): number {
+    return this.#b.table[this.#i * 8]!;
+  }
+
+  get timestampDelta(): number {
+    const t = this.#b.table;
+    const j = this.#i * 8;
+    return t[j + 2]! * TWO_32 + (t[j + 1]! >>> 0);
+  }
+
+  get offset(): bigint {
+    return this.#b.baseOffset + BigInt(this.#b.table[this.#i * 8]!);
+  }
+
+  get timestamp(): bigint {
+    const b = this.#b;
+    return b.appendTime ?? b.baseTimestamp + BigInt(this.timestampDelta);
+  }
+
+  get key(): Uint8Array | null {
+    const b = this.#b;
+    const j = this.#i * 8;
+    const len = b.table[j + 4]!;
+    if (len < 0) return null;
+    const p = b.at + b.table[j + 3]!;
+    return b.src.subarray(p, p + len);
+  }
+
+  get value(): Uint8Array | null {
+    const b = this.#b;
+    const j = this.#i * 8;
+    const len = b.table[j + 6]!;
+    if (len < 0) return null;
+    const p = b.at + b.table[j + 5]!;
+    return b.src.subarray(p, p + len);
+  }
+
+  get headers(): RecordHeader[] {
+    return this.#b.headersOf(this.#i);
+  }
+
+  /** A plain object with every field (for logging, structured clone, deep equality). */
+  toJSON(): { offset: bigint; timestamp: bigint; key: Uint8Array | null; value: Uint8Array | null; headers: RecordHeader[] } {
+    return { offset: this.offset, timestamp: this.timestamp, key: this.key, value: this.value, headers: this.headers };
+  }
+}
+
+/** What the first core call said. */
+type ReadResult = { batch: DecodedBatch } | { pending: { header: RecordBatchHeader; body: Uint8Array; codec: number } };
+
+/** Decodes one batch (any compression; gzip and zstd codecs may be async). */
+export async function decodeBatch(bytes: Uint8Array, options: DecodeOptions = {}): Promise<DecodedBatch> {
+  const r = readInCore(bytes, options);
+  if ('batch' in r) return r.batch;
+  const limit = options.maxDecompressedBytes ?? MAX_DECOMPRESSED_BYTES_DEFAULT;
+  const records = await lookupCodec(r.pending.codec).decompress(r.pending.body, limit);
+  return decodeDecompressed(r.pending.header, records, limit, options.position ?? 0);
+}
+
+/** Decodes one batch synchronously: none, snappy, lz4, or a registered codec whose decompress is synchronous. */
+export function decodeBatchSync(bytes: Uint8Array, options: DecodeOptions = {}): DecodedBatch {
+  const r = readInCore(bytes, options);
+  if ('batch' in r) return r.batch;
+  const limit = options.maxDecompressedBytes ?? MAX_DECOMPRESSED_BYTES_DEFAULT;
+  const records = lookupCodec(r.pending.codec).decompress(r.pending.body, limit);
+  if (records instanceof Promise) {
+    records.catch(() => {});
+    throw new WafkaError('UNSUPPORTED_COMPRESSION_TYPE', `the codec for compression type ${r.pending.codec} is async: use decodeBatch`);
+  }
+  return decodeDecompressed(r.pending.header, records, limit, options.position ?? 0);
+}
+
+const MAX_RETRIES = 40;
+
+function readInCore(bytes: Uint8Array, options: DecodeOptions): ReadResult {
+  const position = options.position ?? 0;
+  const limit = options.maxDecompressedBytes ?? MAX_DECOMPRESSED_BYTES_DEFAULT;
+  const arena = coreSync();
+  const ex = arena.exports;
+  const base = arena.base;
+  const available = bytes.byteLength - position;
+  // Work area guess: the table for the declared count, room for decompressed records if compressed.
+  let guess = 4096;
+  if (available >= RECORD_BATCH_OVERHEAD) {
+    const dv = dataView(bytes);
+    const count = Math.min(Math.max(dv.getInt32(position + RECORDS_COUNT_OFFSET), 0), available / 7);
+    guess += count * 32;
+    const codec = dv.getInt16(position + ATTRIBUTES_OFFSET) & ATTR_COMPRESSION_MASK;
+    if (codec === CompressionTypes.Snappy || codec === CompressionTypes.LZ4) guess += Math.min(limit, available * 4) + 65536;
+  }
+  const len = copyBatchIn(arena, bytes, position, guess + 8);
+  const work = (base + len + 7) & ~7;
+  let flags = options.verifyCrc === false ? 0 : 1;
+  let r = 0;
+  for (let attempt = 0; ; attempt++) {
+    r = ex.batchRead(base, len, work, arena.capacity - (work - base), limit, flags);
+    if (r !== ERR_OUT_OF_SPACE || attempt === MAX_RETRIES) break;
+    flags = 0; // validated already
+    arena.reserve(work - base + Number(ex.errorDetail(0)));
+  }
+  if (r === ERR_UNSUPPORTED) {
+    const codec = Number(ex.errorDetail(0));
+    lookupCodec(codec);
+    const header = readBatchHeader(bytes, position);
+    return { pending: { header, body: bytes.subarray(position + RECORDS_OFFSET, position + header.sizeInBytes), codec } };
+  }
+  if (r < 0) throw coreError(ex, r, `batch at position ${position}`);
+  const header = headerAt(dataView(bytes), position);
+  return { batch: collect(arena, header, r, work, bytes, position) };
+}
+
+function decodeDecompressed(header: RecordBatchHeader, records: Uint8Array, limit: number, position: number): DecodedBatch {
+  if (records.byteLength > limit) {
+    throw new WafkaError('MESSAGE_TOO_LARGE', `batch at position ${position}: decompressed size ${records.byteLength} bytes over the limit of ${limit} bytes`);
+  }
+  const arena = coreSync();
+  const ex = arena.exports;
+  const len = records.byteLength;
+  arena.reserve(len + 8 + 4096 + Math.min(header.recordCount, len / 7) * 32);
+  arena.u8.set(records, arena.base);
+  const work = (arena.base + len + 7) & ~7;
+  let r = 0;
+  for (let attempt = 0; ; attempt++) {
+    r = ex.batchDecodeRecords(arena.base, len, header.recordCount, work, arena.capacity - (work - arena.base));
+    if (r !== ERR_OUT_OF_SPACE || attempt === MAX_RETRIES) break;
+    arena.reserve(work - arena.base + Number(ex.errorDetail(0)));
+  }
+  if (r < 0) throw coreError(ex, r, `batch at position ${position}`);
+  return collect(arena, header, r, work, records, -RECORDS_OFFSET);
+}
+
+/** Copies the tables out of the core's memory and makes the lazy records. */
+function collect(arena: Arena, header: RecordBatchHeader, count: number, work: number, src: Uint8Array, position: number): DecodedBatch {
+  const i32 = arena.i32;
+  const w = work >> 2;
+  const recordsPtr = i32[w + 1]!;
+  const recordsLen = i32[w + 2]!;
+  const tablePtr = i32[w + 3]!;
+  const headersPtr = i32[w + 4]!;
+  const headerCount = i32[w + 5]!;
+  const table = i32.slice(tablePtr >> 2, (tablePtr >> 2) + count * 8);
+  const headerTable = headerCount > 0 ? i32.slice(headersPtr >> 2, (headersPtr >> 2) + headerCount * 4) : null;
+  let at: number;
+  if (header.compression === CompressionTypes.Snappy || header.compression === CompressionTypes.LZ4) {
+    // One copy of the decompressed records for the whole batch.
+    src = arena.u8.slice(recordsPtr, recordsPtr + recordsLen);
+    at = 0;
+  } else {
+    at = position + RECORDS_OFFSET;
+  }
+  const appendTime = header.timestampType === TimestampTypes.LOG_APPEND_TIME ? header.maxTimestamp : null;
+  const shared = new BatchRecords(header.baseOffset, header.baseTimestamp, appendTime, src, at, table, headerTable);
+  const records: DecodedRecord[] = new Array(count);
+  for (let i = 0; i < count; i++) records[i] = new LazyRecord(shared, i);
+  return { ...header, records };
+}
+
+// ---------------------------------------------------------------- control batches
+
+/** Transaction markers (Kafka's ControlRecordType). */
+export const ControlRecordTypes = { ABORT: 0, COMMIT: 1 } as const;
+export type ControlRecordType = (typeof ControlRecordTypes)[keyof typeof ControlRecordTypes];
+
+export interface EndTransactionMarker {
+  /** ControlRecordTypes.ABORT or COMMIT. */
+  type: ControlRecordType;
+  coordinatorEpoch: number;
+}
+
+/** The control record of an end-transaction marker: key = version i16 (0), type i16; value = version i16 (0), coordinatorEpoch i32. */
+export function endTransactionMarkerRecord(marker: EndTransactionMarker, timestamp?: number | bigint): RecordInput {
+  const key = new Uint8Array(4);
+  new DataView(key.buffer).setInt16(2, marker.type);
+  const value = new Uint8Array(6);
+  new DataView(value.buffer).setInt32(2, marker.coordinatorEpoch);
+  return { key, value, timestamp };
+}
+
+/**
+ * A control batch with one end-transaction marker, as a transaction coordinator
+ * writes it (transactional + control, no compression, baseSequence -1).
+ */
+export function encodeEndTransactionMarker(
+  marker: EndTransactionMarker,
+  options: { producerId: bigint | number; producerEpoch: number; baseOffset?: bigint | number; timestamp?: number | bigint; partitionLeaderEpoch?: number },
+): Uint8Array {
+  const timestamp = options.timestamp ?? Date.now();
+  return encodeBatchSync([endTransactionMarkerRecord(marker, timestamp)], {
+    baseOffset: options.baseOffset,
+    baseTimestamp: timestamp,
+    producerId: options.producerId,
+    producerEpoch: options.producerEpoch,
+    baseSequence: -1,
+    partitionLeaderEpoch: options.partitionLeaderEpoch,
+    isTransactional: true,
+    isControlBatch: true,
+  });
+}
+
+/** Reads the control record of a control batch: its type (0 abort, 1 commit, others unknown) and, for markers, the coordinator epoch. */
+export function parseControlRecord(record: { key: Uint8Array | null; value: Uint8Array | null }): { version: number; type: number; coordinatorEpoch: number | null } {
+  const key = record.key;
+  if (!key || key.byteLength < 4) throw corrupt(`control record key of ${key?.byteLength ?? 'null'} bytes, expected 4`);
+  const kv = dataView(key);
+  const version = kv.getInt16(0);
+  const type = kv.getInt16(2);
+  let coordinatorEpoch: number | null = null;
+  if (type === ControlRecordTypes.ABORT || type === ControlRecordTypes.COMMIT) {
+    const value = record.value;
+    if (!value || value.byteLength < 6) throw corrupt(`end transaction marker value of ${value?.byteLength ?? 'null'} bytes, expected 6`);
+    coordinatorEpoch = dataView(value).getInt32(2);
+  }
+  return { version, type, coordinatorEpoch };
+}
