@@ -22,7 +22,7 @@ import { ERR_CORRUPT, ERR_OUT_OF_SPACE, ERR_TRUNCATED, errorDetail, fail } from 
 import { matchCopy, wildCopy16 } from "./lzcopy";
 
 const XERIAL_HEADER_LEN: usize = 16;
-const XERIAL_MAGIC_LO: u32 = 0x4e535382; // 0x82 'S' 'N' 'A' (little-endian load)
+const XERIAL_MAGIC_LO: u32 = 0x414e5382; // 0x82 'S' 'N' 'A' (little-endian load)
 const XERIAL_MAGIC_HI: u32 = 0x00595050; // 'P' 'P' 'Y' 0x00
 const XERIAL_CHUNK: usize = 32768;
 
