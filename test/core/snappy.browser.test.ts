@@ -1,0 +1,3 @@
+import { defineSnappyTests } from './snappy.cases.ts';
+
+defineSnappyTests();
