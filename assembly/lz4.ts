@@ -286,31 +286,53 @@ function decodeBlock(ip: usize, iend: usize, op: usize, oend: usize, low: usize,
 
     // Literals.
     let lit = <usize>(token >> 4);
-    if (lit == 15) {
-      let b: u32;
-      do {
-        if (ip >= iend) return fail(ERR_TRUNCATED, <i64>(ip - ibase), 0, 2);
-        b = load<u8>(ip++);
-        lit += b;
-      } while (b == 255);
-    }
-    if (lit > iend - ip) return fail(ERR_TRUNCATED, <i64>(ip - ibase), <i64>lit, 3);
-    if (lit > oend - op) return fail(overflow, <i64>(op - obase + lit), <i64>(oend - obase), 4);
-    if (ip + lit + 16 <= iend && op + lit + 16 <= wend) {
-      wildCopy16(op, ip, lit);
+    if (lit < 15 && ip + 16 <= iend && op + 16 <= oend) {
+      // Short literals far from both ends: one wide copy. The sequence cannot
+      // be the last (ip + lit + 2 <= iend), so an offset follows.
+      store<v128>(op, load<v128>(ip));
+      ip += lit;
+      op += lit;
     } else {
-      memory.copy(op, ip, lit);
+      if (lit == 15) {
+        let b: u32;
+        do {
+          if (ip >= iend) return fail(ERR_TRUNCATED, <i64>(ip - ibase), 0, 2);
+          b = load<u8>(ip++);
+          lit += b;
+        } while (b == 255);
+      }
+      if (lit > iend - ip) return fail(ERR_TRUNCATED, <i64>(ip - ibase), <i64>lit, 3);
+      if (lit > oend - op) return fail(overflow, <i64>(op - obase + lit), <i64>(oend - obase), 4);
+      if (ip + lit + 16 <= iend && op + lit + 16 <= wend) {
+        wildCopy16(op, ip, lit);
+      } else {
+        memory.copy(op, ip, lit);
+      }
+      ip += lit;
+      op += lit;
+      if (ip == iend) return <i32>(op - obase); // the last sequence: literals only
+      if (iend - ip < 2) return fail(ERR_TRUNCATED, <i64>(ip - ibase), 0, 5);
     }
-    ip += lit;
-    op += lit;
-    if (ip == iend) return <i32>(op - obase); // the last sequence: literals only
 
     // Match.
-    if (iend - ip < 2) return fail(ERR_TRUNCATED, <i64>(ip - ibase), 0, 5);
     const off = <usize>load<u16>(ip);
     ip += 2;
     if (off == 0 || off > op - low) return fail(ERR_CORRUPT, <i64>(ip - 2 - ibase), <i64>off, 6);
     let ml = <usize>(token & 15);
+    if (ml < 15 && off >= 8 && op + 32 <= wend && ml + MINMATCH <= oend - op) {
+      // At most 18 bytes from at least 8 back: fixed wide copies.
+      const m = op - off;
+      if (off >= 16) {
+        store<v128>(op, load<v128>(m));
+        store<v128>(op, load<v128>(m, 16), 16);
+      } else {
+        store<u64>(op, load<u64>(m));
+        store<u64>(op, load<u64>(m, 8), 8);
+        store<u64>(op, load<u64>(m, 16), 16);
+      }
+      op += ml + MINMATCH;
+      continue;
+    }
     if (ml == 15) {
       let b: u32;
       do {
