@@ -1,0 +1,3 @@
+import { defineCoreTests } from './core.cases.ts';
+
+defineCoreTests();
