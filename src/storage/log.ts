@@ -1,0 +1,1102 @@
+/**
+ * PartitionLog: one partition replica's log, Kafka's UnifiedLog/LocalLog over
+ * a file-like StorageBackend.
+ *
+ * Layout of a log directory `dir`:
+ *   00000000000000000000.log        whole RecordBatch v2 batches, as produced
+ *   00000000000000000000.index      sparse offset index (closed segments, and the active one after close)
+ *   00000000000000000000.timeindex  time index
+ *   leader-epoch-checkpoint         epoch → start offset
+ *   log-state-checkpoint            logStartOffset, highWatermark
+ *   <base>.log.cleaned / .log.swap  compaction in progress (finished or dropped on open)
+ *
+ * Invariant that recovery rests on: index files, when present, describe a
+ * prefix of their segment that was flushed before they were written (they are
+ * written after the log is flushed, and removed before a segment is truncated
+ * or replaced). Opening a log loads them and scans, with CRC checks, only what
+ * follows the last index entry; a segment without index files is scanned
+ * whole. The scan stops at the first batch whose length, magic, CRC or offsets
+ * are wrong; everything from there is truncated and reported.
+ *
+ * Every operation runs alone (an internal queue), so a log may be used from
+ * many async callers. Offsets are bigint, positions and sizes number.
+ */
+import { WafkaError } from '../errors.ts';
+import { loadCore } from '../core/index.ts';
+import { joinPath, storageError, type StorageBackend, type StorageFile } from './backend.ts';
+import { readCheckpoint, writeCheckpoint } from './checkpoint.ts';
+import {
+  BATCH_BYTES_MAX,
+  COMPACTION_KEYS_MAX,
+  READ_BYTES_MAX,
+  SEGMENT_COUNT_MAX,
+  SCAN_WINDOW_BYTES,
+  FLUSH_NEVER,
+  resolveLogConfig,
+  type LogConfig,
+} from './config.ts';
+import { LeaderEpochCache, type EpochEntry } from './leader-epoch.ts';
+import {
+  ATTR_CONTROL,
+  ATTR_TRANSACTIONAL,
+  ATTRIBUTES_POS,
+  HEADER_BYTES,
+  LAST_OFFSET_DELTA_POS,
+  LOG_OVERHEAD,
+  BATCH_LENGTH_POS,
+  MAX_TIMESTAMP_POS,
+  PARTITION_LEADER_EPOCH_POS,
+  RECORD_COUNT_POS,
+  checkIncomingBatch,
+  viewOf,
+  decodeForCompaction,
+  encodeRetained,
+  firstRecordAtOrAfter,
+} from './record-batch.ts';
+import { scanSegment, Segment, segmentFileName } from './segment.ts';
+
+export interface Clock {
+  nowMs(): number;
+}
+
+export const systemClock: Clock = { nowMs: () => Date.now() };
+
+export interface OpenPartitionLogOptions {
+  backend: StorageBackend;
+  /** Directory of this log in the backend, e.g. 'orders-0' (Kafka: `<topic>-<partition>`). */
+  dir: string;
+  config?: Partial<LogConfig>;
+  clock?: Clock;
+}
+
+/** What opening the log found and repaired. */
+export interface RecoveryReport {
+  segmentCount: number;
+  /** Bytes cut from torn or corrupt tails, plus bytes of segments dropped after a corrupt one. */
+  bytesTruncated: number;
+  /** Segments removed because an earlier segment was corrupt (they would leave a hole). */
+  segmentsDeleted: number;
+  /** Bytes read and checked by recovery scans. */
+  bytesScanned: number;
+  /** Compactions found half done and finished (swap files) or dropped (cleaned files). */
+  swapsCompleted: number;
+  /** What stopped each scan that truncated (first 16). */
+  problems: string[];
+}
+
+export interface AppendResult {
+  /** Offset of the first record appended. */
+  baseOffset: bigint;
+  /** Offset of the last record appended. */
+  lastOffset: bigint;
+  /** -1: batches keep their CreateTime (LogAppendTime is not implemented). */
+  logAppendTimeMs: number;
+  logStartOffset: bigint;
+  batchCount: number;
+  recordCount: number;
+  sizeBytes: number;
+}
+
+export interface ReadOptions {
+  /** Exclusive upper bound: only batches whose lastOffset < maxOffset (e.g. the highWatermark for consumers). */
+  maxOffset?: bigint;
+}
+
+export interface ReadResult {
+  /** Whole batches, as stored (a view of one read buffer). Empty at the end of the log. */
+  bytes: Uint8Array;
+  /** baseOffset of the first batch returned (may be below the requested offset), or the requested offset if none. */
+  firstOffset: bigint;
+  /** Where the next read continues: lastOffset + 1 of the last batch, or the requested offset if none. */
+  nextOffset: bigint;
+  logStartOffset: bigint;
+  logEndOffset: bigint;
+  highWatermark: bigint;
+}
+
+export interface RetentionResult {
+  segmentsDeleted: number;
+  bytesDeleted: number;
+  logStartOffset: bigint;
+}
+
+export interface CompactionResult {
+  segmentsCleaned: number;
+  bytesBefore: number;
+  bytesAfter: number;
+  recordsRemoved: number;
+  tombstonesRemoved: number;
+}
+
+/** Kafka's ListOffsets sentinels. */
+export const LATEST_TIMESTAMP = -1;
+export const EARLIEST_TIMESTAMP = -2;
+
+const LOG_STATE_CHECKPOINT = 'log-state-checkpoint';
+const LEADER_EPOCH_CHECKPOINT = 'leader-epoch-checkpoint';
+const SEGMENT_NAME = /^(\d{20})\.(log|index|timeindex|log\.cleaned|log\.swap)$/;
+
+/** Per-batch facts gathered while validating an append. */
+interface Incoming {
+  count: number;
+  positions: number[];
+  sizes: number[];
+  deltas: number[];
+  maxTimestamps: number[];
+  recordCount: number;
+}
+
+export class PartitionLog {
+  readonly backend: StorageBackend;
+  readonly dir: string;
+  readonly config: LogConfig;
+  readonly clock: Clock;
+  recovery: RecoveryReport = { segmentCount: 0, bytesTruncated: 0, segmentsDeleted: 0, bytesScanned: 0, swapsCompleted: 0, problems: [] };
+
+  #segments: Segment[] = [];
+  #logStartOffset = 0n;
+  #highWatermark = 0n;
+  #epochs: LeaderEpochCache;
+  #queue: Promise<unknown> = Promise.resolve();
+  #closed = false;
+  #failure: WafkaError | undefined;
+  #unflushedRecords = 0;
+  #lastFlushMs: number;
+  #flushTimer: ReturnType<typeof setTimeout> | undefined;
+  #savedState = '';
+
+  private constructor(options: OpenPartitionLogOptions) {
+    this.backend = options.backend;
+    this.dir = options.dir;
+    this.config = resolveLogConfig(options.config);
+    this.clock = options.clock ?? systemClock;
+    this.#epochs = new LeaderEpochCache(this.backend, this.#path(LEADER_EPOCH_CHECKPOINT));
+    this.#lastFlushMs = this.clock.nowMs();
+  }
+
+  /** Opens (creating if needed) and recovers the log in `dir`. */
+  static async open(options: OpenPartitionLogOptions): Promise<PartitionLog> {
+    await loadCore();
+    const log = new PartitionLog(options);
+    try {
+      await log.#recover();
+    } catch (error) {
+      await log.#closeFiles();
+      throw storageError(`cannot open log ${options.dir}`, error);
+    }
+    return log;
+  }
+
+  // ---------------------------------------------------------------- state
+
+  get logStartOffset(): bigint {
+    return this.#logStartOffset;
+  }
+
+  /** Offset the next appended record gets. */
+  get logEndOffset(): bigint {
+    return this.#active.nextOffset;
+  }
+
+  get highWatermark(): bigint {
+    return this.#highWatermark;
+  }
+
+  /** Sets the high watermark, clamped to [logStartOffset, logEndOffset] (as Kafka does). Persisted at flush and close. */
+  set highWatermark(offset: bigint) {
+    this.#checkOpen();
+    const leo = this.logEndOffset;
+    this.#highWatermark = offset < this.#logStartOffset ? this.#logStartOffset : offset > leo ? leo : offset;
+  }
+
+  /** Bytes in all segments. */
+  get sizeBytes(): number {
+    let n = 0;
+    for (const s of this.#segments) n += s.size;
+    return n;
+  }
+
+  get segmentCount(): number {
+    return this.#segments.length;
+  }
+
+  /** Base offsets of the segments, oldest first. */
+  get segmentBaseOffsets(): bigint[] {
+    return this.#segments.map((s) => s.baseOffset);
+  }
+
+  /** The leader epoch cache (epoch → first offset), oldest first. */
+  get leaderEpochs(): readonly EpochEntry[] {
+    return this.#epochs.entries;
+  }
+
+  get latestEpoch(): number {
+    return this.#epochs.latestEpoch;
+  }
+
+  /**
+   * Kafka's OffsetForLeaderEpoch answer: the largest epoch ≤ `leaderEpoch`
+   * and its end offset; { leaderEpoch: -1, endOffset: -1n } if none.
+   */
+  endOffsetForEpoch(leaderEpoch: number): { leaderEpoch: number; endOffset: bigint } {
+    return this.#epochs.endOffsetFor(leaderEpoch, this.logEndOffset);
+  }
+
+  get #active(): Segment {
+    return this.#segments[this.#segments.length - 1];
+  }
+
+  #path(name: string): string {
+    return joinPath(this.dir, name);
+  }
+
+  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(() => {
+      this.#checkOpen();
+      return fn();
+    });
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new WafkaError('KAFKA_STORAGE_ERROR', `log ${this.dir} is closed`, { retriable: false });
+    if (this.#failure) throw new WafkaError('KAFKA_STORAGE_ERROR', `log ${this.dir} is offline after an I/O error: ${this.#failure.message}; reopen it to recover`, { cause: this.#failure });
+  }
+
+  // ---------------------------------------------------------------- append
+
+  /**
+   * Appends one or more concatenated batches as leader: checks each batch
+   * (framing, magic, CRC, size ≤ maxMessageBytes), then writes baseOffset and
+   * partitionLeaderEpoch into each header (in place: the caller's bytes are
+   * changed; both fields are outside the CRC) and writes them in one write.
+   * On any error nothing is appended and logEndOffset is unchanged.
+   */
+  append(batches: Uint8Array, options: { leaderEpoch: number }): Promise<AppendResult> {
+    const incoming = this.#validate(batches, true);
+    const leaderEpoch = options.leaderEpoch;
+    if (!Number.isInteger(leaderEpoch) || leaderEpoch < -1 || leaderEpoch > 0x7fffffff) throw new RangeError(`leaderEpoch ${leaderEpoch}`);
+    return this.#exclusive(async () => {
+      const dv = viewOf(batches);
+      let lastDeltaSum = 0n;
+      for (let i = 0; i < incoming.count; i++) lastDeltaSum += BigInt(incoming.deltas[i]) + 1n;
+      const baseOffset = this.logEndOffset;
+      await this.#maybeRoll(batches.length, baseOffset, baseOffset + lastDeltaSum - 1n);
+      let next = baseOffset;
+      for (let i = 0; i < incoming.count; i++) {
+        const p = incoming.positions[i];
+        dv.setBigInt64(p, next);
+        dv.setInt32(p + PARTITION_LEADER_EPOCH_POS, leaderEpoch);
+        next += BigInt(incoming.deltas[i]) + 1n;
+      }
+      return this.#write(batches, incoming, baseOffset, leaderEpoch >= 0 ? [leaderEpoch] : []);
+    });
+  }
+
+  /**
+   * Appends batches that already carry their offsets and epochs (a follower
+   * copying its leader). Offsets must increase and start at or after
+   * logEndOffset (gaps are allowed: a compacted leader has them).
+   */
+  appendAsFollower(batches: Uint8Array): Promise<AppendResult> {
+    const incoming = this.#validate(batches, false);
+    return this.#exclusive(async () => {
+      const dv = viewOf(batches);
+      let expected = this.logEndOffset;
+      const epochs: number[] = [];
+      for (let i = 0; i < incoming.count; i++) {
+        const p = incoming.positions[i];
+        const base = dv.getBigInt64(p);
+        if (base < expected) {
+          throw new WafkaError('OFFSET_OUT_OF_RANGE', `follower batch ${i} baseOffset ${base} below the expected ${expected} (logEndOffset ${this.logEndOffset})`);
+        }
+        expected = base + BigInt(incoming.deltas[i]) + 1n;
+        epochs.push(dv.getInt32(p + PARTITION_LEADER_EPOCH_POS));
+      }
+      const first = dv.getBigInt64(incoming.positions[0]);
+      await this.#maybeRoll(batches.length, first, expected - 1n);
+      return this.#write(batches, incoming, first, epochs, dv);
+    });
+  }
+
+  #validate(batches: Uint8Array, leader: boolean): Incoming {
+    if (!(batches instanceof Uint8Array)) throw new TypeError('append takes a Uint8Array of whole batches');
+    if (batches.length === 0) throw new WafkaError('CORRUPT_MESSAGE', 'append of 0 bytes: no batch');
+    if (batches.length > this.config.segmentBytes) {
+      throw new WafkaError('RECORD_LIST_TOO_LARGE', `append of ${batches.length} B over segmentBytes ${this.config.segmentBytes}`);
+    }
+    const dv = viewOf(batches);
+    const incoming: Incoming = { count: 0, positions: [], sizes: [], deltas: [], maxTimestamps: [], recordCount: 0 };
+    const limit = leader ? this.config.maxMessageBytes : BATCH_BYTES_MAX;
+    let pos = 0;
+    while (pos < batches.length) {
+      // Size first, so an oversized batch is MESSAGE_TOO_LARGE rather than "truncated".
+      if (batches.length - pos >= LOG_OVERHEAD) {
+        const size = LOG_OVERHEAD + dv.getInt32(pos + BATCH_LENGTH_POS);
+        if (size > limit) throw new WafkaError('MESSAGE_TOO_LARGE', `batch ${incoming.count} at byte ${pos} is ${size} B, over maxMessageBytes ${limit}`);
+      }
+      const size = checkIncomingBatch(batches, dv, pos, incoming.count);
+      const delta = dv.getInt32(pos + LAST_OFFSET_DELTA_POS);
+      const records = dv.getInt32(pos + RECORD_COUNT_POS);
+      if (leader && (records < 1 || delta !== records - 1)) {
+        throw new WafkaError('CORRUPT_MESSAGE', `batch ${incoming.count} at byte ${pos}: recordCount ${records} with lastOffsetDelta ${delta} (a producer batch has consecutive offsets)`);
+      }
+      incoming.positions.push(pos);
+      incoming.sizes.push(size);
+      incoming.deltas.push(delta);
+      incoming.maxTimestamps.push(Number(dv.getBigInt64(pos + MAX_TIMESTAMP_POS)));
+      incoming.recordCount += records;
+      incoming.count++;
+      pos += size;
+    }
+    return incoming;
+  }
+
+  /** Rolls first if the append would overflow the active segment, it is too old, or offsets would not fit. */
+  async #maybeRoll(sizeBytes: number, firstOffset: bigint, lastOffset: bigint): Promise<void> {
+    const active = this.#active;
+    if (active.size === 0) {
+      if (!active.fits(lastOffset) || firstOffset < active.baseOffset) await this.#replaceEmptyActive(firstOffset);
+      return;
+    }
+    const now = this.clock.nowMs();
+    const tooBig = active.size + sizeBytes > this.config.segmentBytes;
+    const tooOld = active.rollBaseMs >= 0 && now - active.rollBaseMs >= this.config.segmentMs;
+    if (tooBig || tooOld || !active.fits(lastOffset)) await this.#roll(firstOffset);
+  }
+
+  async #write(batches: Uint8Array, incoming: Incoming, baseOffset: bigint, epochs: number[], dv = viewOf(batches)): Promise<AppendResult> {
+    const seg = this.#active;
+    const position = seg.size;
+    // Epochs first: an epoch that starts at an offset with no data yet is harmless, data without its epoch is not.
+    let epochChanged = false;
+    for (let i = 0; i < epochs.length; i++) {
+      const at = epochs.length === incoming.count ? dv.getBigInt64(incoming.positions[i]) : baseOffset;
+      epochChanged = this.#epochs.assign(epochs[i], at) || epochChanged;
+    }
+    if (epochChanged) await this.#epochs.save();
+    try {
+      await seg.file.write(position, batches);
+      this.#unflushedRecords += incoming.recordCount;
+      const now = this.clock.nowMs();
+      if (this.#unflushedRecords >= this.config.flushMessages || now - this.#lastFlushMs >= this.config.flushMs) {
+        await seg.file.flush();
+        this.#unflushedRecords = 0;
+        this.#lastFlushMs = now;
+      }
+    } catch (error) {
+      await this.#rollback(seg, position, error);
+    }
+    let last = baseOffset;
+    for (let i = 0; i < incoming.count; i++) {
+      const p = incoming.positions[i];
+      const base = dv.getBigInt64(p);
+      last = base + BigInt(incoming.deltas[i]);
+      seg.onBatch(base, last, position + p, incoming.sizes[i], incoming.maxTimestamps[i], this.config.indexIntervalBytes);
+    }
+    if (seg.rollBaseMs < 0) seg.rollBaseMs = this.clock.nowMs();
+    this.#armFlushTimer();
+    return {
+      baseOffset,
+      lastOffset: last,
+      logAppendTimeMs: -1,
+      logStartOffset: this.#logStartOffset,
+      batchCount: incoming.count,
+      recordCount: incoming.recordCount,
+      sizeBytes: batches.length,
+    };
+  }
+
+  /** A failed write or flush: cut the file back so nothing partial stays; if even that fails, the log goes offline. */
+  async #rollback(seg: Segment, position: number, error: unknown): Promise<never> {
+    const cause = storageError(`append to ${seg.file.path} failed; nothing was appended`, error);
+    try {
+      if (seg.file.size > position) await seg.file.truncate(position);
+    } catch (truncateError) {
+      this.#failure = storageError(`cannot undo a failed append to ${seg.file.path} at ${position}`, truncateError);
+    }
+    throw cause;
+  }
+
+  #armFlushTimer(): void {
+    if (this.config.flushMs >= FLUSH_NEVER || this.#flushTimer !== undefined || this.#unflushedRecords === 0) return;
+    this.#flushTimer = setTimeout(() => {
+      this.#flushTimer = undefined;
+      if (this.#closed || this.#unflushedRecords === 0) return;
+      this.flush().catch((error) => {
+        this.#failure ??= storageError(`scheduled flush of ${this.dir} failed`, error);
+      });
+    }, this.config.flushMs);
+    (this.#flushTimer as { unref?: () => void }).unref?.();
+  }
+
+  // ---------------------------------------------------------------- segments
+
+  async #openSegment(baseOffset: bigint, truncate: boolean): Promise<Segment> {
+    const file = await this.backend.openFile(this.#path(segmentFileName(baseOffset, '.log')));
+    if (truncate && file.size > 0) await file.truncate(0);
+    return new Segment(baseOffset, file);
+  }
+
+  async #roll(newBaseOffset: bigint): Promise<void> {
+    if (this.#segments.length >= SEGMENT_COUNT_MAX) {
+      throw new WafkaError('KAFKA_STORAGE_ERROR', `log ${this.dir} has ${this.#segments.length} segments, the limit is ${SEGMENT_COUNT_MAX}: raise segmentBytes or lower retention`, { retriable: false });
+    }
+    const old = this.#active;
+    await old.file.flush();
+    this.#unflushedRecords = 0;
+    this.#lastFlushMs = this.clock.nowMs();
+    old.sealTimeIndex();
+    await this.#writeIndexes(old);
+    const seg = await this.#openSegment(newBaseOffset, true);
+    this.#segments.push(seg);
+  }
+
+  async #replaceEmptyActive(baseOffset: bigint): Promise<void> {
+    const old = this.#active;
+    await old.file.close();
+    await this.#removeSegmentFiles(old.baseOffset);
+    this.#segments[this.#segments.length - 1] = await this.#openSegment(baseOffset, true);
+  }
+
+  async #writeIndexes(seg: Segment): Promise<void> {
+    await writeWhole(this.backend, this.#path(segmentFileName(seg.baseOffset, '.index')), seg.encodeOffsetIndex());
+    await writeWhole(this.backend, this.#path(segmentFileName(seg.baseOffset, '.timeindex')), seg.encodeTimeIndex());
+  }
+
+  async #removeIndexes(baseOffset: bigint): Promise<void> {
+    await this.backend.remove(this.#path(segmentFileName(baseOffset, '.index')));
+    await this.backend.remove(this.#path(segmentFileName(baseOffset, '.timeindex')));
+  }
+
+  async #removeSegmentFiles(baseOffset: bigint): Promise<void> {
+    await this.#removeIndexes(baseOffset);
+    await this.backend.remove(this.#path(segmentFileName(baseOffset, '.log')));
+  }
+
+  async #deleteSegment(seg: Segment): Promise<void> {
+    await seg.file.close();
+    await this.#removeSegmentFiles(seg.baseOffset);
+  }
+
+  // ---------------------------------------------------------------- read
+
+  /**
+   * Reads whole batches starting with the batch that holds `offset` (or the
+   * first batch after it, across a gap), up to `maxBytes` (0 ≤ maxBytes ≤
+   * READ_BYTES_MAX) but at least one whole batch (Kafka's minOneMessage),
+   * from one segment. OFFSET_OUT_OF_RANGE outside [logStartOffset, logEndOffset].
+   */
+  read(offset: bigint, maxBytes: number, options: ReadOptions = {}): Promise<ReadResult> {
+    if (typeof offset !== 'bigint') throw new TypeError('offset must be a bigint');
+    if (!Number.isSafeInteger(maxBytes) || maxBytes < 0 || maxBytes > READ_BYTES_MAX) {
+      throw new WafkaError('INVALID_FETCH_SIZE', `maxBytes ${maxBytes} outside [0, ${READ_BYTES_MAX}]`);
+    }
+    return this.#exclusive(() => this.#read(offset, maxBytes, options.maxOffset));
+  }
+
+  #result(bytes: Uint8Array, firstOffset: bigint, nextOffset: bigint): ReadResult {
+    return { bytes, firstOffset, nextOffset, logStartOffset: this.#logStartOffset, logEndOffset: this.logEndOffset, highWatermark: this.#highWatermark };
+  }
+
+  async #read(offset: bigint, maxBytes: number, maxOffset: bigint | undefined): Promise<ReadResult> {
+    const leo = this.logEndOffset;
+    if (offset < this.#logStartOffset || offset > leo) {
+      throw new WafkaError('OFFSET_OUT_OF_RANGE', `offset ${offset} outside [logStartOffset ${this.#logStartOffset}, logEndOffset ${leo}] of ${this.dir}`);
+    }
+    const upper = maxOffset === undefined || maxOffset > leo ? leo : maxOffset;
+    if (offset >= upper) return this.#result(new Uint8Array(0), offset, offset);
+    for (let i = this.#segmentIndexFor(offset); i < this.#segments.length; i++) {
+      const seg = this.#segments[i];
+      if (offset >= seg.nextOffset) continue; // past this segment's last batch (compaction gap)
+      const found = await this.#readFromSegment(seg, offset, maxBytes, upper);
+      if (found) return found;
+    }
+    return this.#result(new Uint8Array(0), offset, offset);
+  }
+
+  async #readFromSegment(seg: Segment, offset: bigint, maxBytes: number, upper: bigint): Promise<ReadResult | undefined> {
+    const start = seg.lookupPosition(offset);
+    const end = seg.size;
+    const upperPos = Math.min(seg.upperPosition(offset), end);
+    let bufPos = start;
+    let buf = await seg.file.read(start, Math.min(end - start, upperPos - start + Math.max(maxBytes, HEADER_BYTES)));
+    let dv = viewOf(buf);
+    // Find the first batch whose lastOffset ≥ offset.
+    let at = 0;
+    for (;;) {
+      if (bufPos + at >= end) return undefined;
+      if (at + HEADER_BYTES > buf.length) {
+        bufPos += at;
+        buf = await seg.file.read(bufPos, Math.min(end - bufPos, Math.max(maxBytes, HEADER_BYTES)));
+        dv = viewOf(buf);
+        at = 0;
+        if (buf.length < LOG_OVERHEAD) return undefined;
+        continue;
+      }
+      const size = LOG_OVERHEAD + dv.getInt32(at + BATCH_LENGTH_POS);
+      if (size < HEADER_BYTES || size > BATCH_BYTES_MAX) {
+        throw new WafkaError('CORRUPT_MESSAGE', `${seg.file.path}: batch at position ${bufPos + at} has size ${size}`);
+      }
+      const last = dv.getBigInt64(at) + BigInt(dv.getInt32(at + LAST_OFFSET_DELTA_POS));
+      if (last >= offset) break;
+      at += size;
+    }
+    const firstOffset = dv.getBigInt64(at);
+    // Take whole batches from `at` while they fit in maxBytes (the first one always).
+    let stop = at;
+    let nextOffset = offset;
+    for (;;) {
+      if (stop + HEADER_BYTES > buf.length) break;
+      const size = LOG_OVERHEAD + dv.getInt32(stop + BATCH_LENGTH_POS);
+      const last = dv.getBigInt64(stop) + BigInt(dv.getInt32(stop + LAST_OFFSET_DELTA_POS));
+      if (last >= upper) break;
+      if (stop > at && stop + size - at > maxBytes) break;
+      if (stop + size > buf.length) {
+        if (stop > at) break;
+        // The first batch is larger than what was read (minOneMessage): read exactly it.
+        const whole = await seg.file.read(bufPos + at, size);
+        if (whole.length < size) throw new WafkaError('CORRUPT_MESSAGE', `${seg.file.path}: batch at ${bufPos + at} runs past the segment end`);
+        return this.#result(whole, firstOffset, last + 1n);
+      }
+      stop += size;
+      nextOffset = last + 1n;
+      if (stop - at >= maxBytes) break;
+    }
+    if (stop === at) return this.#result(new Uint8Array(0), offset, offset);
+    return this.#result(buf.subarray(at, stop), firstOffset, nextOffset);
+  }
+
+  /** Index of the segment with the largest baseOffset ≤ offset (0 if none). */
+  #segmentIndexFor(offset: bigint): number {
+    let lo = 0;
+    let hi = this.#segments.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (this.#segments[mid].baseOffset <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  /**
+   * Kafka's ListOffsets by timestamp: the first offset (≥ logStartOffset)
+   * whose record timestamp is ≥ timestampMs, with that timestamp; undefined if
+   * every record is older. LATEST_TIMESTAMP (-1) → logEndOffset,
+   * EARLIEST_TIMESTAMP (-2) → logStartOffset (timestampMs -1 in both).
+   */
+  offsetForTimestamp(timestampMs: number): Promise<{ offset: bigint; timestampMs: number } | undefined> {
+    return this.#exclusive(async () => {
+      if (timestampMs === LATEST_TIMESTAMP) return { offset: this.logEndOffset, timestampMs: -1 };
+      if (timestampMs === EARLIEST_TIMESTAMP) return { offset: this.#logStartOffset, timestampMs: -1 };
+      if (!Number.isSafeInteger(timestampMs) || timestampMs < 0) throw new RangeError(`timestampMs ${timestampMs}`);
+      for (const seg of this.#segments) {
+        if (seg.maxTimestampMs < timestampMs || seg.nextOffset <= this.#logStartOffset) continue;
+        let pos = seg.lookupTimePosition(timestampMs);
+        while (pos < seg.size) {
+          const buf = await seg.file.read(pos, Math.min(seg.size - pos, SCAN_WINDOW_BYTES));
+          const dv = viewOf(buf);
+          let at = 0;
+          while (at + HEADER_BYTES <= buf.length) {
+            const size = LOG_OVERHEAD + dv.getInt32(at + BATCH_LENGTH_POS);
+            if (size < HEADER_BYTES) throw new WafkaError('CORRUPT_MESSAGE', `${seg.file.path}: batch at ${pos + at} has size ${size}`);
+            if (at + size > buf.length) break;
+            const base = dv.getBigInt64(at);
+            const last = base + BigInt(dv.getInt32(at + LAST_OFFSET_DELTA_POS));
+            if (Number(dv.getBigInt64(at + MAX_TIMESTAMP_POS)) >= timestampMs && last >= this.#logStartOffset) {
+              const hit = await firstRecordAtOrAfter(buf.subarray(at, at + size), timestampMs, this.#logStartOffset);
+              if (hit) return hit;
+            }
+            at += size;
+          }
+          if (at === 0) {
+            // A batch larger than the window: widen by reading it alone next round.
+            const size = LOG_OVERHEAD + dv.getInt32(BATCH_LENGTH_POS);
+            const whole = await seg.file.read(pos, size);
+            const hit = Number(viewOf(whole).getBigInt64(MAX_TIMESTAMP_POS)) >= timestampMs ? await firstRecordAtOrAfter(whole, timestampMs, this.#logStartOffset) : undefined;
+            if (hit) return hit;
+            at = size;
+          }
+          pos += at;
+        }
+      }
+      return undefined;
+    });
+  }
+
+  // ---------------------------------------------------------------- truncation, retention
+
+  /**
+   * Removes every batch holding an offset ≥ `offset` (a batch spanning it goes
+   * whole, so logEndOffset may end below `offset`). Below logStartOffset the
+   * log is emptied and restarts at `offset` (Kafka's truncateFullyAndStartAt).
+   */
+  truncateTo(offset: bigint): Promise<void> {
+    return this.#exclusive(async () => {
+      if (offset < 0n) throw new RangeError(`truncateTo(${offset})`);
+      if (offset >= this.logEndOffset) return;
+      if (offset < this.#logStartOffset || offset <= this.#segments[0].baseOffset) {
+        await this.#truncateFullyAndStartAt(offset);
+        return;
+      }
+      while (this.#segments.length > 1 && this.#active.baseOffset >= offset) {
+        const seg = this.#segments.pop()!;
+        await this.#deleteSegment(seg);
+      }
+      const seg = this.#active;
+      await this.#removeIndexes(seg.baseOffset);
+      // Find the first batch with lastOffset ≥ offset.
+      let cut = seg.size;
+      let pos = seg.lookupPosition(offset);
+      search: while (pos < seg.size) {
+        const buf = await seg.file.read(pos, Math.min(seg.size - pos, SCAN_WINDOW_BYTES));
+        const dv = viewOf(buf);
+        let at = 0;
+        while (at + HEADER_BYTES <= buf.length) {
+          const size = LOG_OVERHEAD + dv.getInt32(at + BATCH_LENGTH_POS);
+          const last = dv.getBigInt64(at) + BigInt(dv.getInt32(at + LAST_OFFSET_DELTA_POS));
+          if (last >= offset) {
+            cut = pos + at;
+            break search;
+          }
+          if (at + size > buf.length) break;
+          at += size;
+        }
+        if (at === 0) at = LOG_OVERHEAD + dv.getInt32(BATCH_LENGTH_POS);
+        pos += at;
+      }
+      await seg.file.truncate(cut);
+      await this.#rebuild(seg);
+      await seg.file.flush();
+      if (this.#highWatermark > this.logEndOffset) this.#highWatermark = this.logEndOffset;
+      if (this.#epochs.truncateFromEnd(this.logEndOffset)) await this.#epochs.save();
+      await this.#saveState(true);
+    });
+  }
+
+  async #truncateFullyAndStartAt(offset: bigint): Promise<void> {
+    while (this.#segments.length > 0) await this.#deleteSegment(this.#segments.pop()!);
+    this.#segments.push(await this.#openSegment(offset, true));
+    this.#logStartOffset = offset;
+    this.#highWatermark = offset;
+    if (this.#epochs.truncateFromEnd(offset)) await this.#epochs.save();
+    await this.#saveState(true);
+  }
+
+  /** Re-reads a segment from position 0 to rebuild its indexes and offsets (no CRC check: the bytes were checked when written). */
+  async #rebuild(seg: Segment): Promise<void> {
+    seg.reset();
+    const outcome = await scanSegment(seg, 0, false, this.config.indexIntervalBytes);
+    if (outcome.validEnd !== seg.file.size) {
+      throw storageError(`${seg.file.path}: rebuild stopped at ${outcome.validEnd} of ${seg.file.size}: ${outcome.problem ? JSON.stringify(outcome.problem) : ''}`);
+    }
+    if (seg.rollBaseMs < 0 && seg.size > 0) seg.rollBaseMs = this.clock.nowMs();
+  }
+
+  /**
+   * Kafka's DeleteRecords: moves logStartOffset up to `offset` (≤ highWatermark,
+   * else OFFSET_OUT_OF_RANGE) and deletes the segments wholly below it.
+   * Returns the new logStartOffset.
+   */
+  deleteRecordsBefore(offset: bigint): Promise<bigint> {
+    return this.#exclusive(async () => {
+      if (offset > this.#highWatermark) {
+        throw new WafkaError('OFFSET_OUT_OF_RANGE', `deleteRecordsBefore(${offset}) above highWatermark ${this.#highWatermark} of ${this.dir}`);
+      }
+      if (offset <= this.#logStartOffset) return this.#logStartOffset;
+      await this.#moveLogStart(offset);
+      await this.#deleteLeadingSegments(0);
+      return this.#logStartOffset;
+    });
+  }
+
+  async #moveLogStart(offset: bigint): Promise<void> {
+    this.#logStartOffset = offset;
+    if (this.#highWatermark < offset) this.#highWatermark = offset;
+    if (this.#epochs.truncateFromStart(offset)) await this.#epochs.save();
+    await this.#saveState(true);
+  }
+
+  /** Deletes the first `count` segments and all further whole segments below logStartOffset; never the active one. */
+  async #deleteLeadingSegments(count: number): Promise<RetentionResult> {
+    while (count < this.#segments.length - 1 && this.#segments[count + 1].baseOffset <= this.#logStartOffset) count++;
+    count = Math.min(count, this.#segments.length - 1);
+    let bytes = 0;
+    if (count > 0) {
+      const newStart = this.#segments[count].baseOffset;
+      // The checkpoint moves first: a crash before the files go leaves segments below logStartOffset, deleted next time.
+      if (newStart > this.#logStartOffset) await this.#moveLogStart(newStart);
+      const doomed = this.#segments.splice(0, count);
+      for (const seg of doomed) {
+        bytes += seg.size;
+        await this.#deleteSegment(seg);
+      }
+    }
+    return { segmentsDeleted: count, bytesDeleted: bytes, logStartOffset: this.#logStartOffset };
+  }
+
+  /**
+   * Deletes whole closed segments (never the active one), oldest first, while
+   * any of these holds: cleanupPolicy has 'delete' and the segment's newest
+   * timestamp is more than retentionMs before nowMs, or the log is larger than
+   * retentionBytes without it; or it lies wholly below logStartOffset.
+   */
+  runRetention(nowMs: number = this.clock.nowMs()): Promise<RetentionResult> {
+    return this.#exclusive(async () => {
+      const segs = this.#segments;
+      const closed = segs.length - 1;
+      let count = 0;
+      if (this.config.cleanupPolicy !== 'compact') {
+        if (this.config.retentionMs >= 0) {
+          let n = 0;
+          while (n < closed && nowMs - segs[n].maxTimestampMs > this.config.retentionMs) n++;
+          count = Math.max(count, n);
+        }
+        if (this.config.retentionBytes >= 0) {
+          let excess = this.sizeBytes - this.config.retentionBytes;
+          let n = 0;
+          while (n < closed && excess - segs[n].size >= 0) excess -= segs[n++].size;
+          count = Math.max(count, n);
+        }
+      }
+      return this.#deleteLeadingSegments(count);
+    });
+  }
+
+  // ---------------------------------------------------------------- compaction
+
+  /**
+   * Log compaction (cleanupPolicy 'compact' or 'compact,delete'): keeps the
+   * latest record of each key in the closed segments that are older than
+   * minCompactionLagMs and wholly below the highWatermark, keeping offsets
+   * (the log gets gaps, as Kafka's does). Tombstones (null value) whose
+   * timestamp is more than deleteRetentionMs before nowMs are dropped too.
+   * Control batches and transactional batches are kept as they are. Records
+   * without a key are kept. Each changed segment is rewritten whole and
+   * swapped in (<base>.log.cleaned → .log.swap → .log).
+   */
+  compact(nowMs: number = this.clock.nowMs()): Promise<CompactionResult> {
+    return this.#exclusive(async () => {
+      const result: CompactionResult = { segmentsCleaned: 0, bytesBefore: 0, bytesAfter: 0, recordsRemoved: 0, tombstonesRemoved: 0 };
+      if (this.config.cleanupPolicy === 'delete') return result;
+      const cleanable: Segment[] = [];
+      for (let i = 0; i < this.#segments.length - 1; i++) {
+        const seg = this.#segments[i];
+        if (seg.maxTimestampMs > nowMs - this.config.minCompactionLagMs || seg.nextOffset > this.#highWatermark) break;
+        cleanable.push(seg);
+      }
+      // Pass 1: the latest offset of every key.
+      const latest = new Map<string, bigint>();
+      let usable = 0;
+      for (const seg of cleanable) {
+        const bytes = await seg.file.read(0, seg.size);
+        for (const batch of walk(bytes)) {
+          if (batch.attributes & (ATTR_CONTROL | ATTR_TRANSACTIONAL)) continue;
+          for (const r of await decodeForCompaction(batch.bytes)) if (r.key !== null) latest.set(r.key, r.offset);
+        }
+        usable++;
+        if (latest.size > COMPACTION_KEYS_MAX) break;
+      }
+      const horizonMs = nowMs - this.config.deleteRetentionMs;
+      // Pass 2: rewrite.
+      for (const seg of cleanable.slice(0, usable)) {
+        const bytes = await seg.file.read(0, seg.size);
+        const parts: Uint8Array[] = [];
+        let changed = false;
+        for (const batch of walk(bytes)) {
+          if (batch.attributes & (ATTR_CONTROL | ATTR_TRANSACTIONAL)) {
+            parts.push(batch.bytes);
+            continue;
+          }
+          const records = await decodeForCompaction(batch.bytes);
+          const keep = records.filter((r) => {
+            if (r.key === null) return true;
+            if (latest.get(r.key) !== r.offset) {
+              result.recordsRemoved++;
+              return false;
+            }
+            if (r.isTombstone && r.timestampMs <= horizonMs) {
+              result.tombstonesRemoved++;
+              return false;
+            }
+            return true;
+          });
+          if (keep.length === records.length) parts.push(batch.bytes);
+          else {
+            changed = true;
+            if (keep.length > 0) parts.push(await encodeRetained(batch.bytes, keep));
+          }
+        }
+        if (!changed) continue;
+        const cleaned = concat(parts);
+        result.segmentsCleaned++;
+        result.bytesBefore += seg.size;
+        result.bytesAfter += cleaned.length;
+        const index = this.#segments.indexOf(seg);
+        this.#segments[index] = await this.#swapIn(seg, cleaned);
+      }
+      return result;
+    });
+  }
+
+  /** Replaces a closed segment's bytes: write `.log.cleaned`, rename to `.log.swap`, drop the old files, rename to `.log`. */
+  async #swapIn(old: Segment, cleaned: Uint8Array): Promise<Segment> {
+    const base = old.baseOffset;
+    const logPath = this.#path(segmentFileName(base, '.log'));
+    await writeWhole(this.backend, `${logPath}.cleaned`, cleaned);
+    await this.backend.rename(`${logPath}.cleaned`, `${logPath}.swap`);
+    await old.file.close();
+    await this.#removeSegmentFiles(base);
+    await this.backend.rename(`${logPath}.swap`, logPath);
+    const seg = await this.#openSegment(base, false);
+    await this.#rebuild(seg);
+    seg.rollBaseMs = old.rollBaseMs;
+    seg.sealTimeIndex();
+    await this.#writeIndexes(seg);
+    return seg;
+  }
+
+  // ---------------------------------------------------------------- flush, close, delete
+
+  /** Flushes the active segment (fdatasync or the backend's nearest) and the log state checkpoint. */
+  flush(): Promise<void> {
+    return this.#exclusive(() => this.#flush());
+  }
+
+  async #flush(): Promise<void> {
+    await this.#active.file.flush();
+    this.#unflushedRecords = 0;
+    this.#lastFlushMs = this.clock.nowMs();
+    await this.#saveState(false);
+  }
+
+  async #saveState(force: boolean): Promise<void> {
+    const entries = [`logStartOffset ${this.#logStartOffset}`, `highWatermark ${this.#highWatermark}`];
+    const text = entries.join('\n');
+    if (!force && text === this.#savedState) return;
+    await writeCheckpoint(this.backend, this.#path(LOG_STATE_CHECKPOINT), entries);
+    this.#savedState = text;
+  }
+
+  /** Flushes, writes the active segment's indexes (so the next open scans only its tail) and releases every file. Idempotent. */
+  close(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    const run = this.#queue.then(async () => {
+      if (this.#closed) return;
+      clearTimeout(this.#flushTimer);
+      try {
+        if (!this.#failure) {
+          await this.#flush();
+          const active = this.#active;
+          active.sealTimeIndex();
+          await this.#writeIndexes(active);
+        }
+      } finally {
+        this.#closed = true;
+        await this.#closeFiles();
+      }
+    });
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Closes the log without writing anything and removes its directory (Kafka's DeleteTopics). */
+  delete(): Promise<void> {
+    const run = this.#queue.then(async () => {
+      clearTimeout(this.#flushTimer);
+      this.#closed = true;
+      await this.#closeFiles();
+      await this.backend.removeDir(this.dir);
+    });
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async #closeFiles(): Promise<void> {
+    let first: unknown;
+    for (const seg of this.#segments) {
+      try {
+        await seg.file.close();
+      } catch (error) {
+        first ??= error;
+      }
+    }
+    if (first) throw storageError(`closing ${this.dir}`, first);
+  }
+
+  // ---------------------------------------------------------------- recovery
+
+  async #recover(): Promise<void> {
+    const report = this.recovery;
+    const names = await this.backend.list(this.dir);
+    const bases = new Set<string>();
+    for (const name of names) {
+      const m = SEGMENT_NAME.exec(name);
+      if (!m) continue;
+      if (m[2] === 'log.cleaned') {
+        await this.backend.remove(this.#path(name));
+        report.swapsCompleted++;
+      } else if (m[2] === 'log.swap') {
+        await this.#removeSegmentFiles(BigInt(m[1]));
+        await this.backend.rename(this.#path(name), this.#path(`${m[1]}.log`));
+        bases.add(m[1]);
+        report.swapsCompleted++;
+      } else if (m[2] === 'log') bases.add(m[1]);
+    }
+    const sorted = [...bases].sort().map((b) => BigInt(b));
+    await this.#epochs.load();
+    const state = await readCheckpoint(this.backend, this.#path(LOG_STATE_CHECKPOINT));
+    let checkpointStart = 0n;
+    let checkpointHw = 0n;
+    for (const line of state ?? []) {
+      const m = /^(logStartOffset|highWatermark) (\d+)$/.exec(line);
+      if (m?.[1] === 'logStartOffset') checkpointStart = BigInt(m[2]);
+      if (m?.[1] === 'highWatermark') checkpointHw = BigInt(m[2]);
+    }
+
+    for (let i = 0; i < sorted.length; i++) {
+      const seg = await this.#openSegment(sorted[i], false);
+      this.#segments.push(seg);
+      const previous = this.#segments[this.#segments.length - 2];
+      let bad: string | undefined;
+      if (previous && seg.baseOffset < previous.nextOffset) {
+        bad = `segment ${seg.baseOffset} overlaps the previous one (nextOffset ${previous.nextOffset})`;
+      } else {
+        const before = seg.file.size;
+        const outcome = await this.#recoverSegment(seg);
+        if (outcome.validEnd < before) {
+          report.bytesTruncated += before - outcome.validEnd;
+          if (report.problems.length < 16) report.problems.push(`${seg.file.path} @${outcome.validEnd}: ${describe(outcome.problem)}`);
+          await this.#removeIndexes(seg.baseOffset);
+          await seg.file.truncate(outcome.validEnd);
+          await seg.file.flush();
+          if (i < sorted.length - 1) bad = `${seg.file.path} was truncated: later segments would leave a hole`;
+        }
+      }
+      if (bad) {
+        // Drop this segment (if it overlaps) or the ones after it (if it was cut).
+        const from = previous && seg.baseOffset < previous.nextOffset ? i : i + 1;
+        if (from === i) {
+          this.#segments.pop();
+          await seg.file.close();
+        }
+        for (let j = from; j < sorted.length; j++) {
+          const path = this.#path(segmentFileName(sorted[j], '.log'));
+          const f = await this.backend.openFile(path);
+          report.bytesTruncated += f.size;
+          await f.close();
+          await this.#removeSegmentFiles(sorted[j]);
+          report.segmentsDeleted++;
+        }
+        if (report.problems.length < 16) report.problems.push(bad);
+        break;
+      }
+    }
+    if (this.#segments.length === 0) this.#segments.push(await this.#openSegment(checkpointStart, true));
+    report.segmentCount = this.#segments.length;
+
+    const first = this.#segments[0].baseOffset;
+    this.#logStartOffset = checkpointStart > first ? checkpointStart : first;
+    if (this.#logStartOffset > this.logEndOffset) {
+      // Data up to logStartOffset was lost (a crash before it was flushed): start over there.
+      await this.#truncateFullyAndStartAt(this.#logStartOffset);
+    }
+    const leo = this.logEndOffset;
+    this.#highWatermark = checkpointHw < this.#logStartOffset ? this.#logStartOffset : checkpointHw > leo ? leo : checkpointHw;
+    const a = this.#epochs.truncateFromEnd(leo);
+    const b = this.#epochs.truncateFromStart(this.#logStartOffset);
+    if (a || b) await this.#epochs.save();
+    const active = this.#active;
+    if (active.size > 0 && active.rollBaseMs < 0) active.rollBaseMs = active.maxTimestampMs >= 0 ? Math.min(active.maxTimestampMs, this.clock.nowMs()) : this.clock.nowMs();
+  }
+
+  /** Loads a segment's index files if sane and scans (with CRCs) from the last index entry; else scans it whole. */
+  async #recoverSegment(seg: Segment): Promise<{ validEnd: number; problem?: unknown }> {
+    const interval = this.config.indexIntervalBytes;
+    const offsetIndex = await readWhole(this.backend, this.#path(segmentFileName(seg.baseOffset, '.index')));
+    const timeIndex = await readWhole(this.backend, this.#path(segmentFileName(seg.baseOffset, '.timeindex')));
+    if (offsetIndex && timeIndex && seg.loadIndexes(offsetIndex, timeIndex, seg.file.size)) {
+      const from = seg.lastIndexedPosition;
+      let trusted = true;
+      if (seg.idxCount > 0) {
+        const header = await seg.file.read(from, HEADER_BYTES);
+        const dv = viewOf(header);
+        trusted = header.length === HEADER_BYTES && dv.getBigInt64(0) + BigInt(dv.getInt32(LAST_OFFSET_DELTA_POS)) === seg.lastIndexedOffset;
+        if (trusted) {
+          seg.size = from;
+          seg.nextOffset = dv.getBigInt64(0);
+          seg.bytesSinceIndexEntry = 0; // as right after that entry was added: the tail scan adds none for its batch
+        }
+      }
+      if (trusted) {
+        const outcome = await scanSegment(seg, from, true, interval);
+        this.recovery.bytesScanned += seg.file.size - from;
+        if (outcome.validEnd >= from) return outcome;
+      }
+      seg.reset();
+    }
+    const outcome = await scanSegment(seg, 0, true, interval);
+    this.recovery.bytesScanned += seg.file.size;
+    return outcome;
+  }
+}
+
+function describe(problem: unknown): string {
+  if (!problem) return 'unknown';
+  const p = problem as { kind: string; message?: string; needBytes?: number };
+  return p.kind === 'partial' ? `torn batch (needs ${p.needBytes} B)` : (p.message ?? p.kind);
+}
+
+/** Opens a log: `PartitionLog.open` under its documented name. */
+export function openPartitionLog(options: OpenPartitionLogOptions): Promise<PartitionLog> {
+  return PartitionLog.open(options);
+}
+
+async function writeWhole(backend: StorageBackend, path: string, bytes: Uint8Array): Promise<void> {
+  const file = await backend.openFile(path);
+  try {
+    if (file.size > 0) await file.truncate(0);
+    if (bytes.length > 0) await file.write(0, bytes);
+    await file.flush();
+  } finally {
+    await file.close();
+  }
+}
+
+async function readWhole(backend: StorageBackend, path: string): Promise<Uint8Array | undefined> {
+  let file: StorageFile;
+  try {
+    file = await backend.openFile(path, { create: false });
+  } catch {
+    return undefined;
+  }
+  try {
+    return await file.read(0, file.size);
+  } finally {
+    await file.close();
+  }
+}
+
+function* walk(bytes: Uint8Array): Generator<{ bytes: Uint8Array; attributes: number }> {
+  const dv = viewOf(bytes);
+  let at = 0;
+  while (at + HEADER_BYTES <= bytes.length) {
+    const size = LOG_OVERHEAD + dv.getInt32(at + BATCH_LENGTH_POS);
+    if (size < HEADER_BYTES || at + size > bytes.length) throw new WafkaError('CORRUPT_MESSAGE', `batch at ${at} has size ${size}`);
+    yield { bytes: bytes.subarray(at, at + size), attributes: dv.getInt16(at + ATTRIBUTES_POS) };
+    at += size;
+  }
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
