@@ -23,7 +23,7 @@
 // content checksums, content size, 64 KiB..4 MiB blocks), checks every length
 // and offset against both buffers, and rejects trailing bytes after the frame.
 
-import { ERR_CORRUPT, ERR_CRC, ERR_OUT_OF_SPACE, ERR_TRUNCATED, ERR_UNSUPPORTED, fail } from "./errors";
+import { ERR_CORRUPT, ERR_CRC, ERR_OUT_OF_SPACE, ERR_TOO_LARGE, ERR_TRUNCATED, ERR_UNSUPPORTED, fail } from "./errors";
 import { matchCopy, wildCopy16 } from "./lzcopy";
 
 const MAGIC: u32 = 0x184d2204;
@@ -354,6 +354,7 @@ function decodeBlock(ip: usize, iend: usize, op: usize, oend: usize, low: usize,
 /** Worst-case frame size for srcLen input bytes (incompressible blocks are stored). */
 export function lz4FrameBound(srcLen: i32): i32 {
   if (srcLen < 0) return ERR_CORRUPT;
+  if (srcLen > 0x7f000000) return ERR_TOO_LARGE; // the bound would not fit an i32
   const blocks = (srcLen + 65535) >>> 16;
   return 7 + (blocks << 2) + srcLen + 4;
 }
@@ -365,6 +366,7 @@ export function lz4FrameBound(srcLen: i32): i32 {
  */
 export function lz4FrameCompress(src: usize, srcLen: i32, dst: usize, dstCap: i32): i32 {
   if (srcLen < 0 || dstCap < 0) return fail(ERR_CORRUPT, srcLen, dstCap);
+  if (srcLen > 0x7f000000) return fail(ERR_TOO_LARGE, srcLen, 0x7f000000);
   if (dstCap < 11) return fail(ERR_OUT_OF_SPACE, 11, dstCap);
   store<u32>(dst, MAGIC);
   store<u8>(dst, <u8>(FLG_VERSION | FLG_BLOCK_INDEPENDENT), 4);

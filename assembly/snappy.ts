@@ -18,7 +18,7 @@
 // takes xerial (detected by its 8 magic bytes) or plain raw snappy, as Kafka
 // does, and checks every length and offset against both buffers.
 
-import { ERR_CORRUPT, ERR_OUT_OF_SPACE, ERR_TRUNCATED, errorDetail, fail } from "./errors";
+import { ERR_CORRUPT, ERR_OUT_OF_SPACE, ERR_TOO_LARGE, ERR_TRUNCATED, errorDetail, fail } from "./errors";
 import { matchCopy, wildCopy16 } from "./lzcopy";
 
 const XERIAL_HEADER_LEN: usize = 16;
@@ -283,6 +283,7 @@ function decodeRaw(ip: usize, iend: usize, dst: usize, cap: usize, wend: usize):
 /** Worst-case xerial-framed size for srcLen input bytes. */
 export function snappyXerialBound(srcLen: i32): i32 {
   if (srcLen < 0) return ERR_CORRUPT;
+  if (srcLen > 0x60000000) return ERR_TOO_LARGE; // the bound would not fit an i32
   const chunks = (srcLen + 32767) >>> 15;
   return <i32>XERIAL_HEADER_LEN + chunks * 36 + srcLen + srcLen / 6;
 }
@@ -294,6 +295,7 @@ export function snappyXerialBound(srcLen: i32): i32 {
  */
 export function snappyXerialCompress(src: usize, srcLen: i32, dst: usize, dstCap: i32): i32 {
   if (srcLen < 0 || dstCap < 0) return fail(ERR_CORRUPT, srcLen, dstCap);
+  if (srcLen > 0x60000000) return fail(ERR_TOO_LARGE, srcLen, 0x60000000);
   if (<usize>dstCap < XERIAL_HEADER_LEN) return fail(ERR_OUT_OF_SPACE, <i64>snappyXerialBound(srcLen), dstCap);
   store<u32>(dst, XERIAL_MAGIC_LO);
   store<u32>(dst, XERIAL_MAGIC_HI, 4);

@@ -17,6 +17,7 @@ export function lz4Compress(bytes: Uint8Array): Uint8Array {
   const x = arena.exports;
   const n = bytes.length;
   const bound = x.lz4FrameBound(n);
+  if (bound < 0) throw new WafkaError('MESSAGE_TOO_LARGE', `lz4 compress: ${n} B input is over the codec's limit`);
   const dstOff = align16(n);
   arena.reserve(dstOff + bound);
   const src = arena.base;

@@ -18,6 +18,7 @@ export function snappyCompress(bytes: Uint8Array): Uint8Array {
   const x = arena.exports;
   const n = bytes.length;
   const bound = x.snappyXerialBound(n);
+  if (bound < 0) throw new WafkaError('MESSAGE_TOO_LARGE', `snappy compress: ${n} B input is over the codec's limit`);
   const dstOff = align16(n);
   arena.reserve(dstOff + bound);
   const src = arena.base;

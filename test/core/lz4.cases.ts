@@ -127,6 +127,7 @@ export function defineLz4Tests(): void {
       const data = makeData('random', 150_000, 3);
       const frame = lz4Compress(data);
       expect(frame.length).toBe(coreSync().exports.lz4FrameBound(data.length));
+      expect(coreSync().exports.lz4FrameBound(0x7fffffff)).toBe(-5); // ERR_TOO_LARGE, not an overflowed i32
       expect(new DataView(frame.buffer, frame.byteOffset).getUint32(7, true)).toBe((0x80000000 | 65536) >>> 0);
       expect(equalBytes(lz4Decompress(frame), data)).toBe(true);
     });

@@ -89,6 +89,7 @@ export function defineSnappyTests(): void {
       expect(16 + chunks.reduce((a, c) => a + 4 + c.length, 0)).toBe(framed.length);
       expect([...snappyCompress(new Uint8Array(0))]).toEqual(XERIAL_HEADER);
       expect(snappyDecompress(Uint8Array.from(XERIAL_HEADER)).length).toBe(0);
+      expect(coreSync().exports.snappyXerialBound(0x7fffffff)).toBe(-5); // ERR_TOO_LARGE, not an overflowed i32
     });
   });
 
