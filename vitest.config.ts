@@ -12,6 +12,8 @@ export default defineConfig({
   // Localhost is a secure context: OPFS and Web Locks need one.
   server: { host: '127.0.0.1' },
   worker: { format: 'es' },
+  // Pre-bundle what browser tests import, so Vite does not reload the page mid-run.
+  optimizeDeps: { include: ['fast-check', 'lz4js', 'snappyjs', 'hash-wasm', 'idb', 'comlink'] },
   test: {
     reporters: ['default', ['json', { outputFile: 'test-results/vitest.json' }]],
     projects: [
