@@ -1,0 +1,478 @@
+/**
+ * The producer: KafkaJS's API over Kafka's Java-client machinery.
+ *
+ * `send` validates, partitions and appends each message to the record
+ * accumulator (one queue of batches per partition, shared by every concurrent
+ * send), then waits for the batches its messages landed in. The sender drains
+ * ready batches (sealed, or open for `lingerMs`) grouped by leader broker into
+ * one produce request per broker, at most `maxInFlightRequests` per broker,
+ * one request per partition at a time (order is kept, retries included).
+ * Retriable errors are retried with exponential backoff and jitter, after a
+ * metadata refresh when the error says leaders moved or a topic is unknown.
+ */
+import { WafkaError } from '../errors.ts';
+import type { Acks, PartitionMetadata, ProduceRequest, ProduceResponse } from '../protocol/types.ts';
+import {
+  RecordAccumulator, estimateRecordBytes, BATCH_OVERHEAD_BYTES,
+  type BatchResult, type PartitionQueue, type PendingRecord, type ProducerBatch,
+} from './accumulator.ts';
+import { ClusterClient, fromErrorJSON, invalidatesMetadata, toWafkaError, type BrokerConnector } from './connection.ts';
+import { InstrumentationEmitter, PRODUCER_EVENTS, type Listener, type RemoveListener } from './instrumentation.ts';
+import type { Logger } from './logger.ts';
+import { Partitioners, type Partitioner } from './partitioners.ts';
+import { backoffMs, resolveRetry, type RetryOptions } from './retry.ts';
+import type { BatchCodec } from './codec.ts';
+import {
+  CompressionTypes, type CompressionType, type Message, type ProducerBatch as ProducerBatchInput,
+  type ProducerConfig, type ProducerRecord, type RecordMetadata,
+} from './types.ts';
+
+export interface ProducerContext {
+  connector: BrokerConnector;
+  clientId: string;
+  logger: Logger;
+  retry?: RetryOptions;
+  codec: () => Promise<BatchCodec>;
+}
+
+export const PRODUCER_DEFAULTS = {
+  lingerMs: 0,
+  batchSizeBytes: 16_384,
+  bufferMemoryBytes: 32 * 1024 * 1024,
+  maxRequestSizeBytes: 1024 * 1024,
+  maxInFlightRequests: 5,
+  acks: -1 as Acks,
+  timeout: 30_000,
+};
+
+const VALID_ACKS = new Set([0, 1, -1]);
+const VALID_COMPRESSION = new Set<number>(Object.values(CompressionTypes));
+
+export class Producer {
+  readonly events = PRODUCER_EVENTS;
+  readonly #config: Required<Pick<ProducerConfig, 'lingerMs' | 'batchSizeBytes' | 'bufferMemoryBytes' | 'maxRequestSizeBytes' | 'maxInFlightRequests' | 'acks' | 'allowAutoTopicCreation'>> & ProducerConfig;
+  readonly #logger: Logger;
+  readonly #instrumentation: InstrumentationEmitter;
+  readonly #cluster: ClusterClient;
+  readonly #retry: Required<RetryOptions>;
+  readonly #partitioner: Partitioner;
+  /** The partitioner wants to hear about new batches before they start (sticky). */
+  readonly #sticky: boolean;
+  readonly #accumulator: RecordAccumulator;
+  readonly #codecLoader: () => Promise<BatchCodec>;
+  #codec: BatchCodec | undefined;
+  #connected = false;
+  #closing = false;
+  readonly #inFlight = new Map<number, number>();
+  readonly #requests = new Set<Promise<void>>();
+  /** Sends that have not appended all their records yet (flush waits for them). */
+  readonly #appending = new Set<Promise<void>>();
+  #drainQueued = false;
+  #draining = false;
+  #drainAgain = false;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timerAtMs = Infinity;
+  #refreshing: Promise<unknown> | undefined;
+  /** Default timeout of a send's request, set per batch's request by the sender. */
+  #timeoutMs = PRODUCER_DEFAULTS.timeout;
+
+  constructor(config: ProducerConfig, context: ProducerContext) {
+    if (config.idempotent || config.transactionalId) {
+      throw new WafkaError('UNSUPPORTED_VERSION', 'idempotent and transactional producers are not implemented yet');
+    }
+    this.#config = { ...PRODUCER_DEFAULTS, allowAutoTopicCreation: true, ...stripUndefined(config) };
+    const c = this.#config;
+    if (!VALID_ACKS.has(c.acks)) throw new WafkaError('INVALID_REQUIRED_ACKS', `acks ${c.acks} is not one of 0, 1, -1`);
+    for (const key of ['lingerMs', 'batchSizeBytes', 'bufferMemoryBytes', 'maxRequestSizeBytes', 'maxInFlightRequests'] as const) {
+      if (!Number.isFinite(c[key]) || c[key] < 0 || (key !== 'lingerMs' && c[key] === 0)) throw new TypeError(`wafka: producer ${key} must be a positive number, got ${c[key]}`);
+    }
+    this.#logger = context.logger.namespace('Producer');
+    this.#instrumentation = new InstrumentationEmitter(PRODUCER_EVENTS, (error, type) => this.#logger.error(`listener of ${type} threw`, { error: String(error) }));
+    this.#cluster = new ClusterClient({
+      connector: context.connector, clientId: context.clientId, logger: this.#logger,
+      instrumentation: this.#instrumentation, requestEvent: PRODUCER_EVENTS.REQUEST,
+      allowAutoTopicCreation: c.allowAutoTopicCreation, metadataMaxAgeMs: c.metadataMaxAge,
+    });
+    this.#retry = resolveRetry(context.retry, c.retry);
+    this.#partitioner = (c.createPartitioner ?? Partitioners.DefaultPartitioner)();
+    this.#sticky = typeof this.#partitioner.onNewBatch === 'function';
+    this.#codecLoader = context.codec;
+    this.#accumulator = new RecordAccumulator({
+      batchSizeBytes: c.batchSizeBytes,
+      lingerMs: c.lingerMs,
+      bufferMemoryBytes: c.bufferMemoryBytes,
+      encode: (batch) => this.#encode(batch),
+      onSeal: () => this.#wake(0),
+    });
+  }
+
+  /** For tests and instrumentation: the accumulator's counters and buffered bytes. */
+  get stats() {
+    return { ...this.#accumulator.stats, bufferedBytes: this.#accumulator.bufferedBytes, incompleteBatches: this.#accumulator.incompleteCount };
+  }
+
+  on(eventName: string, listener: Listener): RemoveListener {
+    return this.#instrumentation.on(eventName, listener);
+  }
+
+  logger(): Logger { return this.#logger; }
+
+  isIdempotent(): boolean { return false; }
+
+  async connect(): Promise<void> {
+    if (this.#connected) return;
+    this.#codec = await this.#codecLoader();
+    await this.#cluster.refresh([]);
+    this.#connected = true;
+    this.#closing = false;
+    this.#instrumentation.emit(PRODUCER_EVENTS.CONNECT, null);
+  }
+
+  /** Sends every buffered batch, and those of sends under way, and waits for all of them. */
+  async flush(): Promise<void> {
+    this.#accumulator.flushing++;
+    try {
+      this.#wake(0);
+      while (this.#appending.size > 0) await Promise.all([...this.#appending]);
+      this.#wake(0);
+      await this.#accumulator.awaitIncomplete();
+      await Promise.all([...this.#requests]);
+    } finally {
+      this.#accumulator.flushing--;
+    }
+  }
+
+  /** Flushes, then closes. */
+  async disconnect(): Promise<void> {
+    if (!this.#connected) return;
+    this.#closing = true;
+    try {
+      await this.flush();
+    } finally {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+      this.#connected = false;
+      this.#instrumentation.emit(PRODUCER_EVENTS.DISCONNECT, null);
+    }
+  }
+
+  async send(record: ProducerRecord): Promise<RecordMetadata[]> {
+    return this.sendBatch({ topicMessages: [{ topic: record.topic, messages: record.messages }], acks: record.acks, timeout: record.timeout, compression: record.compression });
+  }
+
+  async sendBatch(batch: ProducerBatchInput): Promise<RecordMetadata[]> {
+    let appended!: () => void;
+    const appending = new Promise<void>((resolve) => { appended = resolve; });
+    this.#appending.add(appending);
+    try {
+      return await this.#sendBatch(batch, () => { this.#appending.delete(appending); appended(); });
+    } finally {
+      this.#appending.delete(appending);
+      appended();
+    }
+  }
+
+  async #sendBatch(batch: ProducerBatchInput, appended: () => void): Promise<RecordMetadata[]> {
+    if (!this.#connected || this.#closing) throw new WafkaError('NETWORK_EXCEPTION', 'the producer is not connected (call connect())', { retriable: false });
+    const acks = batch.acks ?? this.#config.acks;
+    const compression = batch.compression ?? this.#config.compression ?? CompressionTypes.None;
+    if (!VALID_ACKS.has(acks)) throw new WafkaError('INVALID_REQUIRED_ACKS', `acks ${acks} is not one of 0, 1, -1`);
+    if (!VALID_COMPRESSION.has(compression)) throw new WafkaError('UNSUPPORTED_COMPRESSION_TYPE', `compression ${compression} is not one of ${[...VALID_COMPRESSION].join(', ')}`);
+    if (batch.timeout !== undefined) this.#timeoutMs = batch.timeout;
+    if (!Array.isArray(batch.topicMessages)) throw new TypeError('wafka: sendBatch needs topicMessages: [{ topic, messages }]');
+    for (const { topic, messages } of batch.topicMessages) validateMessages(topic, messages);
+
+    // Per partition touched: the first batch and index of this send's records, and every batch involved.
+    const firsts = new Map<string, { topic: string; partition: number; batch: ProducerBatch; index: number }>();
+    const batches = new Set<ProducerBatch>();
+    for (const { topic, messages } of batch.topicMessages) {
+      let metadata = this.#cluster.topic(topic);
+      if (!metadata || this.#cluster.isStale()) metadata = await this.#topicMetadataWithRetry(topic);
+      for (const message of messages) {
+        const bytes = estimateRecordBytes(message);
+        if (bytes + BATCH_OVERHEAD_BYTES > this.#config.maxRequestSizeBytes) {
+          throw new WafkaError('MESSAGE_TOO_LARGE', `a message of ${bytes} B is over the producer's maxRequestSizeBytes ${this.#config.maxRequestSizeBytes} B (topic "${topic}")`);
+        }
+        if (!this.#accumulator.tryReserve(bytes)) {
+          this.#wake(0); // while someone waits, every open batch is ready
+          const reserved = this.#accumulator.reserve(bytes);
+          this.#wake(0);
+          await reserved;
+          if (!this.#connected) throw new WafkaError('NETWORK_EXCEPTION', 'the producer disconnected while a send waited for buffer space', { retriable: false });
+          metadata = this.#cluster.topic(topic) ?? metadata;
+        }
+        const partitionMetadata = metadata.partitions;
+        const pending: PendingRecord = {
+          key: message.key ?? null,
+          value: message.value,
+          headers: message.headers,
+          timestamp: message.timestamp === undefined ? Date.now() : Number(message.timestamp),
+        };
+        let partition = this.#partition(topic, partitionMetadata, message);
+        let placed = this.#accumulator.append(topic, partition, pending, bytes, acks, compression, this.#sticky);
+        if (!placed) {
+          this.#partitioner.onNewBatch!({ topic, partition, partitionMetadata });
+          partition = this.#partition(topic, partitionMetadata, message);
+          placed = this.#accumulator.append(topic, partition, pending, bytes, acks, compression)!;
+        }
+        batches.add(placed.batch);
+        const key = `${topic}\u0000${partition}`;
+        if (!firsts.has(key)) firsts.set(key, { topic, partition, ...placed });
+      }
+    }
+    appended();
+    this.#wake(this.#config.lingerMs === 0 ? 0 : this.#accumulator.nextReadyMs());
+
+    const results = new Map<ProducerBatch, BatchResult>();
+    await Promise.all([...batches].map(async (b) => { results.set(b, await b.done); }));
+    return [...firsts.values()].map(({ topic, partition, batch, index }) => {
+      const r = results.get(batch)!;
+      return {
+        topicName: topic,
+        partition,
+        errorCode: 0,
+        baseOffset: String(r.baseOffset < 0n ? -1n : r.baseOffset + BigInt(index)),
+        logAppendTime: String(r.logAppendTimeMs),
+        logStartOffset: String(r.logStartOffset),
+      };
+    });
+  }
+
+  #partition(topic: string, partitionMetadata: PartitionMetadata[], message: Message): number {
+    const partition = this.#partitioner({ topic, partitionMetadata, message });
+    if (!Number.isInteger(partition) || partition < 0 || partition >= partitionMetadata.length) {
+      throw new WafkaError('UNKNOWN_TOPIC_OR_PARTITION', `partition ${partition} is not in the range [0, ${partitionMetadata.length}) of topic "${topic}"`, { retriable: false });
+    }
+    return partition;
+  }
+
+  async #topicMetadataWithRetry(topic: string) {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.#cluster.topicMetadata(topic, this.#config.allowAutoTopicCreation);
+      } catch (error) {
+        const e = toWafkaError(error);
+        if (!e.retriable || attempt >= this.#retry.retries) throw e;
+        this.#logger.debug(`metadata of "${topic}" not available, retrying`, { error: e.message, attempt });
+        await new Promise((r) => setTimeout(r, backoffMs(this.#retry, attempt)));
+        this.#cluster.markStale();
+      }
+    }
+  }
+
+  async #encode(batch: ProducerBatch): Promise<Uint8Array> {
+    const codec = this.#codec ?? (this.#codec = await this.#codecLoader());
+    const records = batch.records;
+    batch.records = []; // the encoded bytes are kept for retries; the record list is not needed again
+    return codec.encode(records, { compression: batch.compression });
+  }
+
+  // ---------- the sender
+
+  /** Runs the sender at `atMs` (0: as soon as the current job ends). */
+  #wake(atMs: number): void {
+    if (!Number.isFinite(atMs)) return;
+    const now = Date.now();
+    if (atMs <= now) {
+      if (this.#drainQueued) return;
+      this.#drainQueued = true;
+      queueMicrotask(() => { this.#drainQueued = false; void this.#drain(); });
+      return;
+    }
+    if (this.#timer !== undefined && this.#timerAtMs <= atMs) return;
+    clearTimeout(this.#timer);
+    this.#timerAtMs = atMs;
+    this.#timer = setTimeout(() => { this.#timer = undefined; this.#timerAtMs = Infinity; void this.#drain(); }, atMs - now);
+  }
+
+  async #drain(): Promise<void> {
+    if (this.#draining) { this.#drainAgain = true; return; }
+    this.#draining = true;
+    try {
+      do {
+        this.#drainAgain = false;
+        await this.#drainOnce();
+      } while (this.#drainAgain);
+    } catch (error) {
+      this.#logger.error('sender failed', { error: String(error) });
+    } finally {
+      this.#draining = false;
+    }
+    this.#wake(this.#accumulator.nextReadyMs());
+  }
+
+  async #drainOnce(): Promise<void> {
+    const nowMs = Date.now();
+    const ready = this.#accumulator.ready(nowMs);
+    if (ready.length === 0) return;
+    if (this.#cluster.isStale()) await this.#refreshMetadata(ready);
+
+    const byBroker = new Map<number, PartitionQueue[]>();
+    for (const q of ready) {
+      const leader = this.#cluster.leaderOf(q.topic, q.partition);
+      if (leader < 0) {
+        this.#failQueueIfHopeless(q, nowMs);
+        continue;
+      }
+      let list = byBroker.get(leader);
+      if (!list) byBroker.set(leader, (list = []));
+      list.push(q);
+    }
+    for (const [nodeId, queues] of byBroker) {
+      if ((this.#inFlight.get(nodeId) ?? 0) >= this.#config.maxInFlightRequests) continue;
+      const taken: ProducerBatch[] = [];
+      let budget = this.#config.maxRequestSizeBytes;
+      let acks: Acks | undefined;
+      for (const q of queues) {
+        if (budget <= 0) break;
+        if (acks !== undefined && q.batches[0].acks !== acks) continue;
+        const batches = this.#accumulator.drain(q, budget, nowMs);
+        if (batches.length === 0) continue;
+        acks ??= batches[0].acks;
+        q.muted = true;
+        for (const b of batches) { taken.push(b); budget -= b.sizeBytes; }
+      }
+      if (taken.length === 0) continue;
+      this.#inFlight.set(nodeId, (this.#inFlight.get(nodeId) ?? 0) + 1);
+      const request = this.#produce(nodeId, acks!, taken).finally(() => {
+        this.#inFlight.set(nodeId, this.#inFlight.get(nodeId)! - 1);
+        for (const b of taken) this.#accumulator.queue(b.topic, b.partition).muted = false;
+        this.#requests.delete(request);
+        this.#wake(0);
+      });
+      this.#requests.add(request);
+    }
+  }
+
+  async #refreshMetadata(ready: PartitionQueue[]): Promise<void> {
+    this.#refreshing ??= this.#cluster.refresh([...new Set(ready.map((q) => q.topic))], this.#config.allowAutoTopicCreation)
+      .catch((error) => this.#logger.warn('metadata refresh failed', { error: String(error) }))
+      .finally(() => { this.#refreshing = undefined; });
+    await this.#refreshing;
+  }
+
+  /** No leader for q's partition: back off like a retriable error, fail when retries are spent. */
+  #failQueueIfHopeless(q: PartitionQueue, nowMs: number): void {
+    const first = q.batches[0];
+    const error = new WafkaError('LEADER_NOT_AVAILABLE', `no leader for ${q.topic}-${q.partition}`);
+    this.#cluster.markStale();
+    if (first.attempts >= this.#retry.retries) {
+      for (const b of q.batches.splice(0)) this.#accumulator.complete(b, { error });
+    } else {
+      first.retryAtMs = nowMs + backoffMs(this.#retry, first.attempts++);
+    }
+  }
+
+  /** One produce request with `batches` (several per partition are concatenated, in order). */
+  async #produce(nodeId: number, acks: Acks, batches: ProducerBatch[]): Promise<void> {
+    const byPartition = new Map<string, ProducerBatch[]>();
+    for (const b of batches) {
+      const key = `${b.topic}\u0000${b.partition}`;
+      let list = byPartition.get(key);
+      if (!list) byPartition.set(key, (list = []));
+      list.push(b);
+    }
+    const request: ProduceRequest = { acks, timeoutMs: this.#timeoutMs, topics: [] };
+    const topics = new Map<string, ProduceRequest['topics'][number]>();
+    let size = 0;
+    const sent: ProducerBatch[][] = [];
+    for (const list of byPartition.values()) {
+      let parts: Uint8Array[];
+      try {
+        parts = await Promise.all(list.map((b) => b.encoded!));
+      } catch (error) {
+        for (const b of list) this.#accumulator.complete(b, { error: toWafkaError(error) });
+        continue;
+      }
+      // Always a fresh buffer: the transport may transfer it, and a retry needs the batch bytes again.
+      const records = concat(parts);
+      size += records.byteLength;
+      const { topic, partition } = list[0];
+      let t = topics.get(topic);
+      if (!t) { topics.set(topic, (t = { topic, partitions: [] })); request.topics.push(t); }
+      t.partitions.push({ partition, records });
+      sent.push(list);
+    }
+    if (sent.length === 0) return;
+
+    const promise = this.#cluster.request(nodeId, 'Produce', size, (api) => api.produce(request));
+    if (acks === 0) {
+      // Fire and forget, as Kafka's acks=0: the send completes once the request is handed over.
+      for (const list of sent) for (const b of list) this.#accumulator.complete(b, { result: { baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n } });
+      await promise.catch((error) => this.#logger.warn('acks=0 produce failed', { broker: nodeId, error: String(error) }));
+      return;
+    }
+    let response: ProduceResponse;
+    try {
+      response = await promise;
+    } catch (error) {
+      for (const list of sent) this.#retryOrFail(list, toWafkaError(error));
+      return;
+    }
+    const answers = new Map<string, ProduceResponse['topics'][number]['partitions'][number]>();
+    for (const t of response.topics) for (const p of t.partitions) answers.set(`${t.topic}\u0000${p.partition}`, p);
+    for (const list of sent) {
+      const { topic, partition } = list[0];
+      const answer = answers.get(`${topic}\u0000${partition}`);
+      const error = answer ? fromErrorJSON(answer.error) : new WafkaError('UNKNOWN_SERVER_ERROR', `broker ${nodeId} did not answer for ${topic}-${partition}`);
+      if (error) { this.#retryOrFail(list, error); continue; }
+      // The broker gives the base offset of the first batch; the others follow on.
+      let baseOffset = answer!.baseOffset;
+      for (const b of list) {
+        this.#accumulator.complete(b, { result: { baseOffset, logAppendTimeMs: answer!.logAppendTimeMs, logStartOffset: answer!.logStartOffset } });
+        baseOffset += BigInt(b.recordCount);
+      }
+    }
+  }
+
+  #retryOrFail(list: ProducerBatch[], error: WafkaError): void {
+    if (invalidatesMetadata(error)) this.#cluster.markStale();
+    const first = list[0];
+    if (list.length > 1 && SPLIT_ON.has(error.type)) {
+      // Several batches of the partition failed together: send each alone, so only the bad one fails.
+      this.#logger.debug(`splitting ${list.length} batches of ${first.topic}-${first.partition} after ${error.type}`);
+      for (const b of list) b.sendAlone = true;
+      this.#accumulator.requeue(list);
+      return;
+    }
+    if (error.retriable && first.attempts < this.#retry.retries) {
+      const retryAtMs = Date.now() + backoffMs(this.#retry, first.attempts);
+      for (const b of list) { b.attempts++; b.retryAtMs = retryAtMs; }
+      this.#logger.debug(`retrying ${list.length} batch(es) of ${first.topic}-${first.partition}`, { error: error.message, attempt: first.attempts });
+      this.#accumulator.requeue(list);
+      return;
+    }
+    this.#logger.error(`produce to ${first.topic}-${first.partition} failed`, { error: error.message, retriable: error.retriable, attempts: first.attempts });
+    for (const b of list) this.#accumulator.complete(b, { error });
+  }
+
+}
+
+/** Errors of one batch that a partition's whole payload gets: retried batch by batch. */
+const SPLIT_ON = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'CORRUPT_MESSAGE', 'INVALID_RECORD', 'INVALID_TIMESTAMP']);
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  let length = 0;
+  for (const p of parts) length += p.byteLength;
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const p of parts) { out.set(p, at); at += p.byteLength; }
+  return out;
+}
+
+function stripUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
+const isBytes = (x: unknown) => x instanceof Uint8Array;
+
+function validateMessages(topic: string, messages: Message[]): void {
+  if (typeof topic !== 'string' || topic.length === 0) throw new WafkaError('INVALID_TOPIC_EXCEPTION', `invalid topic ${JSON.stringify(topic)}`);
+  if (!Array.isArray(messages)) throw new TypeError(`wafka: invalid messages array [${String(messages)}] for topic "${topic}"`);
+  for (const m of messages) {
+    if (!m || typeof m !== 'object') throw new TypeError(`wafka: a message for topic "${topic}" is not an object`);
+    if (m.value !== null && typeof m.value !== 'string' && !isBytes(m.value)) throw new TypeError(`wafka: message value must be a string, a Uint8Array or null (topic "${topic}")`);
+    if (m.key != null && typeof m.key !== 'string' && !isBytes(m.key)) throw new TypeError(`wafka: message key must be a string, a Uint8Array or null (topic "${topic}")`);
+    if (m.timestamp !== undefined && !Number.isFinite(Number(m.timestamp))) throw new WafkaError('INVALID_TIMESTAMP', `timestamp ${String(m.timestamp)} is not a number of ms`);
+  }
+}

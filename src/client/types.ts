@@ -1,0 +1,122 @@
+/**
+ * The public, KafkaJS-shaped types of the client. Offsets and timestamps are
+ * decimal strings here, as in KafkaJS (bigint inside). Keys and values are
+ * `Uint8Array` or `string` on the way in and `Uint8Array` (views, not copies)
+ * on the way out, in every runtime: where KafkaJS gives a Node `Buffer`, wafka
+ * gives a `Uint8Array` (`Buffer.from(value.buffer, value.byteOffset, value.length)`
+ * makes a Buffer over the same bytes without a copy).
+ */
+import type { Acks, IsolationLevel } from '../protocol/types.ts';
+import type { ICustomPartitioner } from './partitioners.ts';
+import type { RetryOptions } from './retry.ts';
+import type { LogCreator, LogLevel } from './logger.ts';
+
+export type HeaderValue = Uint8Array | string | (Uint8Array | string)[] | undefined;
+export type IHeaders = Record<string, HeaderValue>;
+
+export interface Message {
+  key?: Uint8Array | string | null;
+  value: Uint8Array | string | null;
+  partition?: number;
+  headers?: IHeaders;
+  /** Milliseconds since the epoch, as a decimal string (KafkaJS) or a number; default: now. */
+  timestamp?: string | number;
+}
+
+/** KafkaJS's CompressionTypes codes. */
+export const CompressionTypes = { None: 0, GZIP: 1, Snappy: 2, LZ4: 3, ZSTD: 4 } as const;
+export type CompressionType = (typeof CompressionTypes)[keyof typeof CompressionTypes];
+
+export interface ProducerRecord {
+  topic: string;
+  messages: Message[];
+  acks?: Acks;
+  /** Request timeout, ms (KafkaJS's `timeout`). */
+  timeout?: number;
+  compression?: CompressionType;
+}
+
+export interface TopicMessages { topic: string; messages: Message[] }
+export interface ProducerBatch {
+  topicMessages: TopicMessages[];
+  acks?: Acks;
+  timeout?: number;
+  compression?: CompressionType;
+}
+
+/** One entry per partition a send wrote to, as KafkaJS's. */
+export interface RecordMetadata {
+  topicName: string;
+  partition: number;
+  errorCode: number;
+  /** Offset of this send's first record in the partition ('-1' with acks 0). */
+  baseOffset: string;
+  logAppendTime: string;
+  logStartOffset: string;
+  /** KafkaJS fields kept for shape compatibility. */
+  offset?: string;
+  timestamp?: string;
+}
+
+export interface ProducerConfig {
+  /** How long a batch may wait for more records before it is sent (Kafka's linger.ms). Default 0. */
+  lingerMs?: number;
+  /** A batch is sealed when it reaches this many bytes (Kafka's batch.size). Default 16384. */
+  batchSizeBytes?: number;
+  /** Default compression of this producer's batches (a send may override). */
+  compression?: CompressionType;
+  /** Default acks (a send may override). Default -1, as KafkaJS (all in-sync replicas). */
+  acks?: Acks;
+  createPartitioner?: ICustomPartitioner;
+  retry?: RetryOptions;
+  /** Produce requests in flight per broker. Default 5. */
+  maxInFlightRequests?: number;
+  /** Bound on bytes buffered in the accumulator; `send` waits while above it (Kafka's buffer.memory). Default 32 MiB. */
+  bufferMemoryBytes?: number;
+  /** Largest produce request (sum of its batches), bytes (Kafka's max.request.size). Default 1 MiB. */
+  maxRequestSizeBytes?: number;
+  /** Ask brokers to create a topic on first use (they also need auto-creation on). Default true, as KafkaJS. */
+  allowAutoTopicCreation?: boolean;
+  metadataMaxAge?: number;
+  /** Idempotence and transactions are later issues; accepted and rejected when true. */
+  idempotent?: boolean;
+  transactionalId?: string;
+}
+
+export interface ConsumerConfig {
+  /** Kept for KafkaJS compatibility; groups are a later issue (a consumer reads all partitions). */
+  groupId: string;
+  minBytes?: number;
+  maxBytes?: number;
+  maxWaitTimeInMs?: number;
+  maxBytesPerPartition?: number;
+  isolationLevel?: IsolationLevel;
+  /** KafkaJS's boolean form of isolationLevel. */
+  readUncommitted?: boolean;
+  retry?: RetryOptions;
+  allowAutoTopicCreation?: boolean;
+  metadataMaxAge?: number;
+}
+
+export interface KafkaMessage {
+  key: Uint8Array | null;
+  value: Uint8Array | null;
+  /** Milliseconds since the epoch, decimal string. */
+  timestamp: string;
+  attributes: number;
+  /** Log offset, decimal string. */
+  offset: string;
+  headers: Record<string, Uint8Array | Uint8Array[] | undefined>;
+  /** Bytes of the record in its batch. */
+  size: number;
+  isControlRecord?: boolean;
+}
+
+export interface WafkaConfig {
+  clientId?: string;
+  /** A started cluster (startCluster()), a BrokerConnector, or BrokerApi[]. */
+  cluster: unknown;
+  logLevel?: LogLevel;
+  logCreator?: LogCreator;
+  retry?: RetryOptions;
+}
