@@ -1,0 +1,75 @@
+/**
+ * A broker's settings: Kafka's broker configs where one exists (units last),
+ * and a limit on everything a client can make the broker hold or do.
+ */
+import { DEFAULT_TOPIC_CONFIG, checkTopicConfig, resolveTopicConfig, type ResolvedTopicConfig } from '../cluster/topic-config.ts';
+import type { TopicConfig } from '../protocol/types.ts';
+
+export interface BrokerConfig {
+  /** Kafka: auto.create.topics.enable (default false here: a typo should not create a topic). */
+  allowAutoTopicCreation: boolean;
+  /** Kafka: num.partitions, for auto-created topics and CreateTopics without a count. */
+  numPartitions: number;
+  /** Kafka: default.replication.factor. 1 until replication exists. */
+  defaultReplicationFactor: number;
+  /** Defaults for every topic config not overridden per topic (Kafka's log.* settings). */
+  topicDefaults: ResolvedTopicConfig;
+
+  // ---- Limits on requests
+  /** Sum of record bytes in one produce request. Kafka: socket.request.max.bytes (100 MiB). */
+  requestBytesMax: number;
+  /** Topic-partitions named in one request (produce, fetch, list offsets, delete records). */
+  requestPartitionsMax: number;
+  /** Fetch maxWaitMs is clamped to this. */
+  fetchWaitMsMax: number;
+  /** Fetch maxBytes is clamped to this (and to the storage engine's read limit). */
+  fetchBytesMax: number;
+  /** Fetches parked at once waiting for data; beyond it a fetch answers at once with what there is. */
+  waitingFetchesMax: number;
+
+  // ---- Limits on the cluster (checked by whichever broker changes the metadata)
+  topicsMax: number;
+  partitionsPerTopicMax: number;
+  partitionsTotalMax: number;
+
+  // ---- Background work
+  /** How often retention and flush.ms are checked. Kafka: log.retention.check.interval.ms (5 min). */
+  logMaintenanceIntervalMs: number;
+  /** Partitions visited per maintenance tick (the rest wait for the next tick): bounds the work per tick. */
+  logMaintenancePartitionsPerTick: number;
+}
+
+export const DEFAULT_BROKER_CONFIG: Readonly<BrokerConfig> = Object.freeze({
+  allowAutoTopicCreation: false,
+  numPartitions: 1,
+  defaultReplicationFactor: 1,
+  topicDefaults: DEFAULT_TOPIC_CONFIG,
+  requestBytesMax: 100 * 1024 * 1024,
+  requestPartitionsMax: 10_000,
+  fetchWaitMsMax: 30_000,
+  fetchBytesMax: 64 * 1024 * 1024,
+  waitingFetchesMax: 1_000,
+  topicsMax: 1_000,
+  partitionsPerTopicMax: 1_000,
+  partitionsTotalMax: 10_000,
+  logMaintenanceIntervalMs: 30_000,
+  logMaintenancePartitionsPerTick: 64,
+});
+
+/** What callers pass: any subset, and topic defaults as overrides of Kafka's. */
+export type BrokerConfigInput = Partial<Omit<BrokerConfig, 'topicDefaults'>> & { topicDefaults?: TopicConfig };
+
+export function resolveBrokerConfig(input: BrokerConfigInput = {}): BrokerConfig {
+  const { topicDefaults, ...rest } = input;
+  for (const [key, value] of Object.entries(rest)) {
+    if (value === undefined) delete (rest as Record<string, unknown>)[key];
+  }
+  checkTopicConfig(topicDefaults ?? {});
+  const config: BrokerConfig = { ...DEFAULT_BROKER_CONFIG, ...rest, topicDefaults: resolveTopicConfig(DEFAULT_TOPIC_CONFIG, topicDefaults ?? {}) };
+  for (const [key, value] of Object.entries(config)) {
+    if (typeof value === 'number' && (!Number.isSafeInteger(value) || value < 0)) {
+      throw new RangeError(`broker config ${key} = ${value}: expected a non-negative integer`);
+    }
+  }
+  return config;
+}

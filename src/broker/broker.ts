@@ -1,0 +1,774 @@
+/**
+ * A wafka broker: a plain class that hosts partition replicas on one storage
+ * backend and answers Kafka's requests (BrokerApi). It runs in-process (tests,
+ * single-threaded edge runtimes), in a dedicated Web Worker, or in a Node
+ * worker thread; the worker entries in workers/ only wrap it.
+ *
+ * Replication factor 1 for now: a broker hosts the partitions it leads.
+ * acks=-1 ("all in-sync replicas") is accepted and, with RF=1, means the
+ * leader's append, exactly as acks=1 does.
+ *
+ * Cluster metadata lives in a shared store with compare-and-set
+ * (src/cluster/metadata-store.ts). Until the controller issue, whichever
+ * broker receives an admin request changes the metadata itself, then rings the
+ * doorbell (MetadataWatch); every broker re-reads the store on a ring, and
+ * before answering about a topic or partition it does not know, then opens
+ * logs for partitions assigned to it and closes (or deletes) the others.
+ *
+ * Record bytes are never decoded. Each produced batch is checked (framing,
+ * magic 2, CRC32C, size ≤ the topic's maxMessageBytes) exactly once, by the
+ * log's append, before any byte of the record set is written: a bad batch is
+ * a per-partition error and nothing of that record set is stored. Fetch
+ * returns whole stored batches. Every request from outside is bounded (see
+ * BrokerConfig).
+ */
+import { loadCore } from '../core/index.ts';
+import { WafkaError } from '../errors.ts';
+import type { ClusterMetadata, PartitionState, TopicState } from '../cluster/metadata.ts';
+import { updateMetadata, type MetadataStore } from '../cluster/metadata-store.ts';
+import type { MetadataWatch } from '../cluster/metadata-watch.ts';
+import {
+  alterTopicConfigsIn, createPartitionsIn, createTopicsIn, deleteTopicsIn, type AdminChange, type TopicLimits,
+} from '../cluster/topic-admin.ts';
+import { describeTopicConfig, resolveTopicConfig, type ResolvedTopicConfig } from '../cluster/topic-config.ts';
+import { checkTopicName } from '../cluster/topic-names.ts';
+import {
+  EARLIEST_TIMESTAMP, LATEST_TIMESTAMP,
+  type AlterConfigsRequest, type AlterConfigsResponse, type BrokerApi, type BrokerMetrics, type ConfigEntry,
+  type CreatePartitionsRequest, type CreatePartitionsResponse, type CreateTopicSpec, type CreateTopicsRequest,
+  type CreateTopicsResponse, type DeleteRecordsRequest, type DeleteRecordsResponse, type DeleteTopicsRequest,
+  type DeleteTopicsResponse, type DescribeConfigsRequest, type DescribeConfigsResponse, type FetchPartitionResponse,
+  type FetchRequest, type FetchResponse, type ListOffsetsRequest, type ListOffsetsResponse, type MetadataRequest,
+  type MetadataResponse, type ProducePartitionResponse, type ProduceRequest, type ProduceResponse, type TopicMetadata,
+} from '../protocol/types.ts';
+import { resolveBrokerConfig, type BrokerConfig, type BrokerConfigInput } from './broker-config.ts';
+import { BrokerMetricsCounters } from './broker-metrics.ts';
+import { asWafkaError, errorJSON } from './error-json.ts';
+import { FetchWaiters, partitionKey, type PartitionKey } from './fetch-waiters.ts';
+import type { AppendResult, PartitionRef, ReplicaLog, ReplicaLogStorage } from './replica-log.ts';
+import {
+  checkArray, checkBigInt, checkInt, checkObject, checkTopicPartitions, invalidRequest,
+} from './request-checks.ts';
+
+export interface BrokerOptions {
+  nodeId: number;
+  clusterId: string;
+  /** Where this broker runs, shown in Metadata answers ('worker-thread', 'dedicated-worker', 'in-process'). */
+  host?: string;
+  rack?: string | null;
+  config?: BrokerConfigInput;
+  /** Owned by the broker from now on: closed by close(). */
+  metadataStore: MetadataStore;
+  /** Owned by the broker from now on: closed by close(). */
+  metadataWatch: MetadataWatch;
+  /** Owned by the broker from now on: closed by close(). */
+  storage: ReplicaLogStorage;
+  /** Wall clock in ms; tests may inject one. */
+  nowMs?: () => number;
+}
+
+/** A partition replica hosted here. `opening` settles once its log is open (created or recovered). */
+interface Replica {
+  key: PartitionKey;
+  ref: PartitionRef;
+  leaderEpoch: number;
+  config: ResolvedTopicConfig;
+  opening: Promise<ReplicaLog>;
+  log: ReplicaLog | null;
+  /** Appends (and maintenance) run one at a time, in arrival order. */
+  chain: Promise<unknown>;
+  /** Bumped on every append: lets a fetch see an append that raced with its read. */
+  appendCount: number;
+  closed: boolean;
+}
+
+/** Logs opened at the same time; a restart with many partitions opens them in waves of this size. */
+const OPENING_CONCURRENCY_MAX = 8;
+
+export class Broker implements BrokerApi {
+  readonly nodeId: number;
+  readonly clusterId: string;
+  readonly config: BrokerConfig;
+  readonly #host: string;
+  readonly #rack: string | null;
+  readonly #store: MetadataStore;
+  readonly #watch: MetadataWatch;
+  readonly #storage: ReplicaLogStorage;
+  readonly #nowMs: () => number;
+  readonly #metrics = new BrokerMetricsCounters();
+  readonly #waiters: FetchWaiters;
+  readonly #replicas = new Map<PartitionKey, Replica>();
+  #metadata: ClusterMetadata;
+  #refreshing: Promise<void> | null = null;
+  /** Metadata changes are applied one at a time, in version order. */
+  #applying: Promise<void> = Promise.resolve();
+  /** Produce requests reach the append queues in arrival order, even when one waits for metadata. */
+  #produceOrder: Promise<void> = Promise.resolve();
+  #openSlots = OPENING_CONCURRENCY_MAX;
+  readonly #openQueue: (() => void)[] = [];
+  #unsubscribe: () => void = () => {};
+  #maintenanceTimer: ReturnType<typeof setTimeout> | undefined;
+  #maintenanceCursor = 0;
+  #closing: Promise<void> | null = null;
+
+  private constructor(options: BrokerOptions) {
+    checkInt(options.nodeId, 'nodeId', 0);
+    this.nodeId = options.nodeId;
+    this.clusterId = options.clusterId;
+    this.config = resolveBrokerConfig(options.config);
+    this.#host = options.host ?? 'in-process';
+    this.#rack = options.rack ?? null;
+    this.#store = options.metadataStore;
+    this.#watch = options.metadataWatch;
+    this.#storage = options.storage;
+    this.#nowMs = options.nowMs ?? Date.now;
+    this.#waiters = new FetchWaiters(this.config.waitingFetchesMax);
+    this.#metadata = { version: 0, clusterId: options.clusterId, controllerEpoch: 0, controllerId: -1, brokers: [], topics: {}, nextAssignmentStart: 0 };
+  }
+
+  /**
+   * Loads the Wasm core, registers this broker in the cluster metadata (a
+   * restart finds itself registered already), opens or recovers the logs of
+   * the partitions it leads, and starts listening for metadata changes.
+   */
+  static async start(options: BrokerOptions): Promise<Broker> {
+    await loadCore();
+    const broker = new Broker(options);
+    await broker.#startUp();
+    return broker;
+  }
+
+  async #startUp(): Promise<void> {
+    this.#unsubscribe = this.#watch.subscribe((version) => {
+      if (version > this.#metadata.version) void this.#refresh().catch(() => {});
+    });
+    const { metadata, changed } = await updateMetadata(this.#store, this.clusterId, (m) => {
+      const existing = m.brokers.find((b) => b.nodeId === this.nodeId);
+      if (existing && existing.host === this.#host && (existing.rack ?? null) === this.#rack) return { next: null, result: null };
+      m.brokers = m.brokers.filter((b) => b.nodeId !== this.nodeId);
+      m.brokers.push({ nodeId: this.nodeId, host: this.#host, rack: this.#rack, registeredAtMs: this.#nowMs() });
+      m.brokers.sort((a, b) => a.nodeId - b.nodeId);
+      return { next: m, result: null };
+    });
+    if (changed) this.#watch.announce(metadata.version);
+    await this.#apply(metadata);
+    // Recover every hosted log now: errors show up at start, and the first request does not pay for it.
+    await Promise.allSettled([...this.#replicas.values()].map((r) => r.opening));
+    this.#scheduleMaintenance();
+  }
+
+  // ------------------------------------------------------------------ Metadata
+
+  async metadata(request: MetadataRequest = {}): Promise<MetadataResponse> {
+    this.#checkOpen();
+    checkObject(request, 'request');
+    const names = request.topics ?? null;
+    if (names !== null) {
+      checkArray(names, 'topics');
+      if (names.length > this.config.requestPartitionsMax) throw invalidRequest(`more than ${this.config.requestPartitionsMax} topics`);
+    }
+    // Any broker answers Metadata: read the latest version so that a topic made through another broker shows.
+    await this.#refresh();
+    if (names !== null && this.config.allowAutoTopicCreation && request.allowAutoTopicCreation !== false) {
+      await this.#autoCreate(names.filter((n) => !this.#topic(n)));
+    }
+    const metadata = this.#metadata;
+    const topics: TopicMetadata[] = (names ?? Object.keys(metadata.topics).sort()).map((name) => {
+      const state = this.#topic(name);
+      if (!state) {
+        let error: WafkaError;
+        try {
+          checkTopicName(name);
+          error = new WafkaError('UNKNOWN_TOPIC_OR_PARTITION', `topic '${name}' does not exist`);
+        } catch (e) {
+          error = asWafkaError(e);
+        }
+        return { name, partitions: [], error: errorJSON(error) };
+      }
+      return {
+        name,
+        partitions: state.partitions.map((p) => ({
+          partitionId: p.partition, leader: p.leader, leaderEpoch: p.leaderEpoch, replicas: [...p.replicas], isr: [...p.isr],
+        })),
+      };
+    });
+    return {
+      clusterId: metadata.clusterId,
+      controllerId: metadata.controllerId,
+      brokers: metadata.brokers.map((b) => ({ nodeId: b.nodeId, host: b.host, rack: b.rack ?? null })),
+      topics,
+      metadataVersion: metadata.version,
+    };
+  }
+
+  // ------------------------------------------------------------------ Produce
+
+  async produce(request: ProduceRequest): Promise<ProduceResponse> {
+    this.#checkOpen();
+    checkObject(request, 'request');
+    if (request.acks !== 0 && request.acks !== 1 && request.acks !== -1) {
+      throw new WafkaError('INVALID_REQUIRED_ACKS', `acks = ${String(request.acks)}: expected 0, 1 or -1`);
+    }
+    let requestBytes = 0;
+    checkTopicPartitions(request.topics, this.config.requestPartitionsMax, (p, where) => {
+      if (!(p.records instanceof Uint8Array)) throw invalidRequest(`${where}: records must be a Uint8Array`);
+      requestBytes += p.records.byteLength;
+    });
+    if (requestBytes > this.config.requestBytesMax) {
+      throw invalidRequest(`produce request of ${requestBytes} B over the ${this.config.requestBytesMax} B limit`);
+    }
+    this.#metrics.produceRequests++;
+
+    // Phase 1, in arrival order: learn about new topics (or create them), check and enqueue every append.
+    const enqueue = async () => {
+      await this.#refreshIfUnknown(request.topics);
+      if (this.config.allowAutoTopicCreation) await this.#autoCreate(request.topics.map((t) => t.topic).filter((n) => !this.#topic(n)));
+      return request.topics.map((t) => ({
+        topic: t.topic,
+        partitions: t.partitions.map((p) => this.#enqueueAppend(t.topic, p.partition, p.records)),
+      }));
+    };
+    const turn = this.#produceOrder.then(enqueue);
+    this.#produceOrder = turn.then(() => {}, () => {});
+    const enqueued = await turn;
+
+    // Phase 2: wait for the appends (acks 1 and -1), or not (acks 0).
+    const topics = await Promise.all(enqueued.map(async (t) => ({
+      topic: t.topic,
+      partitions: await Promise.all(t.partitions.map(async ({ partition, appended }): Promise<ProducePartitionResponse> => {
+        if (request.acks === 0) {
+          appended.catch(() => {}); // counted in metrics.errors; acks=0 asked not to be told
+          return { partition, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n };
+        }
+        try {
+          const { result, replica } = await appended;
+          return { partition, baseOffset: result.baseOffset, logAppendTimeMs: -1n, logStartOffset: result.logStartOffset };
+        } catch (error) {
+          return { partition, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, error: errorJSON(error) };
+        }
+      })),
+    })));
+    return { topics };
+  }
+
+  /** Checks one partition's records and queues their append; never throws (errors settle `appended`). */
+  #enqueueAppend(topic: string, partition: number, records: Uint8Array): {
+    partition: number;
+    appended: Promise<{ result: AppendResult; replica: Replica }>;
+  } {
+    let appended: Promise<{ result: AppendResult; replica: Replica }>;
+    try {
+      const replica = this.#leaderReplica(topic, partition);
+      appended = this.#runInOrder(replica, () => this.#append(replica, records)).then((result) => ({ result, replica }));
+    } catch (error) {
+      appended = Promise.reject(error);
+    }
+    appended.catch((error) => this.#metrics.countError(asWafkaError(error).type));
+    return { partition, appended };
+  }
+
+  async #append(replica: Replica, records: Uint8Array): Promise<AppendResult> {
+    const log = await replica.opening;
+    if (replica.closed) throw notLeader(this.nodeId, replica.ref.topic, replica.ref.partition, 'the replica was closed');
+    const result = await log.append(records, replica.leaderEpoch);
+    this.#metrics.batchesAppended += result.batchCount;
+    this.#metrics.recordsAppended += result.recordCount;
+    this.#metrics.bytesAppended += result.sizeBytes;
+    replica.appendCount++;
+    this.#waiters.ring(replica.key);
+    return result;
+  }
+
+  #runInOrder<T>(replica: Replica, work: () => Promise<T>): Promise<T> {
+    const result = replica.chain.then(work, work);
+    replica.chain = result.catch(() => {});
+    return result;
+  }
+
+  // ------------------------------------------------------------------ Fetch
+
+  async fetch(request: FetchRequest): Promise<FetchResponse> {
+    this.#checkOpen();
+    checkObject(request, 'request');
+    checkInt(request.maxWaitMs, 'maxWaitMs', 0, Number.MAX_SAFE_INTEGER);
+    checkInt(request.minBytes, 'minBytes', 0, Number.MAX_SAFE_INTEGER);
+    checkInt(request.maxBytes, 'maxBytes', 0, Number.MAX_SAFE_INTEGER);
+    checkTopicPartitions(request.topics, this.config.requestPartitionsMax, (p, where) => {
+      checkBigInt(p.fetchOffset, `${where}: fetchOffset`);
+      checkInt(p.partitionMaxBytes, `${where}: partitionMaxBytes`, 0, Number.MAX_SAFE_INTEGER);
+    });
+    this.#metrics.fetchRequests++;
+    const maxWaitMs = Math.min(request.maxWaitMs, this.config.fetchWaitMsMax);
+    const maxBytes = Math.min(request.maxBytes, this.config.fetchBytesMax);
+    const deadlineMs = this.#nowMs() + maxWaitMs;
+    await this.#refreshIfUnknown(request.topics);
+
+    const keys = request.topics.flatMap((t) => t.partitions.map((p) => partitionKey(t.topic, p.partition)));
+    for (;;) {
+      const appendCountsBefore = keys.map((k) => this.#replicas.get(k)?.appendCount ?? -1);
+      const { response, bytes, failed } = await this.#readFetch(request, maxBytes);
+      const remainingMs = deadlineMs - this.#nowMs();
+      if (bytes >= request.minBytes || failed || remainingMs <= 0 || this.#closing) return this.#fetched(response, bytes);
+      // An append that landed while we were reading would not ring us: look again at once.
+      if (keys.some((k, i) => (this.#replicas.get(k)?.appendCount ?? -1) !== appendCountsBefore[i])) continue;
+      const { done } = this.#waiters.park(keys, remainingMs);
+      if ((await done) !== 'rung') return this.#fetched(response, bytes);
+    }
+  }
+
+  #fetched(response: FetchResponse, bytes: number): FetchResponse {
+    this.#metrics.bytesFetched += bytes;
+    return response;
+  }
+
+  /**
+   * One pass over the requested partitions. Budget as Kafka's: at most
+   * partitionMaxBytes per partition and maxBytes in all, except that the first
+   * partition with data returns at least one whole batch, so that a batch
+   * larger than the limits can still be consumed.
+   */
+  async #readFetch(request: FetchRequest, maxBytes: number): Promise<{ response: FetchResponse; bytes: number; failed: boolean }> {
+    let bytes = 0;
+    let failed = false;
+    const topics: FetchResponse['topics'] = [];
+    for (const t of request.topics) {
+      const partitions: FetchPartitionResponse[] = [];
+      for (const p of t.partitions) {
+        try {
+          const replica = this.#leaderReplica(t.topic, p.partition);
+          const log = await replica.opening;
+          const highWatermark = log.highWatermark;
+          const logStartOffset = log.logStartOffset;
+          if (p.fetchOffset < logStartOffset || p.fetchOffset > log.logEndOffset) {
+            throw new WafkaError('OFFSET_OUT_OF_RANGE',
+              `fetchOffset ${p.fetchOffset} outside [${logStartOffset}, ${log.logEndOffset}] of ${t.topic}-${p.partition}`);
+          }
+          let records: Uint8Array | null = null;
+          const budget = Math.min(p.partitionMaxBytes, maxBytes - bytes);
+          if (p.fetchOffset < highWatermark && (budget > 0 || bytes === 0)) {
+            records = await log.read(p.fetchOffset, Math.max(0, budget), highWatermark, bytes === 0);
+            if (records && records.byteLength === 0) records = null;
+            bytes += records?.byteLength ?? 0;
+          }
+          partitions.push({ partition: p.partition, highWatermark, lastStableOffset: highWatermark, logStartOffset, records });
+        } catch (error) {
+          failed = true;
+          this.#metrics.countError(asWafkaError(error).type);
+          partitions.push({ partition: p.partition, highWatermark: -1n, lastStableOffset: -1n, logStartOffset: -1n, records: null, error: errorJSON(error) });
+        }
+      }
+      topics.push({ topic: t.topic, partitions });
+    }
+    return { response: { topics }, bytes, failed };
+  }
+
+  // ------------------------------------------------------------------ ListOffsets
+
+  async listOffsets(request: ListOffsetsRequest): Promise<ListOffsetsResponse> {
+    this.#checkOpen();
+    checkObject(request, 'request');
+    checkTopicPartitions(request.topics, this.config.requestPartitionsMax, (p, where) => checkBigInt(p.timestamp, `${where}: timestamp`));
+    await this.#refreshIfUnknown(request.topics);
+    const topics = await Promise.all(request.topics.map(async (t) => ({
+      topic: t.topic,
+      partitions: await Promise.all(t.partitions.map(async (p) => {
+        try {
+          const log = await this.#leaderReplica(t.topic, p.partition).opening;
+          if (p.timestamp === EARLIEST_TIMESTAMP) return { partition: p.partition, offset: log.logStartOffset, timestamp: -1n };
+          if (p.timestamp === LATEST_TIMESTAMP) return { partition: p.partition, offset: log.highWatermark, timestamp: -1n };
+          if (p.timestamp < 0n) throw invalidRequest(`timestamp ${p.timestamp}: expected -1 (latest), -2 (earliest) or a time in ms`);
+          const found = await log.offsetForTimestamp(p.timestamp);
+          // Kafka answers offset -1 when no record is that recent.
+          return found && found.offset < log.highWatermark
+            ? { partition: p.partition, offset: found.offset, timestamp: found.timestampMs }
+            : { partition: p.partition, offset: -1n, timestamp: -1n };
+        } catch (error) {
+          this.#metrics.countError(asWafkaError(error).type);
+          return { partition: p.partition, offset: -1n, timestamp: -1n, error: errorJSON(error) };
+        }
+      })),
+    })));
+    return { topics };
+  }
+
+  // ------------------------------------------------------------------ Admin
+
+  async createTopics(request: CreateTopicsRequest): Promise<CreateTopicsResponse> {
+    this.#checkOpen();
+    checkObject(request, 'request');
+    checkArray(request.topics, 'topics');
+    if (request.topics.length > this.config.requestPartitionsMax) throw invalidRequest(`more than ${this.config.requestPartitionsMax} topics`);
+    for (const [i, spec] of request.topics.entries()) {
+      checkObject(spec, `topics[${i}]`);
+      if (typeof spec.topic !== 'string') throw invalidRequest(`topics[${i}].topic must be a string`);
+    }
+    const results = await this.#changeMetadata((m) =>
+      createTopicsIn(m, request.topics, { limits: this.#limits(), defaults: this.#topicDefaults(), validateOnly: request.validateOnly }));
+    return { topics: results };
+  }
+
+  async deleteTopics(request: DeleteTopicsRequest): Promise<DeleteTopicsResponse> {
+    this.#checkOpen();
+    checkObject(request, 'request');
+    checkArray(request.topics, 'topics');
+    if (request.topics.length > this.config.requestPartitionsMax) throw invalidRequest(`more than ${this.config.requestPartitionsMax} topics`);
+    const results = await this.#changeMetadata((m) => deleteTopicsIn(m, request.topics.map(String)));
+    return { topics: results };
+  }
+
+  async createPartitions(request: CreatePartitionsRequest): Promise<CreatePartitionsResponse> {
+    this.#checkOpen();
+    checkObject(request, 'request');
+    checkArray(request.topicPartitions, 'topicPartitions');
+    if (request.topicPartitions.length > this.config.requestPartitionsMax) throw invalidRequest(`more than ${this.config.requestPartitionsMax} topics`);
+    const results = await this.#changeMetadata((m) => createPartitionsIn(m, request, this.#limits()));
+    return { topics: results };
+  }
+
+  async describeConfigs(request: DescribeConfigsRequest): Promise<DescribeConfigsResponse> {
+    this.#checkOpen();
+    checkObject(request, 'request');
+    checkArray(request.resources, 'resources');
+    await this.#refresh();
+    const resources = request.resources.map((resource) => {
+      const { type, name } = resource;
+      try {
+        if (type === 'topic') {
+          const state = this.#topic(name);
+          if (!state) throw new WafkaError('UNKNOWN_TOPIC_OR_PARTITION', `topic '${name}' does not exist`);
+          return { type, name, configEntries: describeTopicConfig(this.config.topicDefaults, state.configs, resource.configNames) };
+        }
+        if (type === 'broker') {
+          if (name !== String(this.nodeId) && name !== '') throw invalidRequest(`broker ${this.nodeId} describes itself, not broker '${name}'`);
+          return { type, name, configEntries: this.#describeBrokerConfig(resource.configNames) };
+        }
+        throw invalidRequest(`resource type '${String(type)}'`);
+      } catch (error) {
+        return { type, name, configEntries: [], error: errorJSON(error) };
+      }
+    });
+    return { resources };
+  }
+
+  async alterConfigs(request: AlterConfigsRequest): Promise<AlterConfigsResponse> {
+    this.#checkOpen();
+    checkObject(request, 'request');
+    checkArray(request.resources, 'resources');
+    const resources: AlterConfigsResponse['resources'] = [];
+    for (const resource of request.resources) {
+      const { type, name } = resource;
+      try {
+        if (type !== 'topic') throw invalidRequest(`only topic configs can be altered; broker configs are fixed when the broker starts`);
+        checkArray(resource.configEntries, 'configEntries');
+        await this.#changeMetadata((m) => {
+          const { changed } = alterTopicConfigsIn(m, name, resource.configEntries, request.validateOnly ?? false);
+          return { results: [], changed };
+        });
+        resources.push({ type, name });
+      } catch (error) {
+        resources.push({ type, name, error: errorJSON(error) });
+      }
+    }
+    return { resources };
+  }
+
+  async deleteRecords(request: DeleteRecordsRequest): Promise<DeleteRecordsResponse> {
+    this.#checkOpen();
+    checkObject(request, 'request');
+    checkTopicPartitions(request.topics, this.config.requestPartitionsMax, (p, where) => checkBigInt(p.offset, `${where}: offset`));
+    await this.#refreshIfUnknown(request.topics);
+    const topics = await Promise.all(request.topics.map(async (t) => ({
+      topic: t.topic,
+      partitions: await Promise.all(t.partitions.map(async (p) => {
+        try {
+          const replica = this.#leaderReplica(t.topic, p.partition);
+          const lowWatermark = await this.#runInOrder(replica, async () => {
+            const log = await replica.opening;
+            // -1 means "up to the high watermark", as in Kafka.
+            const offset = p.offset === -1n ? log.highWatermark : p.offset;
+            if (offset < 0n || offset > log.highWatermark) {
+              throw new WafkaError('OFFSET_OUT_OF_RANGE', `offset ${p.offset} outside [0, ${log.highWatermark}] of ${t.topic}-${p.partition}`);
+            }
+            return offset <= log.logStartOffset ? log.logStartOffset : log.deleteRecordsBefore(offset);
+          });
+          return { partition: p.partition, lowWatermark };
+        } catch (error) {
+          this.#metrics.countError(asWafkaError(error).type);
+          return { partition: p.partition, lowWatermark: -1n, error: errorJSON(error) };
+        }
+      })),
+    })));
+    return { topics };
+  }
+
+  async metrics(): Promise<BrokerMetrics> {
+    return this.#metrics.snapshot(this.nodeId);
+  }
+
+  // ------------------------------------------------------------------ Lifecycle
+
+  /**
+   * Stops taking requests, answers parked fetches with what they have, lets
+   * queued appends finish, then flushes and closes every log and the stores.
+   * Idempotent.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#closeNow();
+    return this.#closing;
+  }
+
+  async #closeNow(): Promise<void> {
+    clearTimeout(this.#maintenanceTimer);
+    this.#unsubscribe();
+    this.#waiters.ringAll();
+    await this.#produceOrder;
+    await this.#applying.catch(() => {});
+    const errors: unknown[] = [];
+    await Promise.all([...this.#replicas.values()].map(async (replica) => {
+      try {
+        await this.#closeReplica(replica);
+      } catch (error) {
+        errors.push(error);
+      }
+    }));
+    this.#replicas.clear();
+    this.#watch.close();
+    await this.#store.close().catch((e) => errors.push(e));
+    await this.#storage.close().catch((e) => errors.push(e));
+    if (errors.length) throw new WafkaError('KAFKA_STORAGE_ERROR', `broker ${this.nodeId} closed with ${errors.length} errors: ${errors.map((e) => asWafkaError(e).message).join('; ')}`);
+  }
+
+  #checkOpen(): void {
+    if (this.#closing) throw new WafkaError('BROKER_NOT_AVAILABLE', `broker ${this.nodeId} is closing`);
+  }
+
+  // ------------------------------------------------------------------ Metadata plumbing
+
+  #topic(name: string): TopicState | undefined {
+    return Object.hasOwn(this.#metadata.topics, name) ? this.#metadata.topics[name] : undefined;
+  }
+
+  /** The replica this broker leads for topic-partition, or the per-partition error. */
+  #leaderReplica(topic: string, partition: number): Replica {
+    const state = this.#topic(topic);
+    if (!state) throw new WafkaError('UNKNOWN_TOPIC_OR_PARTITION', `topic '${topic}' does not exist`);
+    const p: PartitionState | undefined = state.partitions[partition];
+    if (!p) throw new WafkaError('UNKNOWN_TOPIC_OR_PARTITION', `partition ${partition} of '${topic}' does not exist (${state.partitions.length} partitions)`);
+    const replica = this.#replicas.get(partitionKey(topic, partition));
+    if (p.leader !== this.nodeId || !replica) throw notLeader(this.nodeId, topic, partition, `the leader is broker ${p.leader} (leaderEpoch ${p.leaderEpoch})`);
+    return replica;
+  }
+
+  /** Re-reads the metadata if a request names a topic or partition this broker has not heard of. */
+  async #refreshIfUnknown(topics: readonly { topic: string; partitions: readonly { partition: number }[] }[]): Promise<void> {
+    const unknown = topics.some((t) => {
+      const state = this.#topic(t.topic);
+      return !state || t.partitions.some((p) => p.partition >= state.partitions.length);
+    });
+    if (unknown) await this.#refresh();
+  }
+
+  /** Reads the store and applies what it holds; concurrent callers share one read. */
+  #refresh(): Promise<void> {
+    this.#refreshing ??= (async () => {
+      try {
+        const metadata = await this.#store.read();
+        if (metadata) await this.#apply(metadata);
+      } finally {
+        this.#refreshing = null;
+      }
+    })();
+    return this.#refreshing;
+  }
+
+  /** Runs an admin change through compare-and-set, rings the doorbell, and applies the result here. */
+  async #changeMetadata(change: (m: ClusterMetadata) => AdminChange): Promise<AdminChange['results']> {
+    const { metadata, result, changed } = await updateMetadata(this.#store, this.clusterId, (m) => {
+      const outcome = change(m);
+      return { next: outcome.changed ? m : null, result: outcome };
+    });
+    if (changed) this.#watch.announce(metadata.version);
+    await this.#apply(metadata);
+    return result.results;
+  }
+
+  async #autoCreate(names: string[]): Promise<void> {
+    const valid = names.filter((name) => {
+      try {
+        checkTopicName(name);
+        return true;
+      } catch {
+        return false; // answered per partition as INVALID_TOPIC_EXCEPTION or unknown
+      }
+    });
+    if (valid.length === 0) return;
+    const specs: CreateTopicSpec[] = [...new Set(valid)].map((topic) => ({ topic }));
+    // TOPIC_ALREADY_EXISTS from a race with another broker is the wanted outcome.
+    await this.#changeMetadata((m) => createTopicsIn(m, specs.filter((s) => !Object.hasOwn(m.topics, s.topic)), {
+      limits: this.#limits(), defaults: this.#topicDefaults(),
+    }));
+  }
+
+  #limits(): TopicLimits {
+    return { topicsMax: this.config.topicsMax, partitionsPerTopicMax: this.config.partitionsPerTopicMax, partitionsTotalMax: this.config.partitionsTotalMax };
+  }
+
+  #topicDefaults() {
+    return { numPartitions: this.config.numPartitions, replicationFactor: this.config.defaultReplicationFactor };
+  }
+
+  #describeBrokerConfig(configNames: readonly string[] | null | undefined): ConfigEntry[] {
+    const entries: ConfigEntry[] = [];
+    for (const [name, value] of Object.entries(this.config)) {
+      if (typeof value === 'object' || (configNames && !configNames.includes(name))) continue;
+      entries.push({ name, value: String(value), isDefault: false, readOnly: true, isSensitive: false });
+    }
+    return entries;
+  }
+
+  /**
+   * Makes the hosted replicas match `metadata` (if it is newer than what this
+   * broker knows): closes replicas no longer led here, removes the logs of
+   * deleted (or deleted and re-created) topics, opens logs for new partitions.
+   * The map changes synchronously, so requests see the new state at once; a
+   * new replica's log opens after the old log of the same partition is gone.
+   */
+  #apply(metadata: ClusterMetadata): Promise<void> {
+    const run = async () => {
+      if (metadata.version <= this.#metadata.version || this.#closing) return;
+      this.#metadata = metadata;
+      const wanted = new Map<PartitionKey, { ref: PartitionRef; leaderEpoch: number; config: ResolvedTopicConfig }>();
+      for (const topic of Object.values(metadata.topics)) {
+        const config = resolveTopicConfig(this.config.topicDefaults, topic.configs);
+        for (const p of topic.partitions) {
+          if (p.leader !== this.nodeId) continue;
+          wanted.set(partitionKey(topic.name, p.partition), {
+            ref: { topic: topic.name, partition: p.partition, topicId: topic.topicId }, leaderEpoch: p.leaderEpoch, config,
+          });
+        }
+      }
+      const retiring: Promise<void>[] = [];
+      const retiredByKey = new Map<PartitionKey, Promise<void>>();
+      for (const [key, replica] of this.#replicas) {
+        const want = wanted.get(key);
+        if (want && want.ref.topicId === replica.ref.topicId && sameConfig(want.config, replica.config)) {
+          replica.leaderEpoch = want.leaderEpoch;
+          continue;
+        }
+        // Gone, re-created, led elsewhere, or a new config (a log takes its config at open): retire it.
+        this.#replicas.delete(key);
+        const topicGone = metadata.topics[replica.ref.topic]?.topicId !== replica.ref.topicId;
+        const retired = this.#retireReplica(replica, topicGone);
+        retiring.push(retired);
+        retiredByKey.set(key, retired);
+      }
+      for (const [key, want] of wanted) {
+        if (this.#replicas.has(key)) continue;
+        this.#replicas.set(key, this.#newReplica(key, want, retiredByKey.get(key) ?? Promise.resolve()));
+      }
+      await Promise.allSettled(retiring);
+    };
+    const applied = this.#applying.then(run);
+    this.#applying = applied.catch(() => {});
+    return applied;
+  }
+
+  #newReplica(key: PartitionKey, want: { ref: PartitionRef; leaderEpoch: number; config: ResolvedTopicConfig }, after: Promise<void>): Replica {
+    const replica: Replica = {
+      key, ref: want.ref, leaderEpoch: want.leaderEpoch, config: want.config, log: null, chain: Promise.resolve(), appendCount: 0, closed: false,
+      opening: null as unknown as Promise<ReplicaLog>,
+    };
+    replica.opening = after.then(() => this.#withOpenSlot(() => this.#storage.open(want.ref, replica.config))).then(
+      (log) => {
+        replica.log = log;
+        return log;
+      },
+      (error) => {
+        // Forget it, so that the next metadata change or refresh tries again.
+        if (this.#replicas.get(key) === replica) this.#replicas.delete(key);
+        throw new WafkaError('KAFKA_STORAGE_ERROR', `cannot open the log of ${want.ref.topic}-${want.ref.partition}: ${asWafkaError(error).message}`, { cause: error });
+      },
+    );
+    replica.opening.catch(() => {});
+    replica.chain = replica.opening.catch(() => {});
+    return replica;
+  }
+
+  async #withOpenSlot<T>(work: () => Promise<T>): Promise<T> {
+    if (this.#openSlots === 0) await new Promise<void>((resolve) => this.#openQueue.push(resolve));
+    else this.#openSlots--;
+    try {
+      return await work();
+    } finally {
+      const next = this.#openQueue.shift();
+      if (next) next();
+      else this.#openSlots++;
+    }
+  }
+
+  async #retireReplica(replica: Replica, removeLog: boolean): Promise<void> {
+    this.#waiters.ring(replica.key);
+    await this.#closeReplica(replica);
+    if (removeLog) await this.#storage.remove(replica.ref);
+  }
+
+  async #closeReplica(replica: Replica): Promise<void> {
+    // Work queued before the retirement finishes first (it was accepted); then nothing more is taken.
+    let chain: Promise<unknown>;
+    do {
+      chain = replica.chain;
+      await chain;
+    } while (chain !== replica.chain);
+    replica.closed = true;
+    const log = await replica.opening.catch(() => null);
+    if (!log) return;
+    try {
+      await log.flush();
+    } finally {
+      await log.close();
+    }
+  }
+
+  // ------------------------------------------------------------------ Background work
+
+  #scheduleMaintenance(): void {
+    if (this.#closing) return;
+    this.#maintenanceTimer = setTimeout(() => {
+      void this.#maintainSome().finally(() => this.#scheduleMaintenance());
+    }, this.config.logMaintenanceIntervalMs);
+    // Node: the timer alone must not keep a process (or test run) alive.
+    (this.#maintenanceTimer as { unref?: () => void }).unref?.();
+  }
+
+  /** Retention and flush.ms for the next few replicas (bounded work per tick), each in its append order. */
+  async #maintainSome(): Promise<void> {
+    const replicas = [...this.#replicas.values()];
+    if (replicas.length === 0) return;
+    const count = Math.min(replicas.length, this.config.logMaintenancePartitionsPerTick);
+    const nowMs = this.#nowMs();
+    const work: Promise<void>[] = [];
+    for (let i = 0; i < count; i++) {
+      const replica = replicas[(this.#maintenanceCursor + i) % replicas.length];
+      work.push(this.#runInOrder(replica, async () => {
+        if (replica.closed) return;
+        const log = await replica.opening;
+        await log.maintain(nowMs);
+      }).catch((error) => this.#metrics.countError(asWafkaError(error).type)));
+    }
+    this.#maintenanceCursor = (this.#maintenanceCursor + count) % replicas.length;
+    await Promise.all(work);
+  }
+
+  /** For tests: run one maintenance pass now. */
+  runMaintenance(): Promise<void> {
+    return this.#maintainSome();
+  }
+}
+
+function sameConfig(a: ResolvedTopicConfig, b: ResolvedTopicConfig): boolean {
+  return (Object.keys(a) as (keyof ResolvedTopicConfig)[]).every((k) => a[k] === b[k]);
+}
+
+function notLeader(nodeId: number, topic: string, partition: number, why: string): WafkaError {
+  return new WafkaError('NOT_LEADER_OR_FOLLOWER', `broker ${nodeId} is not the leader of ${topic}-${partition}: ${why}`);
+}

@@ -1,0 +1,68 @@
+/**
+ * What a broker needs from the log of one partition replica, and from the
+ * storage that holds its logs. The storage engine (src/storage) provides the
+ * real thing through ./storage-logs.ts; keeping the broker on this narrow port
+ * keeps it readable and lets storage evolve behind one adapter.
+ *
+ * Offsets are bigint, positions and sizes are numbers of bytes.
+ */
+import type { ResolvedTopicConfig } from '../cluster/topic-config.ts';
+
+export interface AppendResult {
+  baseOffset: bigint;
+  lastOffset: bigint;
+  logStartOffset: bigint;
+  batchCount: number;
+  recordCount: number;
+  sizeBytes: number;
+}
+
+export interface ReplicaLog {
+  readonly logStartOffset: bigint;
+  readonly logEndOffset: bigint;
+  readonly highWatermark: bigint;
+  /**
+   * Appends whole batches as leader: checks each one (framing, magic 2, CRC32C,
+   * size ≤ maxMessageBytes) before writing anything, then writes them with
+   * their offsets and leader epoch, and advances the high watermark (RF=1: the
+   * leader is the whole ISR). CORRUPT_MESSAGE / MESSAGE_TOO_LARGE leave the log
+   * unchanged.
+   */
+  append(batches: Uint8Array, leaderEpoch: number): Promise<AppendResult>;
+  /**
+   * Whole batches, as stored, from the one holding `offset`, up to `maxBytes`
+   * and below `maxOffset` (exclusive); at least one batch when `minOneBatch`
+   * even if it is larger than maxBytes. The bytes are a fresh read that
+   * belongs to the caller. null when there is nothing.
+   */
+  read(offset: bigint, maxBytes: number, maxOffset: bigint, minOneBatch: boolean): Promise<Uint8Array | null>;
+  /** The first offset whose timestamp is ≥ timestampMs, or null if there is none. */
+  offsetForTimestamp(timestampMs: bigint): Promise<{ offset: bigint; timestampMs: bigint } | null>;
+  /** Moves logStartOffset up to `offset` (≤ highWatermark). Returns the new logStartOffset. */
+  deleteRecordsBefore(offset: bigint): Promise<bigint>;
+  /** Retention by time and size, flush.ms: bounded work, called by the broker's maintenance timer. */
+  maintain(nowMs: number): Promise<void>;
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface PartitionRef {
+  topic: string;
+  partition: number;
+  /** Identity of the topic's incarnation: a re-created topic of the same name gets a new log. */
+  topicId: string;
+}
+
+export interface ReplicaLogStorage {
+  /** 'memory' | 'files' | 'opfs' | 'indexeddb', for messages. */
+  readonly kind: string;
+  /**
+   * Opens (creating or recovering) the log of a partition with `config`; a log
+   * left by an older topic of the same name (another topicId) is removed first.
+   * A config change reopens the log.
+   */
+  open(ref: PartitionRef, config: ResolvedTopicConfig): Promise<ReplicaLog>;
+  /** Removes a partition's log (closed). No-op if it does not exist. */
+  remove(ref: Omit<PartitionRef, 'topicId'>): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,188 @@
+/**
+ * Topic administration as pure changes to a ClusterMetadata copy: create,
+ * delete, add partitions, replace config overrides. Each returns per-topic
+ * results (errors as Kafka reports them) and whether the document changed; the
+ * caller runs it inside updateMetadata (read, change, compare-and-set, retry on
+ * a lost race), so these functions must not look at anything but their inputs.
+ */
+import { WafkaError } from '../errors.ts';
+import type { CreatePartitionsRequest, CreateTopicSpec, TopicResult } from '../protocol/types.ts';
+import { errorJSON } from '../broker/error-json.ts';
+import { assignPartitions } from './assignment.ts';
+import { newTopicId, partitionCount, type ClusterMetadata, type PartitionState } from './metadata.ts';
+import { parseTopicConfigEntries } from './topic-config.ts';
+import { checkTopicName } from './topic-names.ts';
+
+export interface TopicLimits {
+  topicsMax: number;
+  partitionsPerTopicMax: number;
+  /** All partitions of the cluster: each is a log, with files and memory, on some broker. */
+  partitionsTotalMax: number;
+}
+
+export interface TopicDefaults {
+  numPartitions: number;
+  replicationFactor: number;
+}
+
+export interface AdminChange { results: TopicResult[]; changed: boolean }
+
+/** Replication factor 1 until the replication issue: more would promise copies that do not exist. */
+export const REPLICATION_FACTOR_MAX = 1;
+
+export function createTopicsIn(
+  metadata: ClusterMetadata,
+  specs: readonly CreateTopicSpec[],
+  options: { limits: TopicLimits; defaults: TopicDefaults; validateOnly?: boolean; newTopicId?: () => string },
+): AdminChange {
+  const results: TopicResult[] = [];
+  let changed = false;
+  const counts = new Map<string, number>();
+  for (const spec of specs) counts.set(spec.topic, (counts.get(spec.topic) ?? 0) + 1);
+  for (const spec of specs) {
+    try {
+      if (counts.get(spec.topic)! > 1) throw new WafkaError('INVALID_REQUEST', `topic '${spec.topic}' appears more than once in the request`);
+      checkTopicName(spec.topic);
+      if (Object.hasOwn(metadata.topics, spec.topic)) throw new WafkaError('TOPIC_ALREADY_EXISTS', `topic '${spec.topic}' already exists`);
+      if (Object.keys(metadata.topics).length >= options.limits.topicsMax) {
+        throw new WafkaError('POLICY_VIOLATION', `the cluster has ${options.limits.topicsMax} topics, the limit`);
+      }
+      const configs = parseTopicConfigEntries(spec.configEntries);
+      const partitions = spec.replicaAssignment?.length
+        ? explicitAssignment(metadata, spec.replicaAssignment)
+        : roundRobinAssignment(metadata, spec, options.defaults);
+      checkPartitionLimits(metadata, partitions.length, partitions.length, options.limits);
+      if (!options.validateOnly) {
+        metadata.topics[spec.topic] = { name: spec.topic, topicId: (options.newTopicId ?? newTopicId)(), configs, partitions };
+        metadata.nextAssignmentStart = (metadata.nextAssignmentStart + 1) % Math.max(1, metadata.brokers.length);
+        changed = true;
+      }
+      results.push({ topic: spec.topic });
+    } catch (error) {
+      results.push({ topic: spec.topic, error: errorJSON(error) });
+    }
+  }
+  return { results, changed };
+}
+
+function roundRobinAssignment(metadata: ClusterMetadata, spec: CreateTopicSpec, defaults: TopicDefaults): PartitionState[] {
+  const numPartitions = spec.numPartitions === undefined || spec.numPartitions === -1 ? defaults.numPartitions : spec.numPartitions;
+  const replicationFactor = spec.replicationFactor === undefined || spec.replicationFactor === -1 ? defaults.replicationFactor : spec.replicationFactor;
+  if (!Number.isSafeInteger(numPartitions) || numPartitions < 1) {
+    throw new WafkaError('INVALID_PARTITIONS', `numPartitions ${numPartitions}: must be at least 1`);
+  }
+  checkReplicationFactor(metadata, replicationFactor);
+  return assignPartitions(liveBrokerIds(metadata), 0, numPartitions, metadata.nextAssignmentStart);
+}
+
+function explicitAssignment(metadata: ClusterMetadata, assignment: NonNullable<CreateTopicSpec['replicaAssignment']>): PartitionState[] {
+  const sorted = [...assignment].sort((a, b) => a.partition - b.partition);
+  return sorted.map(({ partition, replicas }, i) => {
+    if (partition !== i) throw new WafkaError('INVALID_REQUEST', `replicaAssignment partitions must be 0..${sorted.length - 1}, got ${partition} at ${i}`);
+    checkReplicas(metadata, replicas);
+    return { partition, leader: replicas[0], leaderEpoch: 0, replicas: [...replicas], isr: [...replicas] };
+  });
+}
+
+function checkReplicas(metadata: ClusterMetadata, replicas: readonly number[]): void {
+  checkReplicationFactor(metadata, replicas.length);
+  const live = new Set(liveBrokerIds(metadata));
+  for (const id of replicas) if (!live.has(id)) throw new WafkaError('INVALID_REQUEST', `replica assignment names broker ${id}, which is not registered`);
+}
+
+function checkReplicationFactor(metadata: ClusterMetadata, replicationFactor: number): void {
+  if (!Number.isSafeInteger(replicationFactor) || replicationFactor < 1) {
+    throw new WafkaError('INVALID_REPLICATION_FACTOR', `replicationFactor ${replicationFactor}: must be at least 1`);
+  }
+  if (replicationFactor > REPLICATION_FACTOR_MAX) {
+    throw new WafkaError('INVALID_REPLICATION_FACTOR', `replicationFactor ${replicationFactor}: only ${REPLICATION_FACTOR_MAX} is supported until replication exists`);
+  }
+  if (replicationFactor > metadata.brokers.length) {
+    throw new WafkaError('INVALID_REPLICATION_FACTOR', `replicationFactor ${replicationFactor} larger than the ${metadata.brokers.length} registered brokers`);
+  }
+}
+
+function checkPartitionLimits(metadata: ClusterMetadata, topicPartitions: number, added: number, limits: TopicLimits): void {
+  if (topicPartitions > limits.partitionsPerTopicMax) {
+    throw new WafkaError('INVALID_PARTITIONS', `${topicPartitions} partitions over the ${limits.partitionsPerTopicMax} per-topic limit`);
+  }
+  const total = partitionCount(metadata) + added;
+  if (total > limits.partitionsTotalMax) {
+    throw new WafkaError('POLICY_VIOLATION', `${total} partitions in the cluster would pass the ${limits.partitionsTotalMax} limit`);
+  }
+}
+
+export function liveBrokerIds(metadata: ClusterMetadata): number[] {
+  // Every registered broker counts as live until the controller issue adds liveness (leases).
+  return metadata.brokers.map((b) => b.nodeId).sort((a, b) => a - b);
+}
+
+export function deleteTopicsIn(metadata: ClusterMetadata, names: readonly string[]): AdminChange {
+  let changed = false;
+  const results = names.map((topic): TopicResult => {
+    if (!Object.hasOwn(metadata.topics, topic)) {
+      return { topic, error: errorJSON(new WafkaError('UNKNOWN_TOPIC_OR_PARTITION', `topic '${topic}' does not exist`)) };
+    }
+    delete metadata.topics[topic];
+    changed = true;
+    return { topic };
+  });
+  return { results, changed };
+}
+
+export function createPartitionsIn(
+  metadata: ClusterMetadata,
+  request: CreatePartitionsRequest,
+  limits: TopicLimits,
+): AdminChange {
+  let changed = false;
+  const results = request.topicPartitions.map(({ topic, count, assignments }): TopicResult => {
+    try {
+      const state = metadata.topics[topic];
+      if (!state || !Object.hasOwn(metadata.topics, topic)) throw new WafkaError('UNKNOWN_TOPIC_OR_PARTITION', `topic '${topic}' does not exist`);
+      const current = state.partitions.length;
+      if (!Number.isSafeInteger(count) || count <= current) {
+        throw new WafkaError('INVALID_PARTITIONS', `topic '${topic}' has ${current} partitions; the new count ${count} must be larger`);
+      }
+      const added = count - current;
+      checkPartitionLimits(metadata, count, added, limits);
+      let partitions: PartitionState[];
+      if (assignments) {
+        if (assignments.length !== added) {
+          throw new WafkaError('INVALID_REQUEST', `${assignments.length} assignments for ${added} new partitions of '${topic}'`);
+        }
+        partitions = assignments.map((replicas, i) => {
+          checkReplicas(metadata, replicas);
+          return { partition: current + i, leader: replicas[0], leaderEpoch: 0, replicas: [...replicas], isr: [...replicas] };
+        });
+      } else {
+        // Continue the topic's round-robin where its partition 0 started.
+        const start = state.partitions[0] ? liveBrokerIds(metadata).indexOf(state.partitions[0].leader) : 0;
+        partitions = assignPartitions(liveBrokerIds(metadata), current, added, Math.max(0, start));
+      }
+      if (!request.validateOnly) {
+        state.partitions.push(...partitions);
+        changed = true;
+      }
+      return { topic };
+    } catch (error) {
+      return { topic, error: errorJSON(error) };
+    }
+  });
+  return { results, changed };
+}
+
+/** Kafka's (non-incremental) AlterConfigs: the given entries replace all of the topic's overrides. */
+export function alterTopicConfigsIn(
+  metadata: ClusterMetadata,
+  topic: string,
+  entries: readonly { name: string; value: string }[],
+  validateOnly: boolean,
+): { changed: boolean } {
+  const state = metadata.topics[topic];
+  if (!state || !Object.hasOwn(metadata.topics, topic)) throw new WafkaError('UNKNOWN_TOPIC_OR_PARTITION', `topic '${topic}' does not exist`);
+  const configs = parseTopicConfigEntries(entries);
+  if (validateOnly) return { changed: false };
+  state.configs = configs;
+  return { changed: true };
+}
