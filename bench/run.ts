@@ -7,7 +7,7 @@
  * regenerated from every results file.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CaseResult, MeasureOptions } from './lib/measure.ts';
 import { ROOT, suiteResult, writeDocs, writeSuite } from './lib/node.ts';
@@ -17,32 +17,30 @@ type SuiteFn = (opts: Partial<MeasureOptions> & Record<string, unknown>, log: (s
 
 const SUITES: Record<string, SuiteFn> = {
   core: async (o, log) => ({ results: await (await import('./suites/core.ts')).runCore(o, log) }),
+  'storage-chromium': async (o, log) => (await import('./suites/chromium-suites.ts')).runInChromium('storage', o, log),
   'core-chromium': async (o, log) => (await import('./suites/chromium-suites.ts')).runInChromium('core', o, log),
   storage: async (o, log) => (await import('./suites/storage.ts')).runStorage(o, log),
   e2e: async (o, log) => (await import('./suites/e2e.ts')).runE2e(o, log),
 };
 
-function newest(dir: string): number {
-  let t = 0;
-  for (const f of readdirSync(dir)) {
-    const p = join(dir, f);
-    const s = statSync(p);
-    t = Math.max(t, s.isDirectory() ? newest(p) : s.mtimeMs);
-  }
-  return t;
-}
-
-/** Builds build/wafka.wasm when it is missing or older than assembly/. */
-function ensureWasm(log: (s: string) => void): void {
-  const wasm = join(ROOT, 'build', 'wafka.wasm');
-  const asm = join(ROOT, 'assembly');
-  if (!existsSync(asm)) return;
-  if (existsSync(wasm) && statSync(wasm).mtimeMs >= newest(asm)) return;
-  log('building the Wasm core (npm run asbuild) ...');
+/**
+ * Builds the current assembly/ into the bench's own file (bench/lib/core-load.ts
+ * loads it), so a partial dev build in build/ cannot change what is measured.
+ */
+function buildWasm(log: (s: string) => void): void {
+  const out = join(ROOT, 'node_modules', '.cache', 'wafka-bench');
+  mkdirSync(out, { recursive: true });
+  const wasm = join(out, 'wafka.wasm');
+  rmSync(wasm, { force: true });
   try {
-    execFileSync('npm', ['run', '--silent', 'asbuild'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync(
+      join(ROOT, 'node_modules', '.bin', 'asc'),
+      ['assembly/index.ts', '--target', 'release', '--outFile', wasm, '--textFile', join(out, 'wafka.wat')],
+      { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    log(`Wasm core built from assembly/ → ${wasm}`);
   } catch (e) {
-    log(`asbuild failed; using ${existsSync(wasm) ? 'the existing' : 'no'} build/wafka.wasm:\n${String((e as { stderr?: Buffer }).stderr ?? e).slice(0, 2000)}`);
+    log(`asc failed, measuring build/wafka.wasm as it is:\n${String((e as { stderr?: Buffer }).stderr ?? e).slice(0, 2000)}`);
   }
 }
 
@@ -59,7 +57,7 @@ async function main(): Promise<void> {
   const run = names.length ? names : Object.keys(SUITES);
   for (const n of run) if (!SUITES[n]) throw new Error(`unknown suite ${n}; have: ${Object.keys(SUITES).join(', ')}`);
   const log = (s: string): void => console.log(s);
-  ensureWasm(log);
+  buildWasm(log);
   let failed = 0;
   for (const name of run) {
     const t0 = performance.now();

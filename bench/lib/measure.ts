@@ -10,6 +10,11 @@
 
 export type Role = 'wafka' | 'peer' | 'limit';
 
+/** wafka ≥ ratio × peer (oriented by higherIsBetter), or an absolute target value in the case's unit. */
+export type Goal = { peer: string; ratio: number } | { value: number };
+
+export interface GoalOutcome { goal: Goal; ratio: number | null; met: boolean | null }
+
 export interface Contender {
   name: string;
   role: Role;
@@ -33,7 +38,9 @@ export interface Case {
   /** Units of `unit`·s per op for throughput contenders (e.g. MB per op). */
   work?: number;
   contenders: Contender[];
-  goal?: { peer: string; ratio: number };
+  goal?: Goal;
+  /** Further goals on the same figure (all must be met). */
+  goals?: Goal[];
   note?: string;
   rounds?: number;
   sampleMs?: number;
@@ -51,12 +58,20 @@ export interface CaseResult {
   wafka: number | null;
   peers: Record<string, number>;
   limits: Record<string, number | string>;
-  goal?: { peer: string; ratio: number };
-  /** wafka vs the goal peer, oriented so that > 1 is better for wafka. */
+  goal?: Goal;
+  /** wafka vs the goal (peer or absolute target), oriented so that > 1 is better for wafka. */
   ratio?: number | null;
   met?: boolean | null;
+  /** Every goal with its outcome, when there is more than one. */
+  goals?: GoalOutcome[];
   /** min..max over the rounds, per contender. */
   range: Record<string, [number, number]>;
+  /**
+   * wafka vs each peer and limit: the median of the per-round ratios (wafka and
+   * the other ran back to back in each round, so drift on a shared machine
+   * mostly cancels). Oriented so that > 1 means wafka is better.
+   */
+  ratios?: Record<string, number>;
   notes?: Record<string, string>;
   extra?: Record<string, unknown>;
 }
@@ -183,18 +198,50 @@ export function summarize(cs: Case, samples: Map<string, number[]>): CaseResult 
     res.range[c.name] = [round(s.min), round(s.max)];
     if (c.note) notes[c.name] = c.note;
   }
-  if (cs.goal) {
-    res.goal = cs.goal;
-    res.ratio = ratioOf(res, cs.goal.peer);
-    res.met = res.ratio === null ? null : res.ratio >= cs.goal.ratio;
+  const wName = cs.contenders.find((c) => c.role === 'wafka')?.name;
+  const ws = wName ? samples.get(wName) : undefined;
+  if (ws?.length) {
+    const ratios: Record<string, number> = {};
+    for (const c of cs.contenders) {
+      const xs = samples.get(c.name);
+      if (c.role === 'wafka' || !xs || xs.length !== ws.length) continue;
+      const per = ws.map((w, i) => (cs.higherIsBetter ? w / xs[i] : xs[i] / w)).filter((x) => isFinite(x) && x > 0);
+      if (per.length) ratios[c.name] = Math.round(median(per) * 1000) / 1000;
+    }
+    if (Object.keys(ratios).length) res.ratios = ratios;
+  }
+  const all = [...(cs.goal ? [cs.goal] : []), ...(cs.goals ?? [])];
+  if (all.length) {
+    const outs = all.map((g) => evalGoal(res, g));
+    res.goal = all[0];
+    res.ratio = outs[0].ratio;
+    res.met = outs.some((o) => o.met === false) ? false : outs.some((o) => o.met === null) ? null : true;
+    if (outs.length > 1) res.goals = outs;
   }
   if (Object.keys(notes).length) res.notes = notes;
   if (cs.extra) res.extra = cs.extra;
   return res;
 }
 
+export function evalGoal(r: Pick<CaseResult, 'wafka' | 'peers' | 'limits' | 'higherIsBetter' | 'ratios'>, g: Goal): GoalOutcome {
+  if ('value' in g) {
+    if (r.wafka === null || r.wafka === 0) return { goal: g, ratio: null, met: null };
+    const x = r.higherIsBetter ? r.wafka / g.value : g.value / r.wafka;
+    const ratio = Math.round(x * 1000) / 1000;
+    return { goal: g, ratio, met: x >= 1 };
+  }
+  const ratio = ratioOf(r, g.peer);
+  return { goal: g, ratio, met: ratio === null ? null : ratio >= g.ratio };
+}
+
+export function goalText(g: Goal, unit: string, higherIsBetter = true): string {
+  return 'value' in g ? `${higherIsBetter ? '≥' : '≤'} ${g.value} ${unit}` : `≥ ${g.ratio}× ${g.peer}`;
+}
+
 /** wafka against a peer or limit, oriented so that > 1 means wafka is better. */
-export function ratioOf(r: Pick<CaseResult, 'wafka' | 'peers' | 'limits' | 'higherIsBetter'>, name: string): number | null {
+export function ratioOf(r: Pick<CaseResult, 'wafka' | 'peers' | 'limits' | 'higherIsBetter' | 'ratios'>, name: string): number | null {
+  const paired = r.ratios?.[name];
+  if (paired !== undefined) return paired;
   const other = r.peers[name] ?? r.limits[name];
   if (r.wafka === null || typeof other !== 'number' || other === 0 || r.wafka === 0) return null;
   const x = r.higherIsBetter ? r.wafka / other : other / r.wafka;
@@ -210,4 +257,33 @@ export function round(x: number): number {
   const d = 3 - Math.ceil(Math.log10(a));
   const f = 10 ** Math.max(0, d);
   return Math.round(x * f) / f;
+}
+
+/**
+ * The same samples in another unit (e.g. MB/s → records/s): every value times
+ * `factor`. Ratios between contenders are unchanged; goals are re-evaluated.
+ */
+export function scaleResult(r: CaseResult, metric: string, unit: string, factor: number, goals: Goal[] = []): CaseResult {
+  const sc = (x: number): number => round(x * factor);
+  const out: CaseResult = {
+    ...r,
+    metric,
+    unit,
+    wafka: r.wafka === null ? null : sc(r.wafka),
+    peers: Object.fromEntries(Object.entries(r.peers).map(([k, v]) => [k, sc(v)])),
+    limits: Object.fromEntries(Object.entries(r.limits).map(([k, v]) => [k, typeof v === 'number' ? sc(v) : v])),
+    range: Object.fromEntries(Object.entries(r.range).map(([k, [a, b]]) => [k, [sc(a), sc(b)] as [number, number]])),
+  };
+  delete out.goal;
+  delete out.goals;
+  delete out.ratio;
+  delete out.met;
+  if (goals.length) {
+    const outs = goals.map((g) => evalGoal(out, g));
+    out.goal = goals[0];
+    out.ratio = outs[0].ratio;
+    out.met = outs.some((o) => o.met === false) ? false : outs.some((o) => o.met === null) ? null : true;
+    if (outs.length > 1) out.goals = outs;
+  }
+  return out;
 }

@@ -1,7 +1,7 @@
 /** Formatting of results: the console table (runtime-agnostic). */
-import { ratioOf, type CaseResult } from './measure.ts';
+import { evalGoal, goalText, ratioOf, type CaseResult, type Goal } from './measure.ts';
 
-export interface Machine { cpu: string; cores: number; runtime: string }
+export interface Machine { cpu: string; cores: number; runtime: string; load1?: number }
 
 export interface SuiteResult {
   suite: string;
@@ -41,7 +41,7 @@ export function caseTable(r: CaseResult): string {
     let rel = '';
     if (role === 'peer') rel = `wafka ${fmtRatio(ratioOf(r, name))}`;
     if (role === 'limit' && typeof v === 'number' && r.wafka !== null) {
-      const frac = r.higherIsBetter ? r.wafka / v : v / r.wafka;
+      const frac = ratioOf(r, name) ?? (r.higherIsBetter ? r.wafka / v : v / r.wafka);
       rel = `wafka at ${(frac * 100).toFixed(0)}% of this limit`;
     }
     lines.push(`  ${pad(name, 24)}${lpad(fmt(v), 9)}  ${pad(range, 22)}${rel}`);
@@ -49,10 +49,9 @@ export function caseTable(r: CaseResult): string {
   row('wafka', r.wafka, 'wafka');
   for (const [k, v] of Object.entries(r.peers)) row(k, v, 'peer');
   for (const [k, v] of Object.entries(r.limits)) row(k, v, 'limit');
-  if (r.goal) {
-    lines.push(
-      `  goal ≥ ${r.goal.ratio}× ${r.goal.peer}: ${fmtRatio(r.ratio)} → ${r.met === null ? 'not measured' : r.met ? 'MET' : 'NOT MET'}`,
-    );
+  for (const g of goalsOf(r)) {
+    const o = evalGoal(r, g);
+    lines.push(`  goal ${goalText(g, r.unit, r.higherIsBetter)}: ${fmtRatio(o.ratio)} → ${o.met === null ? 'not measured' : o.met ? 'MET' : 'NOT MET'}`);
   }
   if (r.extra) lines.push(`  ${JSON.stringify(r.extra)}`);
   return lines.join('\n');
@@ -63,21 +62,28 @@ export function suiteTable(s: SuiteResult): string {
   return [head, ...s.results.map(caseTable)].join('\n\n');
 }
 
+export function goalsOf(r: CaseResult): Goal[] {
+  return r.goals ? r.goals.map((o) => o.goal) : r.goal ? [r.goal] : [];
+}
+
+export function metText(met: boolean | null | undefined): string {
+  return met === null || met === undefined ? 'not measured' : met ? 'yes' : 'NO';
+}
+
 /** One line per metric: wafka, the goal peer, the ratio, met or not. */
 export function summaryTable(s: SuiteResult): string {
-  const rows: string[][] = [['metric', 'unit', 'wafka', 'goal peer', 'ratio', 'goal', 'met?']];
+  const rows: string[][] = [['metric', 'unit', 'wafka', 'vs', 'ratio', 'goal', 'met?']];
   for (const r of s.results) {
-    const gp = r.goal?.peer;
-    const gv = gp ? (r.peers[gp] ?? r.limits[gp]) : undefined;
-    rows.push([
-      r.metric,
-      r.unit,
-      fmt(r.wafka),
-      gp ? `${gp} ${fmt(gv as number | undefined)}` : '—',
-      r.goal ? fmtRatio(r.ratio) : '—',
-      r.goal ? `≥ ${r.goal.ratio}×` : '—',
-      r.goal ? (r.met === null || r.met === undefined ? 'n/a' : r.met ? 'yes' : 'NO') : '—',
-    ]);
+    const gs = goalsOf(r);
+    if (!gs.length) {
+      rows.push([r.metric, r.unit, fmt(r.wafka), '—', '—', '—', '—']);
+      continue;
+    }
+    gs.forEach((g, i) => {
+      const o = evalGoal(r, g);
+      const vs = 'value' in g ? 'target' : `${g.peer} ${fmt((r.peers[g.peer] ?? r.limits[g.peer]) as number | undefined)}`;
+      rows.push([i ? '' : r.metric, i ? '' : r.unit, i ? '' : fmt(r.wafka), vs, fmtRatio(o.ratio), goalText(g, r.unit, r.higherIsBetter), metText(o.met)]);
+    });
   }
   const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   const head = `== ${s.suite} — ${s.machine.runtime}, ${s.machine.cpu}, ${s.machine.cores} cores — ${s.date}`;
