@@ -273,7 +273,7 @@ export class PartitionLog {
    * changed; both fields are outside the CRC) and writes them in one write.
    * On any error nothing is appended and logEndOffset is unchanged.
    */
-  append(batches: Uint8Array, options: { leaderEpoch: number }): Promise<AppendResult> {
+  async append(batches: Uint8Array, options: { leaderEpoch: number }): Promise<AppendResult> {
     const incoming = this.#validate(batches, true);
     const leaderEpoch = options.leaderEpoch;
     if (!Number.isInteger(leaderEpoch) || leaderEpoch < -1 || leaderEpoch > 0x7fffffff) throw new RangeError(`leaderEpoch ${leaderEpoch}`);
@@ -299,7 +299,7 @@ export class PartitionLog {
    * copying its leader). Offsets must increase and start at or after
    * logEndOffset (gaps are allowed: a compacted leader has them).
    */
-  appendAsFollower(batches: Uint8Array): Promise<AppendResult> {
+  async appendAsFollower(batches: Uint8Array): Promise<AppendResult> {
     const incoming = this.#validate(batches, false);
     return this.#exclusive(async () => {
       const dv = viewOf(batches);
@@ -488,7 +488,7 @@ export class PartitionLog {
    * READ_BYTES_MAX) but at least one whole batch (Kafka's minOneMessage),
    * from one segment. OFFSET_OUT_OF_RANGE outside [logStartOffset, logEndOffset].
    */
-  read(offset: bigint, maxBytes: number, options: ReadOptions = {}): Promise<ReadResult> {
+  async read(offset: bigint, maxBytes: number, options: ReadOptions = {}): Promise<ReadResult> {
     if (typeof offset !== 'bigint') throw new TypeError('offset must be a bigint');
     if (!Number.isSafeInteger(maxBytes) || maxBytes < 0 || maxBytes > READ_BYTES_MAX) {
       throw new WafkaError('INVALID_FETCH_SIZE', `maxBytes ${maxBytes} outside [0, ${READ_BYTES_MAX}]`);
@@ -1044,8 +1044,8 @@ export class PartitionLog {
 
 function describe(problem: unknown): string {
   if (!problem) return 'unknown';
-  const p = problem as { kind: string; message?: string; needBytes?: number };
-  return p.kind === 'partial' ? `torn batch (needs ${p.needBytes} B)` : (p.message ?? p.kind);
+  const p = problem as { kind: string; message?: string };
+  return `${p.kind === 'partial' ? 'torn batch' : 'corrupt batch'}: ${p.message ?? ''}`;
 }
 
 /** Opens a log: `PartitionLog.open` under its documented name. */

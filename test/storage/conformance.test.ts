@@ -2,7 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, test } from 'vitest';
-import { MemoryBackend, type StorageBackend } from '../../src/storage/index.ts';
+import 'fake-indexeddb/auto';
+import { FaultInjectingBackend, IndexedDbBackend, MemoryBackend, NodeFileBackend, type StorageBackend } from '../../src/storage/index.ts';
 import { conformanceCases, runConformanceCase } from './conformance.ts';
 
 const roots: string[] = [];
@@ -12,6 +13,16 @@ afterAll(async () => {
 
 const backends: { name: string; make(): Promise<StorageBackend> }[] = [
   { name: 'memory', make: async () => new MemoryBackend() },
+  {
+    name: 'node-fs',
+    make: async () => {
+      const root = await mkdtemp(join(tmpdir(), 'wafka-storage-'));
+      roots.push(root);
+      return NodeFileBackend.create(root);
+    },
+  },
+  { name: 'indexeddb (fake-indexeddb)', make: () => IndexedDbBackend.open('wafka-conformance') },
+  { name: 'fault-injecting wrapper, no faults', make: async () => new FaultInjectingBackend(new MemoryBackend(), { seed: 1 }) },
 ];
 
 for (const b of backends) {

@@ -57,7 +57,7 @@ export const conformanceCases: ConformanceCase[] = [
       const two = await log.read(52n, sizes[10] + sizes[11] + 10);
       eq(batchOffsets(two.bytes), [50n, 55n], 'two whole batches fit');
       const capped = await log.read(0n, 1 << 20, { maxOffset: 17n });
-      eq(batchOffsets(capped.bytes), [0n, 5n], 'maxOffset bound excludes the batch crossing it');
+      eq(batchOffsets(capped.bytes), [0n, 5n, 10n], 'maxOffset bound excludes the batch crossing it');
       const end = await log.read(100n, 1000);
       eq(end.bytes.length, 0, 'read at LEO is empty');
       await rejects(log.read(101n, 1000), 'OFFSET_OUT_OF_RANGE', 'past LEO');
@@ -172,9 +172,9 @@ export const conformanceCases: ConformanceCase[] = [
       const path = `${dir}/${segmentFileName(0n, '.log')}`;
       const f = await backend.openFile(path);
       const all = await f.read(0, f.size);
-      const third = batchOffsets(all).length === 6 ? positions(all)[3] : -1;
-      const b = await f.read(third + 70, 1);
-      await f.write(third + 70, new Uint8Array([b[0] ^ 0xff]));
+      eq(batchOffsets(all).length, 6, 'six batches');
+      const lastByteOfFourth = positions(all)[4] - 1;
+      await f.write(lastByteOfFourth, new Uint8Array([all[lastByteOfFourth] ^ 0xff]));
       await f.close();
       log = await open();
       eq(log.logEndOffset, 3n, 'cut at the corrupt batch');
@@ -242,7 +242,7 @@ export const conformanceCases: ConformanceCase[] = [
       for (let t = 10_000; t < 14_000; t += 37) {
         const r = await log.offsetForTimestamp(t);
         const i = Math.ceil((t - 10_000) / 50);
-        eq(r?.offset, BigInt(i), `T=${t}`);
+        eq(r?.offset, i < 80 ? BigInt(i) : undefined, `T=${t}`);
       }
       await log.close();
     },
@@ -285,7 +285,7 @@ export const conformanceCases: ConformanceCase[] = [
       const keys = ['k0', 'k1', 'k2', 'k3'];
       for (let i = 0; i < 24; i++) {
         const k = keys[i % 4];
-        const value = i === 13 ? null : `${k}-${i}`;
+        const value = i === 17 ? null : `${k}-${i}`;
         await log.append(batch([value], { keys: [k], timestampMs: 1_000_000 + i }), { leaderEpoch: 0 });
       }
       log.highWatermark = log.logEndOffset;
@@ -340,14 +340,14 @@ export const conformanceCases: ConformanceCase[] = [
   {
     name: 'large batches: reads of a batch bigger than maxBytes and than one scan window',
     async run({ open }) {
-      let log = await open({ maxMessageBytes: 3 << 20, segmentBytes: 8 << 20 });
+      let log = await open({ maxMessageBytes: 4 << 20, segmentBytes: 8 << 20 });
       const big = sizedBatch(3, 1 << 20, 'B');
       await log.append(big, { leaderEpoch: 0 });
       await log.append(batch(['small']), { leaderEpoch: 0 });
       const r = await log.read(1n, 100);
       eq(r.bytes.length, big.length, 'whole big batch');
       await log.close();
-      log = await open({ maxMessageBytes: 3 << 20, segmentBytes: 8 << 20 });
+      log = await open({ maxMessageBytes: 4 << 20, segmentBytes: 8 << 20 });
       eq(log.logEndOffset, 4n, 'reopen');
       await log.close();
     },
@@ -383,7 +383,7 @@ export async function runConformanceCase(c: ConformanceCase, backend: StorageBac
     backend,
     dir,
     async open(config, clock, sub) {
-      const log = await openPartitionLog({ backend, dir: sub ? `${dir}-${sub}` : dir, config, clock });
+      const log = await openPartitionLog({ backend, dir: sub ? `${dir}-${sub}` : dir, config, clock: clock ?? new FakeClock() });
       opened.push(log);
       return log;
     },
