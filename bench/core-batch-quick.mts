@@ -49,3 +49,6 @@ const big = new Uint8Array(1 << 20).map((_, i) => i * 31);
 let t = performance.now();
 for (let i = 0; i < 300; i++) core.crc32c(big);
 console.log(`crc32c 1 MiB (incl. copy in)          ${((300 * big.length) / ((performance.now() - t) / 1000) / 1e9).toFixed(2)} GB/s`);
+const binRecords = records.map((r) => ({ key: new TextEncoder().encode(r.key), value: new TextEncoder().encode(r.value), timestamp: r.timestamp }));
+await time('wafka encode (none, Uint8Array)', 2000, () => core.encodeBatchSync(binRecords, { baseTimestamp: now }));
+await time('wafka decode+crc (no field access)', 2000, () => core.decodeBatchSync(batch).records.length);
