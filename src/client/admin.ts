@@ -1,0 +1,319 @@
+/**
+ * The admin client: KafkaJS's admin API. Topic changes go to the controller
+ * (any broker when none is elected yet); offsets and record deletion go to
+ * each partition's leader. Config names may be given as Kafka's
+ * (`retention.ms`) or wafka's (`retentionMs`); answers use wafka's.
+ */
+import { WafkaError, type KafkaErrorType } from '../errors.ts';
+import {
+  EARLIEST_TIMESTAMP, LATEST_TIMESTAMP,
+  type BrokerApi, type ConfigResourceType, type CreateTopicSpec, type IsolationLevel,
+} from '../protocol/types.ts';
+import { ClusterClient, fromErrorJSON, type BrokerConnector } from './connection.ts';
+import { ADMIN_EVENTS, InstrumentationEmitter, type Listener, type RemoveListener } from './instrumentation.ts';
+import type { Logger } from './logger.ts';
+import { resolveRetry, withRetry, type RetryOptions } from './retry.ts';
+
+/** KafkaJS's ConfigResourceTypes. */
+export const ConfigResourceTypes = { UNKNOWN: 0, ANY: 1, TOPIC: 2, GROUP: 3, BROKER: 4, BROKER_LOGGER: 8 } as const;
+
+export interface AdminContext { connector: BrokerConnector; clientId: string; logger: Logger; retry?: RetryOptions }
+export interface AdminConfig { retry?: RetryOptions }
+
+export interface ITopicConfig {
+  topic: string;
+  numPartitions?: number;
+  replicationFactor?: number;
+  replicaAssignment?: { partition: number; replicas: number[] }[];
+  configEntries?: { name: string; value: string }[];
+}
+
+export interface PartitionMetadataKafkaJS {
+  partitionErrorCode: number;
+  partitionId: number;
+  leader: number;
+  replicas: number[];
+  isr: number[];
+  offlineReplicas: number[];
+}
+
+type ResourceType = number | ConfigResourceType;
+export interface ResourceConfigQuery { type: ResourceType; name: string; configNames?: string[] }
+
+/** `retention.ms` → `retentionMs`; names without dots are kept. */
+export const toConfigName = (name: string) => name.includes('.') ? name.replace(/\.([a-z])/g, (_, c: string) => c.toUpperCase()) : name;
+
+function resourceType(type: ResourceType): ConfigResourceType {
+  if (type === 'topic' || type === ConfigResourceTypes.TOPIC) return 'topic';
+  if (type === 'broker' || type === ConfigResourceTypes.BROKER) return 'broker';
+  throw new WafkaError('INVALID_REQUEST', `config resource type ${String(type)} is not supported (TOPIC or BROKER)`);
+}
+const resourceTypeCode = (type: ConfigResourceType) => (type === 'topic' ? ConfigResourceTypes.TOPIC : ConfigResourceTypes.BROKER);
+
+export class Admin {
+  readonly events = ADMIN_EVENTS;
+  readonly #logger: Logger;
+  readonly #instrumentation: InstrumentationEmitter;
+  readonly #cluster: ClusterClient;
+  readonly #retry: Required<RetryOptions>;
+  #connected = false;
+
+  constructor(config: AdminConfig, context: AdminContext) {
+    this.#logger = context.logger.namespace('Admin');
+    this.#instrumentation = new InstrumentationEmitter(ADMIN_EVENTS, (error, type) => this.#logger.error(`listener of ${type} threw`, { error: String(error) }));
+    this.#cluster = new ClusterClient({
+      connector: context.connector, clientId: context.clientId, logger: this.#logger,
+      instrumentation: this.#instrumentation, requestEvent: ADMIN_EVENTS.REQUEST, allowAutoTopicCreation: false,
+    });
+    this.#retry = resolveRetry(context.retry, config.retry);
+  }
+
+  on(eventName: string, listener: Listener): RemoveListener { return this.#instrumentation.on(eventName, listener); }
+  logger(): Logger { return this.#logger; }
+
+  async connect(): Promise<void> {
+    if (this.#connected) return;
+    await this.#cluster.refresh([]);
+    this.#connected = true;
+    this.#instrumentation.emit(ADMIN_EVENTS.CONNECT, null);
+  }
+
+  async disconnect(): Promise<void> {
+    if (!this.#connected) return;
+    this.#connected = false;
+    this.#instrumentation.emit(ADMIN_EVENTS.DISCONNECT, null);
+  }
+
+  #assertConnected(): void {
+    if (!this.#connected) throw new WafkaError('NETWORK_EXCEPTION', 'the admin client is not connected (call connect())', { retriable: false });
+  }
+
+  /** The controller, or any broker when none is known; retried with a metadata refresh. */
+  async #toController<T>(apiName: string, call: (api: BrokerApi) => Promise<T>): Promise<T> {
+    return withRetry(this.#retry, async () => {
+      if (!this.#cluster.metadata) await this.#cluster.refresh([]);
+      const ids = this.#cluster.brokerIds();
+      const nodeId = this.#cluster.controllerId >= 0 ? this.#cluster.controllerId : ids[0];
+      if (nodeId === undefined) throw new WafkaError('BROKER_NOT_AVAILABLE', 'the cluster has no brokers');
+      return this.#cluster.request(nodeId, apiName, 0, call);
+    }, async () => { await this.#cluster.refresh([]).catch(() => {}); });
+  }
+
+  /** true when every topic was created, false when some already existed (as KafkaJS); other errors throw. */
+  async createTopics(options: { topics: ITopicConfig[]; validateOnly?: boolean; waitForLeaders?: boolean; timeout?: number }): Promise<boolean> {
+    this.#assertConnected();
+    if (!options || !Array.isArray(options.topics) || options.topics.length === 0) throw new TypeError('wafka: createTopics needs topics: [{ topic, numPartitions, ... }]');
+    const names = options.topics.map((t) => t.topic);
+    if (names.some((n) => typeof n !== 'string' || n.length === 0)) throw new WafkaError('INVALID_TOPIC_EXCEPTION', `invalid topic name in ${JSON.stringify(names)}`);
+    if (new Set(names).size !== names.length) throw new WafkaError('INVALID_REQUEST', `duplicate topic in ${JSON.stringify(names)}`);
+    const topics: CreateTopicSpec[] = options.topics.map((t) => ({
+      topic: t.topic,
+      numPartitions: t.numPartitions,
+      replicationFactor: t.replicationFactor,
+      replicaAssignment: t.replicaAssignment,
+      configEntries: t.configEntries?.map((e) => ({ name: toConfigName(e.name), value: String(e.value) })),
+    }));
+    const response = await this.#toController('CreateTopics', (api) => api.createTopics({ topics, validateOnly: options.validateOnly, timeoutMs: options.timeout }));
+    let existed = false;
+    for (const t of response.topics) {
+      const error = fromErrorJSON(t.error);
+      if (!error) continue;
+      if (error.type === 'TOPIC_ALREADY_EXISTS') { existed = true; continue; }
+      throw error;
+    }
+    if (!options.validateOnly && options.waitForLeaders !== false) await this.#waitForLeaders(names, options.timeout ?? 5000);
+    return !existed;
+  }
+
+  async #waitForLeaders(topics: string[], timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const response = await this.#cluster.refresh(topics);
+      const ready = topics.every((name) => {
+        const t = response.topics.find((x) => x.name === name);
+        return t && !t.error && t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0);
+      });
+      if (ready) return;
+      if (Date.now() > deadline) throw new WafkaError('REQUEST_TIMED_OUT', `topics ${topics.join(', ')} have no leaders after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  async deleteTopics(options: { topics: string[]; timeout?: number }): Promise<void> {
+    this.#assertConnected();
+    if (!options || !Array.isArray(options.topics)) throw new TypeError('wafka: deleteTopics needs topics: string[]');
+    const response = await this.#toController('DeleteTopics', (api) => api.deleteTopics({ topics: options.topics, timeoutMs: options.timeout }));
+    for (const t of response.topics) { const error = fromErrorJSON(t.error); if (error) throw error; }
+    this.#cluster.markStale();
+  }
+
+  async createPartitions(options: { topicPartitions: { topic: string; count: number; assignments?: number[][] }[]; validateOnly?: boolean; timeout?: number }): Promise<boolean> {
+    this.#assertConnected();
+    if (!options || !Array.isArray(options.topicPartitions)) throw new TypeError('wafka: createPartitions needs topicPartitions: [{ topic, count }]');
+    const response = await this.#toController('CreatePartitions', (api) => api.createPartitions({ topicPartitions: options.topicPartitions, validateOnly: options.validateOnly }));
+    for (const t of response.topics) { const error = fromErrorJSON(t.error); if (error) throw error; }
+    this.#cluster.markStale();
+    return true;
+  }
+
+  async listTopics(): Promise<string[]> {
+    this.#assertConnected();
+    const response = await withRetry(this.#retry, () => this.#cluster.refresh(null));
+    return response.topics.filter((t) => !t.error).map((t) => t.name);
+  }
+
+  async fetchTopicMetadata(options: { topics?: string[] } = {}): Promise<{ topics: { name: string; partitions: PartitionMetadataKafkaJS[] }[] }> {
+    this.#assertConnected();
+    const response = await withRetry(this.#retry, () => this.#cluster.refresh(options.topics && options.topics.length > 0 ? options.topics : null));
+    const wanted = options.topics && options.topics.length > 0 ? options.topics : response.topics.map((t) => t.name);
+    return {
+      topics: wanted.map((name) => {
+        const t = response.topics.find((x) => x.name === name);
+        if (!t) throw new WafkaError('UNKNOWN_TOPIC_OR_PARTITION', `topic "${name}" does not exist`, { retriable: false });
+        if (t.error) throw fromErrorJSON(t.error)!;
+        return {
+          name: t.name,
+          partitions: [...t.partitions].sort((a, b) => a.partitionId - b.partitionId).map((p) => ({
+            partitionErrorCode: p.error?.code ?? 0,
+            partitionId: p.partitionId,
+            leader: p.leader,
+            replicas: p.replicas,
+            isr: p.isr,
+            offlineReplicas: p.replicas.filter((r) => !p.isr.includes(r)),
+          })),
+        };
+      }),
+    };
+  }
+
+  async describeCluster(): Promise<{ brokers: { nodeId: number; host: string; port: number }[]; controller: number | null; clusterId: string }> {
+    this.#assertConnected();
+    const response = await withRetry(this.#retry, () => this.#cluster.refresh([]));
+    return {
+      brokers: response.brokers.map((b) => ({ nodeId: b.nodeId, host: b.host, port: 0 })),
+      controller: response.controllerId >= 0 ? response.controllerId : null,
+      clusterId: response.clusterId,
+    };
+  }
+
+  /** One ListOffsets per leader for every partition of `topic`, at `timestamp` (bigint, or the special -1/-2). */
+  async #listOffsets(topic: string, timestamps: bigint[], isolationLevel: IsolationLevel = 'read_uncommitted'): Promise<Map<number, bigint>[]> {
+    return withRetry(this.#retry, async () => {
+      const metadata = await this.#cluster.topicMetadata(topic, false);
+      const byLeader = new Map<number, number[]>();
+      for (const p of metadata.partitions) {
+        if (p.leader < 0) throw new WafkaError('LEADER_NOT_AVAILABLE', `no leader for ${topic}-${p.partitionId}`);
+        if (!byLeader.has(p.leader)) byLeader.set(p.leader, []);
+        byLeader.get(p.leader)!.push(p.partitionId);
+      }
+      return Promise.all(timestamps.map(async (timestamp) => {
+        const offsets = new Map<number, bigint>();
+        await Promise.all([...byLeader].map(async ([nodeId, partitions]) => {
+          const response = await this.#cluster.request(nodeId, 'ListOffsets', 0, (api) => api.listOffsets({
+            isolationLevel, topics: [{ topic, partitions: partitions.map((partition) => ({ partition, timestamp })) }],
+          }));
+          for (const t of response.topics) for (const p of t.partitions) {
+            const error = fromErrorJSON(p.error);
+            if (error) throw error;
+            offsets.set(p.partition, p.offset);
+          }
+        }));
+        return offsets;
+      }));
+    }, () => { this.#cluster.markStale(); });
+  }
+
+  /** [{ partition, offset, high, low }]: offset and high are the high watermark, low the log start offset. */
+  async fetchTopicOffsets(topic: string): Promise<{ partition: number; offset: string; high: string; low: string }[]> {
+    this.#assertConnected();
+    const [high, low] = await this.#listOffsets(topic, [LATEST_TIMESTAMP, EARLIEST_TIMESTAMP]);
+    return [...high.keys()].sort((a, b) => a - b).map((partition) => ({
+      partition, offset: String(high.get(partition)), high: String(high.get(partition)), low: String(low.get(partition)),
+    }));
+  }
+
+  /** [{ partition, offset }]: the first offset whose timestamp is ≥ `timestamp` (ms), or the high watermark when none is. */
+  async fetchTopicOffsetsByTimestamp(topic: string, timestamp?: number): Promise<{ partition: number; offset: string }[]> {
+    this.#assertConnected();
+    const ts = timestamp === undefined ? LATEST_TIMESTAMP : BigInt(timestamp);
+    const [byTime, high] = await this.#listOffsets(topic, [ts, LATEST_TIMESTAMP]);
+    return [...byTime.keys()].sort((a, b) => a - b).map((partition) => {
+      const offset = byTime.get(partition)!;
+      return { partition, offset: String(offset < 0n ? high.get(partition)! : offset) };
+    });
+  }
+
+  async describeConfigs(options: { resources: ResourceConfigQuery[]; includeSynonyms?: boolean }): Promise<{
+    resources: { errorCode: number; errorMessage: string | null; resourceName: string; resourceType: number; configEntries: { configName: string; configValue: string | null; isDefault: boolean; configSource: number; isSensitive: boolean; readOnly: boolean; configSynonyms: never[] }[] }[];
+    throttleTime: number;
+  }> {
+    this.#assertConnected();
+    const resources = options.resources.map((r) => ({ type: resourceType(r.type), name: r.name, configNames: r.configNames?.map(toConfigName) ?? null }));
+    const response = await this.#toController('DescribeConfigs', (api) => api.describeConfigs({ resources }));
+    return {
+      throttleTime: 0,
+      resources: response.resources.map((r) => {
+        const error = fromErrorJSON(r.error);
+        if (error) throw error;
+        return {
+          errorCode: 0, errorMessage: null, resourceName: r.name, resourceType: resourceTypeCode(r.type),
+          configEntries: r.configEntries.map((e) => ({
+            configName: e.name, configValue: e.value, isDefault: e.isDefault,
+            // KafkaJS's configSource: 1 dynamic topic config, 5 default config.
+            configSource: e.isDefault ? 5 : 1, isSensitive: e.isSensitive, readOnly: e.readOnly, configSynonyms: [],
+          })),
+        };
+      }),
+    };
+  }
+
+  async alterConfigs(options: { resources: { type: ResourceType; name: string; configEntries: { name: string; value: string }[] }[]; validateOnly?: boolean }): Promise<{
+    resources: { errorCode: number; errorMessage: string | null; resourceName: string; resourceType: number }[];
+    throttleTime: number;
+  }> {
+    this.#assertConnected();
+    const resources = options.resources.map((r) => ({
+      type: resourceType(r.type), name: r.name,
+      configEntries: r.configEntries.map((e) => ({ name: toConfigName(e.name), value: String(e.value) })),
+    }));
+    const response = await this.#toController('AlterConfigs', (api) => api.alterConfigs({ resources, validateOnly: options.validateOnly }));
+    return {
+      throttleTime: 0,
+      resources: response.resources.map((r) => {
+        const error = fromErrorJSON(r.error);
+        if (error) throw error;
+        return { errorCode: 0, errorMessage: null, resourceName: r.name, resourceType: resourceTypeCode(r.type) };
+      }),
+    };
+  }
+
+  /** Deletes records below `offset` of each partition ('-1': up to the high watermark). */
+  async deleteTopicRecords(options: { topic: string; partitions: { partition: number; offset: string }[] }): Promise<void> {
+    this.#assertConnected();
+    const { topic, partitions } = options;
+    if (!topic || !Array.isArray(partitions) || partitions.length === 0) throw new TypeError('wafka: deleteTopicRecords needs { topic, partitions: [{ partition, offset }] }');
+    const metadata = await this.#cluster.topicMetadata(topic, false);
+    const [high] = partitions.some((p) => p.offset === '-1') ? await this.#listOffsets(topic, [LATEST_TIMESTAMP]) : [new Map<number, bigint>()];
+    const byLeader = new Map<number, { partition: number; offset: bigint }[]>();
+    for (const { partition, offset } of partitions) {
+      const p = metadata.partitions.find((x) => x.partitionId === partition);
+      if (!p) throw new WafkaError('UNKNOWN_TOPIC_OR_PARTITION', `partition ${partition} is not in topic "${topic}"`, { retriable: false });
+      const value = offset === '-1' ? high.get(partition)! : BigInt(offset);
+      if (value < 0n) throw new WafkaError('OFFSET_OUT_OF_RANGE', `offset ${offset} for ${topic}-${partition} is negative`);
+      if (!byLeader.has(p.leader)) byLeader.set(p.leader, []);
+      byLeader.get(p.leader)!.push({ partition, offset: value });
+    }
+    const errors: { partition: number; type: KafkaErrorType; message: string }[] = [];
+    await Promise.all([...byLeader].map(async ([nodeId, list]) => {
+      const response = await this.#cluster.request(nodeId, 'DeleteRecords', 0, (api) => api.deleteRecords({ topics: [{ topic, partitions: list }] }));
+      for (const t of response.topics) for (const p of t.partitions) {
+        const error = fromErrorJSON(p.error);
+        if (error) errors.push({ partition: p.partition, type: error.type, message: error.message });
+      }
+    }));
+    if (errors.length > 0) {
+      const first = errors[0];
+      throw new WafkaError(first.type, `deleteTopicRecords failed for ${errors.map((e) => `${topic}-${e.partition}: ${e.message}`).join('; ')}`);
+    }
+  }
+}

@@ -1,0 +1,626 @@
+/**
+ * The consumer: KafkaJS's API. Until consumer groups exist (a later issue), a
+ * consumer reads every partition of its subscription and keeps its positions
+ * in memory; `groupId` is accepted and kept for the groups issue.
+ *
+ * One fetch loop per leader broker, each a long poll (`minBytes`,
+ * `maxWaitTimeInMs`) for all of that broker's assigned, unpaused partitions.
+ * Fetched bytes are decoded once per batch with the core; records below the
+ * fetch position (the first batch may start before it) are skipped; key and
+ * value are views into the fetched bytes. Handlers run one batch at a time
+ * across the consumer (KafkaJS's partitionsConsumedConcurrently, default 1),
+ * while the other brokers' fetches stay in flight. Per partition, messages are
+ * delivered in offset order.
+ */
+import { WafkaError } from '../errors.ts';
+import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, type FetchRequest, type IsolationLevel } from '../protocol/types.ts';
+import { ClusterClient, fromErrorJSON, toWafkaError, type BrokerConnector } from './connection.ts';
+import { CONSUMER_EVENTS, InstrumentationEmitter, type Listener, type RemoveListener } from './instrumentation.ts';
+import type { Logger } from './logger.ts';
+import { backoffMs, resolveRetry, sleep, type RetryOptions } from './retry.ts';
+import type { BatchCodec, DecodedBatch, DecodedRecord } from './codec.ts';
+import type { ConsumerConfig, KafkaMessage } from './types.ts';
+
+export interface ConsumerContext {
+  connector: BrokerConnector;
+  clientId: string;
+  logger: Logger;
+  retry?: RetryOptions;
+  codec: () => Promise<BatchCodec>;
+}
+
+export interface TopicPartitionOffset { topic: string; partition: number; offset: string }
+export interface TopicPartitions { topic: string; partitions?: number[] }
+
+export interface EachMessagePayload {
+  topic: string;
+  partition: number;
+  message: KafkaMessage;
+  heartbeat(): Promise<void>;
+  /** Pauses this partition; returns a function that resumes it. */
+  pause(): () => void;
+}
+
+export interface Batch {
+  topic: string;
+  partition: number;
+  highWatermark: string;
+  messages: KafkaMessage[];
+  isEmpty(): boolean;
+  firstOffset(): string | null;
+  lastOffset(): string;
+  offsetLag(): string;
+  offsetLagLow(): string;
+}
+
+export interface EachBatchPayload {
+  batch: Batch;
+  resolveOffset(offset: string): void;
+  heartbeat(): Promise<void>;
+  pause(): () => void;
+  /** No-op until consumer groups exist. */
+  commitOffsetsIfNecessary(offsets?: unknown): Promise<void>;
+  uncommittedOffsets(): { topics: { topic: string; partitions: { partition: number; offset: string }[] }[] };
+  isRunning(): boolean;
+  isStale(): boolean;
+}
+
+export interface ConsumerRunConfig {
+  eachMessage?: (payload: EachMessagePayload) => Promise<void> | void;
+  eachBatch?: (payload: EachBatchPayload) => Promise<void> | void;
+  eachBatchAutoResolve?: boolean;
+  /** How many partitions' batches may be handled at once. Default 1. */
+  partitionsConsumedConcurrently?: number;
+  /** KafkaJS option, accepted; offsets are not committed until groups exist. */
+  autoCommit?: boolean;
+}
+
+export interface ConsumerSubscribeTopics { topics: (string | RegExp)[]; fromBeginning?: boolean }
+
+interface PartitionState {
+  topic: string;
+  partition: number;
+  /** The next offset to deliver; undefined until resolved (earliest/latest). */
+  position: bigint | undefined;
+  /** Reset target when the position is unknown or out of range. */
+  fromBeginning: boolean;
+  /** Bumped by seek: a fetch or handler that started before is stale. */
+  generation: number;
+  highWatermark: bigint;
+  logStartOffset: bigint;
+}
+
+const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+
+export const CONSUMER_DEFAULTS = {
+  minBytes: 1,
+  maxBytes: 10 * 1024 * 1024,
+  maxWaitTimeInMs: 5000,
+  maxBytesPerPartition: 1024 * 1024,
+};
+
+export class Consumer {
+  readonly events = CONSUMER_EVENTS;
+  readonly #config: typeof CONSUMER_DEFAULTS & ConsumerConfig;
+  readonly #isolationLevel: IsolationLevel;
+  readonly #logger: Logger;
+  readonly #instrumentation: InstrumentationEmitter;
+  readonly #cluster: ClusterClient;
+  readonly #retry: Required<RetryOptions>;
+  readonly #codecLoader: () => Promise<BatchCodec>;
+  #codec: BatchCodec | undefined;
+
+  #connected = false;
+  #running = false;
+  #subscriptions: { topic: string | RegExp; fromBeginning: boolean }[] = [];
+  readonly #partitions = new Map<string, PartitionState>();
+  readonly #pendingSeeks = new Map<string, { topic: string; partition: number; offset: bigint }>();
+  readonly #paused = new Set<string>();
+  readonly #pausedTopics = new Set<string>();
+  #runConfig: ConsumerRunConfig | undefined;
+  readonly #loops = new Map<number, Promise<void>>();
+  #stopSignal: { promise: Promise<void>; resolve: () => void } = deferred();
+  #changed: { promise: Promise<void>; resolve: () => void } = deferred();
+  #slots = 1;
+  readonly #slotWaiters: (() => void)[] = [];
+  #refreshing: Promise<void> | undefined;
+
+  constructor(config: ConsumerConfig, context: ConsumerContext) {
+    if (!config || typeof config.groupId !== 'string' || config.groupId.length === 0) {
+      throw new TypeError('wafka: consumer needs a groupId (kept for the consumer-groups issue)');
+    }
+    this.#config = { ...CONSUMER_DEFAULTS, ...Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined)) } as typeof CONSUMER_DEFAULTS & ConsumerConfig;
+    this.#isolationLevel = config.isolationLevel ?? (config.readUncommitted ? 'read_uncommitted' : 'read_committed');
+    this.#logger = context.logger.namespace('Consumer');
+    this.#instrumentation = new InstrumentationEmitter(CONSUMER_EVENTS, (error, type) => this.#logger.error(`listener of ${type} threw`, { error: String(error) }));
+    this.#cluster = new ClusterClient({
+      connector: context.connector, clientId: context.clientId, logger: this.#logger,
+      instrumentation: this.#instrumentation, requestEvent: CONSUMER_EVENTS.REQUEST,
+      allowAutoTopicCreation: config.allowAutoTopicCreation ?? false, metadataMaxAgeMs: config.metadataMaxAge,
+    });
+    this.#retry = resolveRetry(context.retry, config.retry);
+    this.#codecLoader = context.codec;
+  }
+
+  on(eventName: string, listener: Listener): RemoveListener {
+    return this.#instrumentation.on(eventName, listener);
+  }
+
+  logger(): Logger { return this.#logger; }
+
+  async connect(): Promise<void> {
+    if (this.#connected) return;
+    this.#codec = await this.#codecLoader();
+    await this.#cluster.refresh([]);
+    this.#connected = true;
+    this.#instrumentation.emit(CONSUMER_EVENTS.CONNECT, null);
+  }
+
+  async subscribe(subscription: ConsumerSubscribeTopics | { topic: string | RegExp; fromBeginning?: boolean }): Promise<void> {
+    if (this.#running) throw new WafkaError('INVALID_REQUEST', 'cannot subscribe while the consumer runs; stop it first', { retriable: false });
+    const topics = 'topics' in subscription ? subscription.topics : [subscription.topic];
+    if (!Array.isArray(topics) || topics.length === 0) throw new TypeError('wafka: subscribe needs topics: (string | RegExp)[]');
+    for (const topic of topics) {
+      if (typeof topic !== 'string' && !(topic instanceof RegExp)) throw new TypeError(`wafka: invalid topic ${String(topic)} (a string or a RegExp)`);
+      this.#subscriptions.push({ topic, fromBeginning: !!subscription.fromBeginning });
+    }
+  }
+
+  /**
+   * Starts consuming; resolves once positions are resolved and the fetch loops
+   * run (as KafkaJS, `run` does not wait for the consumer to stop).
+   */
+  async run(config: ConsumerRunConfig = {}): Promise<void> {
+    if (!this.#connected) throw new WafkaError('NETWORK_EXCEPTION', 'the consumer is not connected (call connect())', { retriable: false });
+    if (this.#running) throw new WafkaError('INVALID_REQUEST', 'the consumer is already running', { retriable: false });
+    if (!config.eachMessage && !config.eachBatch) throw new TypeError('wafka: run needs eachMessage or eachBatch');
+    if (this.#subscriptions.length === 0) throw new TypeError('wafka: subscribe to a topic before run');
+    this.#runConfig = { eachBatchAutoResolve: true, partitionsConsumedConcurrently: 1, ...config };
+    this.#slots = Math.max(1, this.#runConfig.partitionsConsumedConcurrently ?? 1);
+    this.#running = true;
+    this.#stopSignal = deferred();
+    try {
+      await this.#assign();
+    } catch (error) {
+      this.#running = false;
+      throw error;
+    }
+    this.#spawnLoops();
+  }
+
+  /** Stops fetching; resolves once running handlers returned. */
+  async stop(): Promise<void> {
+    if (!this.#running) return;
+    this.#running = false;
+    this.#stopSignal.resolve();
+    this.#signalChange();
+    await Promise.all([...this.#loops.values()]);
+    this.#loops.clear();
+    this.#instrumentation.emit(CONSUMER_EVENTS.STOP, null);
+  }
+
+  async disconnect(): Promise<void> {
+    await this.stop();
+    if (!this.#connected) return;
+    this.#connected = false;
+    this.#instrumentation.emit(CONSUMER_EVENTS.DISCONNECT, null);
+  }
+
+  /** Sets the next offset to read of a partition ('-2' earliest, '-1' latest also accepted). */
+  seek({ topic, partition, offset }: TopicPartitionOffset): void {
+    let value: bigint;
+    try { value = BigInt(offset); } catch { throw new WafkaError('OFFSET_OUT_OF_RANGE', `offset ${String(offset)} is not an integer`, { retriable: false }); }
+    if (value < -2n) throw new WafkaError('OFFSET_OUT_OF_RANGE', `offset ${offset} is negative`, { retriable: false });
+    const state = this.#partitions.get(tpKey(topic, partition));
+    if (!state) {
+      this.#pendingSeeks.set(tpKey(topic, partition), { topic, partition, offset: value });
+      return;
+    }
+    state.generation++;
+    if (value < 0n) {
+      state.position = undefined;
+      state.fromBeginning = value === -2n;
+    } else {
+      state.position = value;
+    }
+    this.#signalChange();
+  }
+
+  pause(topicPartitions: TopicPartitions[]): void {
+    for (const { topic, partitions } of topicPartitions) {
+      if (typeof topic !== 'string') throw new TypeError('wafka: pause needs [{ topic, partitions? }]');
+      if (partitions === undefined) this.#pausedTopics.add(topic);
+      else for (const p of partitions) this.#paused.add(tpKey(topic, p));
+    }
+  }
+
+  resume(topicPartitions: TopicPartitions[]): void {
+    for (const { topic, partitions } of topicPartitions) {
+      if (partitions === undefined) {
+        this.#pausedTopics.delete(topic);
+        for (const key of [...this.#paused]) if (key.startsWith(`${topic}\u0000`)) this.#paused.delete(key);
+      } else {
+        for (const p of partitions) this.#paused.delete(tpKey(topic, p));
+      }
+    }
+    this.#signalChange();
+  }
+
+  paused(): { topic: string; partitions: number[] }[] {
+    const out = new Map<string, Set<number>>();
+    for (const topic of this.#pausedTopics) out.set(topic, new Set(this.#partitionsOf(topic)));
+    for (const key of this.#paused) {
+      const [topic, p] = key.split('\u0000');
+      if (!out.has(topic)) out.set(topic, new Set());
+      out.get(topic)!.add(Number(p));
+    }
+    return [...out].map(([topic, set]) => ({ topic, partitions: [...set].sort((a, b) => a - b) }));
+  }
+
+  /** The consumer's in-memory positions (next offset to read), as decimal strings. */
+  positions(): { topic: string; partition: number; offset: string | null }[] {
+    return [...this.#partitions.values()].map((s) => ({ topic: s.topic, partition: s.partition, offset: s.position === undefined ? null : String(s.position) }));
+  }
+
+  /** Accepted for KafkaJS compatibility; offsets are not committed until consumer groups exist. */
+  async commitOffsets(_offsets: TopicPartitionOffset[]): Promise<void> {}
+
+  #isPaused(topic: string, partition: number): boolean {
+    return this.#pausedTopics.has(topic) || this.#paused.has(tpKey(topic, partition));
+  }
+
+  #partitionsOf(topic: string): number[] {
+    return [...this.#partitions.values()].filter((s) => s.topic === topic).map((s) => s.partition);
+  }
+
+  #signalChange(): void {
+    const previous = this.#changed;
+    this.#changed = deferred();
+    previous.resolve();
+  }
+
+  // ---------- assignment: every partition of every subscribed topic
+
+  async #assign(): Promise<void> {
+    const hasPattern = this.#subscriptions.some((s) => s.topic instanceof RegExp);
+    const names = this.#subscriptions.filter((s) => typeof s.topic === 'string').map((s) => s.topic as string);
+    const response = await this.#cluster.refresh(hasPattern ? null : names, false);
+    const matched = new Map<string, boolean>();
+    for (const t of response.topics) {
+      if (t.error) continue;
+      for (const s of this.#subscriptions) {
+        if (typeof s.topic === 'string' ? s.topic === t.name : (s.topic.lastIndex = 0, s.topic.test(t.name))) {
+          matched.set(t.name, (matched.get(t.name) ?? false) || s.fromBeginning);
+        }
+      }
+    }
+    for (const name of names) {
+      if (!matched.has(name)) {
+        const t = response.topics.find((x) => x.name === name);
+        throw t?.error ? WafkaError.fromJSON(t.error) : new WafkaError('UNKNOWN_TOPIC_OR_PARTITION', `topic "${name}" does not exist`);
+      }
+    }
+    for (const [topic, fromBeginning] of matched) {
+      for (const p of this.#cluster.partitions(topic)) {
+        const key = tpKey(topic, p.partitionId);
+        if (this.#partitions.has(key)) continue;
+        const state: PartitionState = { topic, partition: p.partitionId, position: undefined, fromBeginning, generation: 0, highWatermark: -1n, logStartOffset: -1n };
+        const seek = this.#pendingSeeks.get(key);
+        if (seek) {
+          if (seek.offset >= 0n) state.position = seek.offset;
+          else state.fromBeginning = seek.offset === -2n;
+          this.#pendingSeeks.delete(key);
+        }
+        this.#partitions.set(key, state);
+      }
+    }
+    await this.#resolvePositions();
+  }
+
+  /** Resolves unknown positions to earliest or latest, with one ListOffsets request per leader. */
+  async #resolvePositions(): Promise<void> {
+    const unresolved = [...this.#partitions.values()].filter((s) => s.position === undefined);
+    if (unresolved.length === 0) return;
+    const byLeader = new Map<number, PartitionState[]>();
+    for (const s of unresolved) {
+      const leader = this.#cluster.leaderOf(s.topic, s.partition);
+      if (leader < 0) { this.#cluster.markStale(); continue; }
+      if (!byLeader.has(leader)) byLeader.set(leader, []);
+      byLeader.get(leader)!.push(s);
+    }
+    await Promise.all([...byLeader].map(async ([nodeId, states]) => {
+      const topics = new Map<string, { partition: number; timestamp: bigint }[]>();
+      const generations = new Map<PartitionState, number>();
+      for (const s of states) {
+        if (!topics.has(s.topic)) topics.set(s.topic, []);
+        topics.get(s.topic)!.push({ partition: s.partition, timestamp: s.fromBeginning ? EARLIEST_TIMESTAMP : LATEST_TIMESTAMP });
+        generations.set(s, s.generation);
+      }
+      const response = await this.#cluster.request(nodeId, 'ListOffsets', 0, (api) => api.listOffsets({
+        isolationLevel: this.#isolationLevel,
+        topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })),
+      }));
+      for (const t of response.topics) {
+        for (const p of t.partitions) {
+          const s = this.#partitions.get(tpKey(t.topic, p.partition));
+          if (!s || s.position !== undefined || generations.get(s) !== s.generation) continue;
+          const error = fromErrorJSON(p.error);
+          if (error) { this.#logger.warn(`cannot resolve the position of ${t.topic}-${p.partition}`, { error: error.message }); this.#cluster.markStale(); continue; }
+          s.position = p.offset;
+        }
+      }
+    }));
+  }
+
+  // ---------- fetch loops
+
+  #spawnLoops(): void {
+    for (const nodeId of this.#cluster.brokerIds()) {
+      if (this.#loops.has(nodeId)) continue;
+      const loop = this.#fetchLoop(nodeId).catch((error) => this.#crash(error)).finally(() => this.#loops.delete(nodeId));
+      this.#loops.set(nodeId, loop);
+    }
+  }
+
+  async #crash(error: unknown): Promise<void> {
+    if (!this.#running) return;
+    const e = toWafkaError(error);
+    this.#logger.error('consumer crashed', { error: e.message, retriable: e.retriable });
+    this.#instrumentation.emit(CONSUMER_EVENTS.CRASH, { error: e, groupId: this.#config.groupId, restart: false });
+    void this.stop();
+  }
+
+  async #refresh(): Promise<void> {
+    this.#refreshing ??= (async () => {
+      try {
+        await this.#assign();
+        this.#spawnLoops();
+      } catch (error) {
+        this.#logger.warn('metadata refresh failed', { error: String(error) });
+        await Promise.race([sleep(this.#retry.initialRetryTime), this.#stopSignal.promise]);
+      }
+    })().finally(() => { this.#refreshing = undefined; });
+    await this.#refreshing;
+  }
+
+  async #fetchLoop(nodeId: number): Promise<void> {
+    let failures = 0;
+    while (this.#running) {
+      if (this.#cluster.isStale()) await this.#refresh();
+      if ([...this.#partitions.values()].some((s) => s.position === undefined)) await this.#resolvePositions().catch((error) => this.#logger.warn('cannot resolve positions', { error: String(error) }));
+      const mine = [...this.#partitions.values()].filter((s) =>
+        s.position !== undefined && !this.#isPaused(s.topic, s.partition) && this.#cluster.leaderOf(s.topic, s.partition) === nodeId);
+      if (mine.length === 0) {
+        await Promise.race([this.#changed.promise, sleep(200)]);
+        continue;
+      }
+      try {
+        await this.#fetchOnce(nodeId, mine);
+        failures = 0;
+      } catch (error) {
+        const e = toWafkaError(error);
+        if (!this.#running) return;
+        if (!e.retriable || failures >= this.#retry.retries) throw e;
+        this.#logger.warn(`fetch from broker ${nodeId} failed, retrying`, { error: e.message });
+        this.#cluster.markStale();
+        await Promise.race([sleep(backoffMs(this.#retry, failures++)), this.#stopSignal.promise]);
+      }
+    }
+  }
+
+  async #fetchOnce(nodeId: number, states: PartitionState[]): Promise<void> {
+    const requested = new Map<string, { state: PartitionState; offset: bigint; generation: number }>();
+    const topics = new Map<string, FetchRequest['topics'][number]>();
+    for (const s of states) {
+      requested.set(tpKey(s.topic, s.partition), { state: s, offset: s.position!, generation: s.generation });
+      let t = topics.get(s.topic);
+      if (!t) topics.set(s.topic, (t = { topic: s.topic, partitions: [] }));
+      t.partitions.push({ partition: s.partition, fetchOffset: s.position!, partitionMaxBytes: this.#config.maxBytesPerPartition });
+    }
+    const request: FetchRequest = {
+      maxWaitMs: this.#config.maxWaitTimeInMs,
+      minBytes: this.#config.minBytes,
+      maxBytes: this.#config.maxBytes,
+      isolationLevel: this.#isolationLevel,
+      replicaId: -1,
+      topics: [...topics.values()],
+    };
+    this.#instrumentation.emit(CONSUMER_EVENTS.FETCH_START, { nodeId });
+    const startedMs = Date.now();
+    const fetch = this.#cluster.request(nodeId, 'Fetch', 0, (api) => api.fetch(request));
+    const stopped = this.#stopSignal.promise.then(() => undefined);
+    // A change (resume, seek, new partitions) does not cancel a long poll; stop does.
+    const response = await Promise.race([fetch, stopped]);
+    if (!response) { fetch.catch(() => {}); return; }
+
+    let numberOfBatches = 0;
+    const work: Promise<void>[] = [];
+    for (const t of response.topics) {
+      for (const p of t.partitions) {
+        const asked = requested.get(tpKey(t.topic, p.partition));
+        if (!asked) continue;
+        const { state } = asked;
+        const error = fromErrorJSON(p.error);
+        if (error) {
+          this.#onPartitionError(state, asked.generation, error);
+          continue;
+        }
+        state.highWatermark = p.highWatermark;
+        state.logStartOffset = p.logStartOffset;
+        if (!p.records || p.records.byteLength === 0) continue;
+        numberOfBatches++;
+        work.push(this.#handlePartition(state, asked.offset, asked.generation, p.records, p.highWatermark));
+      }
+    }
+    this.#instrumentation.emit(CONSUMER_EVENTS.FETCH, { numberOfBatches, duration: Date.now() - startedMs, nodeId });
+    await Promise.all(work);
+  }
+
+  #onPartitionError(state: PartitionState, generation: number, error: WafkaError): void {
+    if (generation !== state.generation) return;
+    if (error.type === 'OFFSET_OUT_OF_RANGE') {
+      this.#logger.warn(`offset ${String(state.position)} of ${state.topic}-${state.partition} is out of range, resetting to ${state.fromBeginning ? 'earliest' : 'latest'}`);
+      state.position = undefined;
+      return;
+    }
+    if (error.retriable) {
+      this.#cluster.markStale();
+      this.#logger.debug(`fetch of ${state.topic}-${state.partition}: ${error.message}`);
+      return;
+    }
+    throw error;
+  }
+
+  async #acquireSlot(): Promise<void> {
+    if (this.#slots > 0) { this.#slots--; return; }
+    await new Promise<void>((resolve) => this.#slotWaiters.push(resolve));
+  }
+
+  #releaseSlot(): void {
+    const next = this.#slotWaiters.shift();
+    if (next) next();
+    else this.#slots++;
+  }
+
+  async #handlePartition(state: PartitionState, fetchOffset: bigint, generation: number, records: Uint8Array, highWatermark: bigint): Promise<void> {
+    const codec = this.#codec!;
+    const batches = await codec.decodeBatches(records);
+    if (generation !== state.generation || state.position !== fetchOffset) return; // seeked meanwhile
+    // Skip whole batches below the position, and control batches.
+    const messages: KafkaMessage[] = [];
+    const offsets: bigint[] = [];
+    let nextOffset = fetchOffset;
+    for (const batch of batches) {
+      if (batch.lastOffset < fetchOffset) continue;
+      if (!batch.isControl) appendMessages(batch, fetchOffset, messages, offsets);
+      if (batch.lastOffset + 1n > nextOffset) nextOffset = batch.lastOffset + 1n;
+    }
+    if (messages.length === 0) {
+      // Only control records or compacted gaps: move on.
+      if (nextOffset > fetchOffset) state.position = nextOffset;
+      return;
+    }
+    await this.#acquireSlot();
+    try {
+      if (!this.#running || generation !== state.generation || state.position !== fetchOffset || this.#isPaused(state.topic, state.partition)) return;
+      await this.#deliver(state, generation, messages, offsets, nextOffset, highWatermark);
+    } finally {
+      this.#releaseSlot();
+    }
+  }
+
+  async #deliver(state: PartitionState, generation: number, messages: KafkaMessage[], offsets: bigint[], nextOffset: bigint, highWatermark: bigint): Promise<void> {
+    const { topic, partition } = state;
+    const run = this.#runConfig!;
+    const pause = () => { this.pause([{ topic, partitions: [partition] }]); return () => this.resume([{ topic, partitions: [partition] }]); };
+    const heartbeat = async () => {};
+    const stale = () => generation !== state.generation || !this.#running;
+    const hwm = String(highWatermark);
+    const startedMs = Date.now();
+    const lastOffset = offsets[offsets.length - 1];
+    const batchInfo = {
+      topic, partition, highWatermark: hwm,
+      offsetLag: String(highWatermark - 1n - lastOffset < 0n ? 0n : highWatermark - 1n - lastOffset),
+      offsetLagLow: String(highWatermark - 1n - offsets[0] < 0n ? 0n : highWatermark - 1n - offsets[0]),
+      batchSize: messages.length, firstOffset: messages[0].offset, lastOffset: String(lastOffset),
+    };
+    this.#instrumentation.emit(CONSUMER_EVENTS.START_BATCH_PROCESS, batchInfo);
+
+    for (let attempt = 0; ; attempt++) {
+      try {
+        if (run.eachBatch) {
+          let resolved: bigint | undefined;
+          const batch: Batch = {
+            topic, partition, highWatermark: hwm, messages,
+            isEmpty: () => messages.length === 0,
+            firstOffset: () => messages[0]?.offset ?? null,
+            lastOffset: () => String(lastOffset),
+            offsetLag: () => batchInfo.offsetLag,
+            offsetLagLow: () => batchInfo.offsetLagLow,
+          };
+          try {
+            await run.eachBatch({
+              batch,
+              resolveOffset: (offset) => { const o = BigInt(offset); if (resolved === undefined || o > resolved) resolved = o; },
+              heartbeat, pause,
+              commitOffsetsIfNecessary: async () => {},
+              uncommittedOffsets: () => ({ topics: [] }),
+              isRunning: () => this.#running,
+              isStale: stale,
+            });
+            if (!stale()) state.position = run.eachBatchAutoResolve ? nextOffset : resolved !== undefined ? resolved + 1n : state.position;
+          } catch (error) {
+            if (!stale() && resolved !== undefined) state.position = resolved + 1n;
+            throw error;
+          }
+        } else {
+          // Deliver from the current position: after a failed attempt, from the failed message on.
+          let i = 0;
+          while (i < offsets.length && offsets[i] < state.position!) i++;
+          for (; i < messages.length; i++) {
+            if (stale() || this.#isPaused(topic, partition)) break;
+            try {
+              await run.eachMessage!({ topic, partition, message: messages[i], heartbeat, pause });
+            } catch (error) {
+              if (!stale()) state.position = offsets[i];
+              throw error;
+            }
+            if (generation !== state.generation) break;
+            if (i === messages.length - 1) state.position = nextOffset;
+            else state.position = offsets[i] + 1n;
+          }
+        }
+        break;
+      } catch (error) {
+        if (stale() || attempt >= this.#retry.retries) {
+          this.#instrumentation.emit(CONSUMER_EVENTS.END_BATCH_PROCESS, { ...batchInfo, duration: Date.now() - startedMs });
+          if (stale()) return;
+          throw error;
+        }
+        this.#logger.error(`handler failed on ${topic}-${partition}, retrying`, { error: String(error), attempt });
+        await Promise.race([sleep(backoffMs(this.#retry, attempt)), this.#stopSignal.promise]);
+        if (!this.#running) return;
+      }
+    }
+    this.#instrumentation.emit(CONSUMER_EVENTS.END_BATCH_PROCESS, { ...batchInfo, duration: Date.now() - startedMs });
+  }
+}
+
+/** A record's framing in a batch, typically (length, attributes, deltas, lengths, header count). */
+const RECORD_FRAMING_BYTES = 8;
+
+/** KafkaJS message objects for the records of `batch` at or after `fromOffset`. */
+function appendMessages(batch: DecodedBatch, fromOffset: bigint, out: KafkaMessage[], offsets: bigint[]): void {
+  const records = batch.records;
+  const n = records.length;
+  let i = 0;
+  while (i < n && records[i].offset < fromOffset) i++;
+  for (; i < n; i++) {
+    const r: DecodedRecord = records[i];
+    const headers: KafkaMessage['headers'] = {};
+    if (r.headers.length > 0) {
+      for (const h of r.headers) {
+        const value = h.value ?? new Uint8Array(0);
+        const existing = headers[h.key];
+        headers[h.key] = existing === undefined ? value : Array.isArray(existing) ? [...existing, value] : [existing, value];
+      }
+    }
+    out.push({
+      key: r.key,
+      value: r.value,
+      timestamp: String(r.timestamp),
+      attributes: 0,
+      offset: String(r.offset),
+      headers,
+      size: RECORD_FRAMING_BYTES + (r.key === null ? 0 : r.key.byteLength) + (r.value === null ? 0 : r.value.byteLength),
+      isControlRecord: false,
+    });
+    offsets.push(r.offset);
+  }
+}
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => { resolve = r; });
+  return { promise, resolve };
+}

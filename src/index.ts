@@ -1,0 +1,9 @@
+/**
+ * wafka: Apache Kafka's log as a WebAssembly-cored runtime for browsers and
+ * edge runtimes. The package's main entry: the KafkaJS-shaped client, the
+ * cluster starter, errors, compression types and partitioners.
+ */
+export * from './client/index.ts';
+export { CompressionTypes, registerCodec, type CompressionCodec } from './core/codecs.ts';
+export { WafkaError, KAFKA_ERRORS, type KafkaErrorType, type WafkaErrorJSON } from './errors.ts';
+export type * from './protocol/types.ts';
