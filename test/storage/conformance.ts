@@ -367,7 +367,9 @@ export async function readAll(log: PartitionLog): Promise<ReturnType<typeof reco
   while (offset < log.logEndOffset) {
     const r = await log.read(offset, 1 << 16);
     if (r.bytes.length === 0) break;
-    out.push(...records(r.bytes));
+    // A read starts with the whole batch holding `offset`: skip what is below it, as consumers do.
+    const from = offset;
+    out.push(...records(r.bytes).filter((x) => x.offset >= from));
     offset = r.nextOffset;
   }
   return out;

@@ -1,0 +1,2 @@
+export * from '../../src/storage/index.ts';
+export { WafkaError } from '../../src/errors.ts';
