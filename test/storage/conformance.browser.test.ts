@@ -64,3 +64,27 @@ test('OPFS backend outside a dedicated worker fails with a typed error, no fallb
   expect(WafkaError.is(error, 'KAFKA_STORAGE_ERROR')).toBe(true);
   expect(String(error.message)).toMatch(/dedicated worker/);
 });
+
+test('OPFS: a log is owned by one worker; a second worker gets KAFKA_STORAGE_ERROR until the owner closes it', async () => {
+  const spawn = () => new Worker(new URL('./opfs-owner-worker.ts', import.meta.url), { type: 'module' });
+  const ask = (w: Worker, op: string) =>
+    new Promise<{ ok: boolean; type?: string; message?: string }>((resolve, reject) => {
+      w.onmessage = (e) => resolve(e.data);
+      w.onerror = (e) => reject(new Error(e.message));
+      w.postMessage({ op });
+    });
+  const owner = spawn();
+  const other = spawn();
+  try {
+    expect(await ask(owner, 'hold')).toMatchObject({ ok: true });
+    const second = await ask(other, 'try');
+    expect(second).toMatchObject({ ok: false, type: 'KAFKA_STORAGE_ERROR' });
+    expect(second.message).toMatch(/another worker or tab/);
+    expect(await ask(owner, 'close')).toMatchObject({ ok: true });
+    expect(await ask(other, 'try')).toMatchObject({ ok: true });
+  } finally {
+    await ask(other, 'cleanup').catch(() => {});
+    owner.terminate();
+    other.terminate();
+  }
+});
