@@ -98,6 +98,20 @@ export class BrokerClient implements BrokerApi {
     return this.#call(() => this.#remote.metrics());
   }
 
+  /** Calls sent and not yet answered. */
+  get pendingCount(): number {
+    return this.#pendingRejects.size;
+  }
+
+  /**
+   * Waits (at most timeoutMs) until every call sent so far is answered: answers
+   * travel on the data port, so they may arrive after a control message sent later.
+   */
+  async drain(timeoutMs: number): Promise<void> {
+    const deadlineMs = Date.now() + timeoutMs;
+    while (this.#pendingRejects.size > 0 && Date.now() < deadlineMs) await new Promise((r) => setTimeout(r, 5));
+  }
+
   /**
    * Settles every pending call with `reason` (default: BROKER_NOT_AVAILABLE)
    * and refuses new ones. Idempotent.

@@ -1,0 +1,11 @@
+export { startCluster, CLUSTER_BROKERS_MAX, type Cluster, type StartClusterOptions } from './start-cluster.ts';
+export { connectCluster, type ConnectClusterOptions, type ConnectedCluster } from './connect-cluster.ts';
+export type { ClusterBootstrap, ClusterConnection } from './cluster-connection.ts';
+export type { StorageKind } from './broker-storage.ts';
+export { opfsBrokerDir, indexedDbBrokerDbName } from './broker-storage.ts';
+export type { ClusterMetadata, TopicState, PartitionState, BrokerRegistration } from './metadata.ts';
+export type { MetadataStore } from './metadata-store.ts';
+export { updateMetadata } from './metadata-store.ts';
+export { MemoryMetadataStore } from './memory-metadata-store.ts';
+export { IndexedDbMetadataStore } from './indexeddb-metadata-store.ts';
+export { BroadcastChannelMetadataWatch, LocalMetadataHub, type MetadataWatch } from './metadata-watch.ts';

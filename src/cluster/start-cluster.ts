@@ -1,0 +1,284 @@
+/**
+ * Starts a wafka cluster here: N brokers and a handle to reach and stop them.
+ *
+ *   storage     where brokers run                          default
+ *   'memory'    in-process (memory cannot be shared)        always in-process
+ *   'files'     Node worker threads (one per broker)         inProcess: true → this thread
+ *   'opfs'      browser dedicated workers                    (OPFS sync handles exist only there)
+ *   'indexeddb' browser dedicated workers                    inProcess: true → this realm
+ *
+ * Restart on the same storage (same clusterId, same dir) recovers every topic
+ * (metadata store) and every record (partition logs). Brokers are 0..N-1.
+ */
+import { Broker } from '../broker/broker.ts';
+import type { BrokerConfigInput } from '../broker/broker-config.ts';
+import { StorageReplicaLogs } from '../broker/storage-logs.ts';
+import { WafkaError } from '../errors.ts';
+import type { BrokerApi } from '../protocol/types.ts';
+import { BrokerClient } from '../transport/broker-client.ts';
+import { exposeBroker } from '../transport/expose-broker.ts';
+import { inProcessBroker, type InProcessBrokerClient } from '../transport/in-process.ts';
+import { openBrokerLogs, openSharedMetadata, type StorageKind } from './broker-storage.ts';
+import { brokerLookup, type ClusterConnection } from './cluster-connection.ts';
+import { MemoryMetadataStore } from './memory-metadata-store.ts';
+import { LocalMetadataHub } from './metadata-watch.ts';
+import type { ParentToWorker, WorkerToParent } from './worker-protocol.ts';
+
+/** Each broker is a worker with its own storage; more than this on one device is a mistake. */
+export const CLUSTER_BROKERS_MAX = 32;
+
+export interface StartClusterOptions {
+  /** Number of brokers (default 3). */
+  brokers?: number;
+  storage: StorageKind;
+  /** 'files': the data directory (default 'data'); brokers use <dir>/broker-<id>/, metadata <dir>/metadata.json. */
+  dir?: string;
+  /** Names the cluster's storage (OPFS directory, IndexedDB databases, BroadcastChannel). Default 'wafka'. */
+  clusterId?: string;
+  /** Shorthand for brokerConfig.allowAutoTopicCreation. */
+  allowAutoTopicCreation?: boolean;
+  brokerConfig?: BrokerConfigInput;
+  /** Run the brokers in this thread/realm rather than in workers ('files', 'indexeddb'; 'memory' always is). */
+  inProcess?: boolean;
+  /** Give up on a broker that is not ready after this long (default 30 s). */
+  startTimeoutMs?: number;
+  /** Browser: how long a broker waits for its Web Lock held by a predecessor (default 5 s). */
+  lockWaitMs?: number;
+}
+
+export interface Cluster extends ClusterConnection {
+  readonly storage: StorageKind;
+  readonly inProcess: boolean;
+  /**
+   * A new MessagePort served by broker `nodeId`, to transfer to a client in
+   * another tab or worker (see connectCluster). Each port is one connection.
+   */
+  connectPort(nodeId: number): MessagePort;
+  /** Flushes and closes every broker, then ends the workers. Idempotent. */
+  stop(): Promise<void>;
+}
+
+export async function startCluster(options: StartClusterOptions): Promise<Cluster> {
+  const count = options.brokers ?? 3;
+  if (!Number.isInteger(count) || count < 1 || count > CLUSTER_BROKERS_MAX) {
+    throw new RangeError(`brokers = ${count}: expected 1..${CLUSTER_BROKERS_MAX}`);
+  }
+  const clusterId = options.clusterId ?? 'wafka';
+  if (!/^[a-zA-Z0-9._-]{1,100}$/.test(clusterId)) throw new RangeError(`clusterId '${clusterId}': 1..100 of [a-zA-Z0-9._-]`);
+  const brokerConfig: BrokerConfigInput = { ...options.brokerConfig };
+  if (options.allowAutoTopicCreation !== undefined) brokerConfig.allowAutoTopicCreation = options.allowAutoTopicCreation;
+  const settings: Settings = {
+    clusterId, storage: options.storage, dir: options.dir ?? 'data', brokerConfig,
+    startTimeoutMs: options.startTimeoutMs ?? 30_000, lockWaitMs: options.lockWaitMs ?? 5_000,
+  };
+  const nodeIds = Array.from({ length: count }, (_, i) => i);
+  if (options.storage === 'memory') return startInProcess(settings, nodeIds);
+  if (options.storage === 'files') return options.inProcess ? startInProcess(settings, nodeIds) : startWorkers(settings, nodeIds, 'node');
+  if (options.storage === 'opfs' || options.storage === 'indexeddb') {
+    return options.inProcess ? startInProcess(settings, nodeIds) : startWorkers(settings, nodeIds, 'browser');
+  }
+  throw new TypeError(`unknown storage '${String(options.storage)}': expected 'opfs', 'indexeddb', 'files' or 'memory'`);
+}
+
+interface Settings {
+  clusterId: string;
+  storage: StorageKind;
+  dir: string;
+  brokerConfig: BrokerConfigInput;
+  startTimeoutMs: number;
+  lockWaitMs: number;
+}
+
+// ------------------------------------------------------------------ in-process
+
+async function startInProcess(settings: Settings, nodeIds: number[]): Promise<Cluster> {
+  const { clusterId, storage } = settings;
+  // Memory brokers share one store and an in-realm doorbell; others share their real store like workers do.
+  const memoryStore = new MemoryMetadataStore();
+  const hub = new LocalMetadataHub();
+  const started = await Promise.allSettled(nodeIds.map(async (nodeId) => {
+    if (storage === 'memory') {
+      const { MemoryBackend } = await import('../storage/memory.ts');
+      return Broker.start({
+        nodeId, clusterId, host: 'in-process', config: settings.brokerConfig,
+        metadataStore: { read: () => memoryStore.read(), compareAndSet: (v, m) => memoryStore.compareAndSet(v, m), close: async () => {} },
+        metadataWatch: hub.handle(),
+        storage: new StorageReplicaLogs(new MemoryBackend(), 'memory'),
+      });
+    }
+    const { store, watch } = await openSharedMetadata(storage, clusterId, settings.dir);
+    const logs = await openBrokerLogs(storage, { clusterId, nodeId, dir: settings.dir });
+    return Broker.start({ nodeId, clusterId, host: 'in-process', config: settings.brokerConfig, metadataStore: store, metadataWatch: watch, storage: logs });
+  }));
+  const brokers = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failure = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failure) {
+    await Promise.allSettled(brokers.map((b) => b.close()));
+    throw failure.reason;
+  }
+  const clients = brokers.map((b) => inProcessBroker(b));
+  const byId = new Map<number, BrokerApi>(clients.map((c, i) => [nodeIds[i], c]));
+  let stopping: Promise<void> | undefined;
+  const ports: MessagePort[] = [];
+  return {
+    clusterId, storage, inProcess: true,
+    brokers: clients,
+    bootstrap: { clusterId, nodeIds, transport: 'in-process' },
+    broker: brokerLookup(clusterId, byId),
+    connectPort(nodeId) {
+      const broker = brokers[nodeIds.indexOf(nodeId)];
+      if (!broker) throw new WafkaError('BROKER_NOT_AVAILABLE', `no broker ${nodeId}`);
+      const { port1, port2 } = new MessageChannel();
+      exposeBroker(broker, port1);
+      ports.push(port1);
+      return port2;
+    },
+    stop() {
+      stopping ??= (async () => {
+        clients.forEach((c: InProcessBrokerClient) => c.close());
+        const results = await Promise.allSettled(brokers.map((b) => b.close()));
+        for (const port of ports) port.close();
+        const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (failed) throw failed.reason;
+      })();
+      return stopping;
+    },
+  };
+}
+
+// ------------------------------------------------------------------ workers
+
+/** The little a cluster needs of a browser Worker or a Node worker thread. */
+interface WorkerHandle {
+  post(message: ParentToWorker, transfer: Transferable[]): void;
+  onMessage(handler: (message: WorkerToParent) => void): void;
+  /** The worker died (uncaught error, exit): its pending calls must fail. */
+  onDeath(handler: (reason: string) => void): void;
+  terminate(): Promise<void>;
+}
+
+async function spawnWorker(kind: 'node' | 'browser', nodeId: number): Promise<WorkerHandle> {
+  if (kind === 'browser') {
+    // The literal `new Worker(new URL(...), { type: 'module' })` is what bundlers (Vite) recognise and bundle.
+    const worker = new Worker(new URL('../../workers/broker.worker.ts', import.meta.url), { type: 'module', name: `wafka-broker-${nodeId}` });
+    return {
+      post: (message, transfer) => worker.postMessage(message, transfer),
+      onMessage: (handler) => worker.addEventListener('message', (e: MessageEvent<WorkerToParent>) => handler(e.data)),
+      onDeath: (handler) => worker.addEventListener('error', (e: ErrorEvent) => handler(e.message || 'worker error')),
+      terminate: async () => worker.terminate(),
+    };
+  }
+  const { startNodeWorker } = await import('../transport/node-worker.ts');
+  const worker = startNodeWorker(new URL('../../workers/broker.node-worker.ts', import.meta.url), {}, { name: `wafka-broker-${nodeId}` });
+  return {
+    post: (message, transfer) => worker.postMessage(message, transfer as never),
+    onMessage: (handler) => worker.on('message', handler),
+    onDeath: (handler) => {
+      worker.on('error', (error) => handler(String(error?.message ?? error)));
+      worker.on('exit', (code) => handler(`worker exited with code ${code}`));
+    },
+    terminate: async () => void (await worker.terminate()),
+  };
+}
+
+interface RunningWorker {
+  nodeId: number;
+  handle: WorkerHandle;
+  client: BrokerClient;
+  next(type: WorkerToParent['type'], timeoutMs: number): Promise<WorkerToParent>;
+}
+
+async function startWorker(settings: Settings, nodeId: number, kind: 'node' | 'browser'): Promise<RunningWorker> {
+  const handle = await spawnWorker(kind, nodeId);
+  const inbox: WorkerToParent[] = [];
+  const waiting = new Set<() => void>();
+  let death: string | undefined;
+  handle.onMessage((message) => {
+    inbox.push(message);
+    for (const wake of [...waiting]) wake();
+  });
+  const next = (type: WorkerToParent['type'], timeoutMs: number) => new Promise<WorkerToParent>((resolve, reject) => {
+    const timer = setTimeout(() => finish(() => reject(new WafkaError('REQUEST_TIMED_OUT', `broker ${nodeId}: no '${type}' after ${timeoutMs} ms`))), timeoutMs);
+    const finish = (settle: () => void) => {
+      clearTimeout(timer);
+      waiting.delete(check);
+      settle();
+    };
+    const check = () => {
+      const i = inbox.findIndex((m) => m.type === type || m.type === 'wafka:failed');
+      if (i >= 0) return finish(() => resolve(inbox.splice(i, 1)[0]));
+      if (death !== undefined) finish(() => reject(new WafkaError('BROKER_NOT_AVAILABLE', `broker ${nodeId} worker died: ${death}`)));
+    };
+    waiting.add(check);
+    check();
+  });
+  const { port1, port2 } = new MessageChannel();
+  const client = new BrokerClient(port1, { onClose: () => port1.close() });
+  handle.onDeath((reason) => {
+    death ??= reason;
+    client.close(new WafkaError('BROKER_NOT_AVAILABLE', `broker ${nodeId} worker died: ${reason}`));
+    for (const wake of [...waiting]) wake();
+  });
+  handle.post({
+    type: 'wafka:init', nodeId, clusterId: settings.clusterId, storage: settings.storage as Exclude<StorageKind, 'memory'>,
+    dir: settings.storage === 'files' ? settings.dir : undefined, brokerConfig: settings.brokerConfig, lockWaitMs: settings.lockWaitMs, port: port2,
+  }, [port2]);
+  try {
+    const answer = await next('wafka:ready', settings.startTimeoutMs);
+    if (answer.type === 'wafka:failed') {
+      const e = answer.error;
+      throw 'code' in e ? WafkaError.fromJSON(e) : new Error(`broker ${nodeId} failed to start: ${e.name}: ${e.message}`);
+    }
+  } catch (error) {
+    client.close();
+    await handle.terminate();
+    throw error;
+  }
+  return { nodeId, handle, client, next };
+}
+
+async function startWorkers(settings: Settings, nodeIds: number[], kind: 'node' | 'browser'): Promise<Cluster> {
+  const started = await Promise.allSettled(nodeIds.map((id) => startWorker(settings, id, kind)));
+  const workers = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failure = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failure) {
+    await Promise.allSettled(workers.map((w) => stopWorker(w)));
+    throw failure.reason;
+  }
+  const byId = new Map<number, BrokerApi>(workers.map((w) => [w.nodeId, w.client]));
+  let stopping: Promise<void> | undefined;
+  return {
+    clusterId: settings.clusterId, storage: settings.storage, inProcess: false,
+    brokers: workers.map((w) => w.client),
+    bootstrap: { clusterId: settings.clusterId, nodeIds, transport: 'worker' },
+    broker: brokerLookup(settings.clusterId, byId),
+    connectPort(nodeId) {
+      const worker = workers.find((w) => w.nodeId === nodeId);
+      if (!worker || worker.client.closed) throw new WafkaError('BROKER_NOT_AVAILABLE', `no running broker ${nodeId}`);
+      const { port1, port2 } = new MessageChannel();
+      worker.handle.post({ type: 'wafka:connect', port: port2 }, [port2]);
+      return port1;
+    },
+    stop() {
+      stopping ??= Promise.all(workers.map((w) => stopWorker(w))).then(() => {});
+      return stopping;
+    },
+  };
+}
+
+/** Asks the broker to close (flush, release storage and lock), then ends the worker. */
+async function stopWorker(worker: RunningWorker, timeoutMs = 10_000): Promise<void> {
+  try {
+    if (!worker.client.closed) {
+      worker.handle.post({ type: 'wafka:stop' }, []);
+      await worker.next('wafka:stopped', timeoutMs);
+      // Parked fetches were answered while the broker closed; let those answers arrive.
+      await worker.client.drain(1_000);
+    }
+  } catch {
+    // Dead or stuck: terminating is all that is left.
+  } finally {
+    worker.client.close();
+    await worker.handle.terminate();
+  }
+}
