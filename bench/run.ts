@@ -17,7 +17,6 @@ type SuiteFn = (opts: Partial<MeasureOptions> & Record<string, unknown>, log: (s
 
 const SUITES: Record<string, SuiteFn> = {
   core: async (o, log) => ({ results: await (await import('./suites/core.ts')).runCore(o, log) }),
-  'storage-chromium': async (o, log) => (await import('./suites/chromium-suites.ts')).runInChromium('storage', o, log),
   'core-chromium': async (o, log) => (await import('./suites/chromium-suites.ts')).runInChromium('core', o, log),
   storage: async (o, log) => (await import('./suites/storage.ts')).runStorage(o, log),
   e2e: async (o, log) => (await import('./suites/e2e.ts')).runE2e(o, log),

@@ -100,17 +100,26 @@ async function deleteDb(id: string): Promise<void> {
 /** Splits a batch back into its 100-byte values: the events an app would store one by one. */
 export type EventsOf = (batch: Uint8Array) => Uint8Array[];
 
-/** One put per event, one transaction per event: `await db.put(store, value)` per event (idb's one-call form). */
-export function idbPutPerEvent(eventsOf: EventsOf): AppendStore {
+type Durability = 'strict' | 'relaxed' | 'default';
+
+/**
+ * One put per event, one transaction per event: idb's `db.put(store, value)`
+ * with the transaction's durability made explicit (same work as db.put).
+ */
+export function idbPutPerEvent(eventsOf: EventsOf, durability: Durability): AppendStore {
   return {
     name: 'idb-put-per-event',
     role: 'peer',
-    note: "idb: `await db.put('events', value)` per 100-byte event (one readwrite transaction each, awaited), durability 'default'",
+    note: `idb: one readwrite transaction per 100-byte event (durability '${durability}'): tx.store.put(value), await tx.done — what \`await db.put('events', value)\` does`,
     async open(id) {
       const db = await openEventDb(id);
       return {
         async append(batch: Uint8Array) {
-          for (const ev of eventsOf(batch)) await db.put('events', ev);
+          for (const ev of eventsOf(batch)) {
+            const tx = db.transaction('events', 'readwrite', { durability });
+            void tx.store.put(ev);
+            await tx.done;
+          }
         },
         close() {
           db.close();
@@ -122,16 +131,16 @@ export function idbPutPerEvent(eventsOf: EventsOf): AppendStore {
 }
 
 /** Many puts in one transaction: the usual offline outbox at its best. */
-export function idbPutBatch(eventsOf: EventsOf, name = 'idb-puts-one-tx'): AppendStore {
+export function idbPutBatch(eventsOf: EventsOf, durability: Durability, name = 'idb-puts-one-tx'): AppendStore {
   return {
     name,
     role: 'peer',
-    note: "idb: one readwrite transaction per batch, `tx.store.put(value)` per event without awaiting each, then `await tx.done`; durability 'default'",
+    note: `idb: one readwrite transaction per batch (durability '${durability}'), tx.store.put(value) per event without awaiting each, then await tx.done`,
     async open(id) {
       const db = await openEventDb(id);
       return {
         async append(batch: Uint8Array) {
-          const tx = db.transaction('events', 'readwrite');
+          const tx = db.transaction('events', 'readwrite', { durability });
           for (const ev of eventsOf(batch)) void tx.store.put(ev);
           await tx.done;
         },

@@ -105,8 +105,8 @@ export function appendCase(
     higherIsBetter: true,
     contenders,
     warmupMs: 1,
-    note: `${(w.bytes / 2 ** 20).toFixed(0)} MiB per sample in ${w.batches.length} batches of ${w.label} (${w.records} records of 100 B values), fresh file per sample`,
     ...extra,
+    note: `${extra.note ? `${extra.note}; ` : ''}${(w.bytes / 2 ** 20).toFixed(0)} MiB per sample in ${w.batches.length} batches of ${w.label} (${w.records} records of 100 B values; slow peers append fewer per sample), fresh log/file per sample`,
   };
 }
 

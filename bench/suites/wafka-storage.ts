@@ -1,17 +1,54 @@
 /**
- * wafka's side of the storage suite: PartitionLog over each backend, used as
- * a broker uses it. Parts are null until src/storage has them.
+ * wafka's side of the storage suite: a PartitionLog over a backend, used as a
+ * broker uses it (append whole batches as leader, read by offset).
  */
+import { openPartitionLog, type LogConfig, type StorageBackend } from '../../src/storage/index.ts';
 import type { AppendStore, ReadStore } from './storage-cases.ts';
 
-export interface WafkaStorage {
-  opfs?: { append: AppendStore; read: ReadStore };
-  idb?: { append: AppendStore };
-  nodeFs?: { append: AppendStore; read: ReadStore };
-  memory?: { append: AppendStore; read: ReadStore };
+/** PartitionLog.append per batch (awaited), default log config unless given (no flush: Kafka's default). */
+export function logAppendStore(backend: StorageBackend, note: string, config: Partial<LogConfig> = {}): AppendStore {
+  return {
+    name: 'wafka',
+    role: 'wafka',
+    note,
+    async open(id) {
+      const log = await openPartitionLog({ backend, dir: id, config });
+      return {
+        append: (b: Uint8Array) => log.append(b, { leaderEpoch: 0 }),
+        // delete(): close without the final flush and remove the directory (untimed cleanup)
+        close: () => log.delete(),
+      };
+    },
+    async remove() {},
+  };
 }
 
-export async function loadWafkaStorage(log: (s: string) => void): Promise<WafkaStorage | null> {
-  log('wafka storage: PartitionLog not available yet: wafka not measured');
-  return null;
+/** Writes the batches through the log, then reads by offset from the first: read(offset, maxBytes) → nextOffset. */
+export function logReadStore(backend: StorageBackend, note: string, config: Partial<LogConfig> = {}): ReadStore {
+  return {
+    name: 'wafka',
+    role: 'wafka',
+    note,
+    async prepare(id, batches) {
+      const log = await openPartitionLog({ backend, dir: id, config });
+      for (const b of batches) await log.append(b, { leaderEpoch: 0 });
+      await log.flush();
+      return {
+        async readAll(maxBytes) {
+          let n = 0;
+          let offset = log.logStartOffset;
+          const end = log.logEndOffset;
+          while (offset < end) {
+            const r = await log.read(offset, maxBytes);
+            if (r.bytes.length === 0) break;
+            n += r.bytes.length;
+            offset = r.nextOffset;
+          }
+          return n;
+        },
+        close: () => log.delete(),
+      };
+    },
+    async remove() {},
+  };
 }
