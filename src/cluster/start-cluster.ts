@@ -159,8 +159,9 @@ interface WorkerHandle {
 
 async function spawnWorker(kind: 'node' | 'browser', nodeId: number): Promise<WorkerHandle> {
   if (kind === 'browser') {
-    // The literal `new Worker(new URL(...), { type: 'module' })` is what bundlers (Vite) recognise and bundle.
-    const worker = new Worker(new URL('../../workers/broker.worker.ts', import.meta.url), { type: 'module', name: `wafka-broker-${nodeId}` });
+    // The literal `new Worker(new URL(...), { type: 'module' })` is what bundlers (Vite) recognise and bundle;
+    // its options must be static for them (no per-broker name).
+    const worker = new Worker(new URL('../../workers/broker.worker.ts', import.meta.url), { type: 'module' });
     return {
       post: (message, transfer) => worker.postMessage(message, transfer),
       onMessage: (handler) => worker.addEventListener('message', (e: MessageEvent<WorkerToParent>) => handler(e.data)),

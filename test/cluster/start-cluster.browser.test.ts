@@ -1,0 +1,112 @@
+// A cluster of broker dedicated workers in real Chromium, on OPFS and on
+// IndexedDB: produce, fetch, typed errors and transferred bytes across the
+// worker boundary, stop, restart on the same storage, read again.
+import { deleteDB } from 'idb';
+import { afterEach, describe, expect, test } from 'vitest';
+import { indexedDbBrokerDbName } from '../../src/cluster/broker-storage.ts';
+import { metadataDbName } from '../../src/cluster/indexeddb-metadata-store.ts';
+import { startCluster, type Cluster } from '../../src/cluster/start-cluster.ts';
+import { connectCluster } from '../../src/cluster/connect-cluster.ts';
+import { loadCore } from '../../src/core/index.ts';
+import { WafkaError } from '../../src/errors.ts';
+import type { BrokerApi, ProduceRequest } from '../../src/protocol/types.ts';
+import { batchOf, readRecords } from '../broker/helpers.ts';
+
+const BROKERS = 3;
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
+});
+
+function removeClusterStorage(clusterId: string): Promise<unknown> {
+  return Promise.all([
+    (async () => {
+      const root = await navigator.storage.getDirectory();
+      const wafka = await root.getDirectoryHandle('wafka').catch(() => null);
+      await wafka?.removeEntry(clusterId, { recursive: true }).catch(() => {});
+    })(),
+    deleteDB(metadataDbName(clusterId)),
+    ...Array.from({ length: BROKERS }, (_, i) => deleteDB(indexedDbBrokerDbName(clusterId, i))),
+  ]);
+}
+
+const produceTo = (topic: string, partition: number, records: Uint8Array): ProduceRequest =>
+  ({ acks: 1, timeoutMs: 1000, topics: [{ topic, partitions: [{ partition, records }] }] });
+
+async function valuesAt(broker: BrokerApi, topic: string, partition: number): Promise<string[]> {
+  const response = await broker.fetch({
+    maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, isolationLevel: 'read_uncommitted',
+    topics: [{ topic, partitions: [{ partition, fetchOffset: 0n, partitionMaxBytes: 1 << 20 }] }],
+  });
+  const p = response.topics[0].partitions[0];
+  if (p.error) throw WafkaError.fromJSON(p.error);
+  return (await readRecords(p.records)).map((r) => r.value);
+}
+
+describe.each(['opfs', 'indexeddb'] as const)('broker workers on %s', (storage) => {
+  test('produce, fetch, errors and transfer through workers; restart on the same storage', async () => {
+    await loadCore();
+    const clusterId = `browser-${storage}-${crypto.randomUUID().slice(0, 8)}`;
+    cleanups.push(() => removeClusterStorage(clusterId));
+    let cluster: Cluster = await startCluster({ brokers: BROKERS, storage, clusterId });
+    cleanups.push(() => cluster.stop());
+    expect(cluster.bootstrap).toEqual({ clusterId, nodeIds: [0, 1, 2], transport: 'worker' });
+
+    await cluster.brokers[0].createTopics({ topics: [{ topic: 'clicks', numPartitions: 3 }] });
+    const leaders = (await cluster.brokers[2].metadata({ topics: ['clicks'] })).topics[0].partitions.map((p) => p.leader);
+    expect(new Set(leaders).size).toBe(3);
+    for (const [p, leader] of leaders.entries()) {
+      const records = await batchOf([`c${p}-0`, `c${p}-1`, `c${p}-2`]);
+      const buffer = records.buffer;
+      const pending = cluster.broker(leader).produce(produceTo('clicks', p, records));
+      expect(buffer.byteLength).toBe(0); // transferred to the worker, not cloned
+      expect((await pending).topics[0].partitions[0]).toMatchObject({ baseOffset: 0n });
+    }
+    for (const [p, leader] of leaders.entries()) expect(await valuesAt(cluster.broker(leader), 'clicks', p)).toEqual([`c${p}-0`, `c${p}-1`, `c${p}-2`]);
+
+    const thrown = await cluster.brokers[1].fetch({
+      maxWaitMs: -5, minBytes: 0, maxBytes: 1, isolationLevel: 'read_uncommitted', topics: [],
+    }).catch((e) => e);
+    expect(thrown).toBeInstanceOf(WafkaError);
+    expect(thrown).toMatchObject({ type: 'INVALID_REQUEST', code: 42, retriable: false });
+    const corrupt = await batchOf(['bad']);
+    corrupt[corrupt.byteLength - 2] ^= 0xff;
+    const rejected = await cluster.broker(leaders[0]).produce(produceTo('clicks', 0, corrupt));
+    expect(rejected.topics[0].partitions[0].error).toMatchObject({ type: 'CORRUPT_MESSAGE', code: 2 });
+
+    await cluster.stop();
+    cluster = await startCluster({ brokers: BROKERS, storage, clusterId });
+    expect((await cluster.brokers[0].metadata({ topics: ['clicks'] })).topics[0].partitions.map((p) => p.leader)).toEqual(leaders);
+    for (const [p, leader] of leaders.entries()) {
+      expect(await valuesAt(cluster.broker(leader), 'clicks', p)).toEqual([`c${p}-0`, `c${p}-1`, `c${p}-2`]);
+      const next = await cluster.broker(leader).produce(produceTo('clicks', p, await batchOf(['after restart'])));
+      expect(next.topics[0].partitions[0].baseOffset).toBe(3n);
+    }
+    await cluster.stop();
+  });
+});
+
+test('a broker id is a Web Lock: a second cluster on the same storage waits, then fails typed', async () => {
+  await loadCore();
+  const clusterId = `lock-${crypto.randomUUID().slice(0, 8)}`;
+  cleanups.push(() => removeClusterStorage(clusterId));
+  const owner = await startCluster({ brokers: 1, storage: 'indexeddb', clusterId });
+  cleanups.push(() => owner.stop());
+  const error = await startCluster({ brokers: 1, storage: 'indexeddb', clusterId, lockWaitMs: 200 }).catch((e) => e);
+  expect(error).toBeInstanceOf(WafkaError);
+  expect(error).toMatchObject({ type: 'BROKER_NOT_AVAILABLE' });
+  expect(error.message).toContain(`wafka:${clusterId}:broker:0`);
+});
+
+test('a client elsewhere reaches the brokers through transferred MessagePorts', async () => {
+  await loadCore();
+  const clusterId = `ports-${crypto.randomUUID().slice(0, 8)}`;
+  cleanups.push(() => removeClusterStorage(clusterId));
+  const cluster = await startCluster({ brokers: 2, storage: 'indexeddb', clusterId, allowAutoTopicCreation: true });
+  cleanups.push(() => cluster.stop());
+  const connection = connectCluster({ clusterId, ports: cluster.bootstrap.nodeIds.map((id) => cluster.connectPort(id)) });
+  cleanups.push(async () => connection.close());
+  const leader = (await connection.brokers[0].metadata({ topics: ['auto'] })).topics[0].partitions[0].leader;
+  await connection.broker(leader).produce(produceTo('auto', 0, await batchOf(['hello'])));
+  expect(await valuesAt(cluster.broker(leader), 'auto', 0)).toEqual(['hello']);
+});
