@@ -307,3 +307,20 @@ describe('restart on the same storage', () => {
     await expect(broker.metadata({})).rejects.toMatchObject({ type: 'BROKER_NOT_AVAILABLE' });
   });
 });
+
+describe('maintenance', () => {
+  test('retention by size runs on the maintenance pass and moves the log start', async () => {
+    const broker = await oneBroker();
+    await broker.createTopics({ topics: [{ topic: 't', configEntries: [
+      { name: 'segment.bytes', value: '1024' }, { name: 'retention.bytes', value: '2048' },
+    ] }] });
+    for (let i = 0; i < 20; i++) await broker.produce(produce('t', 0, await batchOf(['r'.repeat(300)])));
+    const earliest = async () => (await broker.listOffsets({
+      isolationLevel: 'read_uncommitted', topics: [{ topic: 't', partitions: [{ partition: 0, timestamp: EARLIEST_TIMESTAMP }] }],
+    })).topics[0].partitions[0].offset;
+    expect(await earliest()).toBe(0n);
+    await broker.runMaintenance();
+    expect(await earliest()).toBeGreaterThan(10n);
+    expect((await broker.fetch(fetchOf('t', 0, 0n))).topics[0].partitions[0].error).toMatchObject({ type: 'OFFSET_OUT_OF_RANGE' });
+  });
+});
