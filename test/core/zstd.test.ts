@@ -1,0 +1,2 @@
+import { zstdCases } from './zstd.cases.ts';
+zstdCases();
