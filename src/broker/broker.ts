@@ -100,6 +100,7 @@ export class Broker implements BrokerApi {
   readonly #replicas = new Map<PartitionKey, Replica>();
   #metadata: ClusterMetadata;
   #refreshing: Promise<void> | null = null;
+  #refreshAgain: Promise<void> | null = null;
   /** Metadata changes are applied one at a time, in version order. */
   #applying: Promise<void> = Promise.resolve();
   /** Produce requests reach the append queues in arrival order, even when one waits for metadata. */
@@ -568,17 +569,29 @@ export class Broker implements BrokerApi {
     if (unknown) await this.#refresh();
   }
 
-  /** Reads the store and applies what it holds; concurrent callers share one read. */
+  /**
+   * Reads the store and applies what it holds. Concurrent callers share reads:
+   * a caller arriving while a read is in flight waits for one more read (that
+   * one may have started before the change the caller is looking for), and
+   * all such callers share that second read, so at most two are ever queued.
+   */
   #refresh(): Promise<void> {
-    this.#refreshing ??= (async () => {
-      try {
-        const metadata = await this.#store.read();
-        if (metadata) await this.#apply(metadata);
-      } finally {
-        this.#refreshing = null;
-      }
-    })();
-    return this.#refreshing;
+    if (!this.#refreshing) {
+      this.#refreshing = (async () => {
+        try {
+          const metadata = await this.#store.read();
+          if (metadata) await this.#apply(metadata);
+        } finally {
+          this.#refreshing = null;
+        }
+      })();
+      return this.#refreshing;
+    }
+    this.#refreshAgain ??= this.#refreshing.catch(() => {}).then(() => {
+      this.#refreshAgain = null;
+      return this.#refresh();
+    });
+    return this.#refreshAgain;
   }
 
   /** Runs an admin change through compare-and-set, rings the doorbell, and applies the result here. */
