@@ -44,7 +44,8 @@ function connectorFromList(list: BrokerApi[]): BrokerConnector {
 /**
  * Adapts a cluster handle or a list of brokers. Accepted shapes:
  *  - a BrokerConnector ({ bootstrap(), broker(nodeId) });
- *  - a cluster handle with `broker(nodeId)` and `brokers` (ids, BrokerApis, or { nodeId, api }), or `connector()`;
+ *  - a cluster handle or ClusterConnection (src/cluster): `broker(nodeId)` with `bootstrap.nodeIds`,
+ *    `nodeIds` or `brokers` (ids, or BrokerApis in id order), or `connector()`;
  *  - BrokerApi[] or one BrokerApi.
  */
 export function toConnector(cluster: unknown): BrokerConnector {
@@ -56,7 +57,7 @@ export function toConnector(cluster: unknown): BrokerConnector {
   if (Array.isArray(cluster) && cluster.every(isBrokerApi)) return connectorFromList(cluster);
   if (typeof c.broker === 'function') {
     const ids = (): number[] => {
-      const raw = typeof c.brokerIds === 'function' ? c.brokerIds() : c.brokerIds ?? c.nodeIds ?? c.brokers;
+      const raw = typeof c.brokerIds === 'function' ? c.brokerIds() : c.brokerIds ?? c.nodeIds ?? c.bootstrap?.nodeIds ?? c.brokers;
       const list = raw instanceof Map ? [...raw.keys()] : Array.isArray(raw) ? raw : [];
       return list.map((b: any, i: number) => (typeof b === 'number' ? b : typeof b?.nodeId === 'number' ? b.nodeId : i));
     };
