@@ -4,6 +4,10 @@
  * cluster starter, errors, compression types and partitioners.
  */
 export * from './client/index.ts';
+export {
+  startCluster, connectCluster, CLUSTER_BROKERS_MAX,
+  type Cluster, type StartClusterOptions, type ConnectClusterOptions, type ConnectedCluster, type ClusterConnection, type StorageKind,
+} from './cluster/index.ts';
 export { CompressionTypes, registerCodec, type CompressionCodec } from './core/codecs.ts';
 export { WafkaError, KAFKA_ERRORS, type KafkaErrorType, type WafkaErrorJSON } from './errors.ts';
 export type * from './protocol/types.ts';
