@@ -32,6 +32,18 @@ export default defineConfig({
         },
       },
       {
+        // End to end through `npm start` and Playwright (test/e2e/, owned by the client side).
+        extends: true,
+        test: {
+          name: 'e2e',
+          environment: 'node',
+          include: ['test/e2e/**/*.test.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
+      {
         extends: true,
         test: {
           name: 'browser',
