@@ -14,7 +14,7 @@ export default defineConfig({
   worker: { format: 'es' },
   // Pre-bundle what browser tests import, so Vite does not reload the page mid-run.
   optimizeDeps: {
-    include: ['fast-check', 'lz4js', 'snappyjs', 'hash-wasm', 'idb', 'comlink'],
+    include: ['fast-check', 'lz4js', 'snappyjs', 'hash-wasm', 'idb', 'comlink/dist/esm/comlink.mjs'],
     // Loads its .wasm next to itself with new URL(..., import.meta.url): pre-bundling would move the module away from it.
     exclude: ['@bokuweb/zstd-wasm'],
   },
