@@ -1,6 +1,6 @@
 // The client against real brokers (src/broker) in-process on memory storage.
 import { afterEach, describe, expect, it } from 'vitest';
-import { Wafka, logLevel } from '../../src/index.ts';
+import { CompressionTypes, Wafka, logLevel } from '../../src/index.ts';
 import { startTestCluster, type TestCluster } from '../broker/helpers.ts';
 
 const text = (b: Uint8Array | null) => (b ? new TextDecoder().decode(b) : null);
@@ -70,6 +70,31 @@ describe('client against in-process brokers', () => {
     const [ok] = await producer.send({ topic: 'small', messages: [{ key: 'k', value: 'fits' }] });
     expect(ok.baseOffset).toBe('0');
     await producer.disconnect();
+    await admin.disconnect();
+  });
+
+  it('compressed batches (gzip, snappy, lz4) round-trip through the brokers', async () => {
+    cluster = await startTestCluster(1);
+    const wafka = new Wafka({ clientId: 'c', cluster: cluster.brokers, logLevel: logLevel.WARN });
+    const admin = wafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'z', numPartitions: 1 }] });
+    const producer = wafka.producer({ lingerMs: 2 });
+    await producer.connect();
+    const codecs = [CompressionTypes.None, CompressionTypes.GZIP, CompressionTypes.Snappy, CompressionTypes.LZ4];
+    for (const compression of codecs) {
+      await producer.send({ topic: 'z', compression, acks: 1, messages: Array.from({ length: 50 }, (_, i) => ({ key: `c${compression}`, value: `${compression}:${i}:${'x'.repeat(100)}` })) });
+    }
+    await producer.disconnect();
+    const consumer = wafka.consumer({ groupId: 'g', maxWaitTimeInMs: 50 });
+    await consumer.connect();
+    await consumer.subscribe({ topics: ['z'], fromBeginning: true });
+    const values: string[] = [];
+    await consumer.run({ eachMessage: async ({ message }) => { values.push(text(message.value)!); } });
+    const deadline = Date.now() + 5000;
+    while (values.length < 200 && Date.now() < deadline) await sleep(10);
+    await consumer.disconnect();
+    expect(values).toEqual(codecs.flatMap((c) => Array.from({ length: 50 }, (_, i) => `${c}:${i}:${'x'.repeat(100)}`)));
     await admin.disconnect();
   });
 });
