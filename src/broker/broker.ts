@@ -47,7 +47,7 @@ import { asWafkaError, errorJSON } from './error-json.ts';
 import { FetchWaiters, partitionKey, type PartitionKey } from './fetch-waiters.ts';
 import type { AppendResult, PartitionRef, ReplicaLog, ReplicaLogStorage } from './replica-log.ts';
 import {
-  checkArray, checkBigInt, checkInt, checkObject, checkTopicPartitions, invalidRequest,
+  checkArray, checkBigInt, checkInt, checkObject, checkStrings, checkTopicPartitions, invalidRequest,
 } from './request-checks.ts';
 
 export interface BrokerOptions {
@@ -163,10 +163,11 @@ export class Broker implements BrokerApi {
   async metadata(request: MetadataRequest = {}): Promise<MetadataResponse> {
     this.#checkOpen();
     checkObject(request, 'request');
-    const names = request.topics ?? null;
+    const names: unknown = request.topics ?? null;
     if (names !== null) {
       checkArray(names, 'topics');
       if (names.length > this.config.requestPartitionsMax) throw invalidRequest(`more than ${this.config.requestPartitionsMax} topics`);
+      checkStrings(names, 'topics');
     }
     // Any broker answers Metadata: read the latest version so that a topic made through another broker shows.
     await this.#refresh();

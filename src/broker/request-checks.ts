@@ -18,6 +18,13 @@ export function checkArray(value: unknown, what: string): asserts value is unkno
   if (!Array.isArray(value)) throw invalidRequest(`${what} must be an array`);
 }
 
+export function checkStrings(value: unknown, what: string): asserts value is string[] {
+  checkArray(value, what);
+  for (const [i, v] of value.entries()) {
+    if (typeof v !== 'string') throw invalidRequest(`${what}[${i}] must be a string, got ${typeof v}`);
+  }
+}
+
 export function checkInt(value: unknown, what: string, min = -(2 ** 31), max = 2 ** 31 - 1): asserts value is number {
   if (!Number.isSafeInteger(value) || (value as number) < min || (value as number) > max) {
     throw invalidRequest(`${what} = ${String(value)}: expected an integer in [${min}, ${max}]`);

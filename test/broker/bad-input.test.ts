@@ -140,4 +140,9 @@ describe('malformed requests are rejected whole, and the broker keeps serving', 
       topics: [{ topic: 't', partitions: [{ partition: 0, fetchOffset: 0 as unknown as bigint, partitionMaxBytes: 100 }] }],
     })).rejects.toMatchObject({ type: 'INVALID_REQUEST' });
   });
+
+  test('metadata topic names must be strings', async () => {
+    await expect(broker.metadata({ topics: ['t', 7 as unknown as string] })).rejects.toMatchObject({ type: 'INVALID_REQUEST' });
+    expect((await broker.metadata({ topics: ['t'] })).topics[0].name).toBe('t');
+  });
 });
