@@ -19,7 +19,7 @@
  *   the broker that holds the Web Lock for its broker id owns its directory.
  * Nothing but IndexedDB is awaited inside a transaction.
  */
-import { openDB, type IDBPDatabase } from 'idb';
+import { openDB, type IDBPDatabase, type IDBPTransaction } from 'idb';
 import { alreadyOpen, checkPath, checkRange, storageError, type StorageBackend, type StorageFile } from './backend.ts';
 
 /** 56 KiB: under the ~64 KiB blob threshold, with room for the value's envelope. */
@@ -212,7 +212,7 @@ class IdbFile implements StorageFile {
     const first = Math.floor(position / CHUNK_BYTES);
     const last = Math.floor((end - 1) / CHUNK_BYTES);
     let newTail: { index: number; bytes: Uint8Array } | undefined;
-    let tx: ReturnType<IDBPDatabase['transaction']> | undefined;
+    let tx: IDBPTransaction<unknown, ['files', 'chunks'], 'readwrite'> | undefined;
     try {
       tx = this.#backend.db.transaction(['files', 'chunks'], 'readwrite', { durability: this.#backend.durability });
       const store = tx.objectStore('chunks');
