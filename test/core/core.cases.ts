@@ -44,13 +44,16 @@ export const recordArb = fc.record(
   { requiredKeys: ['value', 'timestamp'] },
 );
 
+/** One generated record: what `recordArb` produces. */
+export type RecordCase = typeof recordArb extends fc.Arbitrary<infer T> ? T : never;
+
 export const BASE_TS = 1_700_000_000_000;
 
-export function toInput(rs: fc.infer<typeof recordArb>[]): core.RecordInput[] {
+export function toInput(rs: RecordCase[]): core.RecordInput[] {
   return rs.map((r) => ({ key: r.key, value: r.value, headers: r.headers, timestamp: BASE_TS + r.timestamp }));
 }
 
-export function expected(rs: fc.infer<typeof recordArb>[], baseOffset: bigint) {
+export function expected(rs: RecordCase[], baseOffset: bigint) {
   return rs.map((r, i) => ({
     offset: baseOffset + BigInt(i),
     timestamp: BigInt(BASE_TS + r.timestamp),

@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import lz4js from 'lz4js';
 import * as core from '../../src/core/index.ts';
-import { BASE_TS, expected, plain, recordArb, toBytes } from './core.cases.ts';
+import { BASE_TS, expected, plain, recordArb, toBytes, type RecordCase } from './core.cases.ts';
 
 const require = createRequire(import.meta.url);
 const Long = require('kafkajs/src/utils/long');
@@ -30,7 +30,7 @@ Codecs[Types.LZ4] = () => ({
 const CODECS = [core.CompressionTypes.None, core.CompressionTypes.GZIP, core.CompressionTypes.Snappy, core.CompressionTypes.LZ4] as const;
 const asBuffer = (v: Uint8Array | string | null | undefined) => (v === null || v === undefined ? null : typeof v === 'string' ? v : Buffer.from(v));
 
-type Rec = fc.infer<typeof recordArb>;
+type Rec = RecordCase;
 
 /** KafkaJS's encoder for the same records and header fields. */
 async function kafkajsBatch(rs: Rec[], o: { compression: number; baseOffset: bigint; producerId?: bigint; producerEpoch?: number; baseSequence?: number; partitionLeaderEpoch?: number; transactional?: boolean }) {
