@@ -6,11 +6,12 @@
  * table and writes bench/results/<suite>.json; docs/benchmarks.md is then
  * regenerated from every results file.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { execFileSync, execSync, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CaseResult, MeasureOptions } from './lib/measure.ts';
-import { ROOT, suiteResult, writeDocs, writeSuite } from './lib/node.ts';
+import { RESULTS_DIR as RESULTS, ROOT, suiteResult, writeDocs, writeSuite } from './lib/node.ts';
 import { summaryTable } from './lib/report.ts';
 
 type SuiteFn = (opts: Partial<MeasureOptions> & Record<string, unknown>, log: (s: string) => void) => Promise<{ results: CaseResult[]; runtime?: string }>;
@@ -37,14 +38,53 @@ function buildWasm(log: (s: string) => void): void {
       ['assembly/index.ts', '--target', 'release', '--outFile', wasm, '--textFile', join(out, 'wafka.wat')],
       { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] },
     );
-    log(`Wasm core built from assembly/ → ${wasm}`);
+    // Broker workers load the default build/wafka.wasm: make it this same build (what `npm run asbuild` writes).
+    copyFileSync(wasm, join(ROOT, 'build', 'wafka.wasm'));
+    log(`Wasm core built from assembly/ → ${wasm} (and build/wafka.wasm)`);
   } catch (e) {
     log(`asc failed, measuring build/wafka.wasm as it is:\n${String((e as { stderr?: Buffer }).stderr ?? e).slice(0, 2000)}`);
   }
 }
 
+/**
+ * --snapshot: measure the last commit rather than the working tree (where
+ * colleagues' edits may be half done): `git archive HEAD` into a temporary
+ * directory with this node_modules linked in, run the suites there, copy the
+ * results and docs/benchmarks.md back.
+ */
+function runSnapshot(args: string[], log: (s: string) => void): number {
+  const sha = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+  const dir = mkdtempSync(join(tmpdir(), 'wafka-bench-snapshot-'));
+  const started = Date.now();
+  try {
+    execSync(`git archive --format=tar HEAD | tar -x -C ${JSON.stringify(dir)}`, { cwd: ROOT, stdio: 'inherit' });
+    symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
+    mkdirSync(join(dir, 'build'), { recursive: true });
+    log(`measuring commit ${sha.slice(0, 12)} in ${dir}`);
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', ...args], {
+      cwd: dir,
+      stdio: 'inherit',
+      env: { ...process.env, WAFKA_BENCH_COMMIT: sha },
+    });
+    mkdirSync(RESULTS, { recursive: true });
+    const out = join(dir, 'bench', 'results');
+    for (const f of readdirSync(out)) {
+      if (statSync(join(out, f)).mtimeMs >= started) copyFileSync(join(out, f), join(RESULTS, f));
+    }
+    writeDocs();
+    return r.status ?? 1;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
-  const args = process.argv.slice(2);
+  const all = process.argv.slice(2);
+  if (all.includes('--snapshot')) {
+    process.exitCode = runSnapshot(all.filter((a) => a !== '--snapshot'), (s) => console.log(s));
+    return;
+  }
+  const args = all;
   const opts: Partial<MeasureOptions> & Record<string, unknown> = {};
   const names: string[] = [];
   for (const a of args) {

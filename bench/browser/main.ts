@@ -11,6 +11,7 @@ const params = new URLSearchParams(location.search);
 const suite = params.get('suite') ?? 'core';
 const opts = JSON.parse(params.get('opts') ?? '{}');
 const pre = document.getElementById('log')!;
+if (!crossOriginIsolated) console.warn('bench page is not cross-origin isolated: performance.now() is coarse (100 µs)');
 
 function send(m: ToPage): void {
   if (m.type === 'log') {

@@ -1,5 +1,6 @@
 /** Node-only parts of the harness: machine info, results JSON, docs/benchmarks.md. */
 import { cpus, loadavg } from 'node:os';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,8 +18,20 @@ export function machine(runtime = `node ${process.version}`): Machine {
   return { cpu: cs[0]?.model.trim() ?? 'unknown', cores: cs.length, runtime, load1: Math.round(loadavg()[0] * 100) / 100 };
 }
 
+/** The commit measured: --snapshot passes it; otherwise HEAD, marked +dirty when the tree has other changes. */
+export function measuredCommit(): string {
+  if (process.env.WAFKA_BENCH_COMMIT) return process.env.WAFKA_BENCH_COMMIT;
+  try {
+    const sha = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', 'src', 'assembly', 'workers', 'bench'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return dirty ? `${sha}+dirty` : sha;
+  } catch {
+    return 'unknown';
+  }
+}
+
 export function suiteResult(suite: string, results: CaseResult[], runtime?: string): SuiteResult {
-  return { suite, date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), machine: machine(runtime), results };
+  return { suite, date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), commit: measuredCommit(), machine: machine(runtime), results };
 }
 
 export function writeSuite(s: SuiteResult): string {
@@ -85,7 +98,7 @@ export function writeDocs(): string {
     out.push('');
     out.push(`## ${s.suite}`);
     out.push('');
-    out.push(`${s.machine.runtime}; ${s.machine.cpu}, ${s.machine.cores} cores; ${s.date}${s.machine.load1 !== undefined ? `; load average ${s.machine.load1} while it ran` : ''}`);
+    out.push(`${s.machine.runtime}; ${s.machine.cpu}, ${s.machine.cores} cores; ${s.date}${s.commit ? `; commit ${s.commit.slice(0, 12)}${s.commit.endsWith('+dirty') ? '+dirty' : ''}` : ''}${s.machine.load1 !== undefined ? `; load average ${s.machine.load1} while it ran` : ''}`);
     out.push('');
     out.push('| metric | unit | wafka | peers | ratio | goal | met? |');
     out.push('| --- | --- | --- | --- | --- | --- | --- |');

@@ -6,6 +6,8 @@ export interface Machine { cpu: string; cores: number; runtime: string; load1?: 
 export interface SuiteResult {
   suite: string;
   date: string;
+  /** The commit measured (bench/run.ts --snapshot measures HEAD exactly; '+dirty': the working tree had other changes). */
+  commit?: string;
   machine: Machine;
   results: CaseResult[];
 }
