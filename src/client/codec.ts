@@ -1,20 +1,15 @@
 /**
  * The client's side of the Wasm core: encode a batch of buffered records once
  * per batch, and decode fetched bytes (one or more whole RecordBatch v2
- * batches) once per batch into records whose key and value are views.
+ * batches) once per batch into a record table whose keys and values are views.
  */
 import type { PendingRecord } from './accumulator.ts';
 import type { CompressionType } from './types.ts';
+import type { RecordTable } from '../core/batch.ts';
 
-export interface DecodedHeader { key: string; value: Uint8Array | null }
-/** A record of a decoded batch; key and value are views into the fetched (or decompressed) bytes. */
-export interface DecodedRecord {
-  readonly offset: bigint;
-  readonly timestamp: bigint;
-  readonly key: Uint8Array | null;
-  readonly value: Uint8Array | null;
-  readonly headers: readonly DecodedHeader[];
-}
+/** A decoded batch's records, read by index (see RecordTable in src/core/batch.ts). */
+export type { RecordTable } from '../core/batch.ts';
+
 export interface DecodedBatch {
   baseOffset: bigint;
   lastOffset: bigint;
@@ -22,7 +17,7 @@ export interface DecodedBatch {
   isControl: boolean;
   isTransactional: boolean;
   sizeBytes: number;
-  records: DecodedRecord[];
+  records: RecordTable;
 }
 
 export interface BatchCodec {

@@ -18,7 +18,7 @@ import { ClusterClient, fromErrorJSON, toWafkaError, type BrokerConnector } from
 import { CONSUMER_EVENTS, InstrumentationEmitter, type Listener, type RemoveListener } from './instrumentation.ts';
 import type { Logger } from './logger.ts';
 import { backoffMs, resolveRetry, sleep, type RetryOptions } from './retry.ts';
-import type { BatchCodec, DecodedBatch, DecodedRecord } from './codec.ts';
+import type { BatchCodec, DecodedBatch } from './codec.ts';
 import type { ConsumerConfig, KafkaMessage } from './types.ts';
 
 export interface ConsumerContext {
@@ -92,9 +92,10 @@ interface PartitionState {
 
 const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
+/** Kafka's consumer defaults: fetch.max.bytes 50 MiB, max.partition.fetch.bytes 1 MiB. */
 export const CONSUMER_DEFAULTS = {
   minBytes: 1,
-  maxBytes: 10 * 1024 * 1024,
+  maxBytes: 50 * 1024 * 1024,
   maxWaitTimeInMs: 5000,
   maxBytesPerPartition: 1024 * 1024,
 };
@@ -488,11 +489,10 @@ export class Consumer {
     if (generation !== state.generation || state.position !== fetchOffset) return; // seeked meanwhile
     // Skip whole batches below the position, and control batches.
     const messages: KafkaMessage[] = [];
-    const offsets: bigint[] = [];
     let nextOffset = fetchOffset;
     for (const batch of batches) {
       if (batch.lastOffset < fetchOffset) continue;
-      if (!batch.isControl) appendMessages(batch, fetchOffset, messages, offsets);
+      if (!batch.isControl) appendMessages(batch, fetchOffset, messages);
       if (batch.lastOffset + 1n > nextOffset) nextOffset = batch.lastOffset + 1n;
     }
     if (messages.length === 0) {
@@ -503,13 +503,13 @@ export class Consumer {
     await this.#acquireSlot();
     try {
       if (!this.#running || generation !== state.generation || state.position !== fetchOffset || this.#isPaused(state.topic, state.partition)) return;
-      await this.#deliver(state, generation, messages, offsets, nextOffset, highWatermark);
+      await this.#deliver(state, generation, messages, nextOffset, highWatermark);
     } finally {
       this.#releaseSlot();
     }
   }
 
-  async #deliver(state: PartitionState, generation: number, messages: KafkaMessage[], offsets: bigint[], nextOffset: bigint, highWatermark: bigint): Promise<void> {
+  async #deliver(state: PartitionState, generation: number, messages: KafkaMessage[], nextOffset: bigint, highWatermark: bigint): Promise<void> {
     const { topic, partition } = state;
     const run = this.#runConfig!;
     const pause = () => { this.pause([{ topic, partitions: [partition] }]); return () => this.resume([{ topic, partitions: [partition] }]); };
@@ -517,11 +517,12 @@ export class Consumer {
     const stale = () => generation !== state.generation || !this.#running;
     const hwm = String(highWatermark);
     const startedMs = Date.now();
-    const lastOffset = offsets[offsets.length - 1];
+    const lastOffset = BigInt(messages[messages.length - 1].offset);
+    const firstOffset = BigInt(messages[0].offset);
     const batchInfo = {
       topic, partition, highWatermark: hwm,
       offsetLag: String(highWatermark - 1n - lastOffset < 0n ? 0n : highWatermark - 1n - lastOffset),
-      offsetLagLow: String(highWatermark - 1n - offsets[0] < 0n ? 0n : highWatermark - 1n - offsets[0]),
+      offsetLagLow: String(highWatermark - 1n - firstOffset < 0n ? 0n : highWatermark - 1n - firstOffset),
       batchSize: messages.length, firstOffset: messages[0].offset, lastOffset: String(lastOffset),
     };
     this.#instrumentation.emit(CONSUMER_EVENTS.START_BATCH_PROCESS, batchInfo);
@@ -556,18 +557,19 @@ export class Consumer {
         } else {
           // Deliver from the current position: after a failed attempt, from the failed message on.
           let i = 0;
-          while (i < offsets.length && offsets[i] < state.position!) i++;
+          if (state.position! > firstOffset) while (i < messages.length && BigInt(messages[i].offset) < state.position!) i++;
           for (; i < messages.length; i++) {
             if (stale() || this.#isPaused(topic, partition)) break;
+            const message = messages[i];
             try {
-              await run.eachMessage!({ topic, partition, message: messages[i], heartbeat, pause });
+              await run.eachMessage!({ topic, partition, message, heartbeat, pause });
             } catch (error) {
-              if (!stale()) state.position = offsets[i];
+              if (!stale()) state.position = BigInt(message.offset);
               throw error;
             }
             if (generation !== state.generation) break;
             if (i === messages.length - 1) state.position = nextOffset;
-            else state.position = offsets[i] + 1n;
+            else state.position = BigInt(message.offset) + 1n;
           }
         }
         break;
@@ -588,34 +590,53 @@ export class Consumer {
 
 /** A record's framing in a batch, typically (length, attributes, deltas, lengths, header count). */
 const RECORD_FRAMING_BYTES = 8;
+const EMPTY_BYTES = new Uint8Array(0);
 
-/** KafkaJS message objects for the records of `batch` at or after `fromOffset`. */
-function appendMessages(batch: DecodedBatch, fromOffset: bigint, out: KafkaMessage[], offsets: bigint[]): void {
-  const records = batch.records;
-  const n = records.length;
+/**
+ * KafkaJS message objects for the records of `batch` at or after `fromOffset`,
+ * read straight from the batch's record table: one plain object per record
+ * (same shape for all, so it can be spread, cloned and compared), key and
+ * value views, offsets as strings without a BigInt per record while they fit
+ * an int32, one timestamp string per distinct timestamp.
+ */
+export function appendMessages(batch: DecodedBatch, fromOffset: bigint, out: KafkaMessage[]): void {
+  const t = batch.records;
+  const n = t.count;
   let i = 0;
-  while (i < n && records[i].offset < fromOffset) i++;
+  if (fromOffset > t.baseOffset) {
+    const skip = fromOffset - t.baseOffset;
+    while (i < n && BigInt(t.offsetDelta(i)) < skip) i++;
+  }
+  const smallOffsets = t.baseOffset >= 0n && t.baseOffset + BigInt(n) < 0x7fffffffn;
+  const base = Number(t.baseOffset);
+  let lastDelta = NaN;
+  let timestamp = t.appendTime === null ? '' : String(t.appendTime);
   for (; i < n; i++) {
-    const r: DecodedRecord = records[i];
+    const offsetDelta = t.offsetDelta(i);
+    if (t.appendTime === null) {
+      const delta = t.timestampDelta(i);
+      if (delta !== lastDelta) { lastDelta = delta; timestamp = String(t.baseTimestamp + BigInt(delta)); }
+    }
     const headers: KafkaMessage['headers'] = {};
-    if (r.headers.length > 0) {
-      for (const h of r.headers) {
-        const value = h.value ?? new Uint8Array(0);
+    if (t.headerCount(i) > 0) {
+      for (const h of t.headersOf(i)) {
+        const value = h.value ?? EMPTY_BYTES;
         const existing = headers[h.key];
         headers[h.key] = existing === undefined ? value : Array.isArray(existing) ? [...existing, value] : [existing, value];
       }
     }
+    const keyLength = t.keyLength(i);
+    const valueLength = t.valueLength(i);
     out.push({
-      key: r.key,
-      value: r.value,
-      timestamp: String(r.timestamp),
+      key: keyLength < 0 ? null : t.key(i),
+      value: valueLength < 0 ? null : t.value(i),
+      timestamp,
       attributes: 0,
-      offset: String(r.offset),
+      offset: smallOffsets ? String(base + offsetDelta) : String(t.baseOffset + BigInt(offsetDelta)),
       headers,
-      size: RECORD_FRAMING_BYTES + (r.key === null ? 0 : r.key.byteLength) + (r.value === null ? 0 : r.value.byteLength),
+      size: RECORD_FRAMING_BYTES + (keyLength < 0 ? 0 : keyLength) + (valueLength < 0 ? 0 : valueLength),
       isControlRecord: false,
     });
-    offsets.push(r.offset);
   }
 }
 

@@ -5,7 +5,7 @@
  * codecs.
  */
 import {
-  CompressionTypes, batchSizeAt, decodeBatch, decodeBatchSync, encodeBatch, encodeBatchSync, loadCore, readBatchHeader,
+  CompressionTypes, batchSizeAt, decodeBatchTable, decodeBatchTableSync, encodeBatch, encodeBatchSync, loadCore,
 } from '../core/index.ts';
 import type { PendingRecord } from './accumulator.ts';
 import type { BatchCodec, DecodedBatch } from './codec.ts';
@@ -14,6 +14,8 @@ import type { CompressionType } from './types.ts';
 const ASYNC_CODECS = new Set<number>([CompressionTypes.GZIP, CompressionTypes.ZSTD]);
 /** Attributes bits 0-2: the compression codec. */
 const COMPRESSION_MASK = 0x07;
+/** The low byte of the big-endian Attributes field (offset 21). */
+const ATTRIBUTES_LOW_BYTE = 22;
 
 const codec: BatchCodec = {
   async encode(records: PendingRecord[], { compression }: { compression: CompressionType }): Promise<Uint8Array> {
@@ -26,18 +28,18 @@ const codec: BatchCodec = {
     while (position < bytes.byteLength) {
       const size = batchSizeAt(bytes, position);
       if (size < 0 || position + size > bytes.byteLength) break; // a truncated trailing batch: fetched again next time
-      const header = readBatchHeader(bytes, position);
-      const decoded = ASYNC_CODECS.has(header.attributes & COMPRESSION_MASK)
-        ? await decodeBatch(bytes, { position })
-        : decodeBatchSync(bytes, { position });
+      const compression = bytes[position + ATTRIBUTES_LOW_BYTE] & COMPRESSION_MASK;
+      const { header, records } = ASYNC_CODECS.has(compression)
+        ? await decodeBatchTable(bytes, { position })
+        : decodeBatchTableSync(bytes, { position });
       out.push({
-        baseOffset: decoded.baseOffset,
-        lastOffset: decoded.lastOffset,
-        attributes: decoded.attributes,
-        isControl: decoded.isControlBatch,
-        isTransactional: decoded.isTransactional,
+        baseOffset: header.baseOffset,
+        lastOffset: header.lastOffset,
+        attributes: header.attributes,
+        isControl: header.isControlBatch,
+        isTransactional: header.isTransactional,
         sizeBytes: size,
-        records: decoded.records,
+        records,
       });
       position += size;
     }

@@ -434,8 +434,13 @@ function headerPairs(headers: RecordHeaders): unknown[] {
 
 // ---------------------------------------------------------------- decode
 
-/** What the lazy records of one batch share. */
-class BatchRecords {
+/**
+ * The records of one decoded batch as a table: record i's fields are read by
+ * index, with no object per record (the consumer builds its messages straight
+ * from it). Key and value are views over the batch bytes (uncompressed) or
+ * over one copy of the decompressed records.
+ */
+export class RecordTable {
   constructor(
     readonly baseOffset: bigint,
     readonly baseTimestamp: bigint,
@@ -444,11 +449,44 @@ class BatchRecords {
     readonly src: Uint8Array,
     /** Position in src of the first record byte (table positions are relative to it). */
     readonly at: number,
+    /** 8 ints per record: offsetDelta, timestampDelta lo/hi, key pos/len, value pos/len, header count. */
     readonly table: Int32Array,
     readonly headerTable: Int32Array | null,
   ) {}
 
   headerStarts: Int32Array | null = null;
+
+  get count(): number { return this.table.length >> 3; }
+
+  offsetDelta(i: number): number { return this.table[i * 8]!; }
+
+  timestampDelta(i: number): number {
+    const t = this.table;
+    const j = i * 8;
+    return t[j + 2]! * TWO_32 + (t[j + 1]! >>> 0);
+  }
+
+  /** -1 for a null key. */
+  keyLength(i: number): number { return this.table[i * 8 + 4]!; }
+  /** -1 for a null value. */
+  valueLength(i: number): number { return this.table[i * 8 + 6]!; }
+  headerCount(i: number): number { return this.table[i * 8 + 7]!; }
+
+  key(i: number): Uint8Array | null {
+    const j = i * 8;
+    const len = this.table[j + 4]!;
+    if (len < 0) return null;
+    const p = this.at + this.table[j + 3]!;
+    return this.src.subarray(p, p + len);
+  }
+
+  value(i: number): Uint8Array | null {
+    const j = i * 8;
+    const len = this.table[j + 6]!;
+    if (len < 0) return null;
+    const p = this.at + this.table[j + 5]!;
+    return this.src.subarray(p, p + len);
+  }
 
   headersOf(i: number): RecordHeader[] {
     const t = this.table;
@@ -478,26 +516,24 @@ class BatchRecords {
 }
 
 class LazyRecord implements DecodedRecord {
-  readonly #b: BatchRecords;
+  readonly #b: RecordTable;
   readonly #i: number;
 
-  constructor(b: BatchRecords, i: number) {
+  constructor(b: RecordTable, i: number) {
     this.#b = b;
     this.#i = i;
   }
 
   get offsetDelta(): number {
-    return this.#b.table[this.#i * 8]!;
+    return this.#b.offsetDelta(this.#i);
   }
 
   get timestampDelta(): number {
-    const t = this.#b.table;
-    const j = this.#i * 8;
-    return t[j + 2]! * TWO_32 + (t[j + 1]! >>> 0);
+    return this.#b.timestampDelta(this.#i);
   }
 
   get offset(): bigint {
-    return this.#b.baseOffset + BigInt(this.#b.table[this.#i * 8]!);
+    return this.#b.baseOffset + BigInt(this.#b.offsetDelta(this.#i));
   }
 
   get timestamp(): bigint {
@@ -506,21 +542,11 @@ class LazyRecord implements DecodedRecord {
   }
 
   get key(): Uint8Array | null {
-    const b = this.#b;
-    const j = this.#i * 8;
-    const len = b.table[j + 4]!;
-    if (len < 0) return null;
-    const p = b.at + b.table[j + 3]!;
-    return b.src.subarray(p, p + len);
+    return this.#b.key(this.#i);
   }
 
   get value(): Uint8Array | null {
-    const b = this.#b;
-    const j = this.#i * 8;
-    const len = b.table[j + 6]!;
-    if (len < 0) return null;
-    const p = b.at + b.table[j + 5]!;
-    return b.src.subarray(p, p + len);
+    return this.#b.value(this.#i);
   }
 
   get headers(): RecordHeader[] {
@@ -533,11 +559,27 @@ class LazyRecord implements DecodedRecord {
   }
 }
 
+/** One decoded batch as its header and a record table (no object per record). */
+export interface DecodedBatchTable {
+  header: RecordBatchHeader;
+  records: RecordTable;
+}
+
 /** What the first core call said. */
-type ReadResult = { batch: DecodedBatch } | { pending: { header: RecordBatchHeader; body: Uint8Array; codec: number } };
+type ReadResult = { batch: DecodedBatchTable } | { pending: { header: RecordBatchHeader; body: Uint8Array; codec: number } };
 
 /** Decodes one batch (any compression; gzip and zstd codecs may be async). */
 export async function decodeBatch(bytes: Uint8Array, options: DecodeOptions = {}): Promise<DecodedBatch> {
+  return withLazyRecords(await decodeBatchTable(bytes, options));
+}
+
+/** Decodes one batch synchronously: none, snappy, lz4, or a registered codec whose decompress is synchronous. */
+export function decodeBatchSync(bytes: Uint8Array, options: DecodeOptions = {}): DecodedBatch {
+  return withLazyRecords(decodeBatchTableSync(bytes, options));
+}
+
+/** decodeBatch, with the records as a table (the consumer's path: no object per record). */
+export async function decodeBatchTable(bytes: Uint8Array, options: DecodeOptions = {}): Promise<DecodedBatchTable> {
   const r = readInCore(bytes, options);
   if ('batch' in r) return r.batch;
   const limit = options.maxDecompressedBytes ?? MAX_DECOMPRESSED_BYTES_DEFAULT;
@@ -545,8 +587,8 @@ export async function decodeBatch(bytes: Uint8Array, options: DecodeOptions = {}
   return decodeDecompressed(r.pending.header, records, limit, options.position ?? 0);
 }
 
-/** Decodes one batch synchronously: none, snappy, lz4, or a registered codec whose decompress is synchronous. */
-export function decodeBatchSync(bytes: Uint8Array, options: DecodeOptions = {}): DecodedBatch {
+/** decodeBatchSync, with the records as a table. */
+export function decodeBatchTableSync(bytes: Uint8Array, options: DecodeOptions = {}): DecodedBatchTable {
   const r = readInCore(bytes, options);
   if ('batch' in r) return r.batch;
   const limit = options.maxDecompressedBytes ?? MAX_DECOMPRESSED_BYTES_DEFAULT;
@@ -556,6 +598,13 @@ export function decodeBatchSync(bytes: Uint8Array, options: DecodeOptions = {}):
     throw new WafkaError('UNSUPPORTED_COMPRESSION_TYPE', `the codec for compression type ${r.pending.codec} is async: use decodeBatch`);
   }
   return decodeDecompressed(r.pending.header, records, limit, options.position ?? 0);
+}
+
+function withLazyRecords({ header, records: table }: DecodedBatchTable): DecodedBatch {
+  const count = table.count;
+  const records: DecodedRecord[] = new Array(count);
+  for (let i = 0; i < count; i++) records[i] = new LazyRecord(table, i);
+  return { ...header, records };
 }
 
 const MAX_RETRIES = 40;
@@ -597,7 +646,7 @@ function readInCore(bytes: Uint8Array, options: DecodeOptions): ReadResult {
   return { batch: collect(arena, header, r, work, bytes, position) };
 }
 
-function decodeDecompressed(header: RecordBatchHeader, records: Uint8Array, limit: number, position: number): DecodedBatch {
+function decodeDecompressed(header: RecordBatchHeader, records: Uint8Array, limit: number, position: number): DecodedBatchTable {
   if (records.byteLength > limit) {
     throw new WafkaError('MESSAGE_TOO_LARGE', `batch at position ${position}: decompressed size ${records.byteLength} bytes over the limit of ${limit} bytes`);
   }
@@ -617,8 +666,8 @@ function decodeDecompressed(header: RecordBatchHeader, records: Uint8Array, limi
   return collect(arena, header, r, work, records, -RECORDS_OFFSET);
 }
 
-/** Copies the tables out of the core's memory and makes the lazy records. */
-function collect(arena: Arena, header: RecordBatchHeader, count: number, work: number, src: Uint8Array, position: number): DecodedBatch {
+/** Copies the tables out of the core's memory. */
+function collect(arena: Arena, header: RecordBatchHeader, count: number, work: number, src: Uint8Array, position: number): DecodedBatchTable {
   const i32 = arena.i32;
   const w = work >> 2;
   const recordsPtr = i32[w + 1]!;
@@ -637,10 +686,7 @@ function collect(arena: Arena, header: RecordBatchHeader, count: number, work: n
     at = position + RECORDS_OFFSET;
   }
   const appendTime = header.timestampType === TimestampTypes.LOG_APPEND_TIME ? header.maxTimestamp : null;
-  const shared = new BatchRecords(header.baseOffset, header.baseTimestamp, appendTime, src, at, table, headerTable);
-  const records: DecodedRecord[] = new Array(count);
-  for (let i = 0; i < count; i++) records[i] = new LazyRecord(shared, i);
-  return { ...header, records };
+  return { header, records: new RecordTable(header.baseOffset, header.baseTimestamp, appendTime, src, at, table, headerTable) };
 }
 
 // ---------------------------------------------------------------- control batches

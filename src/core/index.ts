@@ -7,7 +7,7 @@ export { loadCore, coreSync, WASM_URL, Arena } from './wasm.ts';
 export { CompressionTypes, registerCodec, unregisterCodec, lookupCodec } from './codecs.ts';
 export type { CompressionType, CompressionCodec } from './codecs.ts';
 export {
-  encodeBatch, encodeBatchSync, decodeBatch, decodeBatchSync,
+  encodeBatch, encodeBatchSync, decodeBatch, decodeBatchSync, decodeBatchTable, decodeBatchTableSync, RecordTable,
   readBatchHeader, validateBatch, batchSizeAt, setBaseOffset, setPartitionLeaderEpoch,
   ControlRecordTypes, endTransactionMarkerRecord, encodeEndTransactionMarker, parseControlRecord,
   TimestampTypes, MAX_DECOMPRESSED_BYTES_DEFAULT,
@@ -16,7 +16,7 @@ export {
   BASE_SEQUENCE_OFFSET, RECORDS_COUNT_OFFSET, RECORDS_OFFSET, LOG_OVERHEAD, RECORD_BATCH_OVERHEAD,
 } from './batch.ts';
 export type {
-  RecordInput, EncodeOptions, DecodeOptions, RecordBatchHeader, DecodedBatch, DecodedRecord, RecordHeader,
+  RecordInput, EncodeOptions, DecodeOptions, RecordBatchHeader, DecodedBatch, DecodedBatchTable, DecodedRecord, RecordHeader,
   RecordHeaders, HeaderValue, TimestampType, ControlRecordType, EndTransactionMarker,
 } from './batch.ts';
 export {
