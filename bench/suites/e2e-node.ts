@@ -48,6 +48,14 @@ export async function runE2eNode(opts: Partial<MeasureOptions> & Record<string, 
     const n = quick ? 50_000 : 200_000;
     const rounds = Number(opts.rounds ?? (quick ? 2 : 4));
     const values = e2eValues(n);
+    // Warm-up (untimed): both paths once.
+    {
+      const w = values.slice(0, n / 4);
+      const topic = await newTopic(ctx);
+      await produce(ctx, topic, w);
+      await consume(ctx, topic, w.length);
+      await kafkajsDecodeAll((await kafkajsEncodeAll(w)).batches);
+    }
     const prod = new Map<string, number[]>([['wafka', []], ['kafkajs-encode-only', []]]);
     const cons = new Map<string, number[]>([['wafka', []], ['kafkajs-decode-only', []]]);
     for (let r = 0; r < rounds; r++) {
