@@ -122,33 +122,6 @@ const MIME: Record<string, string> = {
   '.png': 'image/png', '.ico': 'image/x-icon', '.map': 'application/json',
 };
 
-/**
- * Node built-ins reached by modules the page bundles but never runs in a
- * browser (the 'files' storage, the Node worker transport): each becomes a
- * module whose exports throw when called, so the bundle links.
- */
-function nodeBuiltinStubs() {
-  const PREFIX = '\0wafka-node-stub:';
-  return {
-    name: 'wafka-node-builtin-stubs',
-    enforce: 'pre' as const,
-    resolveId(id: string) {
-      return id.startsWith('node:') ? PREFIX + id : null;
-    },
-    async load(id: string) {
-      if (!id.startsWith(PREFIX)) return null;
-      const name = id.slice(PREFIX.length);
-      const real = await import(name) as Record<string, unknown>;
-      const names = Object.keys(real).filter((n) => n !== 'default' && /^[A-Za-z_$][\w$]*$/.test(n));
-      return [
-        `const unavailable = () => { throw new Error(${JSON.stringify(`${name} is not available in a browser`)}); };`,
-        ...names.map((n) => `export const ${n} = unavailable;`),
-        'export default {};',
-      ].join('\n');
-    },
-  };
-}
-
 /** Builds playground/ with Vite into node_modules/.cache (a few seconds). */
 async function buildPlayground(): Promise<string> {
   const outDir = join(ROOT, 'node_modules', '.cache', 'wafka-playground');
@@ -158,8 +131,7 @@ async function buildPlayground(): Promise<string> {
     root: join(ROOT, 'playground'),
     base: './',
     logLevel: 'warn',
-    plugins: [nodeBuiltinStubs()],
-    worker: { format: 'es', plugins: () => [nodeBuiltinStubs()] },
+    worker: { format: 'es' },
     build: { outDir, emptyOutDir: true, target: 'es2022', sourcemap: false, reportCompressedSize: false, chunkSizeWarningLimit: 4096 },
   });
   return outDir;

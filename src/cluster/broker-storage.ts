@@ -1,7 +1,8 @@
 /**
  * Where a broker keeps its partition logs and how brokers share metadata, per
- * storage kind. Backends are imported lazily: a page that never uses 'files'
- * never loads node:fs, and Node never loads OPFS code.
+ * storage kind. Backends are imported lazily: Node never loads OPFS code, and
+ * the 'files' modules come through importNodeOnly(), so a browser bundle does
+ * not even contain them.
  *
  *   kind        logs (one directory per broker)             metadata store + doorbell
  *   memory      MemoryBackend (lost on stop)                 memory + in-process hub (in-process only)
@@ -10,6 +11,7 @@
  *   indexeddb   IndexedDB database wafka:<cluster>:broker-<id>  IndexedDB + BroadcastChannel
  */
 import { StorageReplicaLogs } from '../broker/storage-logs.ts';
+import { importNodeOnly } from '../node-only.ts';
 import type { ReplicaLogStorage } from '../broker/replica-log.ts';
 import type { MetadataStore } from './metadata-store.ts';
 import { BroadcastChannelMetadataWatch, type MetadataWatch } from './metadata-watch.ts';
@@ -35,8 +37,8 @@ export async function openBrokerLogs(kind: Exclude<StorageKind, 'memory'>, where
   switch (kind) {
     case 'files': {
       if (!where.dir) throw new TypeError("storage 'files' needs a dir");
-      const [{ NodeFileBackend }, { join }] = await Promise.all([import('../storage/node-fs.ts'), import(/* @vite-ignore */ 'node:path')]);
-      return new StorageReplicaLogs(await NodeFileBackend.create(join(where.dir, `broker-${where.nodeId}`)), 'files');
+      const { NodeFileBackend } = await importNodeOnly('nodeFs');
+      return new StorageReplicaLogs(await NodeFileBackend.create(`${where.dir}/broker-${where.nodeId}`), 'files');
     }
     case 'opfs': {
       const { OpfsBackend } = await import('../storage/opfs.ts');
@@ -57,7 +59,7 @@ export async function openSharedMetadata(kind: Exclude<StorageKind, 'memory'>, c
   const watch = new BroadcastChannelMetadataWatch(clusterId);
   if (kind === 'files') {
     if (!dir) throw new TypeError("storage 'files' needs a dir");
-    const { FileMetadataStore } = await import('./file-metadata-store.ts');
+    const { FileMetadataStore } = await importNodeOnly('fileMetadataStore');
     return { store: new FileMetadataStore(dir), watch };
   }
   const { IndexedDbMetadataStore } = await import('./indexeddb-metadata-store.ts');

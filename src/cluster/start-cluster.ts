@@ -14,6 +14,7 @@ import { Broker } from '../broker/broker.ts';
 import type { BrokerConfigInput } from '../broker/broker-config.ts';
 import { StorageReplicaLogs } from '../broker/storage-logs.ts';
 import { WafkaError } from '../errors.ts';
+import { importNodeOnly } from '../node-only.ts';
 import type { BrokerApi } from '../protocol/types.ts';
 import { BrokerClient } from '../transport/broker-client.ts';
 import { exposeBroker } from '../transport/expose-broker.ts';
@@ -22,7 +23,7 @@ import { openBrokerLogs, openSharedMetadata, type StorageKind } from './broker-s
 import { brokerLookup, type ClusterConnection } from './cluster-connection.ts';
 import { MemoryMetadataStore } from './memory-metadata-store.ts';
 import { LocalMetadataHub } from './metadata-watch.ts';
-import type { ParentToWorker, WorkerToParent } from './worker-protocol.ts';
+import type { WorkerHandle, WorkerToParent } from './worker-protocol.ts';
 
 /** Each broker is a worker with its own storage; more than this on one device is a mistake. */
 export const CLUSTER_BROKERS_MAX = 32;
@@ -148,15 +149,6 @@ async function startInProcess(settings: Settings, nodeIds: number[]): Promise<Cl
 
 // ------------------------------------------------------------------ workers
 
-/** The little a cluster needs of a browser Worker or a Node worker thread. */
-interface WorkerHandle {
-  post(message: ParentToWorker, transfer: Transferable[]): void;
-  onMessage(handler: (message: WorkerToParent) => void): void;
-  /** The worker died (uncaught error, exit): its pending calls must fail. */
-  onDeath(handler: (reason: string) => void): void;
-  terminate(): Promise<void>;
-}
-
 async function spawnWorker(kind: 'node' | 'browser', nodeId: number): Promise<WorkerHandle> {
   if (kind === 'browser') {
     // The literal `new Worker(new URL(...), { type: 'module' })` is what bundlers (Vite) recognise and bundle;
@@ -169,17 +161,8 @@ async function spawnWorker(kind: 'node' | 'browser', nodeId: number): Promise<Wo
       terminate: async () => worker.terminate(),
     };
   }
-  const { startNodeWorker } = await import('../transport/node-worker.ts');
-  const worker = startNodeWorker(new URL('../../workers/broker.node-worker.ts', import.meta.url), {}, { name: `wafka-broker-${nodeId}` });
-  return {
-    post: (message, transfer) => worker.postMessage(message, transfer as never),
-    onMessage: (handler) => worker.on('message', handler),
-    onDeath: (handler) => {
-      worker.on('error', (error) => handler(String(error?.message ?? error)));
-      worker.on('exit', (code) => handler(`worker exited with code ${code}`));
-    },
-    terminate: async () => void (await worker.terminate()),
-  };
+  const { spawnNodeBrokerWorker } = await importNodeOnly('nodeBrokerWorker');
+  return spawnNodeBrokerWorker(nodeId);
 }
 
 interface RunningWorker {

@@ -31,3 +31,12 @@ export type WorkerToParent =
   | { type: 'wafka:ready'; nodeId: number }
   | { type: 'wafka:failed'; error: WafkaErrorJSON | { name: string; message: string } }
   | { type: 'wafka:stopped'; error?: string };
+
+/** The little a cluster needs of a browser Worker or a Node worker thread. */
+export interface WorkerHandle {
+  post(message: ParentToWorker, transfer: Transferable[]): void;
+  onMessage(handler: (message: WorkerToParent) => void): void;
+  /** The worker died (uncaught error, exit): its pending calls must fail. */
+  onDeath(handler: (reason: string) => void): void;
+  terminate(): Promise<void>;
+}

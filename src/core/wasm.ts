@@ -9,6 +9,7 @@
  * `Arena.reserve()` grows memory before a call; growing detaches every view of
  * the old buffer, so views are re-created here and only here.
  */
+import { importNodeBuiltin } from '../node-only.ts';
 import type { CoreExports } from './exports.ts';
 
 const PAGE_BYTES = 65536;
@@ -84,7 +85,7 @@ async function instantiate(source: WasmSource): Promise<WebAssembly.Instance> {
   if (source instanceof URL) {
     const isNode = typeof process !== 'undefined' && !!process.versions?.node;
     if (source.protocol === 'file:' && isNode) {
-      const { readFile } = await import(/* @vite-ignore */ 'node:fs/promises');
+      const { readFile } = await importNodeBuiltin('node:fs/promises');
       return (await WebAssembly.instantiate(await readFile(source), {})).instance;
     }
     return instantiate(await fetch(source));

@@ -7,8 +7,10 @@
  * Ownership: a file is open at most once per process (a registry shared by
  * every NodeFileBackend of the realm); across processes nothing stops a
  * second owner: run one broker per data directory. flush() is fdatasync.
- * node:fs is imported lazily, so importing wafka never touches it in a browser.
+ * node:fs is imported lazily through importNodeBuiltin(), so a browser bundle
+ * that contains this module (through wafka/storage) never contains node:fs.
  */
+import { importNodeBuiltin } from '../node-only.ts';
 import { alreadyOpen, checkPath, checkRange, storageError, type StorageBackend, type StorageFile } from './backend.ts';
 
 type Fs = typeof import('node:fs');
@@ -30,8 +32,7 @@ export class NodeFileBackend implements StorageBackend {
 
   /** A backend rooted at `rootDir` (created if missing). */
   static async create(rootDir: string): Promise<NodeFileBackend> {
-    const fs = await import(/* @vite-ignore */ 'node:fs');
-    const path = await import(/* @vite-ignore */ 'node:path');
+    const [fs, path] = await Promise.all([importNodeBuiltin('node:fs'), importNodeBuiltin('node:path')]);
     const root = path.resolve(rootDir);
     fs.mkdirSync(root, { recursive: true });
     return new NodeFileBackend(root, fs, path);

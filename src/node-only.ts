@@ -1,0 +1,39 @@
+/**
+ * Node-only code (the 'files' storage and metadata store, worker threads, the
+ * `node:` built-ins) is imported here, at the point of use, by a specifier in
+ * a variable: bundlers follow only literal `import('...')`, so a browser
+ * bundle of wafka never contains these modules and needs no stubs for `node:`.
+ * On Node (and Deno, Bun) the import resolves as written.
+ *
+ * The price: a bundle of wafka made for Node does not contain them either;
+ * there, run wafka's sources (as `npm start` and the tests do).
+ */
+
+/** wafka's Node-only modules, by specifiers relative to this file. */
+const NODE_ONLY_MODULES = {
+  nodeFs: './storage/node-fs.ts',
+  fileMetadataStore: './cluster/file-metadata-store.ts',
+  nodeBrokerWorker: './cluster/node-broker-worker.ts',
+} as const;
+
+interface NodeOnlyModules {
+  nodeFs: typeof import('./storage/node-fs.ts');
+  fileMetadataStore: typeof import('./cluster/file-metadata-store.ts');
+  nodeBrokerWorker: typeof import('./cluster/node-broker-worker.ts');
+}
+
+interface NodeBuiltins {
+  'node:fs': typeof import('node:fs');
+  'node:fs/promises': typeof import('node:fs/promises');
+  'node:path': typeof import('node:path');
+}
+
+export function importNodeOnly<K extends keyof NodeOnlyModules>(name: K): Promise<NodeOnlyModules[K]> {
+  const specifier: string = NODE_ONLY_MODULES[name];
+  return import(/* @vite-ignore */ specifier);
+}
+
+export function importNodeBuiltin<K extends keyof NodeBuiltins>(name: K): Promise<NodeBuiltins[K]> {
+  const specifier: string = name;
+  return import(/* @vite-ignore */ specifier);
+}
