@@ -172,7 +172,16 @@ export class RecordAccumulator {
    * tryReserve()/reserve().
    */
   append(topic: string, partition: number, record: PendingRecord, recordBytes: number, acks: Acks, compression: CompressionType, abortOnNewBatch = false): { batch: ProducerBatch; index: number } | null {
-    const q = this.queue(topic, partition);
+    const batch = this.add(this.queue(topic, partition), record, recordBytes, acks, compression, abortOnNewBatch);
+    return batch ? { batch, index: batch.recordCount - 1 } : null;
+  }
+
+  /**
+   * append() for the producer's hot path: the queue is given (see queue()),
+   * and the batch is returned (the record's index is its recordCount - 1 right after).
+   */
+  add(q: PartitionQueue, record: PendingRecord, recordBytes: number, acks: Acks, compression: CompressionType, abortOnNewBatch = false): ProducerBatch | null {
+    const { topic, partition } = q;
     let batch = q.open;
     const fits = batch && batch.acks === acks && batch.compression === compression && batch.sizeBytes + recordBytes <= this.options.batchSizeBytes;
     // The sticky partitioner switches before a new batch starts (KIP-480): the caller re-partitions and calls again.
@@ -186,12 +195,12 @@ export class RecordAccumulator {
       q.batches.push(batch);
       this.#incomplete.add(batch);
     }
-    const index = batch.recordCount++;
+    batch.recordCount++;
     batch.records.push(record);
     batch.sizeBytes += recordBytes;
     this.stats.recordsAppended++;
     if (batch.sizeBytes >= this.options.batchSizeBytes) this.seal(batch);
-    return { batch, index };
+    return batch;
   }
 
   seal(batch: ProducerBatch): void {

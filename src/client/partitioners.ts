@@ -57,21 +57,23 @@ export function murmur2(data: Uint8Array): number {
 
 const utf8 = new TextEncoder();
 
-/** murmur2 of a string's UTF-8 bytes; ASCII strings are hashed without encoding them. */
+/** murmur2 of a string's UTF-8 bytes; ASCII strings are hashed without encoding them, in one pass. */
 export function murmur2String(key: string): number {
   const length = key.length;
-  for (let i = 0; i < length; i++) if (key.charCodeAt(i) > 0x7f) return murmur2(utf8.encode(key));
   let h = SEED ^ length;
   const length4 = length >>> 2;
   for (let i = 0; i < length4; i++) {
     const i4 = i << 2;
-    let k = key.charCodeAt(i4) | (key.charCodeAt(i4 + 1) << 8) | (key.charCodeAt(i4 + 2) << 16) | (key.charCodeAt(i4 + 3) << 24);
+    const c0 = key.charCodeAt(i4), c1 = key.charCodeAt(i4 + 1), c2 = key.charCodeAt(i4 + 2), c3 = key.charCodeAt(i4 + 3);
+    if ((c0 | c1 | c2 | c3) > 0x7f) return murmur2(utf8.encode(key));
+    let k = c0 | (c1 << 8) | (c2 << 16) | (c3 << 24);
     k = Math.imul(k, M);
     k ^= k >>> 24;
     k = Math.imul(k, M);
     h = Math.imul(h, M) ^ k;
   }
   const tail = length & ~3;
+  for (let i = tail; i < length; i++) if (key.charCodeAt(i) > 0x7f) return murmur2(utf8.encode(key));
   switch (length & 3) {
     case 3: h ^= key.charCodeAt(tail + 2) << 16; // falls through
     case 2: h ^= key.charCodeAt(tail + 1) << 8; // falls through

@@ -11,7 +11,7 @@
  * metadata refresh when the error says leaders moved or a topic is unknown.
  */
 import { WafkaError } from '../errors.ts';
-import type { Acks, PartitionMetadata, ProduceRequest, ProduceResponse } from '../protocol/types.ts';
+import type { Acks, ProduceRequest, ProduceResponse, TopicMetadata } from '../protocol/types.ts';
 import {
   RecordAccumulator, estimateRecordBytes, BATCH_OVERHEAD_BYTES,
   type BatchResult, type PartitionQueue, type PendingRecord, type ProducerBatch,
@@ -19,7 +19,7 @@ import {
 import { ClusterClient, fromErrorJSON, invalidatesMetadata, toWafkaError, type BrokerConnector } from './connection.ts';
 import { InstrumentationEmitter, PRODUCER_EVENTS, type Listener, type RemoveListener } from './instrumentation.ts';
 import type { Logger } from './logger.ts';
-import { Partitioners, type Partitioner } from './partitioners.ts';
+import { Partitioners, type Partitioner, type PartitionerArgs } from './partitioners.ts';
 import { backoffMs, resolveRetry, type RetryOptions } from './retry.ts';
 import type { BatchCodec } from './codec.ts';
 import {
@@ -182,13 +182,23 @@ export class Producer {
     if (!Array.isArray(batch.topicMessages)) throw new TypeError('wafka: sendBatch needs topicMessages: [{ topic, messages }]');
     for (const { topic, messages } of batch.topicMessages) validateMessages(topic, messages);
 
-    // Per partition touched: the first batch and index of this send's records, and every batch involved.
-    const firsts = new Map<string, { topic: string; partition: number; batch: ProducerBatch; index: number }>();
+    // Per partition touched, in the order first touched: the first batch and index of this send's records.
+    const firsts: { topic: string; partition: number; batch: ProducerBatch; index: number }[] = [];
+    const firstsByTopic = new Map<string, (typeof firsts[number] | undefined)[]>();
+    // Every batch involved (consecutive records mostly land in the same one).
     const batches = new Set<ProducerBatch>();
+    let lastBatch: ProducerBatch | undefined;
     for (const { topic, messages } of batch.topicMessages) {
-      let metadata = this.#cluster.topic(topic);
+      let metadata: TopicMetadata | undefined = this.#cluster.topic(topic);
       if (!metadata || this.#cluster.isStale()) metadata = await this.#topicMetadataWithRetry(topic);
-      for (const message of messages) {
+      let firstOf = firstsByTopic.get(topic);
+      if (!firstOf) firstsByTopic.set(topic, (firstOf = []));
+      // One partitioner argument per topic, its message replaced per record (no object per record).
+      const args: PartitionerArgs = { topic, partitionMetadata: metadata.partitions, message: messages[0] };
+      const queues: PartitionQueue[] = [];
+      const count = messages.length;
+      for (let m = 0; m < count; m++) {
+        const message = messages[m];
         const bytes = estimateRecordBytes(message);
         if (bytes + BATCH_OVERHEAD_BYTES > this.#config.maxRequestSizeBytes) {
           throw new WafkaError('MESSAGE_TOO_LARGE', `a message of ${bytes} B is over the producer's maxRequestSizeBytes ${this.#config.maxRequestSizeBytes} B (topic "${topic}")`);
@@ -199,25 +209,29 @@ export class Producer {
           this.#wake(0);
           await reserved;
           if (!this.#connected) throw new WafkaError('NETWORK_EXCEPTION', 'the producer disconnected while a send waited for buffer space', { retriable: false });
-          metadata = this.#cluster.topic(topic) ?? metadata;
+          const fresh: TopicMetadata = this.#cluster.topic(topic) ?? metadata;
+          if (fresh !== metadata) { metadata = fresh; args.partitionMetadata = metadata.partitions; queues.length = 0; }
         }
-        const partitionMetadata = metadata.partitions;
         const pending: PendingRecord = {
           key: message.key ?? null,
           value: message.value,
           headers: message.headers,
           timestamp: message.timestamp === undefined ? Date.now() : Number(message.timestamp),
         };
-        let partition = this.#partition(topic, partitionMetadata, message);
-        let placed = this.#accumulator.append(topic, partition, pending, bytes, acks, compression, this.#sticky);
+        args.message = message;
+        let partition = this.#partition(args);
+        let placed = this.#accumulator.add(queues[partition] ??= this.#accumulator.queue(topic, partition), pending, bytes, acks, compression, this.#sticky);
         if (!placed) {
-          this.#partitioner.onNewBatch!({ topic, partition, partitionMetadata });
-          partition = this.#partition(topic, partitionMetadata, message);
-          placed = this.#accumulator.append(topic, partition, pending, bytes, acks, compression)!;
+          this.#partitioner.onNewBatch!({ topic, partition, partitionMetadata: args.partitionMetadata });
+          partition = this.#partition(args);
+          placed = this.#accumulator.add(queues[partition] ??= this.#accumulator.queue(topic, partition), pending, bytes, acks, compression)!;
         }
-        batches.add(placed.batch);
-        const key = `${topic}\u0000${partition}`;
-        if (!firsts.has(key)) firsts.set(key, { topic, partition, ...placed });
+        if (placed !== lastBatch) { batches.add(placed); lastBatch = placed; }
+        if (firstOf[partition] === undefined) {
+          const first = { topic, partition, batch: placed, index: placed.recordCount - 1 };
+          firstOf[partition] = first;
+          firsts.push(first);
+        }
       }
     }
     appended();
@@ -225,7 +239,7 @@ export class Producer {
 
     const results = new Map<ProducerBatch, BatchResult>();
     await Promise.all([...batches].map(async (b) => { results.set(b, await b.done); }));
-    return [...firsts.values()].map(({ topic, partition, batch, index }) => {
+    return firsts.map(({ topic, partition, batch, index }) => {
       const r = results.get(batch)!;
       return {
         topicName: topic,
@@ -238,10 +252,10 @@ export class Producer {
     });
   }
 
-  #partition(topic: string, partitionMetadata: PartitionMetadata[], message: Message): number {
-    const partition = this.#partitioner({ topic, partitionMetadata, message });
-    if (!Number.isInteger(partition) || partition < 0 || partition >= partitionMetadata.length) {
-      throw new WafkaError('UNKNOWN_TOPIC_OR_PARTITION', `partition ${partition} is not in the range [0, ${partitionMetadata.length}) of topic "${topic}"`, { retriable: false });
+  #partition(args: PartitionerArgs): number {
+    const partition = this.#partitioner(args);
+    if (!Number.isInteger(partition) || partition < 0 || partition >= args.partitionMetadata.length) {
+      throw new WafkaError('UNKNOWN_TOPIC_OR_PARTITION', `partition ${partition} is not in the range [0, ${args.partitionMetadata.length}) of topic "${args.topic}"`, { retriable: false });
     }
     return partition;
   }

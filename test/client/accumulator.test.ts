@@ -95,4 +95,20 @@ describe('RecordAccumulator', () => {
     acc.requeue(taken);
     expect(q.batches.slice(0, 2)).toEqual(taken);
   });
+
+  it('add (the producer\'s path) appends to a given queue and returns the batch; the record\'s index is recordCount - 1', () => {
+    const { acc, record } = make({ batchSizeBytes: 350, lingerMs: 1e9 });
+    const q = acc.queue('t', 2);
+    const value = 'x'.repeat(100);
+    const bytes = estimateRecordBytes({ value });
+    const a = acc.add(q, record(value), bytes, 1, 0)!;
+    const b = acc.add(q, record(value), bytes, 1, 0)!;
+    expect(b).toBe(a);
+    expect(b.recordCount - 1).toBe(1);
+    expect(acc.add(q, record(value), bytes, 1, 0, true)).toBeNull(); // would start a new batch
+    const c = acc.add(q, record(value), bytes, 1, 0)!;
+    expect(c).not.toBe(a);
+    expect([a.sealed, c.recordCount, c.partition]).toEqual([true, 1, 2]);
+    expect(q.batches).toEqual([a, c]);
+  });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it, beforeAll } from 'vitest';
 import { createRequire } from 'node:module';
 import fc from 'fast-check';
-import { Partitioners, murmur2, partitionForKey } from '../../src/client/partitioners.ts';
+import { Partitioners, murmur2, murmur2String, partitionForKey } from '../../src/client/partitioners.ts';
 import { loadCore, murmur2 as coreMurmur2 } from '../../src/core/index.ts';
 import type { PartitionMetadata } from '../../src/protocol/types.ts';
 
@@ -42,6 +42,17 @@ describe('DefaultPartitioner', () => {
       expect(coreMurmur2(key)).toBe(hash);
     }
     fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => { expect(murmur2(bytes)).toBe(coreMurmur2(bytes)); }));
+  });
+
+  it('murmur2String hashes a string as murmur2 of its UTF-8 bytes, non-ASCII anywhere (body or tail)', () => {
+    const utf8 = new TextEncoder();
+    for (const key of ['', 'a', 'ab', 'abc', 'abcd', 'abcde', 'é', 'abcé', 'abcdé', 'éabcd', 'ab\u{1F600}cd', 'abcdefg\u00ff']) {
+      expect(murmur2String(key)).toBe(murmur2(utf8.encode(key)));
+    }
+    fc.assert(fc.property(fc.string({ unit: 'grapheme', maxLength: 40 }), fc.string({ maxLength: 40 }), (a, b) => {
+      expect(murmur2String(a + b)).toBe(murmur2(utf8.encode(a + b)));
+      expect(murmur2String(b + a)).toBe(murmur2(utf8.encode(b + a)));
+    }), { numRuns: 500 });
   });
 
   it('keeps an explicit partition', () => {
