@@ -90,6 +90,8 @@ async function main(): Promise<void> {
   for (const a of args) {
     if (a === '--quick') Object.assign(opts, { rounds: 3, sampleMs: 40, warmupMs: 60, quick: true });
     else if (a.startsWith('--rounds=')) opts.rounds = Number(a.slice(9));
+    else if (a.startsWith('--warmup=')) opts.warmupMs = Number(a.slice(9));
+    else if (a.startsWith('--sample=')) opts.sampleMs = Number(a.slice(9));
     else if (a.startsWith('--')) throw new Error(`unknown flag ${a}`);
     else names.push(a);
   }

@@ -83,7 +83,7 @@ export interface MeasureOptions {
   log?: (line: string) => void;
 }
 
-export const DEFAULTS: MeasureOptions = { rounds: 7, sampleMs: 80, warmupMs: 150 };
+export const DEFAULTS: MeasureOptions = { rounds: 9, sampleMs: 100, warmupMs: 200 };
 
 const now = (): number => performance.now();
 

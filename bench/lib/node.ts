@@ -111,21 +111,33 @@ export function writeDocs(): string {
       out.push(`| ${r.metric} | ${r.unit} | ${fmt(r.wafka)} | ${peersCell(r)} | ${ratioCell(r)} | ${goal} | ${met} |`);
     }
     const lines: string[] = [];
+    const last = new Map<string, string>();
     for (const r of s.results) {
-      for (const [k, v] of Object.entries(r.notes ?? {})) {
-        const line = `- ${k === '*' ? `**${r.metric}**` : k}: ${v}`;
-        if (!lines.includes(line)) lines.push(line);
+      const notes = r.notes ?? {};
+      const subs = Object.entries(notes).filter(([k, v]) => k !== '*' && last.get(k) !== v);
+      if (!notes['*'] && subs.length === 0) continue;
+      lines.push(`- **${r.metric}**${notes['*'] ? `: ${notes['*']}` : ''}`);
+      for (const [k, v] of subs) {
+        lines.push(`  - ${k}: ${v}`);
+        last.set(k, v);
       }
     }
     const uniq = lines;
     if (uniq.length) {
       out.push('');
-      out.push('<details><summary>What each contender is</summary>');
+      out.push('<details><summary>What each figure and contender is (a contender note is repeated only when it changes)</summary>');
       out.push('');
       out.push(...uniq);
       out.push('');
       out.push('</details>');
     }
+  }
+  // Hand-written reading of the figures (why a goal is or is not met), kept in bench/findings.md.
+  try {
+    const findings = readFileSync(join(ROOT, 'bench', 'findings.md'), 'utf8').trim();
+    if (findings) out.push('', findings);
+  } catch {
+    // no findings file
   }
   out.push('');
   mkdirSync(dirname(DOCS_FILE), { recursive: true });

@@ -241,7 +241,7 @@ export async function run({ opts, log }: BrowserSuiteContext): Promise<CaseResul
       higherIsBetter: true,
       note: `producer on the page, receiver in a dedicated worker, timed from the first send until the receiver has all (wafka ${n}, broadcast-channel ${nBc} per round)`,
       contenders: [
-        { name: 'wafka', role: 'wafka', note: 'wafka: page Producer → OPFS broker workers (durable log) → Consumer in another worker connected with connectCluster(ports)' },
+        { name: 'wafka', role: 'wafka', note: 'page Producer → OPFS broker workers (durable log) → Consumer in another worker connected with connectCluster(ports)' },
         { name: 'broadcast-channel', role: 'peer', note: 'broadcast-channel 7 (npm, native BroadcastChannel method): postMessage(event) per event, not durable' },
       ],
     };
