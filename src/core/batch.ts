@@ -3,8 +3,9 @@
  * specified at the top of assembly/batch.ts (Kafka's DefaultRecordBatch).
  *
  * One Wasm call per batch. Encoding: keys, values and headers are written
- * straight into the core's memory (strings with a short ASCII loop or
- * TextEncoder.encodeInto), with a record table of pointers; the core encodes
+ * straight into the core's memory (the batch's string keys and values with
+ * one TextEncoder.encodeInto when they are ASCII, else one by one), with a
+ * record table of pointers; the core encodes
  * the varints, writes the records, compresses (snappy, lz4), writes the header
  * and the CRC. Gzip and zstd are done here between two core calls. Decoding:
  * the core checks the batch, decompresses (snappy, lz4) and returns a table of
@@ -38,11 +39,11 @@ export const RECORD_BATCH_OVERHEAD = 61;
 export const TimestampTypes = { CREATE_TIME: 0, LOG_APPEND_TIME: 1 } as const;
 export type TimestampType = (typeof TimestampTypes)[keyof typeof TimestampTypes];
 
-const ATTR_COMPRESSION_MASK = 0x07;
-const ATTR_TIMESTAMP_TYPE = 0x08;
-const ATTR_TRANSACTIONAL = 0x10;
-const ATTR_CONTROL = 0x20;
-const ATTR_DELETE_HORIZON = 0x40;
+export const ATTR_COMPRESSION_MASK = 0x07;
+export const ATTR_TIMESTAMP_TYPE = 0x08;
+export const ATTR_TRANSACTIONAL = 0x10;
+export const ATTR_CONTROL = 0x20;
+export const ATTR_DELETE_HORIZON = 0x40;
 
 /** Default cap on the decompressed records of one batch. */
 export const MAX_DECOMPRESSED_BYTES_DEFAULT = 64 * 1024 * 1024;
@@ -329,6 +330,29 @@ function buildInCore(records: readonly RecordInput[], options: EncodeOptions): B
     return n;
   };
 
+  // Every string key and value of the batch in one encodeInto: a call costs more than encoding
+  // 100 ASCII characters does (≈ 0.5-0.8 µs per call in Chromium). When the joined text is all
+  // ASCII (one byte per character), each string's bytes start at its character offset in it;
+  // otherwise (or for a single string) the strings are encoded one by one below.
+  let bulkAt = -1;
+  if (count > 1) {
+    const strings: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const r = records[i]!;
+      if (typeof r.key === 'string') strings.push(r.key);
+      if (typeof r.value === 'string') strings.push(r.value);
+    }
+    if (strings.length > 1) {
+      const joined = strings.join('');
+      const n = joined.length;
+      if (pos + n * 3 > end) grow(n * 3);
+      if (encoder.encodeInto(joined, u8.subarray(pos, pos + n * 3)).written === n) {
+        bulkAt = pos;
+        pos += n;
+      }
+    }
+  }
+
   for (let i = 0; i < count; i++) {
     const r = records[i]!;
     const e = (base >> 2) + i * 8;
@@ -343,13 +367,28 @@ function buildInCore(records: readonly RecordInput[], options: EncodeOptions): B
     i32[e] = delta - hi * TWO_32;
     i32[e + 1] = hi;
     // key, value
-    let at = pos;
-    const keyLen = put(r.key);
-    i32[e + 2] = at;
+    let at: number;
+    const key = r.key;
+    let keyLen: number;
+    if (bulkAt >= 0 && typeof key === 'string') {
+      i32[e + 2] = bulkAt;
+      keyLen = key.length;
+      bulkAt += keyLen;
+    } else {
+      i32[e + 2] = pos;
+      keyLen = put(key);
+    }
     i32[e + 3] = keyLen;
-    at = pos;
-    const valueLen = put(r.value);
-    i32[e + 4] = at;
+    const value = r.value;
+    let valueLen: number;
+    if (bulkAt >= 0 && typeof value === 'string') {
+      i32[e + 4] = bulkAt;
+      valueLen = value.length;
+      bulkAt += valueLen;
+    } else {
+      i32[e + 4] = pos;
+      valueLen = put(value);
+    }
     i32[e + 5] = valueLen;
     recordsBound += 31 + (keyLen > 0 ? keyLen : 0) + (valueLen > 0 ? valueLen : 0);
     // headers

@@ -7,6 +7,7 @@
  * KafkaJS: `registerCodec(CompressionTypes.ZSTD, { compress, decompress })`.
  */
 import { WafkaError, corrupt } from '../errors.ts';
+import { concatBytes } from '../bytes.ts';
 
 /** Kafka's compression type ids (attributes bits 0-2), named as KafkaJS names them. */
 export const CompressionTypes = { None: 0, GZIP: 1, Snappy: 2, LZ4: 3, ZSTD: 4 } as const;
@@ -85,12 +86,5 @@ async function pipe(data: Uint8Array, stream: CompressionStream | DecompressionS
     }
     chunks.push(value);
   }
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
+  return chunks.length === 1 ? chunks[0]! : concatBytes(chunks);
 }

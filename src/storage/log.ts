@@ -22,7 +22,7 @@
  * many async callers. Offsets are bigint, positions and sizes number.
  */
 import { WafkaError } from '../errors.ts';
-import { loadCore } from '../core/index.ts';
+import { concatBytes } from '../bytes.ts';
 import { joinPath, storageError, type StorageBackend, type StorageFile } from './backend.ts';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.ts';
 import {
@@ -37,22 +37,19 @@ import {
 } from './config.ts';
 import { LeaderEpochCache, type EpochEntry } from './leader-epoch.ts';
 import {
+  loadCore,
+  ATTRIBUTES_OFFSET,
   ATTR_CONTROL,
-  ATTR_TRANSACTIONAL,
-  ATTRIBUTES_POS,
-  HEADER_BYTES,
-  LAST_OFFSET_DELTA_POS,
+  LAST_OFFSET_DELTA_OFFSET,
+  LENGTH_OFFSET,
   LOG_OVERHEAD,
-  BATCH_LENGTH_POS,
-  MAX_TIMESTAMP_POS,
-  PARTITION_LEADER_EPOCH_POS,
-  RECORD_COUNT_POS,
-  checkIncomingBatch,
-  viewOf,
-  decodeForCompaction,
-  encodeRetained,
-  firstRecordAtOrAfter,
-} from './record-batch.ts';
+  MAX_TIMESTAMP_OFFSET,
+  PARTITION_LEADER_EPOCH_OFFSET,
+  RECORD_BATCH_OVERHEAD,
+  RECORDS_COUNT_OFFSET,
+  ATTR_TRANSACTIONAL,
+} from '../core/index.ts';
+import { checkIncomingBatch, viewOf, decodeForCompaction, encodeRetained, firstRecordAtOrAfter } from './record-batch.ts';
 import { scanSegment, Segment, segmentFileName } from './segment.ts';
 
 export interface Clock {
@@ -287,7 +284,7 @@ export class PartitionLog {
       for (let i = 0; i < incoming.count; i++) {
         const p = incoming.positions[i];
         dv.setBigInt64(p, next);
-        dv.setInt32(p + PARTITION_LEADER_EPOCH_POS, leaderEpoch);
+        dv.setInt32(p + PARTITION_LEADER_EPOCH_OFFSET, leaderEpoch);
         next += BigInt(incoming.deltas[i]) + 1n;
       }
       return this.#write(batches, incoming, baseOffset, leaderEpoch >= 0 ? [leaderEpoch] : []);
@@ -312,7 +309,7 @@ export class PartitionLog {
           throw new WafkaError('OFFSET_OUT_OF_RANGE', `follower batch ${i} baseOffset ${base} below the expected ${expected} (logEndOffset ${this.logEndOffset})`);
         }
         expected = base + BigInt(incoming.deltas[i]) + 1n;
-        epochs.push(dv.getInt32(p + PARTITION_LEADER_EPOCH_POS));
+        epochs.push(dv.getInt32(p + PARTITION_LEADER_EPOCH_OFFSET));
       }
       const first = dv.getBigInt64(incoming.positions[0]);
       await this.#maybeRoll(batches.length, first, expected - 1n);
@@ -333,19 +330,19 @@ export class PartitionLog {
     while (pos < batches.length) {
       // Size first, so an oversized batch is MESSAGE_TOO_LARGE rather than "truncated".
       if (batches.length - pos >= LOG_OVERHEAD) {
-        const size = LOG_OVERHEAD + dv.getInt32(pos + BATCH_LENGTH_POS);
+        const size = LOG_OVERHEAD + dv.getInt32(pos + LENGTH_OFFSET);
         if (size > limit) throw new WafkaError('MESSAGE_TOO_LARGE', `batch ${incoming.count} at byte ${pos} is ${size} B, over maxMessageBytes ${limit}`);
       }
       const size = checkIncomingBatch(batches, dv, pos, incoming.count);
-      const delta = dv.getInt32(pos + LAST_OFFSET_DELTA_POS);
-      const records = dv.getInt32(pos + RECORD_COUNT_POS);
+      const delta = dv.getInt32(pos + LAST_OFFSET_DELTA_OFFSET);
+      const records = dv.getInt32(pos + RECORDS_COUNT_OFFSET);
       if (leader && (records < 1 || delta !== records - 1)) {
         throw new WafkaError('CORRUPT_MESSAGE', `batch ${incoming.count} at byte ${pos}: recordCount ${records} with lastOffsetDelta ${delta} (a producer batch has consecutive offsets)`);
       }
       incoming.positions.push(pos);
       incoming.sizes.push(size);
       incoming.deltas.push(delta);
-      incoming.maxTimestamps.push(Number(dv.getBigInt64(pos + MAX_TIMESTAMP_POS)));
+      incoming.maxTimestamps.push(Number(dv.getBigInt64(pos + MAX_TIMESTAMP_OFFSET)));
       incoming.recordCount += records;
       incoming.count++;
       pos += size;
@@ -521,25 +518,25 @@ export class PartitionLog {
     const end = seg.size;
     const upperPos = Math.min(seg.upperPosition(offset), end);
     let bufPos = start;
-    let buf = await seg.file.read(start, Math.min(end - start, upperPos - start + Math.max(maxBytes, HEADER_BYTES)));
+    let buf = await seg.file.read(start, Math.min(end - start, upperPos - start + Math.max(maxBytes, RECORD_BATCH_OVERHEAD)));
     let dv = viewOf(buf);
     // Find the first batch whose lastOffset ≥ offset.
     let at = 0;
     for (;;) {
       if (bufPos + at >= end) return undefined;
-      if (at + HEADER_BYTES > buf.length) {
+      if (at + RECORD_BATCH_OVERHEAD > buf.length) {
         bufPos += at;
-        buf = await seg.file.read(bufPos, Math.min(end - bufPos, Math.max(maxBytes, HEADER_BYTES)));
+        buf = await seg.file.read(bufPos, Math.min(end - bufPos, Math.max(maxBytes, RECORD_BATCH_OVERHEAD)));
         dv = viewOf(buf);
         at = 0;
         if (buf.length < LOG_OVERHEAD) return undefined;
         continue;
       }
-      const size = LOG_OVERHEAD + dv.getInt32(at + BATCH_LENGTH_POS);
-      if (size < HEADER_BYTES || size > BATCH_BYTES_MAX) {
+      const size = LOG_OVERHEAD + dv.getInt32(at + LENGTH_OFFSET);
+      if (size < RECORD_BATCH_OVERHEAD || size > BATCH_BYTES_MAX) {
         throw new WafkaError('CORRUPT_MESSAGE', `${seg.file.path}: batch at position ${bufPos + at} has size ${size}`);
       }
-      const last = dv.getBigInt64(at) + BigInt(dv.getInt32(at + LAST_OFFSET_DELTA_POS));
+      const last = dv.getBigInt64(at) + BigInt(dv.getInt32(at + LAST_OFFSET_DELTA_OFFSET));
       if (last >= offset) break;
       at += size;
     }
@@ -548,9 +545,9 @@ export class PartitionLog {
     let stop = at;
     let nextOffset = offset;
     for (;;) {
-      if (stop + HEADER_BYTES > buf.length) break;
-      const size = LOG_OVERHEAD + dv.getInt32(stop + BATCH_LENGTH_POS);
-      const last = dv.getBigInt64(stop) + BigInt(dv.getInt32(stop + LAST_OFFSET_DELTA_POS));
+      if (stop + RECORD_BATCH_OVERHEAD > buf.length) break;
+      const size = LOG_OVERHEAD + dv.getInt32(stop + LENGTH_OFFSET);
+      const last = dv.getBigInt64(stop) + BigInt(dv.getInt32(stop + LAST_OFFSET_DELTA_OFFSET));
       if (last >= upper) break;
       if (stop > at && stop + size - at > maxBytes) break;
       if (stop + size > buf.length) {
@@ -598,13 +595,13 @@ export class PartitionLog {
           const buf = await seg.file.read(pos, Math.min(seg.size - pos, SCAN_WINDOW_BYTES));
           const dv = viewOf(buf);
           let at = 0;
-          while (at + HEADER_BYTES <= buf.length) {
-            const size = LOG_OVERHEAD + dv.getInt32(at + BATCH_LENGTH_POS);
-            if (size < HEADER_BYTES) throw new WafkaError('CORRUPT_MESSAGE', `${seg.file.path}: batch at ${pos + at} has size ${size}`);
+          while (at + RECORD_BATCH_OVERHEAD <= buf.length) {
+            const size = LOG_OVERHEAD + dv.getInt32(at + LENGTH_OFFSET);
+            if (size < RECORD_BATCH_OVERHEAD) throw new WafkaError('CORRUPT_MESSAGE', `${seg.file.path}: batch at ${pos + at} has size ${size}`);
             if (at + size > buf.length) break;
             const base = dv.getBigInt64(at);
-            const last = base + BigInt(dv.getInt32(at + LAST_OFFSET_DELTA_POS));
-            if (Number(dv.getBigInt64(at + MAX_TIMESTAMP_POS)) >= timestampMs && last >= this.#logStartOffset) {
+            const last = base + BigInt(dv.getInt32(at + LAST_OFFSET_DELTA_OFFSET));
+            if (Number(dv.getBigInt64(at + MAX_TIMESTAMP_OFFSET)) >= timestampMs && last >= this.#logStartOffset) {
               const hit = await firstRecordAtOrAfter(buf.subarray(at, at + size), timestampMs, this.#logStartOffset);
               if (hit) return hit;
             }
@@ -612,9 +609,9 @@ export class PartitionLog {
           }
           if (at === 0) {
             // A batch larger than the window: widen by reading it alone next round.
-            const size = LOG_OVERHEAD + dv.getInt32(BATCH_LENGTH_POS);
+            const size = LOG_OVERHEAD + dv.getInt32(LENGTH_OFFSET);
             const whole = await seg.file.read(pos, size);
-            const hit = Number(viewOf(whole).getBigInt64(MAX_TIMESTAMP_POS)) >= timestampMs ? await firstRecordAtOrAfter(whole, timestampMs, this.#logStartOffset) : undefined;
+            const hit = Number(viewOf(whole).getBigInt64(MAX_TIMESTAMP_OFFSET)) >= timestampMs ? await firstRecordAtOrAfter(whole, timestampMs, this.#logStartOffset) : undefined;
             if (hit) return hit;
             at = size;
           }
@@ -653,9 +650,9 @@ export class PartitionLog {
         const buf = await seg.file.read(pos, Math.min(seg.size - pos, SCAN_WINDOW_BYTES));
         const dv = viewOf(buf);
         let at = 0;
-        while (at + HEADER_BYTES <= buf.length) {
-          const size = LOG_OVERHEAD + dv.getInt32(at + BATCH_LENGTH_POS);
-          const last = dv.getBigInt64(at) + BigInt(dv.getInt32(at + LAST_OFFSET_DELTA_POS));
+        while (at + RECORD_BATCH_OVERHEAD <= buf.length) {
+          const size = LOG_OVERHEAD + dv.getInt32(at + LENGTH_OFFSET);
+          const last = dv.getBigInt64(at) + BigInt(dv.getInt32(at + LAST_OFFSET_DELTA_OFFSET));
           if (last >= offset) {
             cut = pos + at;
             break search;
@@ -663,7 +660,7 @@ export class PartitionLog {
           if (at + size > buf.length) break;
           at += size;
         }
-        if (at === 0) at = LOG_OVERHEAD + dv.getInt32(BATCH_LENGTH_POS);
+        if (at === 0) at = LOG_OVERHEAD + dv.getInt32(LENGTH_OFFSET);
         pos += at;
       }
       await seg.file.truncate(cut);
@@ -829,7 +826,7 @@ export class PartitionLog {
           }
         }
         if (!changed) continue;
-        const cleaned = concat(parts);
+        const cleaned = concatBytes(parts);
         result.segmentsCleaned++;
         result.bytesBefore += seg.size;
         result.bytesAfter += cleaned.length;
@@ -1020,9 +1017,9 @@ export class PartitionLog {
       const from = seg.lastIndexedPosition;
       let trusted = true;
       if (seg.idxCount > 0) {
-        const header = await seg.file.read(from, HEADER_BYTES);
+        const header = await seg.file.read(from, RECORD_BATCH_OVERHEAD);
         const dv = viewOf(header);
-        trusted = header.length === HEADER_BYTES && dv.getBigInt64(0) + BigInt(dv.getInt32(LAST_OFFSET_DELTA_POS)) === seg.lastIndexedOffset;
+        trusted = header.length === RECORD_BATCH_OVERHEAD && dv.getBigInt64(0) + BigInt(dv.getInt32(LAST_OFFSET_DELTA_OFFSET)) === seg.lastIndexedOffset;
         if (trusted) {
           seg.size = from;
           seg.nextOffset = dv.getBigInt64(0);
@@ -1081,22 +1078,10 @@ async function readWhole(backend: StorageBackend, path: string): Promise<Uint8Ar
 function* walk(bytes: Uint8Array): Generator<{ bytes: Uint8Array; attributes: number }> {
   const dv = viewOf(bytes);
   let at = 0;
-  while (at + HEADER_BYTES <= bytes.length) {
-    const size = LOG_OVERHEAD + dv.getInt32(at + BATCH_LENGTH_POS);
-    if (size < HEADER_BYTES || at + size > bytes.length) throw new WafkaError('CORRUPT_MESSAGE', `batch at ${at} has size ${size}`);
-    yield { bytes: bytes.subarray(at, at + size), attributes: dv.getInt16(at + ATTRIBUTES_POS) };
+  while (at + RECORD_BATCH_OVERHEAD <= bytes.length) {
+    const size = LOG_OVERHEAD + dv.getInt32(at + LENGTH_OFFSET);
+    if (size < RECORD_BATCH_OVERHEAD || at + size > bytes.length) throw new WafkaError('CORRUPT_MESSAGE', `batch at ${at} has size ${size}`);
+    yield { bytes: bytes.subarray(at, at + size), attributes: dv.getInt16(at + ATTRIBUTES_OFFSET) };
     at += size;
   }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

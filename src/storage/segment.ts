@@ -19,8 +19,10 @@
  *   .timeindex  repeated { timestampMs: int64, relOffset: int32 }
  */
 import type { StorageFile } from './backend.ts';
-import { scanSegment as coreScan, type ScanResult } from '../core/index.ts';
-import { BATCH_LENGTH_POS, HEADER_BYTES, LAST_OFFSET_DELTA_POS, LOG_OVERHEAD, viewOf } from './record-batch.ts';
+import {
+  scanSegment as coreScan, LAST_OFFSET_DELTA_OFFSET, LENGTH_OFFSET, LOG_OVERHEAD, RECORD_BATCH_OVERHEAD, type ScanResult,
+} from '../core/index.ts';
+import { viewOf } from './record-batch.ts';
 import { BATCH_BYTES_MAX, SCAN_WINDOW_BYTES } from './config.ts';
 
 const INT32_MAX = 0x7fffffff;
@@ -302,11 +304,11 @@ export async function scanSegment(seg: Segment, position: number, verifyCrc: boo
     let limit = 0;
     let next = seg.nextOffset;
     let offsetProblem: string | undefined;
-    while (limit + HEADER_BYTES <= bytes.length) {
-      const size = LOG_OVERHEAD + dv.getInt32(limit + BATCH_LENGTH_POS);
-      if (size < HEADER_BYTES || limit + size > bytes.length) break;
+    while (limit + RECORD_BATCH_OVERHEAD <= bytes.length) {
+      const size = LOG_OVERHEAD + dv.getInt32(limit + LENGTH_OFFSET);
+      if (size < RECORD_BATCH_OVERHEAD || limit + size > bytes.length) break;
       const base = dv.getBigInt64(limit);
-      const last = base + BigInt(dv.getInt32(limit + LAST_OFFSET_DELTA_POS));
+      const last = base + BigInt(dv.getInt32(limit + LAST_OFFSET_DELTA_OFFSET));
       if (base < next || last < base || !seg.fits(last)) {
         offsetProblem = `batch at ${pos + limit} has offsets ${base}..${last}, expected from ${next} inside segment ${seg.baseOffset}`;
         break;
@@ -335,7 +337,7 @@ export async function scanSegment(seg: Segment, position: number, verifyCrc: boo
     if (r.stop.reason === 'truncated' && pos - consumed + bytes.length < fileSize) {
       // The window may have cut a batch the file holds: read again from its start, large enough.
       const avail = bytes.length - consumed;
-      const need = avail >= LOG_OVERHEAD ? LOG_OVERHEAD + dv.getInt32(consumed + BATCH_LENGTH_POS) : HEADER_BYTES;
+      const need = avail >= LOG_OVERHEAD ? LOG_OVERHEAD + dv.getInt32(consumed + LENGTH_OFFSET) : RECORD_BATCH_OVERHEAD;
       if (need > avail && need >= LOG_OVERHEAD && need <= BATCH_BYTES_MAX && pos + need <= fileSize) {
         windowBytes = Math.max(SCAN_WINDOW_BYTES, need);
         continue;
