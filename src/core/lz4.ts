@@ -4,28 +4,21 @@
  * Call `await loadCore()` once before using these; they are synchronous.
  */
 import { WafkaError } from '../errors.ts';
+import { callOut, codecError, copyIn } from './codec-call.ts';
+import { ERR_OUT_OF_SPACE } from './errors.ts';
 import { coreSync } from './wasm.ts';
 
 /** The default limit on decompressed size. */
 export const LZ4_MAX_BYTES_DEFAULT = 64 * 1024 * 1024;
 
-const align16 = (n: number) => (n + 15) & ~15;
-
 /** Compresses `bytes` into one LZ4 frame as Kafka writes it (64 KiB independent blocks). */
 export function lz4Compress(bytes: Uint8Array): Uint8Array {
-  const arena = coreSync();
-  const x = arena.exports;
-  const n = bytes.length;
-  const bound = x.lz4FrameBound(n);
-  if (bound < 0) throw new WafkaError('MESSAGE_TOO_LARGE', `lz4 compress: ${n} B input is over the codec's limit`);
-  const dstOff = align16(n);
-  arena.reserve(dstOff + bound);
-  const src = arena.base;
-  const dst = src + dstOff;
-  arena.u8.set(bytes, src);
-  const written = x.lz4FrameCompress(src, n, dst, bound);
-  if (written < 0) throw codecError('compress', written);
-  return arena.u8.slice(dst, dst + written);
+  const x = coreSync().exports;
+  const bound = x.lz4FrameBound(bytes.length);
+  if (bound < 0) throw new WafkaError('MESSAGE_TOO_LARGE', `lz4 compress: ${bytes.length} B input is over the codec's limit`);
+  const out = callOut(copyIn(bytes), bound, x.lz4FrameCompress);
+  if (typeof out === 'number') throw codecError('lz4', 'compress', out);
+  return out;
 }
 
 /**
@@ -34,17 +27,11 @@ export function lz4Compress(bytes: Uint8Array): Uint8Array {
  * truncation) and MESSAGE_TOO_LARGE when the content is over `maxBytes`.
  */
 export function lz4Decompress(bytes: Uint8Array, maxBytes = LZ4_MAX_BYTES_DEFAULT): Uint8Array {
-  const arena = coreSync();
-  const x = arena.exports;
-  const n = bytes.length;
-  const dstOff = align16(n);
   // The input stays at base across retries; only the destination grows.
-  arena.reserve(dstOff);
-  const src = arena.base;
-  arena.u8.set(bytes, src);
-
+  const input = copyIn(bytes);
+  const x = input.arena.exports;
   let cap: number;
-  const contentSize = x.lz4FrameContentSize(src, n);
+  const contentSize = x.lz4FrameContentSize(input.src, input.n);
   if (contentSize >= 0n) {
     if (contentSize > BigInt(maxBytes)) throw tooLarge(contentSize, maxBytes);
     cap = Number(contentSize);
@@ -52,10 +39,9 @@ export function lz4Decompress(bytes: Uint8Array, maxBytes = LZ4_MAX_BYTES_DEFAUL
     cap = Math.min(maxBytes, estimate(bytes));
   }
   for (;;) {
-    arena.reserve(dstOff + cap);
-    const written = x.lz4FrameDecompress(src, n, src + dstOff, cap);
-    if (written >= 0) return arena.u8.slice(src + dstOff, src + dstOff + written);
-    if (written !== ERR_OUT_OF_SPACE) throw codecError('decompress', written);
+    const out = callOut(input, cap, x.lz4FrameDecompress);
+    if (typeof out !== 'number') return out;
+    if (out !== ERR_OUT_OF_SPACE) throw codecError('lz4', 'decompress', out);
     if (cap >= maxBytes) throw tooLarge(`more than ${maxBytes}`, maxBytes);
     cap = Math.min(maxBytes, Math.max(cap * 2, 65536));
   }
@@ -82,24 +68,6 @@ function estimate(b: Uint8Array): number {
     p += 4 + size + (flg & 0x10 ? 4 : 0);
   }
   return total;
-}
-
-// assembly/errors.ts
-const ERR_CRC = -2;
-const ERR_OUT_OF_SPACE = -4;
-const ERR_UNSUPPORTED = -6;
-const ERR_NAMES: Record<number, string> = {
-  [-1]: 'corrupt', [-2]: 'checksum mismatch', [-3]: 'bad magic', [-4]: 'out of space',
-  [-5]: 'too large', [-6]: 'unsupported', [-7]: 'truncated',
-};
-
-function codecError(op: string, code: number): WafkaError {
-  const x = coreSync().exports;
-  const d = [x.errorDetail(0), x.errorDetail(1), x.errorDetail(2)];
-  const what = ERR_NAMES[code] ?? `error ${code}`;
-  const detail = code === ERR_CRC ? `stored 0x${d[0].toString(16)} vs computed 0x${d[1].toString(16)} at ${d[2]}` : `(${d.join(', ')})`;
-  const type = code === ERR_UNSUPPORTED ? 'UNSUPPORTED_COMPRESSION_TYPE' : 'CORRUPT_MESSAGE';
-  return new WafkaError(type, `lz4 ${op}: ${what} ${detail}`);
 }
 
 function tooLarge(size: bigint | string, maxBytes: number): WafkaError {
