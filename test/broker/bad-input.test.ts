@@ -4,7 +4,7 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import type { Broker } from '../../src/broker/broker.ts';
 import type { ProduceRequest } from '../../src/protocol/types.ts';
-import { batchOf, concat, readRecords, startTestCluster, type TestCluster } from './helpers.ts';
+import { batchOf, concat, produceTo, readRecords, startTestCluster, type TestCluster } from './helpers.ts';
 
 let cluster: TestCluster;
 let broker: Broker;
@@ -15,10 +15,6 @@ beforeEach(async () => {
   await broker.produce(produceTo('t', 0, await batchOf(['kept-1', 'kept-2'])));
 });
 afterEach(() => cluster.close());
-
-function produceTo(topic: string, partition: number, records: Uint8Array): ProduceRequest {
-  return { acks: 1, timeoutMs: 1000, topics: [{ topic, partitions: [{ partition, records }] }] };
-}
 
 async function errorOf(request: ProduceRequest) {
   return (await broker.produce(request)).topics[0].partitions[0].error;

@@ -5,7 +5,10 @@ import { StorageReplicaLogs } from '../../src/broker/storage-logs.ts';
 import { MemoryMetadataStore } from '../../src/cluster/memory-metadata-store.ts';
 import { LocalMetadataHub } from '../../src/cluster/metadata-watch.ts';
 import { encodeBatch, loadCore, type RecordInput } from '../../src/core/index.ts';
+import { WafkaError } from '../../src/errors.ts';
+import type { BrokerApi, ProduceRequest } from '../../src/protocol/types.ts';
 import { MemoryBackend } from '../../src/storage/index.ts';
+import { records } from '../storage/helpers.ts';
 
 export interface TestCluster {
   brokers: Broker[];
@@ -46,25 +49,26 @@ export function batchOf(values: string[], options: { key?: string; timestamp?: n
   return encodeBatch(records);
 }
 
-export function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
-}
+export { concat } from '../storage/helpers.ts';
 
 /** Every record of the concatenated batches in `bytes`: offset and value as text. */
 export async function readRecords(bytes: Uint8Array | null): Promise<{ offset: bigint; value: string; key: string | null }[]> {
-  const { batchSizeAt, decodeBatch } = await import('../../src/core/index.ts');
-  const out: { offset: bigint; value: string; key: string | null }[] = [];
-  if (!bytes) return out;
-  const text = new TextDecoder();
-  for (let pos = 0; pos < bytes.byteLength; pos += batchSizeAt(bytes, pos)) {
-    const batch = await decodeBatch(bytes, { position: pos });
-    for (const r of batch.records) out.push({ offset: r.offset, value: text.decode(r.value!), key: r.key ? text.decode(r.key) : null });
-  }
-  return out;
+  if (!bytes) return [];
+  await loadCore();
+  return records(bytes).map(({ offset, value, key }) => ({ offset, value: value!, key }));
+}
+
+export function produceTo(topic: string, partition: number, records: Uint8Array): ProduceRequest {
+  return { acks: 1, timeoutMs: 1000, topics: [{ topic, partitions: [{ partition, records }] }] };
+}
+
+/** The values of topic-partition from offset 0 (up to 1 MiB), fetched from `broker`; a partition error is thrown. */
+export async function valuesAt(broker: BrokerApi, topic: string, partition: number): Promise<string[]> {
+  const response = await broker.fetch({
+    maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, isolationLevel: 'read_uncommitted',
+    topics: [{ topic, partitions: [{ partition, fetchOffset: 0n, partitionMaxBytes: 1 << 20 }] }],
+  });
+  const p = response.topics[0].partitions[0];
+  if (p.error) throw WafkaError.fromJSON(p.error);
+  return (await readRecords(p.records)).map((r) => r.value);
 }

@@ -9,8 +9,7 @@ import { startCluster, type Cluster } from '../../src/cluster/start-cluster.ts';
 import { connectCluster } from '../../src/cluster/connect-cluster.ts';
 import { loadCore } from '../../src/core/index.ts';
 import { WafkaError } from '../../src/errors.ts';
-import type { BrokerApi, ProduceRequest } from '../../src/protocol/types.ts';
-import { batchOf, readRecords } from '../broker/helpers.ts';
+import { batchOf, produceTo, valuesAt } from '../broker/helpers.ts';
 
 const BROKERS = 3;
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -28,19 +27,6 @@ function removeClusterStorage(clusterId: string): Promise<unknown> {
     deleteDB(metadataDbName(clusterId)),
     ...Array.from({ length: BROKERS }, (_, i) => deleteDB(indexedDbBrokerDbName(clusterId, i))),
   ]);
-}
-
-const produceTo = (topic: string, partition: number, records: Uint8Array): ProduceRequest =>
-  ({ acks: 1, timeoutMs: 1000, topics: [{ topic, partitions: [{ partition, records }] }] });
-
-async function valuesAt(broker: BrokerApi, topic: string, partition: number): Promise<string[]> {
-  const response = await broker.fetch({
-    maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, isolationLevel: 'read_uncommitted',
-    topics: [{ topic, partitions: [{ partition, fetchOffset: 0n, partitionMaxBytes: 1 << 20 }] }],
-  });
-  const p = response.topics[0].partitions[0];
-  if (p.error) throw WafkaError.fromJSON(p.error);
-  return (await readRecords(p.records)).map((r) => r.value);
 }
 
 describe.each(['opfs', 'indexeddb'] as const)('broker workers on %s', (storage) => {

@@ -6,8 +6,8 @@ import { connectCluster } from '../../src/cluster/connect-cluster.ts';
 import { startCluster, type Cluster } from '../../src/cluster/start-cluster.ts';
 import { loadCore } from '../../src/core/index.ts';
 import { WafkaError } from '../../src/errors.ts';
-import type { BrokerApi, ProduceRequest } from '../../src/protocol/types.ts';
-import { batchOf, readRecords } from '../broker/helpers.ts';
+import type { BrokerApi } from '../../src/protocol/types.ts';
+import { batchOf, produceTo, valuesAt } from '../broker/helpers.ts';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -26,21 +26,8 @@ async function started(cluster: Promise<Cluster>): Promise<Cluster> {
   return c;
 }
 
-const produceTo = (topic: string, partition: number, records: Uint8Array): ProduceRequest =>
-  ({ acks: 1, timeoutMs: 1000, topics: [{ topic, partitions: [{ partition, records }] }] });
-
 async function leadersOf(cluster: { brokers: BrokerApi[] }, topic: string): Promise<number[]> {
   return (await cluster.brokers[0].metadata({ topics: [topic] })).topics[0].partitions.map((p) => p.leader);
-}
-
-async function valuesAt(broker: BrokerApi, topic: string, partition: number): Promise<string[]> {
-  const response = await broker.fetch({
-    maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, isolationLevel: 'read_uncommitted',
-    topics: [{ topic, partitions: [{ partition, fetchOffset: 0n, partitionMaxBytes: 1 << 20 }] }],
-  });
-  const p = response.topics[0].partitions[0];
-  if (p.error) throw WafkaError.fromJSON(p.error);
-  return (await readRecords(p.records)).map((r) => r.value);
 }
 
 describe('startCluster on Node worker threads with files', () => {

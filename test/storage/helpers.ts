@@ -1,5 +1,6 @@
 /** Shared by the storage tests (Node and the browser worker): batch builders, a tiny assert, a seeded PRNG. */
-import { decodeBatchSync, encodeBatchSync, type RecordInput } from '../../src/core/index.ts';
+import { concatBytes } from '../../src/bytes.ts';
+import { batchSizeAt, decodeBatchSync, encodeBatchSync, readBatchHeader, type RecordInput } from '../../src/core/index.ts';
 import { WafkaError, type KafkaErrorType } from '../../src/errors.ts';
 
 export function batch(values: (string | null)[], options: { keys?: (string | null)[]; timestampMs?: number; timestamps?: number[] } = {}): Uint8Array {
@@ -19,13 +20,7 @@ export function sizedBatch(count: number, valueBytes: number, tag = 'x', timesta
 }
 
 export function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 /** Decodes concatenated stored batches into (offset, value, key) triples. */
@@ -44,9 +39,8 @@ export function records(bytes: Uint8Array): { offset: bigint; value: string | nu
 }
 
 export function batchOffsets(bytes: Uint8Array): bigint[] {
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out: bigint[] = [];
-  for (let p = 0; p < bytes.length; p += 12 + dv.getInt32(p + 8)) out.push(dv.getBigInt64(p));
+  for (let p = 0; p < bytes.length; p += batchSizeAt(bytes, p)) out.push(readBatchHeader(bytes, p).baseOffset);
   return out;
 }
 
