@@ -225,6 +225,26 @@ export function defineCoreTests(): void {
       expect(d.records[1]!.timestampDelta).toBe(-100);
     });
 
+    test('string keys and values encoded together: all ASCII, one non-ASCII among them, mixed with bytes, nulls and headers', () => {
+      const text = (b: Uint8Array | null) => (b === null ? null : new TextDecoder().decode(b));
+      for (const odd of ['plain', 'é', '\u{1F600}', '\ud800']) {
+        const rs = [
+          { key: 'k0', value: 'v0-' + 'x'.repeat(100) },
+          { key: enc.encode('k1'), value: 'v1', headers: { h: 'hv' } },
+          { key: null, value: odd },
+          { key: 'k3', value: enc.encode('v3') },
+          { key: odd, value: null },
+          { key: '', value: '' },
+        ];
+        const d = core.decodeBatchSync(core.encodeBatchSync(rs));
+        expect(d.records.map((r) => [text(r.key), text(r.value)])).toEqual(rs.map((r) => [
+          r.key === null ? null : typeof r.key === 'string' ? text(enc.encode(r.key)) : text(r.key),
+          r.value === null ? null : typeof r.value === 'string' ? text(enc.encode(r.value)) : text(r.value),
+        ]));
+        expect(text(d.records[1]!.headers[0]!.value)).toBe('hv');
+      }
+    });
+
     test('defaults as Kafka writes a non-idempotent batch', () => {
       const h = core.readBatchHeader(core.encodeBatchSync([{ value: 'v' }]));
       expect(h).toMatchObject({ baseOffset: 0n, producerId: -1n, producerEpoch: -1, baseSequence: -1, partitionLeaderEpoch: -1, recordCount: 1 });
