@@ -30,29 +30,38 @@ export type ICustomPartitioner = () => Partitioner;
 const SEED = 0x9747b28c | 0;
 const M = 0x5bd1e995;
 
-/** Kafka's murmur2 (org.apache.kafka.common.utils.Utils.murmur2) over bytes; a signed 32-bit int. */
-export function murmur2(data: Uint8Array): number {
-  const length = data.length;
-  let h = SEED ^ length;
-  const length4 = length >>> 2;
-  for (let i = 0; i < length4; i++) {
-    const i4 = i << 2;
-    let k = data[i4] | (data[i4 + 1] << 8) | (data[i4 + 2] << 16) | (data[i4 + 3] << 24);
-    k = Math.imul(k, M);
-    k ^= k >>> 24;
-    k = Math.imul(k, M);
-    h = Math.imul(h, M) ^ k;
-  }
-  const tail = length & ~3;
-  switch (length & 3) {
-    case 3: h ^= data[tail + 2] << 16; // falls through
-    case 2: h ^= data[tail + 1] << 8; // falls through
-    case 1: h ^= data[tail]; h = Math.imul(h, M);
+// murmur2's arithmetic, once; the two readers below feed it bytes or an ASCII string's char codes.
+// (V8 inlines these into the loops.)
+
+/** Mixes one little-endian 4-byte block `k` into `h`. */
+function mixBlock(h: number, k: number): number {
+  k = Math.imul(k, M);
+  k ^= k >>> 24;
+  k = Math.imul(k, M);
+  return Math.imul(h, M) ^ k;
+}
+
+/** Mixes the last `count` (0..3) bytes b0, b1, b2 into `h`, then finalizes: a signed 32-bit int. */
+function finish(h: number, count: number, b0: number, b1: number, b2: number): number {
+  switch (count) {
+    case 3: h ^= b2 << 16; // falls through
+    case 2: h ^= b1 << 8; // falls through
+    case 1: h ^= b0; h = Math.imul(h, M);
   }
   h ^= h >>> 13;
   h = Math.imul(h, M);
   h ^= h >>> 15;
   return h | 0;
+}
+
+/** Kafka's murmur2 (org.apache.kafka.common.utils.Utils.murmur2) over bytes; a signed 32-bit int. */
+export function murmur2(data: Uint8Array): number {
+  const length = data.length;
+  let h = SEED ^ length;
+  const tail = length & ~3;
+  for (let i = 0; i < tail; i += 4) h = mixBlock(h, data[i] | (data[i + 1] << 8) | (data[i + 2] << 16) | (data[i + 3] << 24));
+  const count = length & 3;
+  return finish(h, count, count > 0 ? data[tail] : 0, count > 1 ? data[tail + 1] : 0, count > 2 ? data[tail + 2] : 0);
 }
 
 const utf8 = new TextEncoder();
@@ -61,28 +70,16 @@ const utf8 = new TextEncoder();
 export function murmur2String(key: string): number {
   const length = key.length;
   let h = SEED ^ length;
-  const length4 = length >>> 2;
-  for (let i = 0; i < length4; i++) {
-    const i4 = i << 2;
-    const c0 = key.charCodeAt(i4), c1 = key.charCodeAt(i4 + 1), c2 = key.charCodeAt(i4 + 2), c3 = key.charCodeAt(i4 + 3);
-    if ((c0 | c1 | c2 | c3) > 0x7f) return murmur2(utf8.encode(key));
-    let k = c0 | (c1 << 8) | (c2 << 16) | (c3 << 24);
-    k = Math.imul(k, M);
-    k ^= k >>> 24;
-    k = Math.imul(k, M);
-    h = Math.imul(h, M) ^ k;
-  }
   const tail = length & ~3;
-  for (let i = tail; i < length; i++) if (key.charCodeAt(i) > 0x7f) return murmur2(utf8.encode(key));
-  switch (length & 3) {
-    case 3: h ^= key.charCodeAt(tail + 2) << 16; // falls through
-    case 2: h ^= key.charCodeAt(tail + 1) << 8; // falls through
-    case 1: h ^= key.charCodeAt(tail); h = Math.imul(h, M);
+  for (let i = 0; i < tail; i += 4) {
+    const c0 = key.charCodeAt(i), c1 = key.charCodeAt(i + 1), c2 = key.charCodeAt(i + 2), c3 = key.charCodeAt(i + 3);
+    if ((c0 | c1 | c2 | c3) > 0x7f) return murmur2(utf8.encode(key));
+    h = mixBlock(h, c0 | (c1 << 8) | (c2 << 16) | (c3 << 24));
   }
-  h ^= h >>> 13;
-  h = Math.imul(h, M);
-  h ^= h >>> 15;
-  return h | 0;
+  const count = length & 3;
+  const b0 = count > 0 ? key.charCodeAt(tail) : 0, b1 = count > 1 ? key.charCodeAt(tail + 1) : 0, b2 = count > 2 ? key.charCodeAt(tail + 2) : 0;
+  if ((b0 | b1 | b2) > 0x7f) return murmur2(utf8.encode(key));
+  return finish(h, count, b0, b1, b2);
 }
 
 export const toPositive = (x: number) => x & 0x7fffffff;

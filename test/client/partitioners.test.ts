@@ -42,6 +42,7 @@ describe('DefaultPartitioner', () => {
       expect(coreMurmur2(key)).toBe(hash);
     }
     fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => { expect(murmur2(bytes)).toBe(coreMurmur2(bytes)); }));
+    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 60 }), (key) => { expect(murmur2String(key)).toBe(coreMurmur2(key)); }));
   });
 
   it('murmur2String hashes a string as murmur2 of its UTF-8 bytes, non-ASCII anywhere (body or tail)', () => {
