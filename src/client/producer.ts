@@ -197,6 +197,7 @@ export class Producer {
       const args: PartitionerArgs = { topic, partitionMetadata: metadata.partitions, message: messages[0] };
       const queues: PartitionQueue[] = [];
       const count = messages.length;
+      let nowMs = 0;
       for (let m = 0; m < count; m++) {
         const message = messages[m];
         const bytes = estimateRecordBytes(message);
@@ -208,6 +209,7 @@ export class Producer {
           const reserved = this.#accumulator.reserve(bytes);
           this.#wake(0);
           await reserved;
+          nowMs = 0; // time passed while waiting
           if (!this.#connected) throw new WafkaError('NETWORK_EXCEPTION', 'the producer disconnected while a send waited for buffer space', { retriable: false });
           const fresh: TopicMetadata = this.#cluster.topic(topic) ?? metadata;
           if (fresh !== metadata) { metadata = fresh; args.partitionMetadata = metadata.partitions; queues.length = 0; }
@@ -216,7 +218,8 @@ export class Producer {
           key: message.key ?? null,
           value: message.value,
           headers: message.headers,
-          timestamp: message.timestamp === undefined ? Date.now() : Number(message.timestamp),
+          // The send's clock, read once per 256 records (Date.now() per record is a visible cost in browsers).
+          timestamp: message.timestamp === undefined ? ((m & 255) === 0 || nowMs === 0 ? (nowMs = Date.now()) : nowMs) : Number(message.timestamp),
         };
         args.message = message;
         let partition = this.#partition(args);

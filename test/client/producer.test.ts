@@ -17,6 +17,26 @@ const totalBatches = (cluster: FakeCluster) => cluster.brokers.reduce((n, b) => 
 const totalRequests = (cluster: FakeCluster) => cluster.brokers.reduce((n, b) => n + b.counters.produceRequests, 0);
 
 describe('producer', () => {
+  it('stamps messages without a timestamp with the send time; keeps given timestamps', async () => {
+    const { cluster, wafka } = await setup({ partitions: 1 });
+    const producer = wafka.producer({ lingerMs: 5 });
+    await producer.connect();
+    const before = Date.now();
+    const messages = Array.from({ length: 600 }, (_, i) => (i === 7 ? { value: 'old', timestamp: '1000' } : { value: String(i) }));
+    await producer.send({ topic: 't', messages, acks: 1 });
+    const after = Date.now();
+    const consumer = wafka.consumer({ groupId: 'ts', maxWaitTimeInMs: 20 });
+    await consumer.connect();
+    await consumer.subscribe({ topics: ['t'], fromBeginning: true });
+    const stamps: string[] = [];
+    await consumer.run({ eachMessage: async ({ message }) => { stamps.push(message.timestamp); } });
+    while (stamps.length < 600) await sleep(5);
+    await consumer.disconnect();
+    expect(stamps[7]).toBe('1000');
+    for (const [i, t] of stamps.entries()) if (i !== 7) expect(Number(t) >= before && Number(t) <= after).toBe(true);
+    expect(cluster).toBeDefined();
+  });
+
   it('sends and returns KafkaJS-shaped RecordMetadata with each partition\'s base offset', async () => {
     const { cluster, wafka } = await setup();
     const producer = wafka.producer();
