@@ -16,6 +16,8 @@ export const CHROMIUM = process.env.WAFKA_CHROMIUM ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [
   '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  // WAFKA_CHROMIUM_ARGS: extra flags for experiments (e.g. --js-flags=--no-liftoff), space-separated
+  ...(process.env.WAFKA_CHROMIUM_ARGS ?? '').split(' ').filter(Boolean),
 ];
 
 export function chromiumVersion(): string {

@@ -79,7 +79,10 @@ export interface CaseResult {
 export interface MeasureOptions {
   rounds: number;
   sampleMs: number;
+  /** Minimum warm-up per contender. */
   warmupMs: number;
+  /** Longest warm-up per contender while its rate still improves (default 4 s). */
+  maxWarmupMs?: number;
   log?: (line: string) => void;
 }
 
@@ -136,13 +139,32 @@ async function prepare(c: Contender, cs: Case, o: MeasureOptions): Promise<Prepa
   const first = op();
   const async = isThenable(first);
   if (async) await first;
-  // Warm-up and calibration: double n until a batch of ops lasts long enough.
+  // Warm-up and calibration: double n until a batch of ops lasts about sampleMs/4, then keep
+  // running batches until the rate stops improving (JIT and Wasm tier-up done: Chromium's
+  // dynamic tiering can keep a hot Wasm function in its baseline tier for seconds on a busy
+  // machine). At least warmupMs; at most maxWarmupMs; stable = no gain over 3% for
+  // max(warmupMs, 300 ms).
   let n = 1;
   let elapsed = 0;
+  let best = 0;
   const t0 = now();
-  while (now() - t0 < o.warmupMs) {
+  let improved = t0;
+  const settle = Math.max(o.warmupMs, 300);
+  for (;;) {
     elapsed = await timeOps(op, n, async);
-    if (elapsed < o.sampleMs / 4) n *= 2;
+    const t = now();
+    if (elapsed < o.sampleMs / 4) {
+      n *= 2;
+      improved = t;
+    } else {
+      const rate = n / elapsed;
+      if (rate > best * 1.03) {
+        best = rate;
+        improved = t;
+      }
+    }
+    if (t - t0 >= (o.maxWarmupMs ?? 4000)) break;
+    if (t - t0 >= o.warmupMs && t - improved >= settle) break;
   }
   const perOp = Math.max(elapsed / n, 1e-6);
   const ops = Math.max(1, Math.round(o.sampleMs / perOp));

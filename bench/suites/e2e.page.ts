@@ -171,9 +171,12 @@ export async function run({ opts, log }: BrowserSuiteContext): Promise<CaseResul
     {
       const ts = performance.now();
       const w = values.slice(0, n / 4);
-      const topic = await newTopic(ctx);
-      await produce(ctx, topic, w);
-      await consume(ctx, topic, w.length);
+      // Repeat the client paths for at least 2 s: Wasm tier-up in Chromium can take seconds.
+      for (let i = 0; i < 2 || performance.now() - ts < 2000; i++) {
+        const topic = await newTopic(ctx);
+        await produce(ctx, topic, w);
+        await consume(ctx, topic, w.length);
+      }
       await outboxWrite('bench-outbox-warm', values.slice(0, nOutbox / 4));
       await outboxRead('bench-outbox-warm', nOutbox / 4);
       await wafkaDelivery(ctx, w);

@@ -104,7 +104,7 @@ export function appendCase(
     unit,
     higherIsBetter: true,
     contenders,
-    warmupMs: 1,
+    warmupMs: 1000,
     ...extra,
     note: `${extra.note ? `${extra.note}; ` : ''}${(w.bytes / 2 ** 20).toFixed(0)} MiB per sample in ${w.batches.length} batches of ${w.label} (${w.records} records of 100 B values; slow peers append fewer per sample), fresh log/file per sample`,
   };
@@ -142,6 +142,7 @@ export function readCase(metric: string, stores: ReadStore[], batches: Uint8Arra
     unit: 'MB/s',
     higherIsBetter: true,
     contenders,
+    warmupMs: 1000,
     note: `warm sequential read of a ${(bytes / 2 ** 20).toFixed(0)} MiB log from its first offset, about ${(maxBytes / 1024).toFixed(0)} KiB per read`,
     ...extra,
   };
