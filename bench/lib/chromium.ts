@@ -40,6 +40,8 @@ export interface ChromiumSession {
 /** Starts the dev server and one persistent Chromium profile; reuse it for several suites. */
 export async function openChromium(log: (line: string) => void = console.log): Promise<ChromiumSession> {
   const { createServer } = await import('vite');
+  // Wasm-ESM integration for lz4-wasm's browser build (wasm-bindgen's bundler target).
+  const { default: wasm } = await import('vite-plugin-wasm');
   const { chromium } = await import('playwright');
   const server = await createServer({
     root: ROOT,
@@ -53,10 +55,12 @@ export async function openChromium(log: (line: string) => void = console.log): P
       // node_modules may be a symlink (bench/run.ts --snapshot): allow its real location too.
       fs: { allow: [ROOT, realpathSync(join(ROOT, 'node_modules'))] },
     },
-    worker: { format: 'es' },
+    plugins: [wasm()],
+    worker: { format: 'es', plugins: () => [wasm()] },
     optimizeDeps: {
+      exclude: ['lz4-wasm'],
       entries: ['bench/browser/index.html'],
-      include: ['lz4js', 'snappyjs', 'hash-wasm', 'idb', 'broadcast-channel', 'lz4-wasm'].filter(canResolve),
+      include: ['lz4js', 'snappyjs', 'hash-wasm', 'idb', 'broadcast-channel'].filter(canResolve),
     },
   });
   await server.listen();

@@ -1,12 +1,13 @@
 /**
  * The core suite in a Chromium dedicated worker: the cases of core-cases.ts
- * with the peers that run in a browser (hash-wasm, lz4js, snappyjs). KafkaJS
- * (Node-only) and lz4-wasm (its browser build needs a bundler's Wasm-ESM
- * integration) are measured in the Node suite only.
+ * with the peers that run in a browser (hash-wasm, lz4-wasm's browser build
+ * through vite-plugin-wasm, lz4js, snappyjs). KafkaJS (Node-only) is measured
+ * in the Node suite only.
  */
 import { createCRC32 } from 'hash-wasm';
 import lz4js from 'lz4js';
 import snappyjs from 'snappyjs';
+import * as lz4wasm from 'lz4-wasm';
 import { runCase, type Case, type CaseResult } from '../lib/measure.ts';
 import { caseTable } from '../lib/report.ts';
 import type { BrowserSuiteContext } from '../browser/protocol.ts';
@@ -52,7 +53,13 @@ export async function run({ opts, log }: BrowserSuiteContext): Promise<CaseResul
     );
     for (const c of cases) if (c.goal && 'peer' in c.goal && c.goal.peer === 'kafkajs') c.goal = undefined;
   }
-  cases.push(...codecCases('lz4', [...(w?.lz4 ? [w.lz4] : []), lz4jsPeer], d, 'lz4-wasm', 1.0)); // lz4-wasm is Node-only here: goal reported as not measured
+  const lz4WasmPeer = {
+    name: 'lz4-wasm',
+    role: 'peer' as const,
+    note: 'lz4-wasm 0.9 browser build (Rust lz4_flex in Wasm): compress/decompress, raw block with a size prefix',
+    fn: { compress: (b: Uint8Array) => lz4wasm.compress(b), decompress: (c: Uint8Array) => lz4wasm.decompress(c) },
+  };
+  cases.push(...codecCases('lz4', [...(w?.lz4 ? [w.lz4] : []), lz4WasmPeer, lz4jsPeer], d, 'lz4-wasm', 1.0));
   cases.push(...codecCases('snappy', [...(w?.snappy ? [w.snappy] : []), snappyPeer], d, 'snappyjs', 3));
   const results: CaseResult[] = [];
   for (const c of cases) {
