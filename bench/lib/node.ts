@@ -94,7 +94,23 @@ export function writeDocs(): string {
   out.push('Rules: /work/shared/BENCH.md — wafka and its peers on the same data, same machine, same run;');
   out.push('interleaved rounds (A B A B), median of the rounds with min..max in the JSON.');
   out.push('Ratios are the median of the per-round ratios (wafka and the peer ran back to back in each round,\nso drift on the shared machine mostly cancels), oriented so that > 1× means wafka is better. MB = 10^6 bytes.');
-  for (const s of readSuites()) {
+  const suites = readSuites();
+  out.push('');
+  out.push('## Goals at a glance');
+  out.push('');
+  out.push('| suite | metric | wafka | goal | measured | met? |');
+  out.push('| --- | --- | --- | --- | --- | --- |');
+  for (const s of suites) {
+    for (const r of s.results) {
+      for (const g of goalsOf(r)) {
+        const o = evalGoal(r, g);
+        const measured = o.ratio === null ? '—' : 'value' in g ? `${fmt(r.wafka)} ${r.unit}` : `${fmtRatio(o.ratio)} ${g.peer}`;
+        const met = o.met === null ? 'not measured' : o.met ? '**yes**' : 'no';
+        out.push(`| ${s.suite} | ${r.metric} | ${fmt(r.wafka)} ${r.unit} | ${goalText(g, r.unit, r.higherIsBetter)} | ${measured} | ${met} |`);
+      }
+    }
+  }
+  for (const s of suites) {
     out.push('');
     out.push(`## ${s.suite}`);
     out.push('');
