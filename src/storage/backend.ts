@@ -35,6 +35,24 @@ export interface StorageFile {
   flush(): Promise<void>;
   /** Releases the handle; the file stays. Idempotent. */
   close(): Promise<void>;
+  /**
+   * Synchronous forms of read, write, truncate and flush, same contracts, on
+   * backends whose platform calls are synchronous (OPFS sync access handles,
+   * node:fs, memory). Optional: the log uses them, when a file has all four,
+   * to append and read without a promise per step; it never mixes them with a
+   * pending async call on the same file.
+   */
+  readSync?(position: number, length: number): Uint8Array;
+  writeSync?(position: number, bytes: Uint8Array): void;
+  truncateSync?(size: number): void;
+  flushSync?(): void;
+}
+
+/** The file's synchronous operations when it has all of them (see StorageFile.readSync). */
+export type SyncStorageFile = StorageFile & Required<Pick<StorageFile, 'readSync' | 'writeSync' | 'truncateSync' | 'flushSync'>>;
+
+export function isSyncFile(file: StorageFile): file is SyncStorageFile {
+  return file.readSync !== undefined && file.writeSync !== undefined && file.truncateSync !== undefined && file.flushSync !== undefined;
 }
 
 export interface StorageBackend {

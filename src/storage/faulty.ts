@@ -11,7 +11,7 @@
  * `armed` queues faults to inject on the next calls, for exact scenarios.
  * Only files whose path matches `pathFilter` (default: every file) are hit.
  */
-import { storageError, type StorageBackend, type StorageFile } from './backend.ts';
+import { isSyncFile, storageError, type StorageBackend, type StorageFile } from './backend.ts';
 
 export type FaultKind = 'torn-write' | 'short-write' | 'failed-flush' | 'quota';
 
@@ -98,10 +98,29 @@ export class FaultInjectingBackend implements StorageBackend {
 class FaultyFile implements StorageFile {
   #owner: FaultInjectingBackend;
   #inner: StorageFile;
+  // Present when the inner file has them, so the log's synchronous path meets the same faults.
+  readSync?: (position: number, length: number) => Uint8Array;
+  writeSync?: (position: number, bytes: Uint8Array) => void;
+  truncateSync?: (size: number) => void;
+  flushSync?: () => void;
 
   constructor(owner: FaultInjectingBackend, inner: StorageFile) {
     this.#owner = owner;
     this.#inner = inner;
+    if (isSyncFile(inner)) {
+      this.readSync = (position, length) => inner.readSync(position, length);
+      this.writeSync = (position, bytes) => {
+        const fault = this.#writeFault(position, bytes);
+        if (!fault) return inner.writeSync(position, bytes);
+        if (fault.landed) inner.writeSync(position, fault.landed);
+        throw fault.error;
+      };
+      this.truncateSync = (size) => inner.truncateSync(size);
+      this.flushSync = () => {
+        this.#flushFault();
+        inner.flushSync();
+      };
+    }
   }
 
   get path(): string {
@@ -116,39 +135,50 @@ class FaultyFile implements StorageFile {
     return this.#inner.read(position, length);
   }
 
-  async write(position: number, bytes: Uint8Array): Promise<void> {
+  /** Picks a write fault: undefined, or the error to throw and the bytes that land first (if any). */
+  #writeFault(position: number, bytes: Uint8Array): { error: Error; landed?: Uint8Array } | undefined {
     const fault = this.#owner.pick(this.path, 'write');
-    if (!fault) return this.#inner.write(position, bytes);
+    if (!fault) return undefined;
     this.#owner.injected.push({ kind: fault, path: this.path });
     if (fault === 'quota') {
       const e = new Error('The operation failed because it would cause the application to exceed its storage quota.');
       e.name = 'QuotaExceededError';
-      throw storageError(`write ${this.path} @${position}`, e);
+      return { error: storageError(`write ${this.path} @${position}`, e) };
     }
     const n = Math.floor(this.#owner.random() * bytes.length);
     const landed = bytes.slice(0, n);
+    const error = storageError(`write ${this.path} @${position}: injected ${fault} (${n} of ${bytes.length} B landed)`);
     if (fault === 'torn-write' && n < bytes.length) {
       const junk = Math.floor(this.#owner.random() * (bytes.length - n));
       const torn = new Uint8Array(n + junk);
       torn.set(landed);
       for (let i = n; i < torn.length; i++) torn[i] = Math.floor(this.#owner.random() * 256);
-      await this.#inner.write(position, torn);
-    } else if (n > 0) {
-      await this.#inner.write(position, landed);
+      return { error, landed: torn };
     }
-    throw storageError(`write ${this.path} @${position}: injected ${fault} (${n} of ${bytes.length} B landed)`);
+    return { error, landed: n > 0 ? landed : undefined };
+  }
+
+  async write(position: number, bytes: Uint8Array): Promise<void> {
+    const fault = this.#writeFault(position, bytes);
+    if (!fault) return this.#inner.write(position, bytes);
+    if (fault.landed) await this.#inner.write(position, fault.landed);
+    throw fault.error;
   }
 
   truncate(size: number): Promise<void> {
     return this.#inner.truncate(size);
   }
 
-  async flush(): Promise<void> {
+  #flushFault(): void {
     const fault = this.#owner.pick(this.path, 'flush');
     if (fault) {
       this.#owner.injected.push({ kind: fault, path: this.path });
       throw storageError(`flush ${this.path}: injected failed flush (EIO)`);
     }
+  }
+
+  async flush(): Promise<void> {
+    this.#flushFault();
     return this.#inner.flush();
   }
 

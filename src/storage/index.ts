@@ -46,7 +46,8 @@ export {
   SEGMENT_BYTES_MAX, BATCH_BYTES_MAX, READ_BYTES_MAX, SEGMENT_COUNT_MAX, COMPACTION_KEYS_MAX,
 } from './config.ts';
 export type { LogConfig, CleanupPolicy } from './config.ts';
-export type { StorageBackend, StorageFile } from './backend.ts';
+export type { StorageBackend, StorageFile, SyncStorageFile } from './backend.ts';
+export { isSyncFile } from './backend.ts';
 export type { EpochEntry } from './leader-epoch.ts';
 export { UNDEFINED_EPOCH, UNDEFINED_EPOCH_OFFSET } from './leader-epoch.ts';
 export { segmentFileName } from './segment.ts';

@@ -20,10 +20,17 @@
  *
  * Every operation runs alone (an internal queue), so a log may be used from
  * many async callers. Offsets are bigint, positions and sizes number.
+ *
+ * Fast path: on a backend with synchronous file calls (OPFS sync access
+ * handles, node:fs, memory), an append or a read that finds the queue empty
+ * runs to the end inside the call (validation, one write or one read, index
+ * update) and returns a settled promise; anything that needs an async step
+ * (a roll, a new leader epoch to checkpoint) or finds other work queued takes
+ * the queue. Either way, operations take effect in call order.
  */
 import { WafkaError } from '../errors.ts';
 import { concatBytes } from '../bytes.ts';
-import { joinPath, storageError, type StorageBackend, type StorageFile } from './backend.ts';
+import { isSyncFile, joinPath, storageError, type StorageBackend, type StorageFile, type SyncStorageFile } from './backend.ts';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.ts';
 import {
   BATCH_BYTES_MAX,
@@ -141,7 +148,19 @@ interface Incoming {
   deltas: number[];
   maxTimestamps: number[];
   recordCount: number;
+  /** Offsets the batches span: the sum of lastOffsetDelta + 1. */
+  offsetCount: number;
 }
+
+/** Where the last read by offset stopped: the next sequential read starts there without an index lookup. */
+interface ReadHint {
+  offset: bigint;
+  segment: Segment;
+  position: number;
+}
+
+/** A read by offset as steps: it yields the file reads it needs and returns the result. */
+type ReadSteps = Generator<{ file: StorageFile; position: number; length: number }, ReadResult, Uint8Array>;
 
 export class PartitionLog {
   readonly backend: StorageBackend;
@@ -155,6 +174,10 @@ export class PartitionLog {
   #highWatermark = 0n;
   #epochs: LeaderEpochCache;
   #queue: Promise<unknown> = Promise.resolve();
+  /** Operations queued or running; the synchronous fast path runs only at 0. */
+  #pending = 0;
+  /** Valid until an operation other than an append or a read runs (those may move or cut bytes). */
+  #readHint: ReadHint | undefined;
   #closed = false;
   #failure: WafkaError | undefined;
   #unflushedRecords = 0;
@@ -247,13 +270,31 @@ export class PartitionLog {
     return joinPath(this.dir, name);
   }
 
-  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(() => {
+  /** Runs fn after every operation queued before it. keepReadHint: fn only appends or reads. */
+  #exclusive<T>(fn: () => Promise<T>, keepReadHint = false): Promise<T> {
+    return this.#enqueue(() => {
       this.#checkOpen();
+      if (!keepReadHint) this.#readHint = undefined;
       return fn();
     });
-    this.#queue = run.catch(() => undefined);
+  }
+
+  #enqueue<T>(fn: () => Promise<T>): Promise<T> {
+    this.#pending++;
+    const run = this.#queue.then(fn);
+    const settled = () => {
+      this.#pending--;
+    };
+    this.#queue = run.then(settled, settled);
     return run;
+  }
+
+  /** The active segment when an operation may run synchronously now: nothing queued, the log open, a synchronous backend. */
+  #syncActive(): (Segment & { file: SyncStorageFile }) | undefined {
+    if (this.#pending !== 0) return undefined;
+    this.#checkOpen();
+    const seg = this.#active;
+    return isSyncFile(seg.file) ? (seg as Segment & { file: SyncStorageFile }) : undefined;
   }
 
   #checkOpen(): void {
@@ -270,25 +311,41 @@ export class PartitionLog {
    * changed; both fields are outside the CRC) and writes them in one write.
    * On any error nothing is appended and logEndOffset is unchanged.
    */
-  async append(batches: Uint8Array, options: { leaderEpoch: number }): Promise<AppendResult> {
-    const incoming = this.#validate(batches, true);
-    const leaderEpoch = options.leaderEpoch;
-    if (!Number.isInteger(leaderEpoch) || leaderEpoch < -1 || leaderEpoch > 0x7fffffff) throw new RangeError(`leaderEpoch ${leaderEpoch}`);
-    return this.#exclusive(async () => {
-      const dv = viewOf(batches);
-      let lastDeltaSum = 0n;
-      for (let i = 0; i < incoming.count; i++) lastDeltaSum += BigInt(incoming.deltas[i]) + 1n;
-      const baseOffset = this.logEndOffset;
-      await this.#maybeRoll(batches.length, baseOffset, baseOffset + lastDeltaSum - 1n);
-      let next = baseOffset;
-      for (let i = 0; i < incoming.count; i++) {
-        const p = incoming.positions[i];
-        dv.setBigInt64(p, next);
-        dv.setInt32(p + PARTITION_LEADER_EPOCH_OFFSET, leaderEpoch);
-        next += BigInt(incoming.deltas[i]) + 1n;
+  append(batches: Uint8Array, options: { leaderEpoch: number }): Promise<AppendResult> {
+    try {
+      const incoming = this.#validate(batches, true);
+      const leaderEpoch = options.leaderEpoch;
+      if (!Number.isInteger(leaderEpoch) || leaderEpoch < -1 || leaderEpoch > 0x7fffffff) throw new RangeError(`leaderEpoch ${leaderEpoch}`);
+      const seg = this.#syncActive();
+      if (seg) {
+        const baseOffset = this.logEndOffset;
+        // A roll and a new epoch's checkpoint are async steps: those appends take the queue.
+        if (!this.#rollNeeded(batches.length, baseOffset, baseOffset + BigInt(incoming.offsetCount) - 1n) && leaderEpoch <= this.#epochs.latestEpoch) {
+          this.#assignOffsets(batches, incoming, baseOffset, leaderEpoch);
+          return Promise.resolve(this.#writeSync(seg, batches, incoming, baseOffset));
+        }
       }
-      return this.#write(batches, incoming, baseOffset, leaderEpoch >= 0 ? [leaderEpoch] : []);
-    });
+      return this.#exclusive(async () => {
+        const baseOffset = this.logEndOffset;
+        await this.#maybeRoll(batches.length, baseOffset, baseOffset + BigInt(incoming.offsetCount) - 1n);
+        this.#assignOffsets(batches, incoming, baseOffset, leaderEpoch);
+        return this.#write(batches, incoming, baseOffset, leaderEpoch >= 0 ? [leaderEpoch] : []);
+      }, true);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Writes baseOffset and partitionLeaderEpoch into each batch header (both outside the CRC). */
+  #assignOffsets(batches: Uint8Array, incoming: Incoming, baseOffset: bigint, leaderEpoch: number): void {
+    const dv = viewOf(batches);
+    let next = baseOffset;
+    for (let i = 0; i < incoming.count; i++) {
+      const p = incoming.positions[i];
+      dv.setBigInt64(p, next);
+      dv.setInt32(p + PARTITION_LEADER_EPOCH_OFFSET, leaderEpoch);
+      next += BigInt(incoming.deltas[i] + 1);
+    }
   }
 
   /**
@@ -296,25 +353,44 @@ export class PartitionLog {
    * copying its leader). Offsets must increase and start at or after
    * logEndOffset (gaps are allowed: a compacted leader has them).
    */
-  async appendAsFollower(batches: Uint8Array): Promise<AppendResult> {
-    const incoming = this.#validate(batches, false);
-    return this.#exclusive(async () => {
-      const dv = viewOf(batches);
-      let expected = this.logEndOffset;
-      const epochs: number[] = [];
-      for (let i = 0; i < incoming.count; i++) {
-        const p = incoming.positions[i];
-        const base = dv.getBigInt64(p);
-        if (base < expected) {
-          throw new WafkaError('OFFSET_OUT_OF_RANGE', `follower batch ${i} baseOffset ${base} below the expected ${expected} (logEndOffset ${this.logEndOffset})`);
+  appendAsFollower(batches: Uint8Array): Promise<AppendResult> {
+    try {
+      const incoming = this.#validate(batches, false);
+      const seg = this.#syncActive();
+      if (seg) {
+        const plan = this.#followerPlan(batches, incoming);
+        if (!this.#rollNeeded(batches.length, plan.first, plan.last) && plan.epochMax <= this.#epochs.latestEpoch) {
+          return Promise.resolve(this.#writeSync(seg, batches, incoming, plan.first));
         }
-        expected = base + BigInt(incoming.deltas[i]) + 1n;
-        epochs.push(dv.getInt32(p + PARTITION_LEADER_EPOCH_OFFSET));
       }
-      const first = dv.getBigInt64(incoming.positions[0]);
-      await this.#maybeRoll(batches.length, first, expected - 1n);
-      return this.#write(batches, incoming, first, epochs, dv);
-    });
+      return this.#exclusive(async () => {
+        const plan = this.#followerPlan(batches, incoming);
+        await this.#maybeRoll(batches.length, plan.first, plan.last);
+        return this.#write(batches, incoming, plan.first, plan.epochs);
+      }, true);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** A follower append's offsets (checked against logEndOffset) and the epochs of its batches. */
+  #followerPlan(batches: Uint8Array, incoming: Incoming): { first: bigint; last: bigint; epochs: number[]; epochMax: number } {
+    const dv = viewOf(batches);
+    let expected = this.logEndOffset;
+    const epochs: number[] = [];
+    let epochMax = -1;
+    for (let i = 0; i < incoming.count; i++) {
+      const p = incoming.positions[i];
+      const base = dv.getBigInt64(p);
+      if (base < expected) {
+        throw new WafkaError('OFFSET_OUT_OF_RANGE', `follower batch ${i} baseOffset ${base} below the expected ${expected} (logEndOffset ${this.logEndOffset})`);
+      }
+      expected = base + BigInt(incoming.deltas[i] + 1);
+      const epoch = dv.getInt32(p + PARTITION_LEADER_EPOCH_OFFSET);
+      epochs.push(epoch);
+      if (epoch > epochMax) epochMax = epoch;
+    }
+    return { first: dv.getBigInt64(incoming.positions[0]), last: expected - 1n, epochs, epochMax };
   }
 
   #validate(batches: Uint8Array, leader: boolean): Incoming {
@@ -324,7 +400,7 @@ export class PartitionLog {
       throw new WafkaError('RECORD_LIST_TOO_LARGE', `append of ${batches.length} B over segmentBytes ${this.config.segmentBytes}`);
     }
     const dv = viewOf(batches);
-    const incoming: Incoming = { count: 0, positions: [], sizes: [], deltas: [], maxTimestamps: [], recordCount: 0 };
+    const incoming: Incoming = { count: 0, positions: [], sizes: [], deltas: [], maxTimestamps: [], recordCount: 0, offsetCount: 0 };
     const limit = leader ? this.config.maxMessageBytes : BATCH_BYTES_MAX;
     let pos = 0;
     while (pos < batches.length) {
@@ -344,30 +420,39 @@ export class PartitionLog {
       incoming.deltas.push(delta);
       incoming.maxTimestamps.push(Number(dv.getBigInt64(pos + MAX_TIMESTAMP_OFFSET)));
       incoming.recordCount += records;
+      incoming.offsetCount += delta + 1;
       incoming.count++;
       pos += size;
     }
     return incoming;
   }
 
-  /** Rolls first if the append would overflow the active segment, it is too old, or offsets would not fit. */
-  async #maybeRoll(sizeBytes: number, firstOffset: bigint, lastOffset: bigint): Promise<void> {
+  /** Whether an append must first roll (or, on an empty active segment, re-base) the active segment. */
+  #rollNeeded(sizeBytes: number, firstOffset: bigint, lastOffset: bigint): boolean {
     const active = this.#active;
-    if (active.size === 0) {
-      if (!active.fits(lastOffset) || firstOffset < active.baseOffset) await this.#replaceEmptyActive(firstOffset);
-      return;
-    }
-    const now = this.clock.nowMs();
+    if (active.size === 0) return !active.fits(lastOffset) || firstOffset < active.baseOffset;
     const tooBig = active.size + sizeBytes > this.config.segmentBytes;
-    const tooOld = active.rollBaseMs >= 0 && now - active.rollBaseMs >= this.config.segmentMs;
-    if (tooBig || tooOld || !active.fits(lastOffset)) await this.#roll(firstOffset);
+    const tooOld = active.rollBaseMs >= 0 && this.clock.nowMs() - active.rollBaseMs >= this.config.segmentMs;
+    return tooBig || tooOld || !active.fits(lastOffset);
   }
 
-  async #write(batches: Uint8Array, incoming: Incoming, baseOffset: bigint, epochs: number[], dv = viewOf(batches)): Promise<AppendResult> {
+  /** Rolls first if the append would overflow the active segment, it is too old, or offsets would not fit. */
+  async #maybeRoll(sizeBytes: number, firstOffset: bigint, lastOffset: bigint): Promise<void> {
+    if (!this.#rollNeeded(sizeBytes, firstOffset, lastOffset)) return;
+    if (this.#active.size === 0) await this.#replaceEmptyActive(firstOffset);
+    else await this.#roll(firstOffset);
+  }
+
+  #flushDue(nowMs: number): boolean {
+    return this.#unflushedRecords >= this.config.flushMessages || nowMs - this.#lastFlushMs >= this.config.flushMs;
+  }
+
+  async #write(batches: Uint8Array, incoming: Incoming, baseOffset: bigint, epochs: number[]): Promise<AppendResult> {
     const seg = this.#active;
     const position = seg.size;
     // Epochs first: an epoch that starts at an offset with no data yet is harmless, data without its epoch is not.
     let epochChanged = false;
+    const dv = viewOf(batches);
     for (let i = 0; i < epochs.length; i++) {
       const at = epochs.length === incoming.count ? dv.getBigInt64(incoming.positions[i]) : baseOffset;
       epochChanged = this.#epochs.assign(epochs[i], at) || epochChanged;
@@ -377,7 +462,7 @@ export class PartitionLog {
       await seg.file.write(position, batches);
       this.#unflushedRecords += incoming.recordCount;
       const now = this.clock.nowMs();
-      if (this.#unflushedRecords >= this.config.flushMessages || now - this.#lastFlushMs >= this.config.flushMs) {
+      if (this.#flushDue(now)) {
         await seg.file.flush();
         this.#unflushedRecords = 0;
         this.#lastFlushMs = now;
@@ -385,6 +470,36 @@ export class PartitionLog {
     } catch (error) {
       await this.#rollback(seg, position, error);
     }
+    return this.#appended(seg, position, batches, incoming, baseOffset);
+  }
+
+  /** #write inside the call, for a synchronous file, when no epoch changes (the caller checked) and no roll is due. */
+  #writeSync(seg: Segment & { file: SyncStorageFile }, batches: Uint8Array, incoming: Incoming, baseOffset: bigint): AppendResult {
+    const position = seg.size;
+    try {
+      seg.file.writeSync(position, batches);
+      this.#unflushedRecords += incoming.recordCount;
+      const now = this.clock.nowMs();
+      if (this.#flushDue(now)) {
+        seg.file.flushSync();
+        this.#unflushedRecords = 0;
+        this.#lastFlushMs = now;
+      }
+    } catch (error) {
+      const cause = storageError(`append to ${seg.file.path} failed; nothing was appended`, error);
+      try {
+        if (seg.file.size > position) seg.file.truncateSync(position);
+      } catch (truncateError) {
+        this.#failure = storageError(`cannot undo a failed append to ${seg.file.path} at ${position}`, truncateError);
+      }
+      throw cause;
+    }
+    return this.#appended(seg, position, batches, incoming, baseOffset);
+  }
+
+  /** After the bytes are written: the segment's indexes and size, the flush timer, the result. */
+  #appended(seg: Segment, position: number, batches: Uint8Array, incoming: Incoming, baseOffset: bigint): AppendResult {
+    const dv = viewOf(batches);
     let last = baseOffset;
     for (let i = 0; i < incoming.count; i++) {
       const p = incoming.positions[i];
@@ -485,19 +600,36 @@ export class PartitionLog {
    * READ_BYTES_MAX) but at least one whole batch (Kafka's minOneMessage),
    * from one segment. OFFSET_OUT_OF_RANGE outside [logStartOffset, logEndOffset].
    */
-  async read(offset: bigint, maxBytes: number, options: ReadOptions = {}): Promise<ReadResult> {
-    if (typeof offset !== 'bigint') throw new TypeError('offset must be a bigint');
-    if (!Number.isSafeInteger(maxBytes) || maxBytes < 0 || maxBytes > READ_BYTES_MAX) {
-      throw new WafkaError('INVALID_FETCH_SIZE', `maxBytes ${maxBytes} outside [0, ${READ_BYTES_MAX}]`);
+  read(offset: bigint, maxBytes: number, options: ReadOptions = {}): Promise<ReadResult> {
+    try {
+      if (typeof offset !== 'bigint') throw new TypeError('offset must be a bigint');
+      if (!Number.isSafeInteger(maxBytes) || maxBytes < 0 || maxBytes > READ_BYTES_MAX) {
+        throw new WafkaError('INVALID_FETCH_SIZE', `maxBytes ${maxBytes} outside [0, ${READ_BYTES_MAX}]`);
+      }
+      const maxOffset = options.maxOffset;
+      if (this.#syncActive()) {
+        // Every file of a log is of one backend: all synchronous.
+        const steps = this.#readSteps(offset, maxBytes, maxOffset);
+        let step = steps.next();
+        while (!step.done) step = steps.next((step.value.file as SyncStorageFile).readSync(step.value.position, step.value.length));
+        return Promise.resolve(step.value);
+      }
+      return this.#exclusive(async () => {
+        const steps = this.#readSteps(offset, maxBytes, maxOffset);
+        let step = steps.next();
+        while (!step.done) step = steps.next(await step.value.file.read(step.value.position, step.value.length));
+        return step.value;
+      }, true);
+    } catch (error) {
+      return Promise.reject(error);
     }
-    return this.#exclusive(() => this.#read(offset, maxBytes, options.maxOffset));
   }
 
   #result(bytes: Uint8Array, firstOffset: bigint, nextOffset: bigint): ReadResult {
     return { bytes, firstOffset, nextOffset, logStartOffset: this.#logStartOffset, logEndOffset: this.logEndOffset, highWatermark: this.#highWatermark };
   }
 
-  async #read(offset: bigint, maxBytes: number, maxOffset: bigint | undefined): Promise<ReadResult> {
+  *#readSteps(offset: bigint, maxBytes: number, maxOffset: bigint | undefined): ReadSteps {
     const leo = this.logEndOffset;
     if (offset < this.#logStartOffset || offset > leo) {
       throw new WafkaError('OFFSET_OUT_OF_RANGE', `offset ${offset} outside [logStartOffset ${this.#logStartOffset}, logEndOffset ${leo}] of ${this.dir}`);
@@ -507,18 +639,22 @@ export class PartitionLog {
     for (let i = this.#segmentIndexFor(offset); i < this.#segments.length; i++) {
       const seg = this.#segments[i];
       if (offset >= seg.nextOffset) continue; // past this segment's last batch (compaction gap)
-      const found = await this.#readFromSegment(seg, offset, maxBytes, upper);
+      const found = yield* this.#readFromSegment(seg, offset, maxBytes, upper);
       if (found) return found;
     }
     return this.#result(new Uint8Array(0), offset, offset);
   }
 
-  async #readFromSegment(seg: Segment, offset: bigint, maxBytes: number, upper: bigint): Promise<ReadResult | undefined> {
-    const start = seg.lookupPosition(offset);
+  *#readFromSegment(seg: Segment, offset: bigint, maxBytes: number, upper: bigint): Generator<{ file: StorageFile; position: number; length: number }, ReadResult | undefined, Uint8Array> {
     const end = seg.size;
-    const upperPos = Math.min(seg.upperPosition(offset), end);
+    const hint = this.#readHint;
+    // A sequential read (at the nextOffset of the last read) starts where that read stopped: at
+    // the batch after the last one returned, which holds `offset` or is the first after it.
+    const sequential = hint !== undefined && hint.offset === offset && hint.segment === seg && hint.position < end;
+    const start = sequential ? hint.position : seg.lookupPosition(offset);
+    const before = sequential ? 0 : Math.min(seg.upperPosition(offset), end) - start;
     let bufPos = start;
-    let buf = await seg.file.read(start, Math.min(end - start, upperPos - start + Math.max(maxBytes, RECORD_BATCH_OVERHEAD)));
+    let buf = yield { file: seg.file, position: start, length: Math.min(end - start, before + Math.max(maxBytes, RECORD_BATCH_OVERHEAD)) };
     let dv = viewOf(buf);
     // Find the first batch whose lastOffset ≥ offset.
     let at = 0;
@@ -526,7 +662,7 @@ export class PartitionLog {
       if (bufPos + at >= end) return undefined;
       if (at + RECORD_BATCH_OVERHEAD > buf.length) {
         bufPos += at;
-        buf = await seg.file.read(bufPos, Math.min(end - bufPos, Math.max(maxBytes, RECORD_BATCH_OVERHEAD)));
+        buf = yield { file: seg.file, position: bufPos, length: Math.min(end - bufPos, Math.max(maxBytes, RECORD_BATCH_OVERHEAD)) };
         dv = viewOf(buf);
         at = 0;
         if (buf.length < LOG_OVERHEAD) return undefined;
@@ -553,8 +689,9 @@ export class PartitionLog {
       if (stop + size > buf.length) {
         if (stop > at) break;
         // The first batch is larger than what was read (minOneMessage): read exactly it.
-        const whole = await seg.file.read(bufPos + at, size);
+        const whole = yield { file: seg.file, position: bufPos + at, length: size };
         if (whole.length < size) throw new WafkaError('CORRUPT_MESSAGE', `${seg.file.path}: batch at ${bufPos + at} runs past the segment end`);
+        this.#readHint = { offset: last + 1n, segment: seg, position: bufPos + at + size };
         return this.#result(whole, firstOffset, last + 1n);
       }
       stop += size;
@@ -562,6 +699,7 @@ export class PartitionLog {
       if (stop - at >= maxBytes) break;
     }
     if (stop === at) return this.#result(new Uint8Array(0), offset, offset);
+    this.#readHint = { offset: nextOffset, segment: seg, position: bufPos + stop };
     return this.#result(buf.subarray(at, stop), firstOffset, nextOffset);
   }
 
@@ -879,8 +1017,9 @@ export class PartitionLog {
   /** Flushes, writes the active segment's indexes (so the next open scans only its tail) and releases every file. Idempotent. */
   close(): Promise<void> {
     if (this.#closed) return Promise.resolve();
-    const run = this.#queue.then(async () => {
+    return this.#enqueue(async () => {
       if (this.#closed) return;
+      this.#readHint = undefined;
       clearTimeout(this.#flushTimer);
       try {
         if (!this.#failure) {
@@ -894,20 +1033,17 @@ export class PartitionLog {
         await this.#closeFiles();
       }
     });
-    this.#queue = run.catch(() => undefined);
-    return run;
   }
 
   /** Closes the log without writing anything and removes its directory (Kafka's DeleteTopics). */
   delete(): Promise<void> {
-    const run = this.#queue.then(async () => {
+    return this.#enqueue(async () => {
       clearTimeout(this.#flushTimer);
       this.#closed = true;
+      this.#readHint = undefined;
       await this.#closeFiles();
       await this.backend.removeDir(this.dir);
     });
-    this.#queue = run.catch(() => undefined);
-    return run;
   }
 
   async #closeFiles(): Promise<void> {

@@ -14,8 +14,12 @@ import { alreadyOpen, checkPath, checkRange, splitPath, storageError, type Stora
 
 type PendingOp = { kind: 'write'; position: number; bytes: Uint8Array } | { kind: 'truncate'; size: number };
 
+/** Files grow in chunks of this size: an append copies its bytes once, never the file (no regrowth). */
+const CHUNK_BYTES = 1 << 20;
+
 class MemoryFileData {
-  bytes = new Uint8Array(0);
+  /** chunks[i] holds bytes [i * CHUNK_BYTES, (i + 1) * CHUNK_BYTES); bytes at or past `size` are garbage. */
+  chunks: Uint8Array[] = [];
   size = 0;
   /** The image at the last flush (only with trackUnflushed). */
   flushed: Uint8Array | undefined;
@@ -23,22 +27,43 @@ class MemoryFileData {
 
   write(position: number, src: Uint8Array): void {
     const end = position + src.length;
-    if (end > this.bytes.length) {
-      const grown = new Uint8Array(Math.max(end, Math.min(this.bytes.length * 2, end + (64 << 20)), 4096));
-      grown.set(this.bytes.subarray(0, this.size));
-      this.bytes = grown;
+    while (this.chunks.length * CHUNK_BYTES < end) this.chunks.push(new Uint8Array(CHUNK_BYTES));
+    let at = position;
+    let from = 0;
+    while (from < src.length) {
+      const chunk = this.chunks[Math.floor(at / CHUNK_BYTES)];
+      const offset = at % CHUNK_BYTES;
+      const n = Math.min(CHUNK_BYTES - offset, src.length - from);
+      chunk.set(n === src.length ? src : src.subarray(from, from + n), offset);
+      at += n;
+      from += n;
     }
-    this.bytes.set(src, position);
     if (end > this.size) this.size = end;
   }
 
+  /** A new array with bytes [position, position + length) (the caller keeps them within size). */
+  read(position: number, length: number): Uint8Array {
+    const out = new Uint8Array(length);
+    let at = position;
+    let to = 0;
+    while (to < length) {
+      const offset = at % CHUNK_BYTES;
+      const n = Math.min(CHUNK_BYTES - offset, length - to);
+      out.set(this.chunks[Math.floor(at / CHUNK_BYTES)].subarray(offset, offset + n), to);
+      at += n;
+      to += n;
+    }
+    return out;
+  }
+
   truncate(size: number): void {
-    if (size < this.size) this.bytes.fill(0, size, this.size);
+    // Bytes past size are never read before they are written again (writes start at or below size).
+    this.chunks.length = Math.ceil(size / CHUNK_BYTES);
     this.size = size;
   }
 
   snapshot(): Uint8Array {
-    return this.bytes.slice(0, this.size);
+    return this.read(0, this.size);
   }
 }
 
@@ -174,32 +199,48 @@ class MemoryFile implements StorageFile {
     if (!this.#release) throw storageError(`memory: ${this.path} is closed`);
   }
 
-  async read(position: number, length: number): Promise<Uint8Array> {
+  readSync(position: number, length: number): Uint8Array {
     this.#check();
     checkRange(this.path, this.#data.size, position, length);
-    return this.#data.bytes.slice(position, Math.min(this.#data.size, position + length));
+    return this.#data.read(position, Math.min(this.#data.size - position, length));
   }
 
-  async write(position: number, bytes: Uint8Array): Promise<void> {
+  writeSync(position: number, bytes: Uint8Array): void {
     this.#check();
     checkRange(this.path, this.#data.size, position, bytes.length);
     this.#data.write(position, bytes);
     if (this.#track) this.#data.pending.push({ kind: 'write', position, bytes: bytes.slice() });
   }
 
-  async truncate(size: number): Promise<void> {
+  truncateSync(size: number): void {
     this.#check();
     checkRange(this.path, this.#data.size, size, 0);
     this.#data.truncate(size);
     if (this.#track) this.#data.pending.push({ kind: 'truncate', size });
   }
 
-  async flush(): Promise<void> {
+  flushSync(): void {
     this.#check();
     if (this.#track) {
       this.#data.flushed = this.#data.snapshot();
       this.#data.pending = [];
     }
+  }
+
+  async read(position: number, length: number): Promise<Uint8Array> {
+    return this.readSync(position, length);
+  }
+
+  async write(position: number, bytes: Uint8Array): Promise<void> {
+    this.writeSync(position, bytes);
+  }
+
+  async truncate(size: number): Promise<void> {
+    this.truncateSync(size);
+  }
+
+  async flush(): Promise<void> {
+    this.flushSync();
   }
 
   async close(): Promise<void> {

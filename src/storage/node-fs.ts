@@ -123,7 +123,7 @@ class NodeFile implements StorageFile {
     if (!this.#release) throw storageError(`node-fs: ${this.path} is closed`);
   }
 
-  async read(position: number, length: number): Promise<Uint8Array> {
+  readSync(position: number, length: number): Uint8Array {
     this.#check();
     checkRange(this.path, this.size, position, length);
     const n = Math.min(length, this.size - position);
@@ -141,7 +141,7 @@ class NodeFile implements StorageFile {
     return done === n ? out : out.subarray(0, done);
   }
 
-  async write(position: number, bytes: Uint8Array): Promise<void> {
+  writeSync(position: number, bytes: Uint8Array): void {
     this.#check();
     checkRange(this.path, this.size, position, bytes.length);
     let done = 0;
@@ -158,7 +158,7 @@ class NodeFile implements StorageFile {
     if (position + done > this.size) this.size = position + done;
   }
 
-  async truncate(size: number): Promise<void> {
+  truncateSync(size: number): void {
     this.#check();
     checkRange(this.path, this.size, size, 0);
     try {
@@ -169,13 +169,29 @@ class NodeFile implements StorageFile {
     this.size = size;
   }
 
-  async flush(): Promise<void> {
+  flushSync(): void {
     this.#check();
     try {
       this.#fs.fdatasyncSync(this.#fd);
     } catch (error) {
       throw storageError(`node-fs: fdatasync ${this.path}`, error);
     }
+  }
+
+  async read(position: number, length: number): Promise<Uint8Array> {
+    return this.readSync(position, length);
+  }
+
+  async write(position: number, bytes: Uint8Array): Promise<void> {
+    this.writeSync(position, bytes);
+  }
+
+  async truncate(size: number): Promise<void> {
+    this.truncateSync(size);
+  }
+
+  async flush(): Promise<void> {
+    this.flushSync();
   }
 
   async close(): Promise<void> {

@@ -184,7 +184,7 @@ class OpfsFile implements StorageFile {
     if (!this.#release) throw storageError(`opfs: ${this.path} is closed`);
   }
 
-  async read(position: number, length: number): Promise<Uint8Array> {
+  readSync(position: number, length: number): Uint8Array {
     this.#check();
     checkRange(this.path, this.size, position, length);
     const out = new Uint8Array(Math.min(length, this.size - position));
@@ -197,7 +197,7 @@ class OpfsFile implements StorageFile {
     return n === out.length ? out : out.subarray(0, n);
   }
 
-  async write(position: number, bytes: Uint8Array): Promise<void> {
+  writeSync(position: number, bytes: Uint8Array): void {
     this.#check();
     checkRange(this.path, this.size, position, bytes.length);
     let n = 0;
@@ -211,7 +211,7 @@ class OpfsFile implements StorageFile {
     if (n !== bytes.length) throw storageError(`opfs: short write to ${this.path} @${position}: ${n} of ${bytes.length} B`);
   }
 
-  async truncate(size: number): Promise<void> {
+  truncateSync(size: number): void {
     this.#check();
     checkRange(this.path, this.size, size, 0);
     try {
@@ -222,13 +222,29 @@ class OpfsFile implements StorageFile {
     this.size = size;
   }
 
-  async flush(): Promise<void> {
+  flushSync(): void {
     this.#check();
     try {
       this.#handle.flush();
     } catch (error) {
       throw storageError(`opfs: flush ${this.path}`, error);
     }
+  }
+
+  async read(position: number, length: number): Promise<Uint8Array> {
+    return this.readSync(position, length);
+  }
+
+  async write(position: number, bytes: Uint8Array): Promise<void> {
+    this.writeSync(position, bytes);
+  }
+
+  async truncate(size: number): Promise<void> {
+    this.truncateSync(size);
+  }
+
+  async flush(): Promise<void> {
+    this.flushSync();
   }
 
   async close(): Promise<void> {
