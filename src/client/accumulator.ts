@@ -1,26 +1,31 @@
 /**
  * The producer's record accumulator, as Kafka's Java client has it
- * (RecordAccumulator): a queue of batches per topic-partition. `append` adds a
- * record to the partition's open batch; a batch is sealed when the next record
- * would take it past `batchSizeBytes` (a record larger than that gets a batch
- * of its own), or when the sender drains it after `lingerMs`. With
- * `abortOnNewBatch`, append returns null instead of starting a new batch, so
- * that a sticky partitioner can pick another partition first (Kafka's KIP-480). Sealing encodes
- * the batch once, with the core, and frees its record list.
+ * (RecordAccumulator): a queue of batches per topic-partition. `add` writes a
+ * record straight into the partition's open batch (a StagedRecords of the
+ * core: its bytes in a staging buffer, nothing per record kept as an object)
+ * and counts its exact size in the batch; a batch is sealed when the next
+ * record would take it past `batchSizeBytes` (a record larger than that gets a
+ * batch of its own), or when the sender drains it after `lingerMs`. With
+ * `abortOnNewBatch`, add returns null instead of starting a new batch, so
+ * that a sticky partitioner can pick another partition first (Kafka's
+ * KIP-480). The sender encodes drained batches with the core; the staging is
+ * kept until the batch completes (a retry encodes it again).
  *
- * Bounded: at most `bufferMemoryBytes` of records are buffered (estimated
- * sizes); `reserve()` makes a sender wait until completed batches free space.
- * While someone waits, every open batch counts as ready, so the sender drains
- * them (Kafka's "exhausted" rule) and the wait ends.
+ * Bounded: at most `bufferMemoryBytes` of records are buffered (record sizes
+ * as reserved by the producer); `reserve()` makes a sender wait until
+ * completed batches free space. While someone waits, every open batch counts
+ * as ready, so the sender drains them (Kafka's "exhausted" rule) and the wait
+ * ends.
  *
- * A partition whose batches are in a request is muted: nothing more of it is
- * drained until that request completes, so batches of one partition reach the
- * broker in order, retries included.
+ * Batches of a partition are sent in order: the sender drains a partition's
+ * batches front to back, and a retry puts them back at the front.
  */
+import { StagedRecords } from '../core/staged-batch.ts';
+import type { RecordHeaders } from '../core/batch.ts';
 import type { Acks } from '../protocol/types.ts';
 import type { CompressionType, IHeaders } from './types.ts';
 
-/** A record as buffered: what the core's batch encoder takes. */
+/** A record as given to append(). */
 export interface PendingRecord {
   key: Uint8Array | string | null;
   value: Uint8Array | string | null;
@@ -35,7 +40,11 @@ export const RECORD_OVERHEAD_BYTES = 21;
 
 const byteLength = (x: Uint8Array | string | null | undefined) => (x == null ? 0 : x.length);
 
-/** Size estimate of a record in a batch: exact for ASCII strings and bytes, an upper bound on framing. */
+/**
+ * What a record counts against bufferMemoryBytes before it is encoded: its
+ * framing at most plus its keys' and values' lengths (bytes, or characters
+ * of strings). The size in the batch (batchSizeBytes) is exact.
+ */
 export function estimateRecordBytes(record: { key?: Uint8Array | string | null; value?: Uint8Array | string | null; headers?: IHeaders }): number {
   let bytes = RECORD_OVERHEAD_BYTES + byteLength(record.key) + byteLength(record.value);
   const headers = record.headers;
@@ -58,13 +67,14 @@ export class ProducerBatch {
   readonly acks: Acks;
   readonly compression: CompressionType;
   readonly createdMs: number;
-  records: PendingRecord[] = [];
+  /** The records, staged for the core's batch builder (released when the batch completes). */
+  readonly staged: StagedRecords;
   recordCount = 0;
-  /** Estimated bytes, header included (the records' part is what the buffer-memory bound counts). */
+  /** Exact bytes of the batch, uncompressed, header included. */
   sizeBytes = BATCH_OVERHEAD_BYTES;
+  /** Bytes counted against bufferMemoryBytes for its records. */
+  reservedBytes = 0;
   sealed = false;
-  /** The encoded RecordBatch, once sealed. */
-  encoded: Promise<Uint8Array> | undefined;
   attempts = 0;
   retryAtMs = 0;
   /** Sent in a request of its own (after a partition's batches failed together for a size or validity error). */
@@ -74,7 +84,8 @@ export class ProducerBatch {
   reject!: (error: unknown) => void;
   settled = false;
 
-  constructor(topic: string, partition: number, acks: Acks, compression: CompressionType, nowMs: number) {
+  constructor(topic: string, partition: number, acks: Acks, compression: CompressionType, nowMs: number, capacityBytes = 16_384) {
+    this.staged = new StagedRecords(capacityBytes);
     this.topic = topic;
     this.partition = partition;
     this.acks = acks;
@@ -84,6 +95,9 @@ export class ProducerBatch {
     this.done.catch(() => {}); // senders observe it; an unobserved failure is not a crash
   }
 }
+
+/** A batch's staging buffer starts at batchSizeBytes, at most this (it grows as needed). */
+const STAGING_START_MAX = 1 << 20;
 
 export class PartitionQueue {
   readonly topic: string;
@@ -101,8 +115,6 @@ export interface AccumulatorOptions {
   batchSizeBytes: number;
   lingerMs: number;
   bufferMemoryBytes: number;
-  /** Encodes a sealed batch (the core's batch builder). */
-  encode: (batch: ProducerBatch) => Promise<Uint8Array>;
   /** Called when a batch is sealed (the sender wakes up). */
   onSeal?: (batch: ProducerBatch) => void;
   now?: () => number;
@@ -167,37 +179,45 @@ export class RecordAccumulator {
   }
 
   /**
-   * Appends a record; returns its batch and index in it. `recordBytes` is the
-   * record's estimated size (estimateRecordBytes), already counted by
-   * tryReserve()/reserve().
+   * Appends a record; returns its batch and index in it. `reservedBytes` is
+   * what tryReserve()/reserve() counted for it (estimateRecordBytes).
    */
-  append(topic: string, partition: number, record: PendingRecord, recordBytes: number, acks: Acks, compression: CompressionType, abortOnNewBatch = false): { batch: ProducerBatch; index: number } | null {
-    const batch = this.add(this.queue(topic, partition), record, recordBytes, acks, compression, abortOnNewBatch);
+  append(topic: string, partition: number, record: PendingRecord, reservedBytes: number, acks: Acks, compression: CompressionType, abortOnNewBatch = false): { batch: ProducerBatch; index: number } | null {
+    const batch = this.add(this.queue(topic, partition), record.timestamp, record.key, record.value, record.headers, reservedBytes, acks, compression, abortOnNewBatch);
     return batch ? { batch, index: batch.recordCount - 1 } : null;
   }
 
   /**
    * append() for the producer's hot path: the queue is given (see queue()),
-   * and the batch is returned (the record's index is its recordCount - 1 right after).
+   * the record's parts are arguments (no object per record), and the batch is
+   * returned (the record's index is its recordCount - 1 right after).
    */
-  add(q: PartitionQueue, record: PendingRecord, recordBytes: number, acks: Acks, compression: CompressionType, abortOnNewBatch = false): ProducerBatch | null {
-    const { topic, partition } = q;
+  add(
+    q: PartitionQueue, timestamp: number, key: Uint8Array | string | null | undefined, value: Uint8Array | string | null | undefined,
+    headers: IHeaders | undefined, reservedBytes: number, acks: Acks, compression: CompressionType, abortOnNewBatch = false,
+  ): ProducerBatch | null {
     let batch = q.open;
-    const fits = batch && batch.acks === acks && batch.compression === compression && batch.sizeBytes + recordBytes <= this.options.batchSizeBytes;
+    if (batch && batch.acks === acks && batch.compression === compression) {
+      const s = batch.staged;
+      const count = s.count, used = s.used, recordsBytes = s.recordsBytes, boundBytes = s.boundBytes;
+      const size = s.append(timestamp, key, value, headers as RecordHeaders | undefined);
+      if (batch.sizeBytes + size <= this.options.batchSizeBytes) return this.#added(batch, size, reservedBytes);
+      s.truncate(count, used, recordsBytes, boundBytes);
+    }
     // The sticky partitioner switches before a new batch starts (KIP-480): the caller re-partitions and calls again.
-    if (!fits && abortOnNewBatch) return null;
-    if (batch && !fits) {
-      this.seal(batch);
-      batch = undefined;
-    }
-    if (!batch) {
-      batch = new ProducerBatch(topic, partition, acks, compression, this.#now());
-      q.batches.push(batch);
-      this.#incomplete.add(batch);
-    }
+    if (abortOnNewBatch) return null;
+    if (batch) this.seal(batch);
+    batch = new ProducerBatch(q.topic, q.partition, acks, compression, this.#now(), Math.min(this.options.batchSizeBytes + 1024, STAGING_START_MAX));
+    q.batches.push(batch);
+    this.#incomplete.add(batch);
+    // A record larger than batchSizeBytes gets a batch of its own.
+    return this.#added(batch, batch.staged.append(timestamp, key, value, headers as RecordHeaders | undefined), reservedBytes);
+  }
+
+  #added(batch: ProducerBatch, size: number, reservedBytes: number): ProducerBatch {
     batch.recordCount++;
-    batch.records.push(record);
-    batch.sizeBytes += recordBytes;
+    batch.sizeBytes += size;
+    batch.reservedBytes += reservedBytes;
     this.stats.recordsAppended++;
     if (batch.sizeBytes >= this.options.batchSizeBytes) this.seal(batch);
     return batch;
@@ -207,8 +227,6 @@ export class RecordAccumulator {
     if (batch.sealed) return;
     batch.sealed = true;
     this.stats.batchesSealed++;
-    batch.encoded = this.options.encode(batch);
-    batch.encoded.catch(() => {});
     this.options.onSeal?.(batch);
   }
 
@@ -245,7 +263,7 @@ export class RecordAccumulator {
 
   /**
    * Takes batches from the front of q for one request: sendable ones with the
-   * first one's acks, at most `maxBytes` (estimated) but at least one. Seals an
+   * first one's acks, at most `maxBytes` but at least one. Seals an
    * open batch it takes. The caller mutes q until the request completes.
    */
   drain(q: PartitionQueue, maxBytes: number, nowMs = this.#now()): ProducerBatch[] {
@@ -275,9 +293,9 @@ export class RecordAccumulator {
   complete(batch: ProducerBatch, outcome: { result: BatchResult } | { error: unknown }): void {
     if (batch.settled) return;
     batch.settled = true;
-    batch.records = [];
+    batch.staged.release();
     this.#incomplete.delete(batch);
-    this.#bufferedBytes -= batch.sizeBytes - BATCH_OVERHEAD_BYTES;
+    this.#bufferedBytes -= batch.reservedBytes;
     if ('result' in outcome) batch.resolve(outcome.result);
     else batch.reject(outcome.error);
     this.#wakeWaiters();

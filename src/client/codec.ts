@@ -1,9 +1,9 @@
 /**
- * The client's side of the Wasm core: encode a batch of buffered records once
- * per batch, and decode fetched bytes (one or more whole RecordBatch v2
+ * The client's side of the Wasm core: encode the producer's staged batches
+ * (one core call per batch, all of a request in one buffer), and decode fetched bytes (one or more whole RecordBatch v2
  * batches) once per batch into a record table whose keys and values are views.
  */
-import type { PendingRecord } from './accumulator.ts';
+import type { EncodedBatches, StagedRecords } from '../core/staged-batch.ts';
 import type { CompressionType } from './types.ts';
 import type { RecordTable } from '../core/batch.ts';
 
@@ -21,7 +21,8 @@ export interface DecodedBatch {
 }
 
 export interface BatchCodec {
-  encode(records: PendingRecord[], options: { compression: CompressionType }): Promise<Uint8Array>;
+  /** Staged batches, encoded one after another into one buffer of their own (synchronously for none, snappy and lz4). */
+  encodeStaged(batches: readonly StagedRecords[], options: { compression: CompressionType }): EncodedBatches | Promise<EncodedBatches>;
   /** Whole batches in `bytes`, decoded in order; a truncated trailing batch is ignored. */
   decodeBatches(bytes: Uint8Array): Promise<DecodedBatch[]>;
 }

@@ -5,9 +5,9 @@
  * codecs.
  */
 import {
-  CompressionTypes, batchSizeAt, decodeBatchTable, decodeBatchTableSync, encodeBatch, encodeBatchSync, loadCore,
+  CompressionTypes, batchSizeAt, decodeBatchTable, decodeBatchTableSync, loadCore,
 } from '../core/index.ts';
-import type { PendingRecord } from './accumulator.ts';
+import { encodeStaged, encodeStagedSync, type StagedRecords } from '../core/staged-batch.ts';
 import type { BatchCodec, DecodedBatch } from './codec.ts';
 import type { CompressionType } from './types.ts';
 
@@ -18,8 +18,8 @@ const COMPRESSION_MASK = 0x07;
 const ATTRIBUTES_LOW_BYTE = 22;
 
 const codec: BatchCodec = {
-  async encode(records: PendingRecord[], { compression }: { compression: CompressionType }): Promise<Uint8Array> {
-    return ASYNC_CODECS.has(compression) ? encodeBatch(records, { compression }) : encodeBatchSync(records, { compression });
+  encodeStaged(batches: readonly StagedRecords[], { compression }: { compression: CompressionType }) {
+    return ASYNC_CODECS.has(compression) ? encodeStaged(batches, compression) : encodeStagedSync(batches, compression);
   },
 
   async decodeBatches(bytes: Uint8Array): Promise<DecodedBatch[]> {

@@ -14,7 +14,7 @@ import { WafkaError } from '../errors.ts';
 import type { Acks, ProduceRequest, ProduceResponse, TopicMetadata } from '../protocol/types.ts';
 import {
   RecordAccumulator, estimateRecordBytes, BATCH_OVERHEAD_BYTES,
-  type BatchResult, type PartitionQueue, type PendingRecord, type ProducerBatch,
+  type BatchResult, type PartitionQueue, type ProducerBatch,
 } from './accumulator.ts';
 import { ClusterClient, fromErrorJSON, invalidatesMetadata, toWafkaError, type BrokerConnector } from './connection.ts';
 import { InstrumentationEmitter, PRODUCER_EVENTS, type Listener, type RemoveListener } from './instrumentation.ts';
@@ -101,7 +101,6 @@ export class Producer {
       batchSizeBytes: c.batchSizeBytes,
       lingerMs: c.lingerMs,
       bufferMemoryBytes: c.bufferMemoryBytes,
-      encode: (batch) => this.#encode(batch),
       onSeal: () => this.#wake(0),
     });
   }
@@ -214,20 +213,16 @@ export class Producer {
           const fresh: TopicMetadata = this.#cluster.topic(topic) ?? metadata;
           if (fresh !== metadata) { metadata = fresh; args.partitionMetadata = metadata.partitions; queues.length = 0; }
         }
-        const pending: PendingRecord = {
-          key: message.key ?? null,
-          value: message.value,
-          headers: message.headers,
-          // The send's clock, read once per 256 records (Date.now() per record is a visible cost in browsers).
-          timestamp: message.timestamp === undefined ? ((m & 255) === 0 || nowMs === 0 ? (nowMs = Date.now()) : nowMs) : Number(message.timestamp),
-        };
+        // The send's clock, read once per 256 records (Date.now() per record is a visible cost in browsers).
+        const timestamp = message.timestamp === undefined ? ((m & 255) === 0 || nowMs === 0 ? (nowMs = Date.now()) : nowMs) : Number(message.timestamp);
+        const key = message.key ?? null;
         args.message = message;
         let partition = this.#partition(args);
-        let placed = this.#accumulator.add(queues[partition] ??= this.#accumulator.queue(topic, partition), pending, bytes, acks, compression, this.#sticky);
+        let placed = this.#accumulator.add(queues[partition] ??= this.#accumulator.queue(topic, partition), timestamp, key, message.value, message.headers, bytes, acks, compression, this.#sticky);
         if (!placed) {
           this.#partitioner.onNewBatch!({ topic, partition, partitionMetadata: args.partitionMetadata });
           partition = this.#partition(args);
-          placed = this.#accumulator.add(queues[partition] ??= this.#accumulator.queue(topic, partition), pending, bytes, acks, compression)!;
+          placed = this.#accumulator.add(queues[partition] ??= this.#accumulator.queue(topic, partition), timestamp, key, message.value, message.headers, bytes, acks, compression)!;
         }
         if (placed !== lastBatch) { batches.add(placed); lastBatch = placed; }
         if (firstOf[partition] === undefined) {
@@ -275,13 +270,6 @@ export class Producer {
         this.#cluster.markStale();
       }
     }
-  }
-
-  async #encode(batch: ProducerBatch): Promise<Uint8Array> {
-    const codec = this.#codec ?? (this.#codec = await this.#codecLoader());
-    const records = batch.records;
-    batch.records = []; // the encoded bytes are kept for retries; the record list is not needed again
-    return codec.encode(records, { compression: batch.compression });
   }
 
   // ---------- the sender
@@ -391,18 +379,19 @@ export class Producer {
     }
     const request: ProduceRequest = { acks, timeoutMs: this.#timeoutMs, topics: [] };
     const topics = new Map<string, ProduceRequest['topics'][number]>();
+    const lists = [...byPartition.values()];
     let size = 0;
     const sent: ProducerBatch[][] = [];
-    for (const list of byPartition.values()) {
-      let parts: Uint8Array[];
-      try {
-        parts = await Promise.all(list.map((b) => b.encoded!));
-      } catch (error) {
-        for (const b of list) this.#accumulator.complete(b, { error: toWafkaError(error) });
-        continue;
-      }
-      // Always a fresh buffer: the transport may transfer it, and a retry needs the batch bytes again.
-      const records = concat(parts);
+    let encoded: Uint8Array[];
+    try {
+      encoded = await this.#encodeRequest(lists);
+    } catch (error) {
+      for (const list of lists) for (const b of list) this.#accumulator.complete(b, { error: toWafkaError(error) });
+      return;
+    }
+    for (let i = 0; i < lists.length; i++) {
+      const list = lists[i];
+      const records = encoded[i];
       size += records.byteLength;
       const { topic, partition } = list[0];
       let t = topics.get(topic);
@@ -440,6 +429,40 @@ export class Producer {
         baseOffset += BigInt(b.recordCount);
       }
     }
+  }
+
+  /**
+   * The records of each partition's batches, encoded from their staging: every
+   * batch of the request one after another in one fresh buffer (the one
+   * allocation, transferred as a whole), a view of it per partition. A retry
+   * encodes the batches again (their staging is kept until they complete).
+   */
+  async #encodeRequest(lists: ProducerBatch[][]): Promise<Uint8Array[]> {
+    const codec = this.#codec ?? (this.#codec = await this.#codecLoader());
+    const compression = lists[0][0].compression;
+    if (lists.every((list) => list.every((b) => b.compression === compression))) {
+      const staged = [];
+      for (const list of lists) for (const b of list) staged.push(b.staged);
+      const { bytes, ends } = await codec.encodeStaged(staged, { compression });
+      const out: Uint8Array[] = [];
+      let n = 0;
+      let start = 0;
+      for (const list of lists) {
+        n += list.length;
+        const end = ends[n - 1];
+        out.push(bytes.subarray(start, end));
+        start = end;
+      }
+      return out;
+    }
+    // Sends with different compression share a request: a buffer per partition.
+    const out: Uint8Array[] = [];
+    for (const list of lists) {
+      const parts: Uint8Array[] = [];
+      for (const b of list) parts.push((await codec.encodeStaged([b.staged], { compression: b.compression })).bytes);
+      out.push(parts.length === 1 ? parts[0] : concat(parts));
+    }
+    return out;
   }
 
   #retryOrFail(list: ProducerBatch[], error: WafkaError): void {

@@ -38,10 +38,11 @@ export function prepareTransfer(
   const transfer = new Set<ArrayBuffer>();
   const out: Uint8Array[] = [];
   let bytesCopied = 0;
+  const owned = policy === 'copy-partial' ? coveredBuffers(payloads) : undefined;
   for (const bytes of payloads) {
     const buffer = bytes.buffer;
     const transferable = isPlainArrayBuffer(buffer) && buffer.byteLength > 0;
-    if (transferable && (policy === 'whole-buffer' || ownsWholeBuffer(bytes))) {
+    if (transferable && (policy === 'whole-buffer' || owned!.has(buffer))) {
       transfer.add(buffer);
       out.push(bytes);
     } else if (bytes.byteLength === 0) {
@@ -54,4 +55,30 @@ export function prepareTransfer(
     }
   }
   return { payloads: out, transfer: [...transfer], bytesCopied };
+}
+
+/**
+ * Buffers that the payloads view all of, together and without overlap (e.g.
+ * one view of a whole buffer, or a producer request's partitions cut from one
+ * buffer): transferring such a buffer gives away nothing but the payloads.
+ */
+function coveredBuffers(payloads: readonly Uint8Array[]): Set<ArrayBufferLike> {
+  const views = new Map<ArrayBufferLike, Uint8Array[]>();
+  for (const bytes of payloads) {
+    if (bytes.byteLength === 0) continue;
+    const list = views.get(bytes.buffer);
+    if (list) list.push(bytes);
+    else views.set(bytes.buffer, [bytes]);
+  }
+  const out = new Set<ArrayBufferLike>();
+  for (const [buffer, list] of views) {
+    if (list.length > 1) list.sort((a, b) => a.byteOffset - b.byteOffset);
+    let at = 0;
+    for (const v of list) {
+      if (v.byteOffset !== at) break;
+      at += v.byteLength;
+    }
+    if (at === buffer.byteLength) out.add(buffer);
+  }
+  return out;
 }

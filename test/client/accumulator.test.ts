@@ -8,7 +8,6 @@ function make(options: { batchSizeBytes?: number; lingerMs?: number; bufferMemor
     batchSizeBytes: options.batchSizeBytes ?? 1000,
     lingerMs: options.lingerMs ?? 50,
     bufferMemoryBytes: options.bufferMemoryBytes ?? 1 << 20,
-    encode: async (batch) => new Uint8Array(batch.recordCount),
     onSeal: (batch) => sealed.push(batch),
     now: () => now,
   });
@@ -40,7 +39,7 @@ describe('RecordAccumulator', () => {
 
   it('seals a batch when the next record would pass batchSizeBytes; a record larger than that gets its own batch', () => {
     const { acc, sealed, add } = make({ batchSizeBytes: 310, lingerMs: 1e9 });
-    const value = 'x'.repeat(100); // 121 B estimated: two fit beside the 61 B header
+    const value = 'x'.repeat(100); // 109 B in the batch: two fit beside the 61 B header
     for (let i = 0; i < 5; i++) add(0, value);
     expect(sealed.map((b) => b.recordCount)).toEqual([2, 2]);
     expect(acc.ready()).toHaveLength(1); // sealed batches are ready at once
@@ -81,8 +80,9 @@ describe('RecordAccumulator', () => {
     expect(add(0, 'a', true)).toBeNull(); // no open batch yet
     expect(add(0, 'a')).not.toBeNull();
     expect(add(0, 'b', true)?.index).toBe(1); // fits: appended
-    const value = 'x'.repeat(200);
+    const value = 'x'.repeat(250);
     expect(add(0, value, true)).toBeNull(); // would need a new batch
+    expect(acc.queue('t', 0).batches[0].recordCount).toBe(2);
     expect(acc.queue('t', 0).batches).toHaveLength(1);
   });
 
@@ -90,7 +90,7 @@ describe('RecordAccumulator', () => {
     const { acc, add } = make({ batchSizeBytes: 200, lingerMs: 1e9 });
     for (let i = 0; i < 6; i++) add(0, 'x'.repeat(100)); // one record per batch
     const q = acc.queue('t', 0);
-    const taken = acc.drain(q, 2 * (BATCH_OVERHEAD_BYTES + 121));
+    const taken = acc.drain(q, 2 * (BATCH_OVERHEAD_BYTES + 109) + 10);
     expect(taken).toHaveLength(2);
     acc.requeue(taken);
     expect(q.batches.slice(0, 2)).toEqual(taken);
@@ -101,12 +101,14 @@ describe('RecordAccumulator', () => {
     const q = acc.queue('t', 2);
     const value = 'x'.repeat(100);
     const bytes = estimateRecordBytes({ value });
-    const a = acc.add(q, record(value), bytes, 1, 0)!;
-    const b = acc.add(q, record(value), bytes, 1, 0)!;
+    const add = (abort = false) => { const r = record(value); return acc.add(q, r.timestamp, r.key, r.value, r.headers, bytes, 1, 0, abort); };
+    const a = add()!;
+    const b = add()!;
     expect(b).toBe(a);
     expect(b.recordCount - 1).toBe(1);
-    expect(acc.add(q, record(value), bytes, 1, 0, true)).toBeNull(); // would start a new batch
-    const c = acc.add(q, record(value), bytes, 1, 0)!;
+    expect(add(true)).toBeNull(); // would start a new batch
+    expect(a.recordCount).toBe(2); // the record tried and taken back is not in it
+    const c = add()!;
     expect(c).not.toBe(a);
     expect([a.sealed, c.recordCount, c.partition]).toEqual([true, 1, 2]);
     expect(q.batches).toEqual([a, c]);

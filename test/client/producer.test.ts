@@ -88,11 +88,11 @@ describe('producer', () => {
     const producer = wafka.producer({ lingerMs: 60_000, batchSizeBytes: 1000 });
     await producer.connect();
     const value = 'x'.repeat(100);
-    // ~121 B per record: 7 fit in 1000 B with the header; 40 records → 5 full batches sent at once, 1 left open.
-    const sent = producer.send({ topic: 't', messages: Array.from({ length: 40 }, () => ({ value })), acks: 1 });
+    // 109 B per record in the batch (exact): 8 fit in 1000 B with the header; 41 records → 5 full batches sent at once, 1 left open.
+    const sent = producer.send({ topic: 't', messages: Array.from({ length: 41 }, () => ({ value })), acks: 1 });
     await sleep(100);
     expect(cluster.batchesOf('t', 0).length).toBe(5);
-    for (const b of cluster.batchesOf('t', 0)) expect(b.bytes.byteLength).toBeLessThanOrEqual(1000);
+    for (const b of cluster.batchesOf('t', 0)) expect(b.bytes.byteLength).toBe(61 + 8 * 109);
     await producer.disconnect(); // flushes the open batch
     expect((await sent)[0].baseOffset).toBe('0');
     expect(cluster.batchesOf('t', 0).length).toBe(6);
@@ -133,9 +133,9 @@ describe('producer', () => {
     await producer.flush();
     await Promise.all(sends);
     const batches = [0, 1, 2, 3].flatMap((p) => cluster.batchesOf('t', p).map((b) => ({ p, n: Number(b.lastOffset - b.baseOffset + 1n), at: b })));
-    // Each sealed batch filled one partition; a full batch holds 9 records of ~121 B.
+    // Each sealed batch filled one partition; a full batch holds 10 records of 109 B (exact sizes).
     expect(batches.reduce((n, b) => n + b.n, 0)).toBe(20);
-    expect(batches.map((b) => b.n)).toEqual(expect.arrayContaining([9, 9, 2]));
+    expect(batches.map((b) => b.n)).toEqual(expect.arrayContaining([10, 10]));
     expect(new Set(batches.map((b) => b.p)).size).toBeGreaterThanOrEqual(2);
     await producer.disconnect();
   });

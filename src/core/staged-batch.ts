@@ -1,0 +1,342 @@
+/**
+ * Batches staged record by record, encoded later in one core call per batch
+ * (the producer's path; Kafka's Java client writes each record into its
+ * batch's buffer at send time in the same way).
+ *
+ * `StagedRecords.append` writes a record's key, value and headers as bytes
+ * into a growing staging buffer and its entry into a record table laid out as
+ * the core's batch builder reads it (assembly/batch.ts, 32 bytes per record),
+ * with positions relative to the staging buffer, and returns the record's
+ * exact size in the batch. Nothing per record is kept as a JS object.
+ *
+ * `encodeStagedSync` copies each staged batch into the core's memory (two
+ * memory copies), moves its positions to where the bytes landed, builds the
+ * batches one after another and returns them in one fresh buffer: the only
+ * allocation of the whole path, made to be transferred to a broker.
+ * Staging buffers are pooled (a fresh ArrayBuffer costs far more than
+ * copying into a used one: ≈ 0.4-1.7 ms per MiB in Chromium against 0.03 ms).
+ */
+import { WafkaError } from '../errors.ts';
+import { CompressionTypes, lookupCodec, type CompressionType } from './codecs.ts';
+import { coreError } from './errors.ts';
+import { coreSync } from './wasm.ts';
+import {
+  ATTRIBUTES_OFFSET, BASE_OFFSET_OFFSET, BASE_SEQUENCE_OFFSET, BASE_TIMESTAMP_OFFSET, PARTITION_LEADER_EPOCH_OFFSET,
+  PRODUCER_EPOCH_OFFSET, PRODUCER_ID_OFFSET, RECORD_BATCH_OVERHEAD, type RecordHeaders, type HeaderValue,
+} from './batch.ts';
+
+/** Int32 slots per record in the core's build table: tsDelta lo, hi, key pos, len, value pos, len, headers pos, count. */
+const ENTRY_INTS = 8;
+const TWO_32 = 4294967296;
+const encoder = new TextEncoder();
+
+/** Bytes of the zig-zag varint of an integer (a safe integer, up to 64 bits). */
+export function varlongSize(v: number): number {
+  let z = v >= 0 ? v * 2 : -v * 2 - 1;
+  let n = 1;
+  while (z >= 128) { z = Math.floor(z / 128); n++; }
+  return n;
+}
+
+/** A length field's bytes plus the bytes (null: -1, one byte). */
+function bytesFieldSize(len: number): number {
+  return len < 0 ? 1 : varlongSize(len) + len;
+}
+
+const pool: ArrayBuffer[] = [];
+const POOL_MAX = 64;
+
+function takeBuffer(bytes: number): ArrayBuffer {
+  for (let i = pool.length - 1; i >= 0; i--) {
+    if (pool[i].byteLength >= bytes) return pool.splice(i, 1)[0];
+  }
+  return new ArrayBuffer(bytes);
+}
+
+function giveBuffer(buffer: ArrayBuffer): void {
+  if (pool.length < POOL_MAX) pool.push(buffer);
+}
+
+/** An Int32Array over all whole 4-byte words of a (pooled) buffer. */
+const int32s = (buffer: ArrayBuffer) => new Int32Array(buffer, 0, buffer.byteLength >> 2);
+
+export class StagedRecords {
+  /** Records staged. */
+  count = 0;
+  /** Staging bytes used. */
+  used = 0;
+  /** Timestamp of the first record: the batch's base timestamp (ms). */
+  baseTimestamp = 0;
+  /** Exact bytes of the records section, uncompressed. */
+  recordsBytes = 0;
+  /** The core's bound on the records section (what batchBuild may write). */
+  boundBytes = 0;
+  #table: Int32Array;
+  #bytes: Uint8Array;
+  #released = false;
+
+  /** `capacityBytes`: staging bytes to start with (it grows as needed). */
+  constructor(capacityBytes = 16_384) {
+    const bytes = Math.max(64, capacityBytes);
+    this.#bytes = new Uint8Array(takeBuffer(bytes));
+    // A table slot per ≈ 64 bytes of records to start with.
+    this.#table = int32s(takeBuffer(Math.max(256, (bytes >> 6) * ENTRY_INTS * 4)));
+  }
+
+  #growBytes(need: number): void {
+    const next = new Uint8Array(takeBuffer(Math.max(this.#bytes.byteLength * 2, this.used + need + 1024)));
+    next.set(this.#bytes.subarray(0, this.used));
+    giveBuffer(this.#bytes.buffer as ArrayBuffer);
+    this.#bytes = next;
+  }
+
+  #growTable(): void {
+    const next = int32s(takeBuffer(this.#table.byteLength * 2));
+    next.set(this.#table.subarray(0, this.count * ENTRY_INTS));
+    giveBuffer(this.#table.buffer as ArrayBuffer);
+    this.#table = next;
+  }
+
+  /** Writes a key, value or header part at `used`; returns its length, -1 for null. */
+  #put(v: Uint8Array | string | null | undefined): number {
+    if (v === null || v === undefined) return -1;
+    if (typeof v === 'string') {
+      const n = v.length;
+      if (this.used + n * 3 > this.#bytes.byteLength) this.#growBytes(n * 3);
+      const u8 = this.#bytes;
+      const at = this.used;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = v.charCodeAt(i);
+        if (c >= 0x80) break;
+        u8[at + i] = c;
+      }
+      if (i < n) i += encoder.encodeInto(v.substring(i), u8.subarray(at + i, at + n * 3)).written;
+      this.used = at + i;
+      return i;
+    }
+    if (!(v instanceof Uint8Array)) throw new WafkaError('INVALID_RECORD', `keys, values and header values are Uint8Array, string or null, not ${typeof v}`);
+    const n = v.byteLength;
+    if (this.used + n > this.#bytes.byteLength) this.#growBytes(n);
+    this.#bytes.set(v, this.used);
+    this.used += n;
+    return n;
+  }
+
+  /**
+   * Stages a record and returns its exact size in the batch (length varint
+   * included). `timestamp`: ms since the epoch. Undo it with truncate() and
+   * the counters read before.
+   */
+  append(timestamp: number, key: Uint8Array | string | null | undefined, value: Uint8Array | string | null | undefined, headers?: RecordHeaders): number {
+    if (this.#released) throw new Error('wafka: staged batch used after release');
+    const i = this.count;
+    if (i === 0) this.baseTimestamp = timestamp;
+    const delta = timestamp - this.baseTimestamp;
+    if (!Number.isSafeInteger(delta)) throw new WafkaError('INVALID_TIMESTAMP', `timestamp ${String(timestamp)} is not an integer number of ms`);
+    if ((i + 1) * ENTRY_INTS > this.#table.length) this.#growTable();
+    const t = this.#table;
+    const e = i * ENTRY_INTS;
+    const hi = Math.floor(delta / TWO_32);
+    t[e] = delta - hi * TWO_32;
+    t[e + 1] = hi;
+    t[e + 2] = this.used;
+    const keyLen = this.#put(key);
+    t[e + 3] = keyLen;
+    t[e + 4] = this.used;
+    const valueLen = this.#put(value);
+    t[e + 5] = valueLen;
+    let body = 1 + varlongSize(delta) + varlongSize(i) + bytesFieldSize(keyLen) + bytesFieldSize(valueLen);
+    let bound = 31 + (keyLen > 0 ? keyLen : 0) + (valueLen > 0 ? valueLen : 0);
+    let hc = 0;
+    if (headers !== undefined && headers !== null) {
+      const pairs = headerPairs(headers);
+      hc = pairs.length >> 1;
+      // The record's header table, 16 bytes per header (4-aligned), then the bytes.
+      let at = (this.used + 3) & ~3;
+      if (at + hc * 16 > this.#bytes.byteLength) this.#growBytes(at - this.used + hc * 16);
+      this.used = at + hc * 16;
+      t[e + 6] = at;
+      for (let h = 0; h < hc; h++) {
+        const hk = pairs[2 * h];
+        if (typeof hk !== 'string') throw new WafkaError('INVALID_RECORD', 'header keys are strings');
+        const kAt = this.used;
+        const kLen = this.#put(hk);
+        const vAt = this.used;
+        const vLen = this.#put(pairs[2 * h + 1] as HeaderValue);
+        // Views after the puts: a put may have grown (replaced) the buffer.
+        const dv = new DataView(this.#bytes.buffer, this.#bytes.byteOffset);
+        dv.setInt32(at, kAt, true);
+        dv.setInt32(at + 4, kLen, true);
+        dv.setInt32(at + 8, vAt, true);
+        dv.setInt32(at + 12, vLen, true);
+        at += 16;
+        body += bytesFieldSize(kLen) + bytesFieldSize(vLen);
+        bound += 10 + kLen + (vLen > 0 ? vLen : 0);
+      }
+    } else {
+      t[e + 6] = 0;
+    }
+    t[e + 7] = hc;
+    body += varlongSize(hc);
+    const size = varlongSize(body) + body;
+    this.count = i + 1;
+    this.recordsBytes += size;
+    this.boundBytes += bound;
+    return size;
+  }
+
+  /** Drops the records staged after the given counters (read before an append). */
+  truncate(count: number, used: number, recordsBytes: number, boundBytes: number): void {
+    this.count = count;
+    this.used = used;
+    this.recordsBytes = recordsBytes;
+    this.boundBytes = boundBytes;
+  }
+
+  /** Returns the staging buffers to the pool; the records are gone. */
+  release(): void {
+    if (this.#released) return;
+    this.#released = true;
+    giveBuffer(this.#bytes.buffer as ArrayBuffer);
+    giveBuffer(this.#table.buffer as ArrayBuffer);
+  }
+
+  get released(): boolean { return this.#released; }
+
+  /** For the encoder: the table and bytes in use. */
+  get table(): Int32Array { return this.#table.subarray(0, this.count * ENTRY_INTS); }
+  get bytes(): Uint8Array { return this.#bytes.subarray(0, this.used); }
+}
+
+/** Flattens headers to [key, value, key, value, ...]. */
+function headerPairs(headers: RecordHeaders): unknown[] {
+  const pairs: unknown[] = [];
+  if (Array.isArray(headers)) {
+    for (const h of headers as readonly { key: string; value: HeaderValue }[]) pairs.push(h.key, h.value ?? null);
+    return pairs;
+  }
+  for (const key in headers) {
+    const v = (headers as Record<string, HeaderValue | HeaderValue[] | undefined>)[key];
+    if (v === undefined) continue;
+    if (Array.isArray(v)) for (const item of v) pairs.push(key, item ?? null);
+    else pairs.push(key, v);
+  }
+  return pairs;
+}
+
+export interface EncodedBatches {
+  /** Every batch, one after the other, in one buffer of its own (transferable as a whole). */
+  bytes: Uint8Array;
+  /** Where batch i ends in `bytes`. */
+  ends: number[];
+}
+
+const inCore = (c: number) => c === CompressionTypes.None || c === CompressionTypes.Snappy || c === CompressionTypes.LZ4;
+
+function checkCompression(compression: number): void {
+  if (!Number.isInteger(compression) || compression < 0 || compression > 4) {
+    throw new WafkaError('UNSUPPORTED_COMPRESSION_TYPE', `compression type ${compression} is not supported`);
+  }
+}
+
+/**
+ * Encodes staged batches (none, snappy or lz4) one after another into one
+ * buffer: a copy of each into the core's memory, one core call each, one copy
+ * out of all of them.
+ */
+export function encodeStagedSync(batches: readonly StagedRecords[], compression: CompressionType): EncodedBatches {
+  checkCompression(compression);
+  if (!inCore(compression)) {
+    throw new WafkaError('UNSUPPORTED_COMPRESSION_TYPE', `compression type ${compression} is not done in the core: use encodeStaged`);
+  }
+  const arena = coreSync();
+  const ex = arena.exports;
+  const codecInCore = compression !== CompressionTypes.None;
+  // Layout: [out: every batch, one after another][in: one batch's table and bytes][scratch: its uncompressed records].
+  let outCap = 0;
+  let inCap = 0;
+  for (const s of batches) {
+    if (s.count === 0) throw new WafkaError('INVALID_RECORD', 'a batch needs at least one record');
+    if (s.boundBytes > 0x7fff0000) throw new WafkaError('RECORD_LIST_TOO_LARGE', `${s.boundBytes} bytes of records in one batch`);
+    outCap += RECORD_BATCH_OVERHEAD + (codecInCore ? ex.batchRecordsBound(compression, s.boundBytes) : s.boundBytes) + 8;
+    const need = s.count * ENTRY_INTS * 4 + 8 + s.used + 16 + (codecInCore ? s.boundBytes : 0);
+    if (need > inCap) inCap = need;
+  }
+  const base = arena.base;
+  const inBase = (base + outCap + 7) & ~7;
+  arena.reserve(inBase - base + inCap + 16);
+  const u8 = arena.u8;
+  const i32 = arena.i32;
+  const dv = arena.dv;
+  const ends: number[] = [];
+  let dst = base;
+  for (const s of batches) {
+    const count = s.count;
+    const tableAt = inBase;
+    const bytesAt = (tableAt + count * ENTRY_INTS * 4 + 7) & ~7;
+    i32.set(s.table, tableAt >> 2);
+    u8.set(s.bytes, bytesAt);
+    // Positions relative to the staging buffer → positions in the core's memory.
+    for (let e = tableAt >> 2, end = e + count * ENTRY_INTS; e < end; e += ENTRY_INTS) {
+      i32[e + 2] += bytesAt;
+      i32[e + 4] += bytesAt;
+      const hc = i32[e + 7];
+      if (hc > 0) {
+        const ht = (i32[e + 6] += bytesAt) >> 2;
+        for (let h = 0; h < hc; h++) {
+          i32[ht + h * 4] += bytesAt;
+          i32[ht + h * 4 + 2] += bytesAt;
+        }
+      }
+    }
+    const scratch = codecInCore ? (bytesAt + s.used + 15) & ~15 : 0;
+    const dstCap = RECORD_BATCH_OVERHEAD + (codecInCore ? ex.batchRecordsBound(compression, s.boundBytes) : s.boundBytes);
+    dv.setBigInt64(dst + BASE_OFFSET_OFFSET, 0n);
+    dv.setInt32(dst + PARTITION_LEADER_EPOCH_OFFSET, -1);
+    dv.setInt16(dst + ATTRIBUTES_OFFSET, compression);
+    dv.setBigInt64(dst + BASE_TIMESTAMP_OFFSET, BigInt(s.baseTimestamp));
+    dv.setBigInt64(dst + PRODUCER_ID_OFFSET, -1n);
+    dv.setInt16(dst + PRODUCER_EPOCH_OFFSET, -1);
+    dv.setInt32(dst + BASE_SEQUENCE_OFFSET, -1);
+    const n = ex.batchBuild(tableAt, count, dst, dstCap, scratch, codecInCore ? s.boundBytes : 0);
+    if (n < 0) throw coreError(ex, n, 'building a batch');
+    dst += n;
+    ends.push(dst - base);
+  }
+  return { bytes: u8.slice(base, dst), ends };
+}
+
+/** encodeStagedSync for any codec: gzip and zstd compress each batch's records between two core calls. */
+export async function encodeStaged(batches: readonly StagedRecords[], compression: CompressionType): Promise<EncodedBatches> {
+  checkCompression(compression);
+  if (inCore(compression)) return encodeStagedSync(batches, compression);
+  const codec = lookupCodec(compression);
+  const parts: Uint8Array[] = [];
+  for (const s of batches) {
+    // The records uncompressed, in a batch of their own, then compressed and sealed with the codec's attributes.
+    const plain = encodeStagedSync([s], CompressionTypes.None).bytes;
+    const compressed = await codec.compress(plain.subarray(RECORD_BATCH_OVERHEAD));
+    parts.push(sealCompressed(plain.subarray(0, RECORD_BATCH_OVERHEAD), compressed, compression));
+  }
+  let length = 0;
+  for (const p of parts) length += p.byteLength;
+  const bytes = new Uint8Array(length);
+  const ends: number[] = [];
+  let at = 0;
+  for (const p of parts) { bytes.set(p, at); at += p.byteLength; ends.push(at); }
+  return { bytes, ends };
+}
+
+function sealCompressed(header: Uint8Array, compressed: Uint8Array, compression: number): Uint8Array {
+  const arena = coreSync();
+  const size = RECORD_BATCH_OVERHEAD + compressed.byteLength;
+  arena.reserve(size);
+  const u8 = arena.u8;
+  u8.set(header, arena.base);
+  arena.dv.setInt16(arena.base + ATTRIBUTES_OFFSET, compression);
+  u8.set(compressed, arena.base + RECORD_BATCH_OVERHEAD);
+  const n = arena.exports.batchSeal(arena.base, size);
+  if (n < 0) throw coreError(arena.exports, n, 'batch');
+  return u8.slice(arena.base, arena.base + n);
+}
