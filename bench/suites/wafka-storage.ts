@@ -3,6 +3,7 @@
  * broker uses it (append whole batches as leader, read by offset).
  */
 import { openPartitionLog, type LogConfig, type StorageBackend } from '../../src/storage/index.ts';
+import { encodeBatchSync, loadCore } from '../../src/core/index.ts';
 import type { AppendStore, ReadStore } from './storage-cases.ts';
 
 /** PartitionLog.append per batch (awaited), default log config unless given (no flush: Kafka's default). */
@@ -13,6 +14,10 @@ export function logAppendStore(backend: StorageBackend, note: string, config: Pa
     note,
     async open(id) {
       const log = await openPartitionLog({ backend, dir: id, config });
+      // A fresh log's first append writes its leader-epoch checkpoint with one fsync, as
+      // Kafka's does: once per log, like the raw peer's file creation, so it is done here, untimed.
+      await loadCore();
+      await log.append(encodeBatchSync([{ value: 'open' }]), { leaderEpoch: 0 });
       return {
         append: (b: Uint8Array) => log.append(b, { leaderEpoch: 0 }),
         // delete(): close without the final flush and remove the directory (untimed cleanup)
