@@ -119,12 +119,48 @@ export function defineCoreTests(): void {
       );
     });
 
-    test('two-stream path of large inputs', () => {
+    test('multi-stream path of large inputs', () => {
       const big = Uint8Array.from({ length: 1 << 20 }, (_, i) => (i * 2654435761) >>> 24);
       const whole = core.crc32c(big);
       let c = 0;
       for (let i = 0; i < big.length; i += 1000) c = core.crc32c(big.subarray(i, i + 1000), c);
       expect(whole).toBe(c);
+    });
+
+    test('four-stream path: lengths around every split point, every start alignment in Wasm memory, seeded', () => {
+      // assembly/crc32c.ts: four streams in chunks of 4 × 2048 bytes, then 4 × 256, then one stream (16-byte steps, then bytes).
+      const table = Uint32Array.from({ length: 256 }, (_, n) => {
+        let c = n;
+        for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
+        return c >>> 0;
+      });
+      const ref = (b: Uint8Array, seed: number) => {
+        let c = ~seed >>> 0;
+        for (let i = 0; i < b.length; i++) c = table[(c ^ b[i]) & 0xff] ^ (c >>> 8);
+        return ~c >>> 0;
+      };
+      const lengths = new Set<number>();
+      for (let long = 0; long <= 2; long++) {
+        for (let short = 0; short <= 7; short++) {
+          for (const d of [-17, -16, -9, -8, -7, -1, 0, 1, 7, 8, 9, 15, 16, 17]) {
+            const n = long * 8192 + short * 1024 + d;
+            if (n >= 0) lengths.add(n);
+          }
+        }
+      }
+      const max = Math.max(...lengths);
+      const data = Uint8Array.from({ length: max + 8 }, (_, i) => (Math.imul(i + 1, 2654435761) >>> 23) & 0xff);
+      const arena = core.coreSync();
+      arena.reserve(max + 16);
+      const base = arena.base;
+      arena.u8.set(data, base);
+      for (const n of lengths) {
+        for (const at of [0, 1, 3, 4, 7]) {
+          const seed = (n * 0x9e3779b1 + at) >>> 0;
+          const got = arena.exports.crc32cUpdate(seed | 0, base + at, n) >>> 0;
+          expect(got, `length ${n} at +${at}`).toBe(ref(data.subarray(at, at + n), seed));
+        }
+      }
     });
   });
 
