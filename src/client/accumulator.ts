@@ -20,7 +20,7 @@
  * Batches of a partition are sent in order: the sender drains a partition's
  * batches front to back, and a retry puts them back at the front.
  */
-import { StagedRecords } from '../core/staged-batch.ts';
+import { StagedRecords, type StringRun } from '../core/staged-batch.ts';
 import type { RecordHeaders } from '../core/batch.ts';
 import type { Acks } from '../protocol/types.ts';
 import type { CompressionType, IHeaders } from './types.ts';
@@ -191,18 +191,22 @@ export class RecordAccumulator {
    * append() for the producer's hot path: the queue is given (see queue()),
    * the record's parts are arguments (no object per record), and the batch is
    * returned (the record's index is its recordCount - 1 right after).
+   * `run`: the send's string keys and values (StagedRecords.append).
    */
   add(
     q: PartitionQueue, timestamp: number, key: Uint8Array | string | null | undefined, value: Uint8Array | string | null | undefined,
     headers: IHeaders | undefined, reservedBytes: number, acks: Acks, compression: CompressionType, abortOnNewBatch = false,
+    run?: StringRun,
   ): ProducerBatch | null {
     let batch = q.open;
     if (batch && batch.acks === acks && batch.compression === compression) {
       const s = batch.staged;
       const count = s.count, used = s.used, recordsBytes = s.recordsBytes, boundBytes = s.boundBytes;
-      const size = s.append(timestamp, key, value, headers as RecordHeaders | undefined);
+      const runNext = run !== undefined ? run.next : 0;
+      const size = s.append(timestamp, key, value, headers as RecordHeaders | undefined, run);
       if (batch.sizeBytes + size <= this.options.batchSizeBytes) return this.#added(batch, size, reservedBytes);
       s.truncate(count, used, recordsBytes, boundBytes);
+      if (run !== undefined) run.next = runNext; // the record is staged again elsewhere
     }
     // The sticky partitioner switches before a new batch starts (KIP-480): the caller re-partitions and calls again.
     if (abortOnNewBatch) return null;
@@ -211,7 +215,7 @@ export class RecordAccumulator {
     q.batches.push(batch);
     this.#incomplete.add(batch);
     // A record larger than batchSizeBytes gets a batch of its own.
-    return this.#added(batch, batch.staged.append(timestamp, key, value, headers as RecordHeaders | undefined), reservedBytes);
+    return this.#added(batch, batch.staged.append(timestamp, key, value, headers as RecordHeaders | undefined, run), reservedBytes);
   }
 
   #added(batch: ProducerBatch, size: number, reservedBytes: number): ProducerBatch {

@@ -26,6 +26,7 @@ import {
   CompressionTypes, type CompressionType, type Message, type ProducerBatch as ProducerBatchInput,
   type ProducerConfig, type ProducerRecord, type RecordMetadata,
 } from './types.ts';
+import { StringRun } from '../core/staged-batch.ts';
 
 export interface ProducerContext {
   connector: BrokerConnector;
@@ -46,6 +47,8 @@ export const PRODUCER_DEFAULTS = {
 };
 
 const VALID_ACKS = new Set([0, 1, -1]);
+/** Messages a send needs for its string keys and values to be staged as one run (StringRun). */
+const RUN_MIN_MESSAGES = 16;
 const VALID_COMPRESSION = new Set<number>(Object.values(CompressionTypes));
 
 export class Producer {
@@ -196,6 +199,7 @@ export class Producer {
       const args: PartitionerArgs = { topic, partitionMetadata: metadata.partitions, message: messages[0] };
       const queues: PartitionQueue[] = [];
       const count = messages.length;
+      const run = count >= RUN_MIN_MESSAGES ? stringRun(messages) : undefined;
       let nowMs = 0;
       for (let m = 0; m < count; m++) {
         const message = messages[m];
@@ -218,11 +222,11 @@ export class Producer {
         const key = message.key ?? null;
         args.message = message;
         let partition = this.#partition(args);
-        let placed = this.#accumulator.add(queues[partition] ??= this.#accumulator.queue(topic, partition), timestamp, key, message.value, message.headers, bytes, acks, compression, this.#sticky);
+        let placed = this.#accumulator.add(queues[partition] ??= this.#accumulator.queue(topic, partition), timestamp, key, message.value, message.headers, bytes, acks, compression, this.#sticky, run);
         if (!placed) {
           this.#partitioner.onNewBatch!({ topic, partition, partitionMetadata: args.partitionMetadata });
           partition = this.#partition(args);
-          placed = this.#accumulator.add(queues[partition] ??= this.#accumulator.queue(topic, partition), timestamp, key, message.value, message.headers, bytes, acks, compression)!;
+          placed = this.#accumulator.add(queues[partition] ??= this.#accumulator.queue(topic, partition), timestamp, key, message.value, message.headers, bytes, acks, compression, false, run)!;
         }
         if (placed !== lastBatch) { batches.add(placed); lastBatch = placed; }
         if (firstOf[partition] === undefined) {
@@ -515,4 +519,23 @@ function validateMessages(topic: string, messages: Message[]): void {
     if (m.key != null && typeof m.key !== 'string' && !isBytes(m.key)) throw new TypeError(`wafka: message key must be a string, a Uint8Array or null (topic "${topic}")`);
     if (m.timestamp !== undefined && !Number.isFinite(Number(m.timestamp))) throw new WafkaError('INVALID_TIMESTAMP', `timestamp ${String(m.timestamp)} is not a number of ms`);
   }
+}
+
+/**
+ * A send's string keys and values as one run (encoded a chunk at a time into
+ * the staging buffers), in the order append() stages them; none when a
+ * message has headers or bytes (anything else staged between the strings
+ * would throw away what was encoded ahead).
+ */
+function stringRun(messages: Message[]): StringRun | undefined {
+  const strings: string[] = [];
+  for (let m = 0; m < messages.length; m++) {
+    const { key, value, headers } = messages[m];
+    if (headers !== undefined && headers !== null) return undefined;
+    if (typeof key === 'string') strings.push(key);
+    else if (key != null) return undefined;
+    if (typeof value === 'string') strings.push(value);
+    else if (value != null) return undefined;
+  }
+  return strings.length >= RUN_MIN_MESSAGES ? new StringRun(strings) : undefined;
 }

@@ -28,5 +28,5 @@ export { scanSegment, lookupOffset, lookupTimestamp, timeIndexFloor } from './in
 export type { ScanOptions, ScanResult, TimeIndexEntries } from './index_scan.ts';
 export { lz4Compress, lz4Decompress } from './lz4.ts';
 export { snappyCompress, snappyDecompress } from './snappy.ts';
-export { StagedRecords, encodeStaged, encodeStagedSync, varlongSize } from './staged-batch.ts';
+export { StagedRecords, StringRun, encodeStaged, encodeStagedSync, varlongSize } from './staged-batch.ts';
 export type { EncodedBatches } from './staged-batch.ts';

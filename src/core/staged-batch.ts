@@ -15,6 +15,15 @@
  * allocation of the whole path, made to be transferred to a broker.
  * Staging buffers are pooled (a fresh ArrayBuffer costs far more than
  * copying into a used one: ≈ 0.4-1.7 ms per MiB in Chromium against 0.03 ms).
+ *
+ * String keys and values of a send can be staged as a `StringRun`: up to
+ * RUN_CHUNK of them are joined and encoded with one TextEncoder.encodeInto
+ * straight into the staging buffer at `used` (a per-record encodeInto costs
+ * ≈ 0.6-0.9 µs per call in Chromium, a per-character copy ≈ 4 ns per
+ * character); the records then take their bytes where they already are. A
+ * chunk is only used when it is all ASCII (encodeInto wrote one byte per
+ * UTF-16 unit), so each string's byte length is its length; otherwise its
+ * strings are staged one by one (exact UTF-8) and the run backs off.
  */
 import { WafkaError } from '../errors.ts';
 import { CompressionTypes, lookupCodec, type CompressionType } from './codecs.ts';
@@ -57,6 +66,41 @@ function giveBuffer(buffer: ArrayBuffer): void {
   if (pool.length < POOL_MAX) pool.push(buffer);
 }
 
+/** Strings of a run encoded together at most (bounds the bytes encoded in vain when a batch fills). */
+const RUN_CHUNK = 256;
+/** A run's strings staged one by one after a chunk was not all ASCII: this many, doubling up to RUN_BACKOFF_MAX. */
+const RUN_BACKOFF_MIN = 16;
+const RUN_BACKOFF_MAX = 1 << 16;
+
+/**
+ * A send's string keys and values, in the order they are staged (for each
+ * record: its key if a string, then its value if a string). Pass it to
+ * every append() of those records; `next` is the index of the next string
+ * to stage (an undone append rewinds it: see RecordAccumulator.add).
+ * Staging a string that is not `strings[next]` is correct, only slower.
+ */
+export class StringRun {
+  readonly strings: readonly string[];
+  /** Character offset of strings[i] in `text`; starts[strings.length] = text.length. */
+  readonly starts: Int32Array;
+  readonly text: string;
+  next = 0;
+  /** Strings before this index are staged one by one (after a chunk that was not all ASCII). */
+  skipUntil = 0;
+  backoff = RUN_BACKOFF_MIN;
+
+  constructor(strings: readonly string[]) {
+    this.strings = strings;
+    const n = strings.length;
+    const starts = new Int32Array(n + 1);
+    let at = 0;
+    for (let i = 0; i < n; i++) { starts[i] = at; at += strings[i].length; }
+    starts[n] = at;
+    this.starts = starts;
+    this.text = strings.join('');
+  }
+}
+
 /** An Int32Array over all whole 4-byte words of a (pooled) buffer. */
 const int32s = (buffer: ArrayBuffer) => new Int32Array(buffer, 0, buffer.byteLength >> 2);
 
@@ -74,6 +118,14 @@ export class StagedRecords {
   #table: Int32Array;
   #bytes: Uint8Array;
   #released = false;
+  /**
+   * Encoded ahead: when #aheadRun is set, the bytes at `used` are the
+   * encodings (ASCII) of #aheadRun.strings[#aheadIdx .. #aheadEnd), one after
+   * another. Anything else that moves `used` or replaces the buffer clears it.
+   */
+  #aheadRun: StringRun | null = null;
+  #aheadIdx = 0;
+  #aheadEnd = 0;
 
   /** `capacityBytes`: staging bytes to start with (it grows as needed). */
   constructor(capacityBytes = 16_384) {
@@ -84,6 +136,7 @@ export class StagedRecords {
   }
 
   #growBytes(need: number): void {
+    this.#aheadRun = null;
     const next = new Uint8Array(takeBuffer(Math.max(this.#bytes.byteLength * 2, this.used + need + 1024)));
     next.set(this.#bytes.subarray(0, this.used));
     giveBuffer(this.#bytes.buffer as ArrayBuffer);
@@ -97,9 +150,60 @@ export class StagedRecords {
     this.#table = next;
   }
 
+  /**
+   * Encodes run.strings[j ..] (at most RUN_CHUNK, as many as fit) at `used`
+   * with one encodeInto; true if at least strings[j] is there (all ASCII).
+   */
+  #encodeAhead(run: StringRun, j: number): boolean {
+    const starts = run.starts;
+    const from = starts[j];
+    const room = this.#bytes.byteLength - this.used;
+    let end = Math.min(run.strings.length, j + RUN_CHUNK);
+    if (starts[end] - from > room) {
+      // The most strings from j that fit: starts[lo] - from <= room < starts[hi] - from.
+      let lo = j, hi = end;
+      while (hi - lo > 1) {
+        const mid = (lo + hi) >> 1;
+        if (starts[mid] - from <= room) lo = mid; else hi = mid;
+      }
+      end = lo;
+    }
+    if (end === j) return false;
+    const chars = starts[end] - from;
+    const text = from === 0 && end === run.strings.length ? run.text : run.text.substring(from, starts[end]);
+    const r = encoder.encodeInto(text, this.#bytes.subarray(this.used, this.used + chars));
+    // One byte per UTF-16 unit for all of them: ASCII only (anything else takes 2-4 bytes per character).
+    if (r.read !== chars || r.written !== chars) {
+      run.skipUntil = j + run.backoff;
+      run.backoff = Math.min(run.backoff * 2, RUN_BACKOFF_MAX);
+      return false;
+    }
+    run.backoff = RUN_BACKOFF_MIN;
+    this.#aheadRun = run;
+    this.#aheadIdx = j;
+    this.#aheadEnd = end;
+    return true;
+  }
+
+  /** #put for run.strings[run.next]. */
+  #putRun(v: string, run: StringRun): number {
+    const j = run.next;
+    run.next = j + 1;
+    if (this.#aheadRun !== run || this.#aheadIdx !== j) {
+      if (j < run.skipUntil || !this.#encodeAhead(run, j)) return this.#put(v);
+    }
+    // Its bytes are already at `used`.
+    const n = v.length;
+    this.used += n;
+    if (j + 1 < this.#aheadEnd) this.#aheadIdx = j + 1;
+    else this.#aheadRun = null;
+    return n;
+  }
+
   /** Writes a key, value or header part at `used`; returns its length, -1 for null. */
   #put(v: Uint8Array | string | null | undefined): number {
     if (v === null || v === undefined) return -1;
+    this.#aheadRun = null;
     if (typeof v === 'string') {
       const n = v.length;
       if (this.used + n * 3 > this.#bytes.byteLength) this.#growBytes(n * 3);
@@ -128,7 +232,10 @@ export class StagedRecords {
    * included). `timestamp`: ms since the epoch. Undo it with truncate() and
    * the counters read before.
    */
-  append(timestamp: number, key: Uint8Array | string | null | undefined, value: Uint8Array | string | null | undefined, headers?: RecordHeaders): number {
+  append(
+    timestamp: number, key: Uint8Array | string | null | undefined, value: Uint8Array | string | null | undefined, headers?: RecordHeaders,
+    run?: StringRun,
+  ): number {
     if (this.#released) throw new Error('wafka: staged batch used after release');
     const i = this.count;
     if (i === 0) this.baseTimestamp = timestamp;
@@ -141,10 +248,10 @@ export class StagedRecords {
     t[e] = delta - hi * TWO_32;
     t[e + 1] = hi;
     t[e + 2] = this.used;
-    const keyLen = this.#put(key);
+    const keyLen = run !== undefined && typeof key === 'string' && key === run.strings[run.next] ? this.#putRun(key, run) : this.#put(key);
     t[e + 3] = keyLen;
     t[e + 4] = this.used;
-    const valueLen = this.#put(value);
+    const valueLen = run !== undefined && typeof value === 'string' && value === run.strings[run.next] ? this.#putRun(value, run) : this.#put(value);
     t[e + 5] = valueLen;
     let body = 1 + varlongSize(delta) + varlongSize(i) + bytesFieldSize(keyLen) + bytesFieldSize(valueLen);
     let bound = 31 + (keyLen > 0 ? keyLen : 0) + (valueLen > 0 ? valueLen : 0);
@@ -153,6 +260,7 @@ export class StagedRecords {
       const pairs = headerPairs(headers);
       hc = pairs.length >> 1;
       // The record's header table, 16 bytes per header (4-aligned), then the bytes.
+      this.#aheadRun = null;
       let at = (this.used + 3) & ~3;
       if (at + hc * 16 > this.#bytes.byteLength) this.#growBytes(at - this.used + hc * 16);
       this.used = at + hc * 16;
@@ -188,6 +296,7 @@ export class StagedRecords {
 
   /** Drops the records staged after the given counters (read before an append). */
   truncate(count: number, used: number, recordsBytes: number, boundBytes: number): void {
+    this.#aheadRun = null;
     this.count = count;
     this.used = used;
     this.recordsBytes = recordsBytes;

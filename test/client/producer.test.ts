@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Wafka, logLevel } from '../../src/index.ts';
 import { FakeCluster } from './fake-broker.ts';
 import { WafkaError } from '../../src/errors.ts';
+import { decodeBatchSync, loadCore } from '../../src/core/index.ts';
 
 const quiet = { logLevel: logLevel.NOTHING };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -96,6 +97,40 @@ describe('producer', () => {
     await producer.disconnect(); // flushes the open batch
     expect((await sent)[0].baseOffset).toBe('0');
     expect(cluster.batchesOf('t', 0).length).toBe(6);
+  });
+
+  it('a send\'s string keys and values (ASCII, non-ASCII, emoji, lone surrogates) arrive as TextEncoder bytes in batches of exact size', async () => {
+    await loadCore();
+    const { cluster, wafka } = await setup({ partitions: 4, brokers: 1 });
+    const batchSizeBytes = 1500;
+    const producer = wafka.producer({ lingerMs: 60_000, batchSizeBytes });
+    await producer.connect();
+    const kinds = ['x'.repeat(90), 'déjà vu', '🎉 party', 'lone \ud800 high', 'lone \udfff low', ''];
+    const messages = Array.from({ length: 400 }, (_, i) => ({
+      key: i % 5 === 0 ? `key-${i % 7}` : null,
+      value: i % 50 < 30 ? `ascii-${i}-${'v'.repeat(i % 80)}` : `${kinds[i % kinds.length]}-${i}`,
+    }));
+    const sent = producer.send({ topic: 't', messages, acks: 1 });
+    await producer.flush();
+    await sent;
+    const enc = new TextEncoder();
+    const got = new Map<string, number>();
+    for (let p = 0; p < 4; p++) {
+      for (const b of cluster.batchesOf('t', p)) {
+        expect(b.bytes.byteLength).toBeLessThanOrEqual(batchSizeBytes);
+        for (const r of decodeBatchSync(b.bytes).records) {
+          const k = `${r.key ? Array.from(r.key).join(',') : 'null'}|${Array.from(r.value!).join(',')}`;
+          got.set(k, (got.get(k) ?? 0) + 1);
+        }
+      }
+    }
+    const want = new Map<string, number>();
+    for (const m of messages) {
+      const k = `${m.key === null ? 'null' : Array.from(enc.encode(m.key)).join(',')}|${Array.from(enc.encode(m.value)).join(',')}`;
+      want.set(k, (want.get(k) ?? 0) + 1);
+    }
+    expect(got).toEqual(want);
+    await producer.disconnect();
   });
 
   it('bounds buffered bytes: send waits while the accumulator is over bufferMemoryBytes', async () => {
