@@ -455,8 +455,8 @@ function buildInCore(records: readonly RecordInput[], options: EncodeOptions): B
   return { header: out.slice(dst, dst + RECORD_BATCH_OVERHEAD), records: out.slice(dst + RECORD_BATCH_OVERHEAD, dst + n), codec: compression };
 }
 
-/** Flattens headers to [key, value, key, value, ...]. */
-function headerPairs(headers: RecordHeaders): unknown[] {
+/** Flattens headers (KafkaJS object or [{ key, value }]) to [key, value, key, value, ...]. */
+export function headerPairs(headers: RecordHeaders): unknown[] {
   const pairs: unknown[] = [];
   if (Array.isArray(headers)) {
     for (const h of headers as readonly { key: string; value: HeaderValue }[]) pairs.push(h.key, h.value ?? null);

@@ -31,7 +31,7 @@ import { coreError } from './errors.ts';
 import { coreSync } from './wasm.ts';
 import {
   ATTRIBUTES_OFFSET, BASE_OFFSET_OFFSET, BASE_SEQUENCE_OFFSET, BASE_TIMESTAMP_OFFSET, PARTITION_LEADER_EPOCH_OFFSET,
-  PRODUCER_EPOCH_OFFSET, PRODUCER_ID_OFFSET, RECORD_BATCH_OVERHEAD, type RecordHeaders, type HeaderValue,
+  PRODUCER_EPOCH_OFFSET, PRODUCER_ID_OFFSET, RECORD_BATCH_OVERHEAD, headerPairs, type RecordHeaders, type HeaderValue,
 } from './batch.ts';
 
 /** Int32 slots per record in the core's build table: tsDelta lo, hi, key pos, len, value pos, len, headers pos, count. */
@@ -316,22 +316,6 @@ export class StagedRecords {
   /** For the encoder: the table and bytes in use. */
   get table(): Int32Array { return this.#table.subarray(0, this.count * ENTRY_INTS); }
   get bytes(): Uint8Array { return this.#bytes.subarray(0, this.used); }
-}
-
-/** Flattens headers to [key, value, key, value, ...]. */
-function headerPairs(headers: RecordHeaders): unknown[] {
-  const pairs: unknown[] = [];
-  if (Array.isArray(headers)) {
-    for (const h of headers as readonly { key: string; value: HeaderValue }[]) pairs.push(h.key, h.value ?? null);
-    return pairs;
-  }
-  for (const key in headers) {
-    const v = (headers as Record<string, HeaderValue | HeaderValue[] | undefined>)[key];
-    if (v === undefined) continue;
-    if (Array.isArray(v)) for (const item of v) pairs.push(key, item ?? null);
-    else pairs.push(key, v);
-  }
-  return pairs;
 }
 
 export interface EncodedBatches {
