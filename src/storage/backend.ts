@@ -55,6 +55,36 @@ export function isSyncFile(file: StorageFile): file is SyncStorageFile {
   return file.readSync !== undefined && file.writeSync !== undefined && file.truncateSync !== undefined && file.flushSync !== undefined;
 }
 
+/**
+ * Base of the files whose platform calls are synchronous (OPFS sync access
+ * handles, node:fs, memory): the async contract, served by the sync one.
+ */
+export abstract class SyncFile implements SyncStorageFile {
+  abstract readonly path: string;
+  abstract readonly size: number;
+  abstract readSync(position: number, length: number): Uint8Array;
+  abstract writeSync(position: number, bytes: Uint8Array): void;
+  abstract truncateSync(size: number): void;
+  abstract flushSync(): void;
+  abstract close(): Promise<void>;
+
+  async read(position: number, length: number): Promise<Uint8Array> {
+    return this.readSync(position, length);
+  }
+
+  async write(position: number, bytes: Uint8Array): Promise<void> {
+    this.writeSync(position, bytes);
+  }
+
+  async truncate(size: number): Promise<void> {
+    this.truncateSync(size);
+  }
+
+  async flush(): Promise<void> {
+    this.flushSync();
+  }
+}
+
 export interface StorageBackend {
   /** 'memory' | 'node-fs' | 'opfs' | 'indexeddb' | 'faulty(...)'. */
   readonly kind: string;

@@ -10,7 +10,7 @@
  * written survives, as it does in the OS page cache. Metadata operations
  * (create, remove, rename) are durable at once.
  */
-import { alreadyOpen, checkPath, checkRange, splitPath, storageError, type StorageBackend, type StorageFile } from './backend.ts';
+import { SyncFile, alreadyOpen, checkPath, checkRange, splitPath, storageError, type StorageBackend, type StorageFile } from './backend.ts';
 
 type PendingOp = { kind: 'write'; position: number; bytes: Uint8Array } | { kind: 'truncate'; size: number };
 
@@ -178,13 +178,14 @@ export class MemoryBackend implements StorageBackend {
   }
 }
 
-class MemoryFile implements StorageFile {
+class MemoryFile extends SyncFile {
   readonly path: string;
   #data: MemoryFileData;
   #track: boolean;
   #release: (() => void) | undefined;
 
   constructor(path: string, data: MemoryFileData, track: boolean, release: () => void) {
+    super();
     this.path = path;
     this.#data = data;
     this.#track = track;
@@ -225,22 +226,6 @@ class MemoryFile implements StorageFile {
       this.#data.flushed = this.#data.snapshot();
       this.#data.pending = [];
     }
-  }
-
-  async read(position: number, length: number): Promise<Uint8Array> {
-    return this.readSync(position, length);
-  }
-
-  async write(position: number, bytes: Uint8Array): Promise<void> {
-    this.writeSync(position, bytes);
-  }
-
-  async truncate(size: number): Promise<void> {
-    this.truncateSync(size);
-  }
-
-  async flush(): Promise<void> {
-    this.flushSync();
   }
 
   async close(): Promise<void> {

@@ -11,7 +11,7 @@
  * that contains this module (through wafka/storage) never contains node:fs.
  */
 import { importNodeBuiltin } from '../node-only.ts';
-import { alreadyOpen, checkPath, checkRange, storageError, type StorageBackend, type StorageFile } from './backend.ts';
+import { SyncFile, alreadyOpen, checkPath, checkRange, storageError, type StorageBackend, type StorageFile } from './backend.ts';
 
 type Fs = typeof import('node:fs');
 type PathMod = typeof import('node:path');
@@ -104,7 +104,7 @@ export class NodeFileBackend implements StorageBackend {
   }
 }
 
-class NodeFile implements StorageFile {
+class NodeFile extends SyncFile {
   readonly path: string;
   size: number;
   #fs: Fs;
@@ -112,6 +112,7 @@ class NodeFile implements StorageFile {
   #release: (() => void) | undefined;
 
   constructor(path: string, fs: Fs, fd: number, size: number, release: () => void) {
+    super();
     this.path = path;
     this.#fs = fs;
     this.#fd = fd;
@@ -176,22 +177,6 @@ class NodeFile implements StorageFile {
     } catch (error) {
       throw storageError(`node-fs: fdatasync ${this.path}`, error);
     }
-  }
-
-  async read(position: number, length: number): Promise<Uint8Array> {
-    return this.readSync(position, length);
-  }
-
-  async write(position: number, bytes: Uint8Array): Promise<void> {
-    this.writeSync(position, bytes);
-  }
-
-  async truncate(size: number): Promise<void> {
-    this.truncateSync(size);
-  }
-
-  async flush(): Promise<void> {
-    this.flushSync();
   }
 
   async close(): Promise<void> {

@@ -18,7 +18,7 @@
  * when write() returns: they survive a tab crash or worker termination; a
  * machine crash keeps only what was flushed.
  */
-import { alreadyOpen, checkPath, checkRange, splitPath, storageError, type StorageBackend, type StorageFile } from './backend.ts';
+import { SyncFile, alreadyOpen, checkPath, checkRange, splitPath, storageError, type StorageBackend, type StorageFile } from './backend.ts';
 
 interface SyncHandle {
   read(buffer: Uint8Array, options?: { at: number }): number;
@@ -167,13 +167,14 @@ export class OpfsBackend implements StorageBackend {
   }
 }
 
-class OpfsFile implements StorageFile {
+class OpfsFile extends SyncFile {
   readonly path: string;
   size: number;
   #handle: SyncHandle;
   #release: (() => void) | undefined;
 
   constructor(path: string, handle: SyncHandle, release: () => void) {
+    super();
     this.path = path;
     this.#handle = handle;
     this.size = handle.getSize();
@@ -229,22 +230,6 @@ class OpfsFile implements StorageFile {
     } catch (error) {
       throw storageError(`opfs: flush ${this.path}`, error);
     }
-  }
-
-  async read(position: number, length: number): Promise<Uint8Array> {
-    return this.readSync(position, length);
-  }
-
-  async write(position: number, bytes: Uint8Array): Promise<void> {
-    this.writeSync(position, bytes);
-  }
-
-  async truncate(size: number): Promise<void> {
-    this.truncateSync(size);
-  }
-
-  async flush(): Promise<void> {
-    this.flushSync();
   }
 
   async close(): Promise<void> {
