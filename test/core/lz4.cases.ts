@@ -9,7 +9,8 @@ import { xxhash32 } from 'hash-wasm';
 import { coreSync, loadCore } from '../../src/core/wasm.ts';
 import { lz4Compress, lz4Decompress } from '../../src/core/lz4.ts';
 import { WafkaError } from '../../src/errors.ts';
-import { callGuarded, dataArb, equalBytes, events, makeData, mutate, mutationArb } from './lz4.data.ts';
+import { callGuarded, dataArb, equalBytes, events, makeData, mutate, mutationArb, expectWafkaError, resultOrWafkaError,
+} from './lz4.data.ts';
 
 const xxh32 = async (b: Uint8Array) => parseInt(await xxhash32(b, 0), 16) >>> 0;
 const u32le = (v: number) => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24];
@@ -57,26 +58,7 @@ const frameOptionsArb = fc.record({
   rawEvery: fc.constantFrom(0, 0, 2, 3),
 });
 
-function expectWafkaError(fn: () => unknown, type = 'CORRUPT_MESSAGE'): WafkaError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(WafkaError);
-    expect((e as WafkaError).type).toBe(type);
-    return e as WafkaError;
-  }
-  throw new Error('expected a WafkaError');
-}
-
-/** Either a WafkaError or a result: anything else (a RangeError, a Wasm trap) fails. */
-function decompressOrWafkaError(b: Uint8Array, maxBytes?: number): Uint8Array | WafkaError {
-  try {
-    return lz4Decompress(b, maxBytes);
-  } catch (e) {
-    if (e instanceof WafkaError) return e;
-    throw e;
-  }
-}
+const decompressOrWafkaError = (b: Uint8Array, maxBytes?: number) => resultOrWafkaError(() => lz4Decompress(b, maxBytes));
 
 export function defineLz4Tests(): void {
   beforeAll(async () => {

@@ -4,6 +4,8 @@
  * counterexample prints three numbers, not 300 KiB.
  */
 import fc from 'fast-check';
+import { expect } from 'vitest';
+import { WafkaError } from '../../src/errors.ts';
 
 export const KINDS = ['random', 'events', 'runs', 'mixed', 'zeros'] as const;
 export type Kind = (typeof KINDS)[number];
@@ -163,4 +165,26 @@ export function callGuarded(
   if (code2 !== code1) throw new Error(`codec result depends on placement: ${code1} vs ${code2}`);
   if (code2 >= 0 && !equalBytes(out1, u8.subarray(dst2, dst2 + code2))) throw new Error('codec output depends on placement');
   return { code: code1, out: out1 };
+}
+
+/** Runs fn, expecting a WafkaError of `type`; returns it. */
+export function expectWafkaError(fn: () => unknown, type = 'CORRUPT_MESSAGE'): WafkaError {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(WafkaError);
+    expect((e as WafkaError).type).toBe(type);
+    return e as WafkaError;
+  }
+  throw new Error('expected a WafkaError');
+}
+
+/** Either a WafkaError or a result: anything else (a RangeError, a Wasm trap) fails. */
+export function resultOrWafkaError<T>(fn: () => T): T | WafkaError {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof WafkaError) return e;
+    throw e;
+  }
 }

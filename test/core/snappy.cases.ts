@@ -7,8 +7,7 @@ import fc from 'fast-check';
 import snappyjs from 'snappyjs';
 import { coreSync, loadCore } from '../../src/core/wasm.ts';
 import { snappyCompress, snappyDecompress } from '../../src/core/snappy.ts';
-import { WafkaError } from '../../src/errors.ts';
-import { callGuarded, dataArb, equalBytes, events, makeData, mutate, mutationArb } from './lz4.data.ts';
+import { callGuarded, dataArb, equalBytes, events, expectWafkaError, makeData, mutate, mutationArb, resultOrWafkaError } from './lz4.data.ts';
 
 /** org.xerial.snappy.SnappyCodec's header: magic, version 1, compatible version 1. */
 export const XERIAL_HEADER = [0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00, 0, 0, 0, 1, 0, 0, 0, 1];
@@ -35,25 +34,7 @@ export function xerialFromSnappyjs(data: Uint8Array, chunkSize = 32 * 1024): Uin
   return Uint8Array.from(out);
 }
 
-function expectWafkaError(fn: () => unknown, type = 'CORRUPT_MESSAGE'): WafkaError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(WafkaError);
-    expect((e as WafkaError).type).toBe(type);
-    return e as WafkaError;
-  }
-  throw new Error('expected a WafkaError');
-}
-
-function decompressOrWafkaError(b: Uint8Array, maxBytes?: number): Uint8Array | WafkaError {
-  try {
-    return snappyDecompress(b, maxBytes);
-  } catch (e) {
-    if (e instanceof WafkaError) return e;
-    throw e;
-  }
-}
+const decompressOrWafkaError = (b: Uint8Array, maxBytes?: number) => resultOrWafkaError(() => snappyDecompress(b, maxBytes));
 
 export function defineSnappyTests(): void {
   beforeAll(async () => {
