@@ -764,8 +764,9 @@ export class PartitionLog {
 
   /**
    * Removes every batch holding an offset ≥ `offset` (a batch spanning it goes
-   * whole, so logEndOffset may end below `offset`). Below logStartOffset the
-   * log is emptied and restarts at `offset` (Kafka's truncateFullyAndStartAt).
+   * whole, so logEndOffset may end below `offset`). Below logStartOffset, or
+   * when the batch that goes holds logStartOffset too, the log is emptied and
+   * restarts at `offset` (Kafka's truncateFullyAndStartAt).
    */
   truncateTo(offset: bigint): Promise<void> {
     return this.#exclusive(async () => {
@@ -804,6 +805,11 @@ export class PartitionLog {
       await seg.file.truncate(cut);
       await this.#rebuild(seg);
       await seg.file.flush();
+      if (this.logEndOffset < this.#logStartOffset) {
+        // The cut batch also held logStartOffset: nothing at or above it is left, so restart at `offset` (logStartOffset ≤ logEndOffset).
+        await this.#truncateFullyAndStartAt(offset);
+        return;
+      }
       if (this.#highWatermark > this.logEndOffset) this.#highWatermark = this.logEndOffset;
       if (this.#epochs.truncateFromEnd(this.logEndOffset)) await this.#epochs.save();
       await this.#saveState(true);
@@ -873,9 +879,10 @@ export class PartitionLog {
 
   /**
    * Deletes whole closed segments (never the active one), oldest first, while
-   * any of these holds: cleanupPolicy has 'delete' and the segment's newest
-   * timestamp is more than retentionMs before nowMs, or the log is larger than
-   * retentionBytes without it; or it lies wholly below logStartOffset.
+   * either holds: it lies wholly below logStartOffset; or cleanupPolicy has
+   * 'delete', it lies wholly below the highWatermark (as Kafka), and its newest
+   * timestamp is more than retentionMs before nowMs or the log is larger than
+   * retentionBytes without it.
    */
   runRetention(nowMs: number = this.clock.nowMs()): Promise<RetentionResult> {
     return this.#exclusive(async () => {
@@ -895,7 +902,10 @@ export class PartitionLog {
           count = Math.max(count, n);
         }
       }
-      return this.#deleteLeadingSegments(count);
+      // As Kafka: a segment goes only when all of it is below the highWatermark (the next segment starts at or below it).
+      let belowHw = 0;
+      while (belowHw < closed && segs[belowHw + 1].baseOffset <= this.#highWatermark) belowHw++;
+      return this.#deleteLeadingSegments(Math.min(count, belowHw));
     });
   }
 
