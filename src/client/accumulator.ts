@@ -52,8 +52,8 @@ export function estimateRecordBytes(record: { key?: Uint8Array | string | null; 
     for (const name in headers) {
       const v = headers[name];
       if (v === undefined) continue;
-      if (Array.isArray(v)) for (const item of v) bytes += 10 + name.length + item.length;
-      else bytes += 10 + name.length + v.length;
+      if (Array.isArray(v)) for (const item of v) bytes += 10 + name.length + byteLength(item);
+      else bytes += 10 + name.length + byteLength(v);
     }
   }
   return bytes;
@@ -77,6 +77,8 @@ export class ProducerBatch {
   sealed = false;
   attempts = 0;
   retryAtMs = 0;
+  /** The longest timeout of the sends whose records it holds (the produce request's timeout). */
+  timeoutMs = 0;
   /** Sent in a request of its own (after a partition's batches failed together for a size or validity error). */
   sendAlone = false;
   readonly done: Promise<BatchResult>;
@@ -164,6 +166,12 @@ export class RecordAccumulator {
     return true;
   }
 
+  /** Gives back `bytes` reserved for a record that was not appended after all (its send failed first). */
+  unreserve(bytes: number): void {
+    this.#bufferedBytes -= bytes;
+    this.#wakeWaiters();
+  }
+
   /** Resolves once `bytes` are counted as buffered; waiters are served in order. */
   reserve(bytes: number): Promise<void> {
     if (this.tryReserve(bytes)) return Promise.resolve();
@@ -203,19 +211,35 @@ export class RecordAccumulator {
       const s = batch.staged;
       const count = s.count, used = s.used, recordsBytes = s.recordsBytes, boundBytes = s.boundBytes;
       const runNext = run !== undefined ? run.next : 0;
-      const size = s.append(timestamp, key, value, headers as RecordHeaders | undefined, run);
+      let size: number;
+      try {
+        size = s.append(timestamp, key, value, headers as RecordHeaders | undefined, run);
+      } catch (error) {
+        // A record that cannot be staged leaves the batch as it was.
+        s.truncate(count, used, recordsBytes, boundBytes);
+        if (run !== undefined) run.next = runNext;
+        throw error;
+      }
       if (batch.sizeBytes + size <= this.options.batchSizeBytes) return this.#added(batch, size, reservedBytes);
       s.truncate(count, used, recordsBytes, boundBytes);
       if (run !== undefined) run.next = runNext; // the record is staged again elsewhere
     }
     // The sticky partitioner switches before a new batch starts (KIP-480): the caller re-partitions and calls again.
     if (abortOnNewBatch) return null;
+    const fresh = new ProducerBatch(q.topic, q.partition, acks, compression, this.#now(), Math.min(this.options.batchSizeBytes + 1024, STAGING_START_MAX));
+    let size: number;
+    try {
+      size = fresh.staged.append(timestamp, key, value, headers as RecordHeaders | undefined, run);
+    } catch (error) {
+      // No empty batch is left behind (it would fail the whole request it is sent in).
+      fresh.staged.release();
+      throw error;
+    }
     if (batch) this.seal(batch);
-    batch = new ProducerBatch(q.topic, q.partition, acks, compression, this.#now(), Math.min(this.options.batchSizeBytes + 1024, STAGING_START_MAX));
-    q.batches.push(batch);
-    this.#incomplete.add(batch);
+    q.batches.push(fresh);
+    this.#incomplete.add(fresh);
     // A record larger than batchSizeBytes gets a batch of its own.
-    return this.#added(batch, batch.staged.append(timestamp, key, value, headers as RecordHeaders | undefined, run), reservedBytes);
+    return this.#added(fresh, size, reservedBytes);
   }
 
   #added(batch: ProducerBatch, size: number, reservedBytes: number): ProducerBatch {

@@ -76,8 +76,6 @@ export class Producer {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #timerAtMs = Infinity;
   #refreshing: Promise<unknown> | undefined;
-  /** Default timeout of a send's request, set per batch's request by the sender. */
-  #timeoutMs = PRODUCER_DEFAULTS.timeout;
 
   constructor(config: ProducerConfig, context: ProducerContext) {
     if (config.idempotent || config.transactionalId) {
@@ -180,9 +178,12 @@ export class Producer {
     const compression = batch.compression ?? this.#config.compression ?? CompressionTypes.None;
     if (!VALID_ACKS.has(acks)) throw new WafkaError('INVALID_REQUIRED_ACKS', `acks ${acks} is not one of 0, 1, -1`);
     if (!VALID_COMPRESSION.has(compression)) throw new WafkaError('UNSUPPORTED_COMPRESSION_TYPE', `compression ${compression} is not one of ${[...VALID_COMPRESSION].join(', ')}`);
-    if (batch.timeout !== undefined) this.#timeoutMs = batch.timeout;
+    const timeoutMs = batch.timeout ?? PRODUCER_DEFAULTS.timeout;
     if (!Array.isArray(batch.topicMessages)) throw new TypeError('wafka: sendBatch needs topicMessages: [{ topic, messages }]');
-    for (const { topic, messages } of batch.topicMessages) validateMessages(topic, messages);
+    // Every message is checked (a record over maxRequestSizeBytes included) before any is buffered:
+    // a send that fails validation leaves nothing behind to be sent.
+    const sizes: Float64Array[] = [];
+    for (const { topic, messages } of batch.topicMessages) sizes.push(validateMessages(topic, messages, this.#config.maxRequestSizeBytes));
 
     // Per partition touched, in the order first touched: the first batch and index of this send's records.
     const firsts: { topic: string; partition: number; batch: ProducerBatch; index: number }[] = [];
@@ -190,7 +191,9 @@ export class Producer {
     // Every batch involved (consecutive records mostly land in the same one).
     const batches = new Set<ProducerBatch>();
     let lastBatch: ProducerBatch | undefined;
-    for (const { topic, messages } of batch.topicMessages) {
+    for (let tm = 0; tm < batch.topicMessages.length; tm++) {
+      const { topic, messages } = batch.topicMessages[tm];
+      const sizesOf = sizes[tm];
       let metadata: TopicMetadata | undefined = this.#cluster.topic(topic);
       if (!metadata || this.#cluster.isStale()) metadata = await this.#topicMetadataWithRetry(topic);
       let firstOf = firstsByTopic.get(topic);
@@ -203,16 +206,14 @@ export class Producer {
       let nowMs = 0;
       for (let m = 0; m < count; m++) {
         const message = messages[m];
-        const bytes = estimateRecordBytes(message);
-        if (bytes + BATCH_OVERHEAD_BYTES > this.#config.maxRequestSizeBytes) {
-          throw new WafkaError('MESSAGE_TOO_LARGE', `a message of ${bytes} B is over the producer's maxRequestSizeBytes ${this.#config.maxRequestSizeBytes} B (topic "${topic}")`);
-        }
+        const bytes = sizesOf[m];
         if (!this.#accumulator.tryReserve(bytes)) {
           this.#wake(0); // while someone waits, every open batch is ready
           const reserved = this.#accumulator.reserve(bytes);
           this.#wake(0);
           await reserved;
           nowMs = 0; // time passed while waiting
+          if (!this.#connected) this.#accumulator.unreserve(bytes);
           if (!this.#connected) throw new WafkaError('NETWORK_EXCEPTION', 'the producer disconnected while a send waited for buffer space', { retriable: false });
           const fresh: TopicMetadata = this.#cluster.topic(topic) ?? metadata;
           if (fresh !== metadata) { metadata = fresh; args.partitionMetadata = metadata.partitions; queues.length = 0; }
@@ -221,14 +222,25 @@ export class Producer {
         const timestamp = message.timestamp === undefined ? ((m & 255) === 0 || nowMs === 0 ? (nowMs = Date.now()) : nowMs) : Number(message.timestamp);
         const key = message.key ?? null;
         args.message = message;
-        let partition = this.#partition(args);
-        let placed = this.#accumulator.add(queues[partition] ??= this.#accumulator.queue(topic, partition), timestamp, key, message.value, message.headers, bytes, acks, compression, this.#sticky, run);
-        if (!placed) {
-          this.#partitioner.onNewBatch!({ topic, partition, partitionMetadata: args.partitionMetadata });
+        let partition: number;
+        let placed: ProducerBatch | null;
+        try {
           partition = this.#partition(args);
-          placed = this.#accumulator.add(queues[partition] ??= this.#accumulator.queue(topic, partition), timestamp, key, message.value, message.headers, bytes, acks, compression, false, run)!;
+          placed = this.#accumulator.add(queues[partition] ??= this.#accumulator.queue(topic, partition), timestamp, key, message.value, message.headers, bytes, acks, compression, this.#sticky, run);
+          if (!placed) {
+            this.#partitioner.onNewBatch!({ topic, partition, partitionMetadata: args.partitionMetadata });
+            partition = this.#partition(args);
+            placed = this.#accumulator.add(queues[partition] ??= this.#accumulator.queue(topic, partition), timestamp, key, message.value, message.headers, bytes, acks, compression, false, run)!;
+          }
+        } catch (error) {
+          this.#accumulator.unreserve(bytes); // reserved for a record that was not appended
+          throw error;
         }
-        if (placed !== lastBatch) { batches.add(placed); lastBatch = placed; }
+        if (placed !== lastBatch) {
+          batches.add(placed);
+          lastBatch = placed;
+          if (placed.timeoutMs < timeoutMs) placed.timeoutMs = timeoutMs;
+        }
         if (firstOf[partition] === undefined) {
           const first = { topic, partition, batch: placed, index: placed.recordCount - 1 };
           firstOf[partition] = first;
@@ -381,7 +393,9 @@ export class Producer {
       if (!list) byPartition.set(key, (list = []));
       list.push(b);
     }
-    const request: ProduceRequest = { acks, timeoutMs: this.#timeoutMs, topics: [] };
+    let timeoutMs = 0;
+    for (const b of batches) if (b.timeoutMs > timeoutMs) timeoutMs = b.timeoutMs;
+    const request: ProduceRequest = { acks, timeoutMs: timeoutMs || PRODUCER_DEFAULTS.timeout, topics: [] };
     const topics = new Map<string, ProduceRequest['topics'][number]>();
     const lists = [...byPartition.values()];
     let size = 0;
@@ -510,15 +524,36 @@ function stripUndefined<T extends object>(o: T): T {
 
 const isBytes = (x: unknown) => x instanceof Uint8Array;
 
-function validateMessages(topic: string, messages: Message[]): void {
+const isHeaderValue = (v: unknown) => v === null || typeof v === 'string' || isBytes(v);
+
+/** Checks a topic's messages; returns each one's bytes as estimateRecordBytes counts them. */
+function validateMessages(topic: string, messages: Message[], maxRequestSizeBytes: number): Float64Array {
   if (typeof topic !== 'string' || topic.length === 0) throw new WafkaError('INVALID_TOPIC_EXCEPTION', `invalid topic ${JSON.stringify(topic)}`);
   if (!Array.isArray(messages)) throw new TypeError(`wafka: invalid messages array [${String(messages)}] for topic "${topic}"`);
-  for (const m of messages) {
+  const sizes = new Float64Array(messages.length);
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i];
     if (!m || typeof m !== 'object') throw new TypeError(`wafka: a message for topic "${topic}" is not an object`);
     if (m.value !== null && typeof m.value !== 'string' && !isBytes(m.value)) throw new TypeError(`wafka: message value must be a string, a Uint8Array or null (topic "${topic}")`);
     if (m.key != null && typeof m.key !== 'string' && !isBytes(m.key)) throw new TypeError(`wafka: message key must be a string, a Uint8Array or null (topic "${topic}")`);
-    if (m.timestamp !== undefined && !Number.isFinite(Number(m.timestamp))) throw new WafkaError('INVALID_TIMESTAMP', `timestamp ${String(m.timestamp)} is not a number of ms`);
+    // An integer (a fraction would fail the whole request its batch is encoded in).
+    if (m.timestamp !== undefined && !Number.isSafeInteger(Number(m.timestamp))) throw new WafkaError('INVALID_TIMESTAMP', `timestamp ${String(m.timestamp)} is not an integer number of ms`);
+    const headers = m.headers;
+    if (headers !== undefined && headers !== null) {
+      if (typeof headers !== 'object' || Array.isArray(headers)) throw new TypeError(`wafka: message headers must be an object (topic "${topic}")`);
+      for (const name in headers) {
+        const v = headers[name];
+        if (v === undefined || isHeaderValue(v) || (Array.isArray(v) && v.every(isHeaderValue))) continue;
+        throw new TypeError(`wafka: header "${name}" must be a string, a Uint8Array or an array of them (topic "${topic}")`);
+      }
+    }
+    const bytes = estimateRecordBytes(m);
+    if (bytes + BATCH_OVERHEAD_BYTES > maxRequestSizeBytes) {
+      throw new WafkaError('MESSAGE_TOO_LARGE', `a message of ${bytes} B is over the producer's maxRequestSizeBytes ${maxRequestSizeBytes} B (topic "${topic}")`);
+    }
+    sizes[i] = bytes;
   }
+  return sizes;
 }
 
 /**
