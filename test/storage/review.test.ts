@@ -100,3 +100,74 @@ describe('log invariants after truncation, retention, DeleteRecords', () => {
     await log.close();
   });
 });
+
+describe('compaction gaps and recovery from index files', () => {
+  test('reads inside and across compaction gaps, before and after reopen', async () => {
+    const backend = new MemoryBackend();
+    const config = { segmentBytes: 400, cleanupPolicy: 'compact' as const, minCompactionLagMs: 0, indexIntervalBytes: 100 };
+    let log = await openPartitionLog({ backend, dir: 't-0', config });
+    // keys a,b alternate; c only at the end: everything but the last a, b, c goes.
+    for (let i = 0; i < 20; i++) await log.append(batch([`v${i}`], { keys: [i % 2 ? 'a' : 'b'] }), { leaderEpoch: 0 });
+    await log.append(batch(['c'], { keys: ['c'] }), { leaderEpoch: 0 });
+    for (let i = 0; i < 3; i++) await log.append(batch([`w${i}`], { keys: ['a'] }), { leaderEpoch: 0 });
+    log.highWatermark = log.logEndOffset;
+    const before = log.segmentBaseOffsets;
+    const result = await log.compact();
+    expect(result.recordsRemoved).toBeGreaterThan(0);
+    const check = async () => {
+      // Every offset from 0 to the end: the read returns the first batch at or after it, never an error.
+      const all: string[] = [];
+      let at = 0n;
+      while (at < log.logEndOffset) {
+        const r = await log.read(at, 1);
+        expect(r.bytes.length).toBeGreaterThan(0);
+        expect(r.nextOffset > at).toBe(true);
+        for (const x of records(r.bytes)) if (x.offset >= at) all.push(`${x.offset}:${x.value}`);
+        at = r.nextOffset;
+      }
+      for (let o = 0n; o < log.logEndOffset; o++) {
+        const r = await log.read(o, 1);
+        expect(records(r.bytes).some((x) => x.offset >= o)).toBe(true);
+      }
+      expect((await log.read(log.logEndOffset, 100)).bytes.length).toBe(0);
+      return all;
+    };
+    const seen = await check();
+    expect(seen).toContain('20:c');
+    expect(log.segmentBaseOffsets).toEqual(before);
+    await log.close();
+    log = await openPartitionLog({ backend, dir: 't-0', config });
+    expect(log.recovery.bytesTruncated).toBe(0);
+    expect(await check()).toEqual(seen);
+    await log.close();
+  });
+
+  test('reopen from index files: reads at every offset, timestamps, appends after, and a second reopen', async () => {
+    const backend = new MemoryBackend();
+    const config = { segmentBytes: 2000, indexIntervalBytes: 150 };
+    let log = await openPartitionLog({ backend, dir: 't-0', config });
+    for (let i = 0; i < 60; i++) await log.append(batch([`a${i}`, `b${i}`], { timestamps: [1000 + i * 10, 1000 + i * 10 + 5] }), { leaderEpoch: 0 });
+    const expectAll = async (n: bigint) => {
+      for (let o = 0n; o < n; o++) {
+        const r = await log.read(o, 1);
+        expect(records(r.bytes).some((x) => x.offset === o)).toBe(true);
+      }
+      for (let i = 0; i < Number(n) / 2; i++) expect((await log.offsetForTimestamp(1000 + i * 10 + 1))?.offset).toBe(BigInt(2 * i + 1));
+    };
+    await expectAll(120n);
+    await log.close();
+    log = await openPartitionLog({ backend, dir: 't-0', config });
+    expect(log.logEndOffset).toBe(120n);
+    expect(log.recovery.bytesScanned).toBeLessThan(log.sizeBytes);
+    await expectAll(120n);
+    for (let i = 60; i < 70; i++) await log.append(batch([`a${i}`, `b${i}`], { timestamps: [1000 + i * 10, 1000 + i * 10 + 5] }), { leaderEpoch: 0 });
+    await expectAll(140n);
+    await log.truncateTo(131n);
+    await expectAll(130n);
+    await log.close();
+    log = await openPartitionLog({ backend, dir: 't-0', config });
+    expect(log.logEndOffset).toBe(130n);
+    await expectAll(130n);
+    await log.close();
+  });
+});
