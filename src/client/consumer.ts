@@ -11,6 +11,12 @@
  * across the consumer (KafkaJS's partitionsConsumedConcurrently, default 1),
  * while the other brokers' fetches stay in flight. Per partition, messages are
  * delivered in offset order.
+ *
+ * Unlike KafkaJS, which matches a RegExp subscription against the topics that
+ * exist when `subscribe` is called, the consumer matches its subscriptions
+ * again at every metadata refresh (metadataMaxAge, or after an error): topics
+ * created later that match are consumed too, from the subscription's
+ * `fromBeginning` position (as Kafka's Java client does with a pattern).
  */
 import { WafkaError } from '../errors.ts';
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, type FetchRequest, type IsolationLevel } from '../protocol/types.ts';
@@ -621,8 +627,11 @@ export function appendMessages(batch: DecodedBatch, fromOffset: bigint, out: Kaf
     if (t.headerCount(i) > 0) {
       for (const h of t.headersOf(i)) {
         const value = h.value ?? EMPTY_BYTES;
-        const existing = headers[h.key];
-        headers[h.key] = existing === undefined ? value : Array.isArray(existing) ? [...existing, value] : [existing, value];
+        const existing = Object.prototype.hasOwnProperty.call(headers, h.key) ? headers[h.key] : undefined;
+        const next = existing === undefined ? value : Array.isArray(existing) ? [...existing, value] : [existing, value];
+        // "__proto__" is a header name like any other (an assignment would set the object's prototype).
+        if (h.key === '__proto__') Object.defineProperty(headers, h.key, { value: next, writable: true, enumerable: true, configurable: true });
+        else headers[h.key] = next;
       }
     }
     const keyLength = t.keyLength(i);
