@@ -515,7 +515,8 @@ export class Consumer {
     }
   }
 
-  async #deliver(state: PartitionState, generation: number, messages: KafkaMessage[], nextOffset: bigint, highWatermark: bigint): Promise<void> {
+  async #deliver(state: PartitionState, generation: number, all: KafkaMessage[], nextOffset: bigint, highWatermark: bigint): Promise<void> {
+    const messages = all;
     const { topic, partition } = state;
     const run = this.#runConfig!;
     const pause = () => { this.pause([{ topic, partitions: [partition] }]); return () => this.resume([{ topic, partitions: [partition] }]); };
@@ -536,6 +537,14 @@ export class Consumer {
     for (let attempt = 0; ; attempt++) {
       try {
         if (run.eachBatch) {
+          // After a failed attempt, from the first offset it did not resolve on (as KafkaJS refetches from there).
+          let messages = all;
+          if (state.position! > firstOffset) {
+            let i = 0;
+            while (i < all.length && BigInt(all[i].offset) < state.position!) i++;
+            if (i === all.length) { state.position = nextOffset; break; }
+            messages = all.slice(i);
+          }
           let resolved: bigint | undefined;
           const batch: Batch = {
             topic, partition, highWatermark: hwm, messages,

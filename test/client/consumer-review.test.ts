@@ -115,4 +115,25 @@ describe('consumer (review)', () => {
     await consumer.disconnect();
     expect(seen).toEqual(['t2:late']);
   });
+
+  it('eachBatch that resolved some offsets and threw gets only the unresolved messages on its retry', async () => {
+    const { producer, consumer } = await setup();
+    await producer.send({ topic: 't', messages: values(5), acks: 1 });
+    await consumer.subscribe({ topics: ['t'], fromBeginning: true });
+    const calls: string[][] = [];
+    await consumer.run({
+      eachBatch: async ({ batch, resolveOffset }) => {
+        calls.push(batch.messages.map((m) => m.offset));
+        if (calls.length === 1) {
+          resolveOffset(batch.messages[0].offset);
+          resolveOffset(batch.messages[1].offset);
+          throw new Error('handler failed after two messages');
+        }
+      },
+    });
+    await waitFor(() => calls.length >= 2);
+    await consumer.disconnect();
+    expect(calls[0]).toEqual(['0', '1', '2', '3', '4']);
+    expect(calls[1]).toEqual(['2', '3', '4']);
+  });
 });
