@@ -18,7 +18,9 @@
  * ends.
  *
  * Batches of a partition are sent in order: the sender drains a partition's
- * batches front to back, and a retry puts them back at the front.
+ * batches front to back, and a retry puts them back at the front (so does
+ * a split: a batch of several records that the broker found too large goes
+ * back as two batches with its records, in order; see split()).
  */
 import { StagedRecords, type StringRun } from '../core/staged-batch.ts';
 import type { RecordHeaders } from '../core/batch.ts';
@@ -85,6 +87,15 @@ export class ProducerBatch {
   resolve!: (result: BatchResult) => void;
   reject!: (error: unknown) => void;
   settled = false;
+  /** How it completed (unset while under way, and for a batch split into parts). */
+  outcome: { result: BatchResult } | { error: unknown } | undefined;
+  /**
+   * Set when the broker found it too large and it was split (Kafka's
+   * splitAndReenqueue): the batches its records went to, in order, each with
+   * the index of its first record here. `done` then resolves once every part
+   * has completed; the outcome of each record is its part's (recordOutcome).
+   */
+  parts: { from: number; batch: ProducerBatch }[] | undefined;
 
   constructor(topic: string, partition: number, acks: Acks, compression: CompressionType, nowMs: number, capacityBytes = 16_384) {
     this.staged = new StagedRecords(capacityBytes);
@@ -96,6 +107,41 @@ export class ProducerBatch {
     this.done = new Promise<BatchResult>((resolve, reject) => { this.resolve = resolve; this.reject = reject; });
     this.done.catch(() => {}); // senders observe it; an unobserved failure is not a crash
   }
+}
+
+/**
+ * The outcome of record `index` of a completed batch, through its splits:
+ * its offset (-1 when unknown, acks=0) and the batch's result, or the error
+ * of the batch it was last sent in.
+ */
+export function recordOutcome(batch: ProducerBatch, index: number): { offset: bigint; result: BatchResult } | { error: unknown } {
+  for (;;) {
+    const parts = batch.parts;
+    if (parts === undefined) break;
+    let p = parts.length - 1;
+    while (p > 0 && parts[p].from > index) p--;
+    index -= parts[p].from;
+    batch = parts[p].batch;
+  }
+  const outcome = batch.outcome;
+  if (outcome === undefined) return { error: new Error('wafka: batch not completed') };
+  if ('error' in outcome) return outcome;
+  const r = outcome.result;
+  return { offset: r.baseOffset < 0n ? -1n : r.baseOffset + BigInt(index), result: r };
+}
+
+/** The error of the first failed record among records [from, to) of a completed batch (through its splits), if any. */
+export function rangeError(batch: ProducerBatch, from: number, to: number): { error: unknown } | undefined {
+  const parts = batch.parts;
+  if (parts === undefined) return batch.outcome !== undefined && 'error' in batch.outcome ? batch.outcome : undefined;
+  for (let p = 0; p < parts.length; p++) {
+    const start = parts[p].from;
+    const end = p + 1 < parts.length ? parts[p + 1].from : batch.recordCount;
+    if (end <= from || start >= to) continue;
+    const failed = rangeError(parts[p].batch, Math.max(from, start) - start, Math.min(to, end) - start);
+    if (failed) return failed;
+  }
+  return undefined;
 }
 
 /** A batch's staging buffer starts at batchSizeBytes, at most this (it grows as needed). */
@@ -317,10 +363,67 @@ export class RecordAccumulator {
     for (let i = batches.length - 1; i >= 0; i--) this.queue(batches[i].topic, batches[i].partition).batches.unshift(batches[i]);
   }
 
+  /**
+   * The broker found a sent batch of several records too large (Kafka's
+   * splitAndReenqueue): its records go to two new batches, sealed, about half
+   * its bytes each, put back at the front of its queue in order (each sent in
+   * a request of its own). Its buffered bytes move to them; it resolves once
+   * both have completed (see ProducerBatch.parts).
+   */
+  split(batch: ProducerBatch): ProducerBatch[] {
+    if (batch.settled || batch.recordCount < 2) throw new Error('wafka: only an incomplete batch of several records splits');
+    const src = batch.staged;
+    const n = batch.recordCount;
+    const capacity = Math.min(Math.max(64, (src.used >> 1) + 1024), STAGING_START_MAX);
+    const parts: ProducerBatch[] = [];
+    const part = () => {
+      const b = new ProducerBatch(batch.topic, batch.partition, batch.acks, batch.compression, batch.createdMs, capacity);
+      b.attempts = batch.attempts;
+      b.timeoutMs = batch.timeoutMs;
+      b.sendAlone = true;
+      parts.push(b);
+      return b;
+    };
+    const froms: number[] = [];
+    let into = part();
+    froms.push(0);
+    for (let i = 0; i < n; i++) {
+      // The first part takes records until it has half the records' bytes, leaving the second at least one.
+      if (parts.length === 1 && into.recordCount > 0 && (i === n - 1 || into.staged.recordsBytes * 2 >= src.recordsBytes)) {
+        into = part();
+        froms.push(i);
+      }
+      into.sizeBytes += into.staged.appendFrom(src, i);
+      into.recordCount++;
+    }
+    // The buffered bytes, shared by size (their sum is the batch's).
+    let left = batch.reservedBytes;
+    for (let p = 0; p < parts.length; p++) {
+      const share = p === parts.length - 1 ? left : Math.floor(batch.reservedBytes * (parts[p].sizeBytes / batch.sizeBytes));
+      parts[p].reservedBytes = share;
+      left -= share;
+    }
+    batch.reservedBytes = 0;
+    batch.settled = true;
+    batch.parts = parts.map((b, p) => ({ from: froms[p], batch: b }));
+    src.release();
+    this.#incomplete.delete(batch);
+    for (const b of parts) {
+      this.#incomplete.add(b);
+      b.sealed = true;
+      this.stats.batchesSealed++;
+    }
+    this.requeue(parts);
+    void Promise.allSettled(parts.map((b) => b.done)).then(() => batch.resolve({ baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n }));
+    this.#wakeWaiters();
+    return parts;
+  }
+
   /** A batch completed (acknowledged or failed for good): its bytes are free again. */
   complete(batch: ProducerBatch, outcome: { result: BatchResult } | { error: unknown }): void {
     if (batch.settled) return;
     batch.settled = true;
+    batch.outcome = outcome;
     batch.staged.release();
     this.#incomplete.delete(batch);
     this.#bufferedBytes -= batch.reservedBytes;

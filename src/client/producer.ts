@@ -13,8 +13,8 @@
 import { WafkaError } from '../errors.ts';
 import type { Acks, ProduceRequest, ProduceResponse, TopicMetadata } from '../protocol/types.ts';
 import {
-  RecordAccumulator, estimateRecordBytes, BATCH_OVERHEAD_BYTES,
-  type BatchResult, type PartitionQueue, type ProducerBatch,
+  RecordAccumulator, estimateRecordBytes, BATCH_OVERHEAD_BYTES, rangeError, recordOutcome,
+  type PartitionQueue, type ProducerBatch,
 } from './accumulator.ts';
 import { ClusterClient, fromErrorJSON, invalidatesMetadata, toWafkaError, type BrokerConnector } from './connection.ts';
 import { InstrumentationEmitter, PRODUCER_EVENTS, type Listener, type RemoveListener } from './instrumentation.ts';
@@ -188,9 +188,12 @@ export class Producer {
     // Per partition touched, in the order first touched: the first batch and index of this send's records.
     const firsts: { topic: string; partition: number; batch: ProducerBatch; index: number }[] = [];
     const firstsByTopic = new Map<string, (typeof firsts[number] | undefined)[]>();
-    // Every batch involved (consecutive records mostly land in the same one).
-    const batches = new Set<ProducerBatch>();
+    // Every batch involved (consecutive records mostly land in the same one), with the
+    // index ranges of this send's records in it, [from, to) pairs (a split batch's
+    // records complete part by part: see recordOutcome).
+    const batches = new Map<ProducerBatch, number[]>();
     let lastBatch: ProducerBatch | undefined;
+    let lastRanges: number[] = [];
     for (let tm = 0; tm < batch.topicMessages.length; tm++) {
       const { topic, messages } = batch.topicMessages[tm];
       const sizesOf = sizes[tm];
@@ -236,13 +239,19 @@ export class Producer {
           this.#accumulator.unreserve(bytes); // reserved for a record that was not appended
           throw error;
         }
+        const index = placed.recordCount - 1;
         if (placed !== lastBatch) {
-          batches.add(placed);
+          let ranges = batches.get(placed);
+          if (ranges === undefined) batches.set(placed, (ranges = []));
           lastBatch = placed;
+          lastRanges = ranges;
           if (placed.timeoutMs < timeoutMs) placed.timeoutMs = timeoutMs;
         }
+        const last = lastRanges.length - 1;
+        if (last > 0 && lastRanges[last] === index) lastRanges[last] = index + 1;
+        else lastRanges.push(index, index + 1);
         if (firstOf[partition] === undefined) {
-          const first = { topic, partition, batch: placed, index: placed.recordCount - 1 };
+          const first = { topic, partition, batch: placed, index };
           firstOf[partition] = first;
           firsts.push(first);
         }
@@ -251,15 +260,24 @@ export class Producer {
     appended();
     this.#wake(this.#config.lingerMs === 0 ? 0 : this.#accumulator.nextReadyMs());
 
-    const results = new Map<ProducerBatch, BatchResult>();
-    await Promise.all([...batches].map(async (b) => { results.set(b, await b.done); }));
+    await Promise.all([...batches.keys()].map((b) => b.done));
+    // A batch split after the broker found it too large: its records completed part by part.
+    for (const [b, ranges] of batches) {
+      if (b.parts === undefined) continue;
+      for (let r = 0; r < ranges.length; r += 2) {
+        const failed = rangeError(b, ranges[r], ranges[r + 1]);
+        if (failed) throw failed.error;
+      }
+    }
     return firsts.map(({ topic, partition, batch, index }) => {
-      const r = results.get(batch)!;
+      const outcome = recordOutcome(batch, index);
+      if ('error' in outcome) throw outcome.error;
+      const r = outcome.result;
       return {
         topicName: topic,
         partition,
         errorCode: 0,
-        baseOffset: String(r.baseOffset < 0n ? -1n : r.baseOffset + BigInt(index)),
+        baseOffset: String(outcome.offset),
         logAppendTime: String(r.logAppendTimeMs),
         logStartOffset: String(r.logStartOffset),
       };
@@ -491,6 +509,13 @@ export class Producer {
       this.#logger.debug(`splitting ${list.length} batches of ${first.topic}-${first.partition} after ${error.type}`);
       for (const b of list) b.sendAlone = true;
       this.#accumulator.requeue(list);
+      return;
+    }
+    if (list.length === 1 && error.type === 'MESSAGE_TOO_LARGE' && first.recordCount > 1) {
+      // A batch of several records over the topic's limit: split it and send the parts (Kafka's splitAndReenqueue);
+      // only a batch of one record that is too large fails.
+      this.#logger.debug(`splitting a batch of ${first.recordCount} records of ${first.topic}-${first.partition} after ${error.type}`);
+      this.#accumulator.split(first);
       return;
     }
     if (error.retriable && first.attempts < this.#retry.retries) {

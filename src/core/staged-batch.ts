@@ -38,6 +38,7 @@ import {
 const ENTRY_INTS = 8;
 const TWO_32 = 4294967296;
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
 /** Bytes of the zig-zag varint of an integer (a safe integer, up to 64 bits). */
 export function varlongSize(v: number): number {
@@ -292,6 +293,34 @@ export class StagedRecords {
     this.recordsBytes += size;
     this.boundBytes += bound;
     return size;
+  }
+
+  /**
+   * Stages record `i` of `src` again (a batch split after the broker found it
+   * too large): same timestamp, key, value and headers; returns its exact size
+   * in this batch.
+   */
+  appendFrom(src: StagedRecords, i: number): number {
+    if (src.#released) throw new Error('wafka: staged batch used after release');
+    const t = src.#table;
+    const b = src.#bytes;
+    const e = i * ENTRY_INTS;
+    const timestamp = src.baseTimestamp + t[e + 1] * TWO_32 + (t[e] >>> 0);
+    const keyLen = t[e + 3], valueLen = t[e + 5];
+    const key = keyLen < 0 ? null : b.slice(t[e + 2], t[e + 2] + keyLen);
+    const value = valueLen < 0 ? null : b.slice(t[e + 4], t[e + 4] + valueLen);
+    const hc = t[e + 7];
+    let headers: { key: string; value: HeaderValue }[] | undefined;
+    if (hc > 0) {
+      headers = [];
+      const dv = new DataView(b.buffer, b.byteOffset);
+      for (let h = 0, at = t[e + 6]; h < hc; h++, at += 16) {
+        const kAt = dv.getInt32(at, true), kLen = dv.getInt32(at + 4, true);
+        const vAt = dv.getInt32(at + 8, true), vLen = dv.getInt32(at + 12, true);
+        headers.push({ key: decoder.decode(b.subarray(kAt, kAt + kLen)), value: vLen < 0 ? null : b.slice(vAt, vAt + vLen) });
+      }
+    }
+    return this.append(timestamp, key, value, headers);
   }
 
   /** Drops the records staged after the given counters (read before an append). */

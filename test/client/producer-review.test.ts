@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Wafka, logLevel } from '../../src/index.ts';
 import { FakeCluster } from './fake-broker.ts';
+import { decodeBatchSync, loadCore } from '../../src/core/index.ts';
 
 const quiet = { logLevel: logLevel.NOTHING };
 
@@ -38,9 +39,9 @@ describe('producer (review)', () => {
     await producer.disconnect();
   });
 
-  // Known, not fixed: the producer does not split a batch of several records that the broker rejects
-  // as too large (Kafka's Java client does, splitAndReenqueue); every send with a record in it fails.
-  it.fails('MESSAGE_TOO_LARGE for a batch shared by two sends fails only the send whose record is too large', async () => {
+  // As Kafka's Java client (Sender.completeBatch → RecordAccumulator.splitAndReenqueue): a batch of several
+  // records that the broker finds too large is split, and only a batch of one record that is too large fails.
+  it('MESSAGE_TOO_LARGE for a batch shared by two sends fails only the send whose record is too large', async () => {
     const { cluster, wafka } = setup(1);
     cluster.topics.get('t')!.configs.maxMessageBytes = '2000';
     const producer = wafka.producer({ lingerMs: 30, batchSizeBytes: 16_384 });
@@ -53,6 +54,42 @@ describe('producer (review)', () => {
     expect(ra[0].baseOffset).toBe('0');
     expect(rb[0].baseOffset).toBe('1');
     expect(records(cluster)).toBe(2);
+    expect(producer.stats.bufferedBytes).toBe(0);
+    expect(producer.stats.incompleteBatches).toBe(0);
+    await producer.disconnect();
+  });
+
+  it('a split batch keeps the order of its records, across sends and within a send, headers and keys included', async () => {
+    const { cluster, wafka } = setup(1);
+    cluster.topics.get('t')!.configs.maxMessageBytes = '1000';
+    const producer = wafka.producer({ lingerMs: 30 });
+    await producer.connect();
+    const big = 'x'.repeat(2000);
+    const sends = [
+      producer.send({ topic: 't', messages: [{ key: 'k0', value: 'v0'.repeat(100), headers: { h: 'one', g: ['1', '2'] } }, { value: 'v1'.repeat(100) }], acks: 1 }),
+      producer.send({ topic: 't', messages: [{ value: 'v2'.repeat(100), timestamp: '1700000000000' }, { value: big }, { value: 'v3'.repeat(100) }], acks: 1 }).catch((e) => e),
+      producer.send({ topic: 't', messages: [{ key: 'k4', value: 'v4'.repeat(100) }, { value: null }], acks: 1 }),
+      producer.send({ topic: 't', messages: Array.from({ length: 20 }, (_, i) => ({ value: `w${i}`.repeat(40) })), acks: 1 }),
+    ];
+    const [r0, r1, r2, r3] = await Promise.all(sends);
+    expect(r1.type).toBe('MESSAGE_TOO_LARGE');
+    expect(r0[0].baseOffset).toBe('0');
+    // The records of the failed send that fit are written (as Kafka's client does: batches, not sends, fail).
+    await loadCore();
+    const decoder = new TextDecoder();
+    const text = (b: Uint8Array | null) => (b == null ? null : decoder.decode(b));
+    const written = cluster.batchesOf('t', 0).flatMap((b) => decodeBatchSync(b.bytes).records);
+    expect(written.map((r) => Number(r.offset))).toEqual(written.map((_, i) => i));
+    const values = written.map((r) => text(r.value));
+    const keys = written.map((r) => text(r.key));
+    const expected = ['v0'.repeat(100), 'v1'.repeat(100), 'v2'.repeat(100), 'v3'.repeat(100), 'v4'.repeat(100), null, ...Array.from({ length: 20 }, (_, i) => `w${i}`.repeat(40))];
+    expect(values).toEqual(expected);
+    expect(keys.slice(0, 6)).toEqual(['k0', null, null, null, 'k4', null]);
+    expect(written[0].headers.map((h) => [h.key, text(h.value)])).toEqual([['h', 'one'], ['g', '1'], ['g', '2']]);
+    expect(written[2].timestamp).toBe(1700000000000n);
+    expect(Number(r2[0].baseOffset)).toBe(4);
+    expect(Number(r3[0].baseOffset)).toBe(6);
+    expect(producer.stats.bufferedBytes).toBe(0);
     await producer.disconnect();
   });
 
