@@ -4,8 +4,8 @@ import { loadBatchCodec } from '../../src/client/core-codec.ts';
 import { appendMessages } from '../../src/client/consumer.ts';
 import type { BatchCodec } from '../../src/client/codec.ts';
 import type { KafkaMessage } from '../../src/client/types.ts';
+import { text } from './wait.ts';
 
-const text = (b: Uint8Array | null) => (b ? new TextDecoder().decode(b) : null);
 let codec: BatchCodec;
 beforeAll(async () => { await loadCore(); codec = await loadBatchCodec(); });
 

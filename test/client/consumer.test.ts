@@ -1,17 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Wafka, logLevel, type EachMessagePayload, type KafkaMessage } from '../../src/index.ts';
 import { FakeCluster } from './fake-broker.ts';
+import { sleep, text, waitFor } from './wait.ts';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const text = (b: Uint8Array | null) => (b ? new TextDecoder().decode(b) : null);
-
-async function waitFor(check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await sleep(5);
-  }
-}
 
 async function setup(partitions = 3) {
   const cluster = new FakeCluster(3);

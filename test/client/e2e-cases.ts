@@ -6,11 +6,10 @@
  */
 import { expect } from 'vitest';
 import { Wafka, logLevel, type Cluster, type KafkaMessage } from '../../src/index.ts';
+import { sleep, text } from './wait.ts';
 
 export type StartCluster = (options?: { allowAutoTopicCreation?: boolean }) => Promise<Cluster>;
 
-const text = (b: Uint8Array | null | undefined) => (b ? new TextDecoder().decode(b) : null);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Received { partition: number; offset: string; key: string | null; value: string | null; header: string | null; tags: (string | null)[]; timestamp: string }
 

@@ -2,9 +2,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { CompressionTypes, Wafka, logLevel } from '../../src/index.ts';
 import { startTestCluster, type TestCluster } from '../broker/helpers.ts';
+import { sleep, text } from './wait.ts';
 
-const text = (b: Uint8Array | null) => (b ? new TextDecoder().decode(b) : null);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let cluster: TestCluster | undefined;
 afterEach(async () => { await cluster?.close(); cluster = undefined; });

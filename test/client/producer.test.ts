@@ -3,9 +3,9 @@ import { Wafka, logLevel } from '../../src/index.ts';
 import { FakeCluster } from './fake-broker.ts';
 import { WafkaError } from '../../src/errors.ts';
 import { decodeBatchSync, loadCore } from '../../src/core/index.ts';
+import { sleep } from './wait.ts';
 
 const quiet = { logLevel: logLevel.NOTHING };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function setup(options: { partitions?: number; brokers?: number } = {}) {
   const cluster = new FakeCluster(options.brokers ?? 3);
