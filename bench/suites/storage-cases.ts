@@ -4,7 +4,8 @@
  * same platform API, in the same run. Each sample opens a fresh file/log
  * (untimed), appends a fixed volume (timed), then closes and removes it.
  */
-import type { Case, Contender, Role } from '../lib/measure.ts';
+import { runCase, type Case, type CaseResult, type Contender, type MeasureOptions, type Role } from '../lib/measure.ts';
+import { caseTable } from '../lib/report.ts';
 import { MB } from '../lib/data.ts';
 
 export interface Appender {
@@ -145,5 +146,22 @@ export function readCase(metric: string, stores: ReadStore[], batches: Uint8Arra
     warmupMs: 1000,
     note: `warm sequential read of a ${(bytes / 2 ** 20).toFixed(0)} MiB log from its first offset, about ${(maxBytes / 1024).toFixed(0)} KiB per read`,
     ...extra,
+  };
+}
+
+/** Runs cases one by one, printing each table and keeping the results in order. */
+export function caseCollector(opts: Partial<MeasureOptions>, log: (s: string) => void): {
+  results: CaseResult[];
+  measure(c: Case): Promise<CaseResult>;
+} {
+  const results: CaseResult[] = [];
+  return {
+    results,
+    async measure(c) {
+      const r = await runCase(c, opts);
+      log(caseTable(r));
+      results.push(r);
+      return r;
+    },
   };
 }

@@ -7,12 +7,12 @@ import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryBackend, NodeFileBackend } from '../../src/storage/index.ts';
-import { runCase, scaleResult, type Case, type CaseResult, type MeasureOptions } from '../lib/measure.ts';
+import { scaleResult, type CaseResult, type MeasureOptions } from '../lib/measure.ts';
 import { caseTable } from '../lib/report.ts';
 import { MiB } from '../lib/data.ts';
 import { loadBenchCore } from '../lib/core-load.ts';
 import { machine } from '../lib/node.ts';
-import { appendCase, readCase, workload, type AppendStore, type ReadStore } from './storage-cases.ts';
+import { appendCase, caseCollector, readCase, workload, type AppendStore, type ReadStore } from './storage-cases.ts';
 import { batchSet } from './storage-data.ts';
 import { logAppendStore, logReadStore } from './wafka-storage.ts';
 import { runInChromium } from './chromium-suites.ts';
@@ -125,13 +125,7 @@ export async function runStorageNode(opts: Partial<MeasureOptions> & Record<stri
   const quick = !!opts.quick;
   log(`wafka core: ${await loadBenchCore()}`);
   const dir = mkdtempSync(join(tmpdir(), 'wafka-bench-fs-'));
-  const results: CaseResult[] = [];
-  const measure = async (c: Case): Promise<CaseResult> => {
-    const r = await runCase(c, opts);
-    log(caseTable(r));
-    results.push(r);
-    return r;
-  };
+  const { results, measure } = caseCollector(opts, log);
   try {
     const fsBackend = await NodeFileBackend.create(join(dir, 'logs'));
     const mem = new MemoryBackend();

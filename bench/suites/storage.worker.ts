@@ -5,12 +5,12 @@
  * the raw platform patterns of the same sizes, same run.
  */
 import { IndexedDbBackend, OpfsBackend, type IdbDurability } from '../../src/storage/index.ts';
-import { runCase, scaleResult, type Case, type CaseResult } from '../lib/measure.ts';
+import { scaleResult, type CaseResult } from '../lib/measure.ts';
 import { caseTable } from '../lib/report.ts';
 import { MiB } from '../lib/data.ts';
 import { loadBenchCore } from '../lib/core-load.ts';
 import type { BrowserSuiteContext } from '../browser/protocol.ts';
-import { appendCase, readCase, workload, type AppendStore } from './storage-cases.ts';
+import { appendCase, caseCollector, readCase, workload, type AppendStore } from './storage-cases.ts';
 import { batchSet } from './storage-data.ts';
 import { idbPutBatch, idbPutPerEvent, opfsRawAppend, opfsRawRead } from './peers-browser.ts';
 import { logAppendStore, logReadStore } from './wafka-storage.ts';
@@ -18,13 +18,7 @@ import { logAppendStore, logReadStore } from './wafka-storage.ts';
 export async function run({ opts, log }: BrowserSuiteContext): Promise<CaseResult[]> {
   const quick = !!opts.quick;
   log(`wafka core: ${await loadBenchCore()}`);
-  const results: CaseResult[] = [];
-  const measure = async (c: Case): Promise<CaseResult> => {
-    const r = await runCase(c, opts);
-    log(caseTable(r));
-    results.push(r);
-    return r;
-  };
+  const { results, measure } = caseCollector(opts, log);
 
   const root = await navigator.storage.getDirectory();
   await root.removeEntry('wafka-bench', { recursive: true }).catch(() => {});
