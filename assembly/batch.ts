@@ -346,7 +346,7 @@ export function batchRead(src: usize, srcLen: i32, work: usize, workCap: i32, ma
   const room = workCap - RESULT_BYTES;
   // Impossible counts and sizes are refused here, before the caller grows memory for them.
   const declared = declaredSize(codec, body, bodyLen, maxDecompressedBytes);
-  if (declared < -1) return <i32>declared;
+  if (declared < 0 && declared != SIZE_UNKNOWN) return <i32>declared;
   if (declared >= 0 && (count < 0 || <i64>count * RECORD_MIN_BYTES > declared)) return fail(ERR_CORRUPT, count, declared, WHY_RECORD_COUNT);
   const n = decompress(codec, body, bodyLen, out, room, declared, maxDecompressedBytes);
   if (n == ERR_OUT_OF_SPACE) {
@@ -387,10 +387,13 @@ export function decompressedBound(codec: i32, compressedLen: i32): i64 {
   return n;
 }
 
+/** declaredSize(): the format does not say (an LZ4 frame without content size). */
+const SIZE_UNKNOWN: i64 = -0x100000000;
+
 /**
  * The decompressed size the records of a snappy or LZ4 body declare: >= 0,
- * -1 when the format does not say (an LZ4 frame without content size), or an
- * error (< -1): corrupt, impossible for the compressed size, or over the limit.
+ * SIZE_UNKNOWN, or an error code (corrupt, impossible for the compressed
+ * size, or over the limit).
  */
 function declaredSize(codec: i32, body: usize, bodyLen: i32, maxDecompressedBytes: i32): i64 {
   let declared: i64;
@@ -399,7 +402,7 @@ function declaredSize(codec: i32, body: usize, bodyLen: i32, maxDecompressedByte
     if (declared < 0) return fail(ERR_CORRUPT, 0, 0, WHY_DECOMPRESS);
   } else {
     declared = lz4FrameContentSize(body, bodyLen);
-    if (declared < 0) return -1;
+    if (declared < 0) return SIZE_UNKNOWN;
   }
   const bound = decompressedBound(codec, bodyLen);
   if (declared > bound) return fail(ERR_CORRUPT, declared, bound, WHY_DECOMPRESSED_SIZE);
@@ -485,7 +488,7 @@ export function batchCheck(src: usize, srcLen: i32, work: usize, workCap: i32, m
   if (codec == CODEC_NONE) return decodeRecords(body, bodyLen, count, work, workCap, work, mode, baseTimestamp);
   if (codec != CODEC_SNAPPY && codec != CODEC_LZ4) return fail(ERR_UNSUPPORTED, codec);
   const declared = declaredSize(codec, body, bodyLen, maxDecompressedBytes);
-  if (declared < -1) return <i32>declared;
+  if (declared < 0 && declared != SIZE_UNKNOWN) return <i32>declared;
   if (declared >= 0 && (count < 0 || <i64>count * RECORD_MIN_BYTES > declared)) return fail(ERR_CORRUPT, count, declared, WHY_RECORD_COUNT);
   const n = decompress(codec, body, bodyLen, work, workCap, declared, maxDecompressedBytes);
   if (n < 0) return n;

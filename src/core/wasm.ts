@@ -31,6 +31,8 @@ export class Arena {
   #i32: Int32Array;
   /** Instances replaced by release(). */
   releases = 0;
+  /** The most bytes of memory any instance had (tests and fuzz loops reset it to measure a call). */
+  highWaterBytes: number;
 
   constructor(instance: WebAssembly.Instance, module: WebAssembly.Module) {
     this.#module = module;
@@ -40,6 +42,7 @@ export class Arena {
     this.#u8 = new Uint8Array(buffer);
     this.#dv = new DataView(buffer);
     this.#i32 = new Int32Array(buffer);
+    this.highWaterBytes = buffer.byteLength;
   }
 
   get exports(): CoreExports {
@@ -57,6 +60,8 @@ export class Arena {
       } catch (error) {
         throw new WafkaError('MESSAGE_TOO_LARGE', `the core's memory cannot grow from ${have} B to ${need} B: ${(error as Error).message}`, { cause: error });
       }
+      const now = this.#exports.memory.buffer.byteLength;
+      if (now > this.highWaterBytes) this.highWaterBytes = now;
     }
     this.#refresh();
   }
