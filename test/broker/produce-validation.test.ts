@@ -124,7 +124,7 @@ describe('a CRC-valid batch with malformed records is refused on append', () => 
 
   test('gzip records are checked too (after the platform codec)', async () => {
     const plain = batchBytes({ records: twoRecords(rec(0), rec(4)), recordCount: 2 });
-    const gz = new Uint8Array(await new Response(new Blob([plain.subarray(61)]).stream().pipeThrough(new CompressionStream('gzip'))).arrayBuffer());
+    const gz = new Uint8Array(await new Response(new Blob([plain.subarray(61) as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new CompressionStream('gzip'))).arrayBuffer());
     const r = await produce(batchBytes({ records: gz, recordCount: 2, attributes: 1 }));
     expect(r.error?.type).toBe('INVALID_RECORD');
     expect(r.error!.message).toMatch(/offset delta 4/);
