@@ -18,6 +18,10 @@ export interface BrokerRegistration {
   host: string;
   rack?: string | null;
   registeredAtMs: number;
+  /** Bumped by the controller on every registration: a heartbeat of an older incarnation is refused. */
+  brokerEpoch?: number;
+  /** Fenced by the controller (session expired, lock freed): leads nothing and is in no ISR it could leave. */
+  fenced?: boolean;
 }
 
 export interface PartitionState {
@@ -26,6 +30,8 @@ export interface PartitionState {
   leaderEpoch: number;
   replicas: number[];
   isr: number[];
+  /** Bumped on every change of leader or ISR (KRaft's partition epoch); absent in documents written before it existed, meaning 0. */
+  partitionEpoch?: number;
 }
 
 export interface TopicState {
