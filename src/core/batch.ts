@@ -335,7 +335,7 @@ interface Built {
 
 /** Encodes one batch. Gzip and zstd codecs are async; snappy and lz4 run in the core. */
 export async function encodeBatch(records: readonly RecordInput[], options: EncodeOptions = {}): Promise<Uint8Array> {
-  const built = buildInCore(records, options);
+  const built = buildReleasing(records, options);
   if (built.batch) return built.batch;
   const compressed = await lookupCodec(built.codec!).compress(built.records!);
   return seal(built.header!, compressed);
@@ -343,13 +343,22 @@ export async function encodeBatch(records: readonly RecordInput[], options: Enco
 
 /** Encodes one batch synchronously: none, snappy, lz4, or a registered codec whose compress is synchronous. */
 export function encodeBatchSync(records: readonly RecordInput[], options: EncodeOptions = {}): Uint8Array {
-  const built = buildInCore(records, options);
+  const built = buildReleasing(records, options);
   if (built.batch) return built.batch;
   const compressed = lookupCodec(built.codec!).compress(built.records!);
   if (compressed instanceof Promise) {
     throw new WafkaError('UNSUPPORTED_COMPRESSION_TYPE', `the codec for compression type ${built.codec} is async: use encodeBatch`);
   }
   return seal(built.header!, compressed);
+}
+
+/** buildInCore, then the arena's memory given back if it grew past its retained size (the result is a copy). */
+function buildReleasing(records: readonly RecordInput[], options: EncodeOptions): Built {
+  try {
+    return buildInCore(records, options);
+  } finally {
+    coreSync().release();
+  }
 }
 
 function seal(header: Uint8Array, compressed: Uint8Array): Uint8Array {
@@ -361,7 +370,9 @@ function seal(header: Uint8Array, compressed: Uint8Array): Uint8Array {
   u8.set(compressed, arena.base + RECORD_BATCH_OVERHEAD);
   const n = arena.exports.batchSeal(arena.base, size);
   if (n < 0) throw coreError(arena.exports, n, 'batch');
-  return u8.slice(arena.base, arena.base + n);
+  const sealed = u8.slice(arena.base, arena.base + n);
+  arena.release();
+  return sealed;
 }
 
 /** A timestamp (ms) as an int64, exactly, or INVALID_TIMESTAMP. */

@@ -3,10 +3,12 @@
  * (assembly/lz4.ts): copy the input into the arena, one call, copy the output out.
  * Call `await loadCore()` once before using these; they are synchronous.
  */
-import { WafkaError } from '../errors.ts';
+import { WafkaError, corrupt } from '../errors.ts';
 import { callOut, codecError, copyIn } from './codec-call.ts';
 import { ERR_OUT_OF_SPACE } from './errors.ts';
 import { coreSync } from './wasm.ts';
+
+const CODEC_LZ4 = 3;
 
 /** The default limit on decompressed size. */
 export const LZ4_MAX_BYTES_DEFAULT = 64 * 1024 * 1024;
@@ -16,9 +18,13 @@ export function lz4Compress(bytes: Uint8Array): Uint8Array {
   const x = coreSync().exports;
   const bound = x.lz4FrameBound(bytes.length);
   if (bound < 0) throw new WafkaError('MESSAGE_TOO_LARGE', `lz4 compress: ${bytes.length} B input is over the codec's limit`);
-  const out = callOut(copyIn(bytes), bound, x.lz4FrameCompress);
-  if (typeof out === 'number') throw codecError('lz4', 'compress', out);
-  return out;
+  try {
+    const out = callOut(copyIn(bytes), bound, x.lz4FrameCompress);
+    if (typeof out === 'number') throw codecError('lz4', 'compress', out);
+    return out;
+  } finally {
+    coreSync().release();
+  }
 }
 
 /**
@@ -27,23 +33,31 @@ export function lz4Compress(bytes: Uint8Array): Uint8Array {
  * truncation) and MESSAGE_TOO_LARGE when the content is over `maxBytes`.
  */
 export function lz4Decompress(bytes: Uint8Array, maxBytes = LZ4_MAX_BYTES_DEFAULT): Uint8Array {
-  // The input stays at base across retries; only the destination grows.
+  // The input stays at base across retries; only the destination grows, never past what the input can produce.
   const input = copyIn(bytes);
-  const x = input.arena.exports;
-  let cap: number;
-  const contentSize = x.lz4FrameContentSize(input.src, input.n);
-  if (contentSize >= 0n) {
-    if (contentSize > BigInt(maxBytes)) throw tooLarge(contentSize, maxBytes);
-    cap = Number(contentSize);
-  } else {
-    cap = Math.min(maxBytes, estimate(bytes));
-  }
-  for (;;) {
-    const out = callOut(input, cap, x.lz4FrameDecompress);
-    if (typeof out !== 'number') return out;
-    if (out !== ERR_OUT_OF_SPACE) throw codecError('lz4', 'decompress', out);
-    if (cap >= maxBytes) throw tooLarge(`more than ${maxBytes}`, maxBytes);
-    cap = Math.min(maxBytes, Math.max(cap * 2, 65536));
+  try {
+    const x = input.arena.exports;
+    const bound = Number(x.decompressedBound(CODEC_LZ4, input.n));
+    const most = Math.min(maxBytes, bound);
+    let cap: number;
+    const contentSize = x.lz4FrameContentSize(input.src, input.n);
+    if (contentSize >= 0n) {
+      if (contentSize > BigInt(bound)) throw corrupt(`lz4 decompress: content of ${contentSize} B declared, more than ${bytes.length} B of lz4 can hold (${bound} B)`);
+      if (contentSize > BigInt(maxBytes)) throw tooLarge(contentSize, maxBytes);
+      cap = Number(contentSize);
+    } else {
+      cap = Math.min(most, estimate(bytes));
+    }
+    for (;;) {
+      const out = callOut(input, cap, x.lz4FrameDecompress);
+      if (typeof out !== 'number') return out;
+      if (out !== ERR_OUT_OF_SPACE) throw codecError('lz4', 'decompress', out);
+      if (cap >= maxBytes) throw tooLarge(`more than ${maxBytes}`, maxBytes);
+      if (cap >= most) throw corrupt(`lz4 decompress: ${bytes.length} B decompress past ${bound} B, more than lz4 can produce`);
+      cap = Math.min(most, Math.max(cap * 2, 65536));
+    }
+  } finally {
+    input.arena.release();
   }
 }
 

@@ -4,9 +4,11 @@
  * client writes; decompression takes xerial or raw snappy. Call
  * `await loadCore()` once before using these; they are synchronous.
  */
-import { WafkaError } from '../errors.ts';
+import { WafkaError, corrupt } from '../errors.ts';
 import { callOut, codecError, copyIn } from './codec-call.ts';
 import { coreSync } from './wasm.ts';
+
+const CODEC_SNAPPY = 2;
 
 /** The default limit on decompressed size. */
 export const SNAPPY_MAX_BYTES_DEFAULT = 64 * 1024 * 1024;
@@ -16,9 +18,13 @@ export function snappyCompress(bytes: Uint8Array): Uint8Array {
   const x = coreSync().exports;
   const bound = x.snappyXerialBound(bytes.length);
   if (bound < 0) throw new WafkaError('MESSAGE_TOO_LARGE', `snappy compress: ${bytes.length} B input is over the codec's limit`);
-  const out = callOut(copyIn(bytes), bound, x.snappyXerialCompress);
-  if (typeof out === 'number') throw codecError('snappy', 'compress', out);
-  return out;
+  try {
+    const out = callOut(copyIn(bytes), bound, x.snappyXerialCompress);
+    if (typeof out === 'number') throw codecError('snappy', 'compress', out);
+    return out;
+  } finally {
+    coreSync().release();
+  }
 }
 
 /**
@@ -27,13 +33,19 @@ export function snappyCompress(bytes: Uint8Array): Uint8Array {
  */
 export function snappyDecompress(bytes: Uint8Array, maxBytes = SNAPPY_MAX_BYTES_DEFAULT): Uint8Array {
   const input = copyIn(bytes);
-  const x = input.arena.exports;
-  // The lengths are declared up front (raw preamble, or one per xerial chunk).
-  const declared = x.snappyUncompressedLength(input.src, input.n);
-  if (declared > BigInt(maxBytes)) {
-    throw new WafkaError('MESSAGE_TOO_LARGE', `snappy decompress: content ${declared} B over the ${maxBytes} B limit`);
+  try {
+    const x = input.arena.exports;
+    // The lengths are declared up front (raw preamble, or one per xerial chunk): checked before memory grows.
+    const declared = x.snappyUncompressedLength(input.src, input.n);
+    const bound = x.decompressedBound(CODEC_SNAPPY, input.n);
+    if (declared > bound) throw corrupt(`snappy decompress: content of ${declared} B declared, more than ${bytes.length} B of snappy can hold (${bound} B)`);
+    if (declared > BigInt(maxBytes)) {
+      throw new WafkaError('MESSAGE_TOO_LARGE', `snappy decompress: content ${declared} B over the ${maxBytes} B limit`);
+    }
+    const out = callOut(input, declared < 0n ? 0 : Number(declared), x.snappyDecompress);
+    if (typeof out === 'number') throw codecError('snappy', 'decompress', out);
+    return out;
+  } finally {
+    input.arena.release();
   }
-  const out = callOut(input, declared < 0n ? 0 : Number(declared), x.snappyDecompress);
-  if (typeof out === 'number') throw codecError('snappy', 'decompress', out);
-  return out;
 }

@@ -426,7 +426,9 @@ export function encodeStagedSync(batches: readonly StagedRecords[], compression:
     dst += n;
     ends.push(dst - base);
   }
-  return { bytes: u8.slice(base, dst), ends };
+  const bytes = u8.slice(base, dst);
+  arena.release();
+  return { bytes, ends };
 }
 
 /** encodeStagedSync for any codec: gzip and zstd compress each batch's records between two core calls. */
@@ -460,5 +462,7 @@ function sealCompressed(header: Uint8Array, compressed: Uint8Array, compression:
   u8.set(compressed, arena.base + RECORD_BATCH_OVERHEAD);
   const n = arena.exports.batchSeal(arena.base, size);
   if (n < 0) throw coreError(arena.exports, n, 'batch');
-  return u8.slice(arena.base, arena.base + n);
+  const sealed = u8.slice(arena.base, arena.base + n);
+  arena.release();
+  return sealed;
 }

@@ -5,6 +5,7 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import {
   ARENA_RETAINED_BYTES, CompressionTypes, coreSync, decodeBatch, decodeBatchSync, encodeBatch, encodeBatchSync, loadCore,
+  lz4Compress, lz4Decompress, snappyDecompress,
 } from '../../src/core/index.ts';
 import { loadBatchCodec } from '../../src/client/core-codec.ts';
 import { appendMessages } from '../../src/client/consumer.ts';
@@ -78,6 +79,23 @@ describe('declared sizes are checked before memory grows', () => {
     const { error, highWaterBytes } = await measured(() => decodeBatch(batch));
     expect((error as WafkaError).type).toBe('CORRUPT_MESSAGE');
     expect(highWaterBytes).toBeLessThan(4 * MiB);
+  });
+
+  test('snappyDecompress and lz4Decompress refuse declared sizes their input cannot hold, before memory grows', async () => {
+    const snappy = Uint8Array.from([0x80, 0x80, 0x80, 0x1e, 0x00, 0x00]); // raw snappy declaring 60 MiB
+    const s = await measured(() => snappyDecompress(snappy));
+    expect((s.error as WafkaError).type).toBe('CORRUPT_MESSAGE');
+    expect((s.error as WafkaError).message).toMatch(/62914560 B declared, more than 6 B of snappy can hold/);
+    expect(s.highWaterBytes).toBeLessThan(4 * MiB);
+    const frame = lz4Compress(new Uint8Array(100));
+    const withSize = new Uint8Array(frame.byteLength + 8);
+    withSize.set(frame.subarray(0, 6));
+    withSize[4] |= 0x08;
+    new DataView(withSize.buffer).setBigUint64(6, BigInt(50 * MiB), true);
+    withSize.set(frame.subarray(6), 14);
+    const l = await measured(() => lz4Decompress(withSize));
+    expect((l.error as WafkaError).type).toBe('CORRUPT_MESSAGE');
+    expect(l.highWaterBytes).toBeLessThan(4 * MiB);
   });
 
   test('ListOffsets by timestamp over a stored outsized batch does not grow memory either', async () => {
