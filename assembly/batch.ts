@@ -504,6 +504,146 @@ export function batchCheckRecords(records: usize, recordsLen: i32, count: i32, a
   return decodeRecords(records, recordsLen, count, records, 0, records, checkMode(attributes, flags), baseTimestamp);
 }
 
+/**
+ * A varint at p read without an end check, for a caller that knows p + 5 is
+ * within the record: (value << 32) | the position after it, or 0 on overflow.
+ */
+// @ts-ignore: decorator
+@inline function varintAt(p: usize): u64 {
+  let b = <u32>load<u8>(p);
+  let u = b & 0x7f;
+  let n: usize = 1;
+  if (b >= 0x80) {
+    b = <u32>load<u8>(p, 1);
+    u |= (b & 0x7f) << 7;
+    n = 2;
+    if (b >= 0x80) {
+      b = <u32>load<u8>(p, 2);
+      u |= (b & 0x7f) << 14;
+      n = 3;
+      if (b >= 0x80) {
+        b = <u32>load<u8>(p, 3);
+        u |= (b & 0x7f) << 21;
+        n = 4;
+        if (b >= 0x80) {
+          b = <u32>load<u8>(p, 4);
+          if (b >= 0x80) return 0;
+          u |= b << 28;
+          n = 5;
+        }
+      }
+    }
+  }
+  const v = (u >>> 1) ^ (0 - (u & 1));
+  return (<u64>v << 32) | <u64>(p + n);
+}
+
+/** Skips a header count and its headers (key length >= 0, value length >= -1, each within the record); 0 on a problem. */
+function skipHeaders(p: usize, bodyEnd: usize): usize {
+  let r = varintIn(p, bodyEnd);
+  if (r == 0) return 0;
+  const headerCount = <i32>(r >> 32);
+  p = <usize><u32>r;
+  if (headerCount < 0) return 0;
+  for (let h = 0; h < headerCount; h++) {
+    if (p >= bodyEnd) return 0;
+    r = varintIn(p, bodyEnd);
+    if (r == 0) return 0;
+    const hkLen = <i32>(r >> 32);
+    p = <usize><u32>r;
+    if (hkLen < 0 || <usize>hkLen > bodyEnd - p) return 0;
+    p += <usize>hkLen;
+    if (p >= bodyEnd) return 0;
+    r = varintIn(p, bodyEnd);
+    if (r == 0) return 0;
+    const hvLen = <i32>(r >> 32);
+    p = <usize><u32>r;
+    if (hvLen > 0) {
+      if (<usize>hvLen > bodyEnd - p) return 0;
+      p += <usize>hvLen;
+    } else if (hvLen < -1) return 0;
+  }
+  return p;
+}
+
+/** varintAt where at least 5 bytes remain before `limit`, else the checked reader; 0 on any problem. */
+// @ts-ignore: decorator
+@inline function varintIn(p: usize, limit: usize): u64 {
+  if (limit - p >= 5) return varintAt(p);
+  const r = getVarint(p, limit);
+  return r < 0 ? 0 : (<u64><u32><i32>varValue << 32) | <u64><usize>r;
+}
+
+/**
+ * The append check's fast pass over well-formed records: the same rules as
+ * decodeRecords in check mode, with the varints before a record's value read
+ * without per-byte end checks. Returns count, or -1 at the first problem of
+ * any kind and at records too short for the unchecked reads (a null or tiny
+ * key and value): decodeRecords then takes the batch, and names a problem.
+ */
+function checkRecords(records: usize, recordsLen: i32, count: i32, mode: i32, baseTimestamp: i64): i32 {
+  const end = records + <usize>recordsLen;
+  const checkTimestamps = (mode & SCAN_TIMESTAMPS) != 0;
+  const checkKeys = (mode & SCAN_KEYS) != 0;
+  let p = records;
+  for (let i = 0; i < count; i++) {
+    if (end - p < 5) return -1;
+    let r = varintAt(p);
+    if (r == 0) return -1;
+    const bodyLen = <i32>(r >> 32);
+    p = <usize><u32>r;
+    if (bodyLen < 6 || <usize>bodyLen > end - p) return -1;
+    const bodyEnd = p + <usize>bodyLen;
+    // attributes, then the timestamp delta (one byte inline, else the general reader)
+    p++;
+    const t0 = <i64>load<u8>(p);
+    let tsDelta: i64;
+    if (t0 < 0x80) {
+      tsDelta = (t0 >>> 1) ^ (0 - (t0 & 1));
+      p++;
+    } else {
+      const rl = getVarlong(p, bodyEnd);
+      if (rl < 0) return -1;
+      tsDelta = varValue;
+      p = <usize>rl;
+    }
+    if (checkTimestamps) {
+      const ts = baseTimestamp + tsDelta;
+      if (((baseTimestamp ^ ts) & (tsDelta ^ ts)) < 0) return -1;
+    }
+    // offset delta, key length: read unchecked when 10 bytes remain (else the full parser takes the batch)
+    if (bodyEnd - p < 10) return -1;
+    r = varintAt(p);
+    if (r == 0 || <i32>(r >> 32) != i) return -1;
+    p = <usize><u32>r;
+    r = varintAt(p);
+    if (r == 0) return -1;
+    const keyLen = <i32>(r >> 32);
+    p = <usize><u32>r;
+    if (keyLen > 0) {
+      if (<usize>keyLen > bodyEnd - p) return -1;
+      p += <usize>keyLen;
+    } else if (keyLen < -1 || (checkKeys && keyLen < 0)) return -1;
+    // value length: -1 (null) or >= 0, within the record
+    if (bodyEnd - p < 5) return -1;
+    r = varintAt(p);
+    if (r == 0) return -1;
+    const valueLen = <i32>(r >> 32);
+    p = <usize><u32>r;
+    if (valueLen > 0) {
+      if (<usize>valueLen > bodyEnd - p) return -1;
+      p += <usize>valueLen;
+    } else if (valueLen < -1) return -1;
+    // Headers: usually none (a 0 as the record's last byte). The next record starts at bodyEnd either way:
+    // taking p from bodyEnd, not from the parse, lets the CPU start on it before this one is checked.
+    if (p + 1 != bodyEnd || load<u8>(p) != 0) {
+      if (p >= bodyEnd || skipHeaders(p, bodyEnd) != bodyEnd) return -1;
+    }
+    p = bodyEnd;
+  }
+  return p == end ? count : -1;
+}
+
 // @ts-ignore: decorator
 @inline function checkMode(attributes: i32, flags: i32): i32 {
   let mode = SCAN_OFFSETS;
@@ -520,6 +660,11 @@ export function batchCheckRecords(records: usize, recordsLen: i32, count: i32, a
 function decodeRecords(records: usize, recordsLen: i32, count: i32, work: usize, workCap: i32, tableAt: usize, mode: i32, baseTimestamp: i64): i32 {
   if (count < 0 || <i64>count * RECORD_MIN_BYTES > <i64>recordsLen) return fail(ERR_CORRUPT, count, recordsLen, WHY_RECORD_COUNT);
   const tables = (mode & SCAN_TABLES) != 0;
+  if (!tables) {
+    const r = checkRecords(records, recordsLen, count, mode, baseTimestamp);
+    if (r >= 0) return r;
+    // Something is wrong: the full parser below finds it and says what and where.
+  }
   const workEnd = work + <usize>workCap;
   const tableEnd = tables ? tableAt + (<usize>count << 5) : tableAt;
   if (tableEnd > workEnd) return fail(ERR_OUT_OF_SPACE, <i64>(tableEnd - work) + 4096);
