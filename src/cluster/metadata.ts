@@ -26,6 +26,8 @@ export interface PartitionState {
   leaderEpoch: number;
   replicas: number[];
   isr: number[];
+  /** Bumped on every change of leader or ISR (KRaft's partition epoch); absent in documents written before it existed, meaning 0. */
+  partitionEpoch?: number;
 }
 
 export interface TopicState {
