@@ -18,6 +18,10 @@ export interface BrokerRegistration {
   host: string;
   rack?: string | null;
   registeredAtMs: number;
+  /** Bumped by the controller on every registration: a heartbeat of an older incarnation is refused. */
+  brokerEpoch?: number;
+  /** Fenced by the controller (session expired, lock freed): leads nothing and is in no ISR it could leave. */
+  fenced?: boolean;
 }
 
 export interface PartitionState {
