@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { METADATA_FILE_NAME } from '../cluster/file-metadata-store.ts';
 import type { ClusterMetadata } from '../cluster/metadata.ts';
 import { WafkaError } from '../errors.ts';
+import { brokersToStart } from '../client/demo.ts';
 
 /** The clusterId of a new data directory. */
 export const DATA_DIR_CLUSTER_ID = 'wafka';
@@ -31,14 +32,8 @@ export async function dataDirCluster(dir: string, brokersRequested: number | und
       throw new WafkaError('KAFKA_STORAGE_ERROR', `cannot read ${join(dir, METADATA_FILE_NAME)}: ${(error as Error).message}`);
     }
   }
-  const registered = metadata ? Math.max(0, ...metadata.brokers.map((b) => b.nodeId + 1)) : 0;
-  const wanted = brokersRequested ?? Math.max(brokersDefault, registered);
-  const brokers = Math.max(wanted, registered);
-  return {
-    clusterId: metadata?.clusterId ?? DATA_DIR_CLUSTER_ID,
-    brokers,
-    note: brokers > wanted
-      ? `${dir} holds a ${registered}-broker cluster whose partitions live on brokers 0..${registered - 1}: starting ${brokers} brokers, not ${wanted} (delete the directory, or use --fresh, to start smaller)`
-      : undefined,
-  };
+  const registeredIds = (metadata?.brokers ?? []).map((b) => b.nodeId);
+  // Without a count asked for, a directory's cluster starts as large as it was (at least brokersDefault).
+  const requested = brokersRequested ?? Math.max(brokersDefault, ...registeredIds.map((id) => id + 1));
+  return { clusterId: metadata?.clusterId ?? DATA_DIR_CLUSTER_ID, ...brokersToStart(requested, registeredIds, dir) };
 }

@@ -39,6 +39,20 @@ export interface DemoProgress {
   recordsPerSec: number;
 }
 
+/**
+ * How many brokers to start on storage that already holds a cluster: partitions stay on the
+ * broker that was given them (no reassignment), so at least every registered broker.
+ * `note` says why, when the requested count was raised.
+ */
+export function brokersToStart(requested: number, registeredNodeIds: readonly number[], where: string): { brokers: number; note?: string } {
+  const registered = registeredNodeIds.length === 0 ? 0 : Math.max(...registeredNodeIds) + 1;
+  if (requested >= registered) return { brokers: requested };
+  return {
+    brokers: registered,
+    note: `${where} holds a ${registered}-broker cluster whose partitions live on brokers 0..${registered - 1}: starting ${registered} brokers, not ${requested} (clear the storage to start smaller)`,
+  };
+}
+
 /** Bounds of the demo's inputs: it holds every key's last sequence number and checks every message. */
 export const DEMO_MESSAGES_MAX = 10_000_000;
 export const DEMO_PARTITIONS_MAX = 1_000;
