@@ -31,6 +31,7 @@ function sourceUrlRewrites(wasmUrl) {
       ["'./storage/node-fs.ts'", "'./node-fs.js'"],
       ["'./cluster/file-metadata-store.ts'", "'./file-metadata-store.js'"],
       ["'./cluster/node-broker-worker.ts'", "'./node-broker-worker.js'"],
+      ["'./cluster/data-dir-lock.ts'", "'./data-dir-lock.js'"],
     ],
   };
 }
@@ -81,10 +82,13 @@ await build({
     core: at('src/core/index.ts'),
     storage: at('src/storage/index.ts'),
     zstd: at('src/core/zstd.ts'),
+    // The `wafka` command (package.json bin):
+    cli: at('src/cli.ts'),
     // Node-only, loaded by importNodeOnly() and the worker-thread spawner:
     'node-fs': at('src/storage/node-fs.ts'),
     'file-metadata-store': at('src/cluster/file-metadata-store.ts'),
     'node-broker-worker': at('src/cluster/node-broker-worker.ts'),
+    'data-dir-lock': at('src/cluster/data-dir-lock.ts'),
     'broker.node-worker': at('workers/broker.node-worker.ts'),
   },
   outdir: dist,
@@ -108,6 +112,11 @@ await build({
   plugins: [rewriteUrls(sourceUrlRewrites('./wafka.wasm'))],
 });
 copyFileSync(at('build/wafka.wasm'), join(dist, 'wafka', 'wafka.wasm'));
+
+// The playground page `npx wafka` serves (src/main.ts finds it at dist/playground/, beside itself).
+const { build: viteBuild } = await import('vite');
+const { playgroundViteConfig } = await import('../playground/vite-config.mjs');
+await viteBuild(playgroundViteConfig(join(dist, 'playground')));
 
 run('npx', ['tsc', '-p', 'tsconfig.build.json']);
 rewriteDeclarationSpecifiers(join(dist, 'types'));

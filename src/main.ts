@@ -119,18 +119,27 @@ const MIME: Record<string, string> = {
   '.png': 'image/png', '.ico': 'image/x-icon', '.map': 'application/json',
 };
 
-/** Builds playground/ with Vite into node_modules/.cache (a few seconds). */
+/**
+ * The playground page: prebuilt beside this module in the package (dist/playground/, made by
+ * `npm run build`), else built from playground/ with Vite into node_modules/.cache (a few seconds).
+ */
+async function playgroundDir(): Promise<string> {
+  const prebuilt = fileURLToPath(new URL('./playground/', import.meta.url));
+  try {
+    await stat(join(prebuilt, 'index.html'));
+    return prebuilt;
+  } catch {
+    log('\nbuilding the playground page (Vite)…');
+    return buildPlayground();
+  }
+}
+
 async function buildPlayground(): Promise<string> {
   const outDir = join(ROOT, 'node_modules', '.cache', 'wafka-playground');
   const { build } = await import('vite');
-  await build({
-    configFile: false,
-    root: join(ROOT, 'playground'),
-    base: './',
-    logLevel: 'warn',
-    worker: { format: 'es' },
-    build: { outDir, emptyOutDir: true, target: 'es2022', sourcemap: false, reportCompressedSize: false, chunkSizeWarningLimit: 4096 },
-  });
+  // @ts-expect-error: a plain .mjs module beside the page, shared with scripts/build.mjs (no types).
+  const { playgroundViteConfig } = await import('../playground/vite-config.mjs');
+  await build(playgroundViteConfig(outDir));
   return outDir;
 }
 
@@ -224,8 +233,7 @@ export async function start(argv: string[]): Promise<void> {
   }
 
   if (!stopping) {
-    log('\nbuilding the playground page (Vite)…');
-    const outDir = await buildPlayground();
+    const outDir = await playgroundDir();
     const shown = { settings: { ...settings, brokers: where.brokers }, cpus: cpus().length };
     server = await serve(outDir, () => ({ ...shown, result: result ?? null }), settings.port);
     const address = server.address();
