@@ -12,7 +12,7 @@
 // Vite, webpack and unbundled runtimes take the relative one first.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -113,13 +113,15 @@ await build({
 });
 copyFileSync(at('build/wafka.wasm'), join(dist, 'wafka', 'wafka.wasm'));
 
+run('npx', ['tsc', '-p', 'tsconfig.build.json']);
+rewriteDeclarationSpecifiers(join(dist, 'types'));
+
 // The playground page `npx wafka` serves (src/main.ts finds it at dist/playground/, beside itself).
+// Vite bundles it from the sources, which load the Wasm core from build/.
+if (!existsSync(at('build/wafka.wasm'))) run('npm', ['run', '--silent', 'asbuild']);
 const { build: viteBuild } = await import('vite');
 const { playgroundViteConfig } = await import('../playground/vite-config.mjs');
 await viteBuild(playgroundViteConfig(join(dist, 'playground')));
-
-run('npx', ['tsc', '-p', 'tsconfig.build.json']);
-rewriteDeclarationSpecifiers(join(dist, 'types'));
 
 /**
  * tsc keeps the sources' '.ts' specifiers in declarations; a user's NodeNext resolution wants '.js'.
