@@ -24,7 +24,7 @@
  */
 import { loadCore } from '../core/index.ts';
 import { WafkaError } from '../errors.ts';
-import type { ClusterMetadata, PartitionState, TopicState } from '../cluster/metadata.ts';
+import { getTopic, type ClusterMetadata, type PartitionState, type TopicState } from '../cluster/metadata.ts';
 import { updateMetadata, type MetadataStore } from '../cluster/metadata-store.ts';
 import type { MetadataWatch } from '../cluster/metadata-watch.ts';
 import {
@@ -98,6 +98,8 @@ export class Broker implements BrokerApi {
   readonly #metrics = new BrokerMetricsCounters();
   readonly #waiters: FetchWaiters;
   readonly #replicas = new Map<PartitionKey, Replica>();
+  /** Why a replica this broker leads could not be opened (until an open succeeds): requests get this, not NOT_LEADER_OR_FOLLOWER. */
+  readonly #openFailures = new Map<PartitionKey, WafkaError>();
   #metadata: ClusterMetadata;
   #refreshing: Promise<void> | null = null;
   #refreshAgain: Promise<void> | null = null;
@@ -221,10 +223,10 @@ export class Broker implements BrokerApi {
     }
     this.#metrics.produceRequests++;
 
-    // Phase 1, in arrival order: learn about new topics (or create them), check and enqueue every append.
+    // Phase 1, in arrival order: learn about new topics, check and enqueue every append.
+    // As in Kafka, only Metadata creates topics: a produce to an unknown topic is UNKNOWN_TOPIC_OR_PARTITION.
     const enqueue = async () => {
       await this.#refreshIfUnknown(request.topics);
-      if (this.config.allowAutoTopicCreation) await this.#autoCreate(request.topics.map((t) => t.topic).filter((n) => !this.#topic(n)));
       return request.topics.map((t) => ({
         topic: t.topic,
         partitions: t.partitions.map((p) => this.#enqueueAppend(t.topic, p.partition, p.records)),
@@ -553,7 +555,7 @@ export class Broker implements BrokerApi {
   // ------------------------------------------------------------------ Metadata plumbing
 
   #topic(name: string): TopicState | undefined {
-    return Object.hasOwn(this.#metadata.topics, name) ? this.#metadata.topics[name] : undefined;
+    return getTopic(this.#metadata, name);
   }
 
   /** The replica this broker leads for topic-partition, or the per-partition error. */
@@ -563,6 +565,10 @@ export class Broker implements BrokerApi {
     const p: PartitionState | undefined = state.partitions[partition];
     if (!p) throw new WafkaError('UNKNOWN_TOPIC_OR_PARTITION', `partition ${partition} of '${topic}' does not exist (${state.partitions.length} partitions)`);
     const replica = this.#replicas.get(partitionKey(topic, partition));
+    if (p.leader === this.nodeId && !replica) {
+      const failure = this.#openFailures.get(partitionKey(topic, partition));
+      if (failure) throw failure;
+    }
     if (p.leader !== this.nodeId || !replica) throw notLeader(this.nodeId, topic, partition, `the leader is broker ${p.leader} (leaderEpoch ${p.leaderEpoch})`);
     return replica;
   }
@@ -677,7 +683,7 @@ export class Broker implements BrokerApi {
         }
         // Gone, re-created, led elsewhere, or a new config (a log takes its config at open): retire it.
         this.#replicas.delete(key);
-        const topicGone = metadata.topics[replica.ref.topic]?.topicId !== replica.ref.topicId;
+        const topicGone = getTopic(metadata, replica.ref.topic)?.topicId !== replica.ref.topicId;
         const retired = this.#retireReplica(replica, topicGone);
         retiring.push(retired);
         retiredByKey.set(key, retired);
@@ -701,12 +707,15 @@ export class Broker implements BrokerApi {
     replica.opening = after.then(() => this.#withOpenSlot(() => this.#storage.open(want.ref, replica.config))).then(
       (log) => {
         replica.log = log;
+        this.#openFailures.delete(key);
         return log;
       },
       (error) => {
-        // Forget it, so that the next metadata change or refresh tries again.
+        // Forget it, so that the next metadata change or refresh tries again; until then requests get the cause.
         if (this.#replicas.get(key) === replica) this.#replicas.delete(key);
-        throw new WafkaError('KAFKA_STORAGE_ERROR', `cannot open the log of ${want.ref.topic}-${want.ref.partition}: ${asWafkaError(error).message}`, { cause: error });
+        const failure = new WafkaError('KAFKA_STORAGE_ERROR', `broker ${this.nodeId} cannot open the log of ${want.ref.topic}-${want.ref.partition}: ${asWafkaError(error).message}`, { cause: error });
+        if (this.#openFailures.size < OPEN_FAILURES_KEPT_MAX || this.#openFailures.has(key)) this.#openFailures.set(key, failure);
+        throw failure;
       },
     );
     replica.opening.catch(() => {});
@@ -790,6 +799,9 @@ function sameConfig(a: ResolvedTopicConfig, b: ResolvedTopicConfig): boolean {
 }
 
 const INT64_MAX = (1n << 63n) - 1n;
+
+/** Open failures remembered for their error (past this, requests for further ones see NOT_LEADER_OR_FOLLOWER). */
+const OPEN_FAILURES_KEPT_MAX = 10_000;
 
 function notLeader(nodeId: number, topic: string, partition: number, why: string): WafkaError {
   return new WafkaError('NOT_LEADER_OR_FOLLOWER', `broker ${nodeId} is not the leader of ${topic}-${partition}: ${why}`);
