@@ -20,6 +20,7 @@
  */
 import { WafkaError } from '../errors.ts';
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, type FetchRequest, type IsolationLevel } from '../protocol/types.ts';
+import { arrayArgument, EARLIEST_OFFSET, LATEST_OFFSET, objectArgument, offsetArgument, partitionArgument, topicArgument } from './arguments.ts';
 import { ClusterClient, fromErrorJSON, toWafkaError, type BrokerConnector } from './connection.ts';
 import { CONSUMER_EVENTS, InstrumentationEmitter, type Listener, type RemoveListener } from './instrumentation.ts';
 import type { Logger } from './logger.ts';
@@ -34,6 +35,9 @@ export interface ConsumerContext {
   retry?: RetryOptions;
   codec: () => Promise<BatchCodec>;
 }
+
+/** Subscriptions of one consumer (topics and patterns); each is matched against the metadata on every assignment. */
+export const SUBSCRIPTIONS_MAX = 10_000;
 
 export interface TopicPartitionOffset { topic: string; partition: number; offset: string }
 export interface TopicPartitions { topic: string; partitions?: number[] }
@@ -165,12 +169,16 @@ export class Consumer {
 
   async subscribe(subscription: ConsumerSubscribeTopics | { topic: string | RegExp; fromBeginning?: boolean }): Promise<void> {
     if (this.#running) throw new WafkaError('INVALID_REQUEST', 'cannot subscribe while the consumer runs; stop it first', { retriable: false });
+    objectArgument(subscription, 'subscribe({ topics | topic, fromBeginning })');
     const topics = 'topics' in subscription ? subscription.topics : [subscription.topic];
-    if (!Array.isArray(topics) || topics.length === 0) throw new TypeError('wafka: subscribe needs topics: (string | RegExp)[]');
-    for (const topic of topics) {
-      if (typeof topic !== 'string' && !(topic instanceof RegExp)) throw new TypeError(`wafka: invalid topic ${String(topic)} (a string or a RegExp)`);
-      this.#subscriptions.push({ topic, fromBeginning: !!subscription.fromBeginning });
+    arrayArgument(topics, 'subscribe topics', SUBSCRIPTIONS_MAX);
+    if (topics.length === 0) throw new WafkaError('INVALID_REQUEST', 'subscribe needs topics: (string | RegExp)[]', { retriable: false });
+    // All checked before any is added: a refused subscribe changes nothing.
+    for (const topic of topics) if (!(topic instanceof RegExp)) topicArgument(topic, 'subscribe topic');
+    if (this.#subscriptions.length + topics.length > SUBSCRIPTIONS_MAX) {
+      throw new WafkaError('INVALID_REQUEST', `more than ${SUBSCRIPTIONS_MAX} subscriptions`, { retriable: false });
     }
+    for (const topic of topics) this.#subscriptions.push({ topic, fromBeginning: !!subscription.fromBeginning });
   }
 
   /**
@@ -213,11 +221,16 @@ export class Consumer {
     this.#instrumentation.emit(CONSUMER_EVENTS.DISCONNECT, null);
   }
 
-  /** Sets the next offset to read of a partition ('-2' earliest, '-1' latest also accepted). */
-  seek({ topic, partition, offset }: TopicPartitionOffset): void {
-    let value: bigint;
-    try { value = BigInt(offset); } catch { throw new WafkaError('OFFSET_OUT_OF_RANGE', `offset ${String(offset)} is not an integer`, { retriable: false }); }
-    if (value < -2n) throw new WafkaError('OFFSET_OUT_OF_RANGE', `offset ${offset} is negative`, { retriable: false });
+  /**
+   * Sets the next offset to read of a partition: a decimal string, bigint or
+   * safe integer in [0, 2^63-1], or '-2' (earliest) / '-1' (latest). Anything
+   * else ('', '0x2', ' 3 ', 2^64) is refused with a typed error.
+   */
+  seek(target: TopicPartitionOffset): void {
+    const { topic, partition, offset } = objectArgument<TopicPartitionOffset>(target, 'seek({ topic, partition, offset })');
+    topicArgument(topic, 'seek topic');
+    partitionArgument(partition, 'seek partition');
+    const value = offsetArgument(offset, 'seek offset', [LATEST_OFFSET, EARLIEST_OFFSET]);
     const state = this.#partitions.get(tpKey(topic, partition));
     if (!state) {
       this.#pendingSeeks.set(tpKey(topic, partition), { topic, partition, offset: value });

@@ -725,7 +725,10 @@ export class PartitionLog {
     return this.#exclusive(async () => {
       if (timestampMs === LATEST_TIMESTAMP) return { offset: this.logEndOffset, timestampMs: -1 };
       if (timestampMs === EARLIEST_TIMESTAMP) return { offset: this.#logStartOffset, timestampMs: -1 };
-      if (!Number.isSafeInteger(timestampMs) || timestampMs < 0) throw new RangeError(`timestampMs ${timestampMs}`);
+      // Any time in ms up to 2^63 (record timestamps are int64); above 2^53 compared as doubles, as they are stored.
+      if (!Number.isInteger(timestampMs) || timestampMs < 0 || timestampMs > 2 ** 63) {
+        throw new WafkaError('INVALID_REQUEST', `timestampMs ${timestampMs}: expected an integer in [0, 2^63]`);
+      }
       for (const seg of this.#segments) {
         if (seg.maxTimestampMs < timestampMs || seg.nextOffset <= this.#logStartOffset) continue;
         let pos = seg.lookupTimePosition(timestampMs);
