@@ -800,7 +800,10 @@ export class Broker implements BrokerApi {
   }
 
   #limits(): TopicLimits {
-    return { topicsMax: this.config.topicsMax, partitionsPerTopicMax: this.config.partitionsPerTopicMax, partitionsTotalMax: this.config.partitionsTotalMax };
+    return {
+      topicsMax: this.config.topicsMax, partitionsPerTopicMax: this.config.partitionsPerTopicMax, partitionsTotalMax: this.config.partitionsTotalMax,
+      replicationFactorMax: this.#controller ? Number.MAX_SAFE_INTEGER : 1,
+    };
   }
 
   #topicDefaults() {
