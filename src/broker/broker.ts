@@ -97,6 +97,17 @@ export interface ControllerLink {
   alterPartition(request: AlterPartitionRequest): Promise<PartitionState>;
 }
 
+export interface ReplicaSnapshot {
+  topic: string;
+  partition: number;
+  role: 'leader' | 'follower' | 'offline';
+  leaderEpoch: number;
+  isr: number[];
+  logStartOffset: bigint;
+  logEndOffset: bigint;
+  highWatermark: bigint;
+}
+
 /** Bounds the produce timeoutMs a client may ask for. */
 const PRODUCE_TIMEOUT_MS_MAX = 300_000;
 
@@ -657,6 +668,22 @@ export class Broker implements BrokerApi {
 
   async metrics(): Promise<BrokerMetrics> {
     return this.#metrics.snapshot(this.nodeId);
+  }
+
+  /** What this broker holds of each partition, as it sees it now (the simulation's invariants read this). */
+  describeReplicas(): ReplicaSnapshot[] {
+    return [...this.#replicas.values()].map((r) => ({
+      topic: r.ref.topic, partition: r.ref.partition, role: r.role, leaderEpoch: r.leaderEpoch, isr: [...r.state.isr],
+      logStartOffset: r.log?.logStartOffset ?? -1n, logEndOffset: r.log?.logEndOffset ?? -1n, highWatermark: r.log?.highWatermark ?? -1n,
+    }));
+  }
+
+  /** Reads a hosted replica's log whatever its role (for checks across replicas); null when not hosted or not open. */
+  async readReplica(topic: string, partition: number, offset: bigint, maxBytes: number): Promise<Uint8Array | null> {
+    const replica = this.#replicas.get(partitionKey(topic, partition));
+    const log = replica?.log;
+    if (!replica || !log || replica.closed) return null;
+    return log.read(offset, maxBytes, log.logEndOffset, true);
   }
 
   // ------------------------------------------------------------------ Lifecycle
