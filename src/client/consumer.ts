@@ -18,7 +18,7 @@
  * created later that match are consumed too, from the subscription's
  * `fromBeginning` position (as Kafka's Java client does with a pattern).
  */
-import { WafkaError } from '../errors.ts';
+import { UndecodableBatchError, WafkaError } from '../errors.ts';
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, type FetchRequest, type IsolationLevel } from '../protocol/types.ts';
 import { arrayArgument, EARLIEST_OFFSET, LATEST_OFFSET, objectArgument, offsetArgument, partitionArgument, topicArgument } from './arguments.ts';
 import { ClusterClient, fromErrorJSON, toWafkaError, type BrokerConnector } from './connection.ts';
@@ -504,7 +504,7 @@ export class Consumer {
 
   async #handlePartition(state: PartitionState, fetchOffset: bigint, generation: number, records: Uint8Array, highWatermark: bigint): Promise<void> {
     const codec = this.#codec!;
-    const batches = await codec.decodeBatches(records);
+    const { batches, failure } = await codec.decodeBatches(records);
     if (generation !== state.generation || state.position !== fetchOffset) return; // seeked meanwhile
     // Skip whole batches below the position, and control batches.
     const messages: KafkaMessage[] = [];
@@ -517,14 +517,18 @@ export class Consumer {
     if (messages.length === 0) {
       // Only control records or compacted gaps: move on.
       if (nextOffset > fetchOffset) state.position = nextOffset;
-      return;
+    } else {
+      await this.#acquireSlot();
+      try {
+        if (!this.#running || generation !== state.generation || state.position !== fetchOffset || this.#isPaused(state.topic, state.partition)) return;
+        await this.#deliver(state, generation, messages, nextOffset, highWatermark);
+      } finally {
+        this.#releaseSlot();
+      }
     }
-    await this.#acquireSlot();
-    try {
-      if (!this.#running || generation !== state.generation || state.position !== fetchOffset || this.#isPaused(state.topic, state.partition)) return;
-      await this.#deliver(state, generation, messages, nextOffset, highWatermark);
-    } finally {
-      this.#releaseSlot();
+    // A batch that cannot be decoded stops the partition once everything before it is delivered.
+    if (failure && generation === state.generation && state.position === nextOffset && this.#running) {
+      throw new UndecodableBatchError(state.topic, state.partition, failure.baseOffset < nextOffset ? nextOffset : failure.baseOffset, failure.error);
     }
   }
 
@@ -637,20 +641,20 @@ export function appendMessages(batch: DecodedBatch, fromOffset: bigint, out: Kaf
   }
   const smallOffsets = t.baseOffset >= 0n && t.baseOffset + BigInt(n) < 0x7fffffffn;
   const base = Number(t.baseOffset);
-  let lastDelta = NaN;
+  let last = -1;
   let timestamp = t.appendTime === null ? '' : String(t.appendTime);
   for (; i < n; i++) {
     const offsetDelta = t.offsetDelta(i);
-    if (t.appendTime === null) {
-      const delta = t.timestampDelta(i);
-      if (delta !== lastDelta) { lastDelta = delta; timestamp = String(t.baseTimestamp + BigInt(delta)); }
-    }
+    if (t.appendTime === null && (last < 0 || !t.sameTimestampDelta(i, last))) timestamp = String(t.timestamp(i));
+    last = i;
     const headers: KafkaMessage['headers'] = {};
     if (t.headerCount(i) > 0) {
       for (const h of t.headersOf(i)) {
         const value = h.value ?? EMPTY_BYTES;
         const existing = Object.prototype.hasOwnProperty.call(headers, h.key) ? headers[h.key] : undefined;
-        const next = existing === undefined ? value : Array.isArray(existing) ? [...existing, value] : [existing, value];
+        // A repeated key appends to its array in place: linear in the number of headers.
+        if (Array.isArray(existing)) { existing.push(value); continue; }
+        const next = existing === undefined ? value : [existing, value];
         // "__proto__" is a header name like any other (an assignment would set the object's prototype).
         if (h.key === '__proto__') Object.defineProperty(headers, h.key, { value: next, writable: true, enumerable: true, configurable: true });
         else headers[h.key] = next;
