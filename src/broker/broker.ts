@@ -32,7 +32,7 @@ import { systemClock, type Clock, type TimerHandle } from '../clock.ts';
 import type { AlterPartitionRequest, BrokerRegistrationRequest } from '../controller/controller.ts';
 import { loadCore } from '../core/index.ts';
 import { WafkaError } from '../errors.ts';
-import type { ClusterMetadata, PartitionState, TopicState } from '../cluster/metadata.ts';
+import { getTopic, type ClusterMetadata, type PartitionState, type TopicState } from '../cluster/metadata.ts';
 import { updateMetadata, type MetadataStore } from '../cluster/metadata-store.ts';
 import type { MetadataWatch } from '../cluster/metadata-watch.ts';
 import {
@@ -130,6 +130,8 @@ export class Broker implements BrokerApi {
   readonly #waiters: FetchWaiters;
   readonly #produceWaiters: ProduceWaiters;
   readonly #replicas = new Map<PartitionKey, Partition>();
+  /** Why a replica this broker leads could not be opened (until an open succeeds): requests get this, not NOT_LEADER_OR_FOLLOWER. */
+  readonly #openFailures = new Map<PartitionKey, WafkaError>();
   readonly #fetchers = new Map<number, ReplicaFetcher>();
   /** From the controller's last registration answer; -1 before. */
   #brokerEpoch = -1;
@@ -314,10 +316,10 @@ export class Broker implements BrokerApi {
     }
     this.#metrics.produceRequests++;
 
-    // Phase 1, in arrival order: learn about new topics (or create them), check and enqueue every append.
+    // Phase 1, in arrival order: learn about new topics, check and enqueue every append.
+    // As in Kafka, only Metadata creates topics: a produce to an unknown topic is UNKNOWN_TOPIC_OR_PARTITION.
     const enqueue = async () => {
       await this.#refreshIfUnknown(request.topics);
-      if (this.config.allowAutoTopicCreation) await this.#autoCreate(request.topics.map((t) => t.topic).filter((n) => !this.#topic(n)));
       return request.topics.map((t) => ({
         topic: t.topic,
         partitions: t.partitions.map((p) => this.#enqueueAppend(t.topic, p.partition, p.records, request.acks)),
@@ -749,7 +751,7 @@ export class Broker implements BrokerApi {
   // ------------------------------------------------------------------ Metadata plumbing
 
   #topic(name: string): TopicState | undefined {
-    return Object.hasOwn(this.#metadata.topics, name) ? this.#metadata.topics[name] : undefined;
+    return getTopic(this.#metadata, name);
   }
 
   /** The replica this broker leads for topic-partition, or the per-partition error. */
@@ -760,6 +762,10 @@ export class Broker implements BrokerApi {
     if (!p) throw new WafkaError('UNKNOWN_TOPIC_OR_PARTITION', `partition ${partition} of '${topic}' does not exist (${state.partitions.length} partitions)`);
     const replica = this.#replicas.get(partitionKey(topic, partition));
     if (p.leader < 0) throw new WafkaError('LEADER_NOT_AVAILABLE', `${topic}-${partition} has no leader (leaderEpoch ${p.leaderEpoch}, ISR [${p.isr}])`);
+    if (p.leader === this.nodeId && !replica) {
+      const failure = this.#openFailures.get(partitionKey(topic, partition));
+      if (failure) throw failure;
+    }
     if (p.leader !== this.nodeId || !replica) throw notLeader(this.nodeId, topic, partition, `the leader is broker ${p.leader} (leaderEpoch ${p.leaderEpoch})`);
     return replica;
   }
@@ -881,7 +887,7 @@ export class Broker implements BrokerApi {
         }
         // Gone, re-created, no longer a replica here, or a new config (a log takes its config at open): retire it.
         this.#replicas.delete(key);
-        const topicGone = metadata.topics[replica.ref.topic]?.topicId !== replica.ref.topicId;
+        const topicGone = getTopic(metadata, replica.ref.topic)?.topicId !== replica.ref.topicId;
         const retired = this.#retireReplica(replica, topicGone);
         retiring.push(retired);
         retiredByKey.set(key, retired);
@@ -913,6 +919,7 @@ export class Broker implements BrokerApi {
     replica.opening = after.then(() => this.#withOpenSlot(() => this.#storage.open(want.ref, replica.config))).then(
       (log) => {
         replica.log = log;
+        this.#openFailures.delete(key);
         // A partition of one replica commits what it appends; a replicated one starts from the high watermark it stored.
         if (!replica.replicated) log.highWatermark = log.logEndOffset;
         replica.logOpened(this.clock.nowMs());
@@ -920,9 +927,11 @@ export class Broker implements BrokerApi {
         return log;
       },
       (error) => {
-        // Forget it, so that the next metadata change or refresh tries again.
+        // Forget it, so that the next metadata change or refresh tries again; until then requests get the cause.
         if (this.#replicas.get(key) === replica) this.#replicas.delete(key);
-        throw new WafkaError('KAFKA_STORAGE_ERROR', `cannot open the log of ${want.ref.topic}-${want.ref.partition}: ${asWafkaError(error).message}`, { cause: error });
+        const failure = new WafkaError('KAFKA_STORAGE_ERROR', `broker ${this.nodeId} cannot open the log of ${want.ref.topic}-${want.ref.partition}: ${asWafkaError(error).message}`, { cause: error });
+        if (this.#openFailures.size < OPEN_FAILURES_KEPT_MAX || this.#openFailures.has(key)) this.#openFailures.set(key, failure);
+        throw failure;
       },
     );
     replica.opening.catch(() => {});
@@ -1087,6 +1096,9 @@ function sameConfig(a: ResolvedTopicConfig, b: ResolvedTopicConfig): boolean {
 }
 
 const INT64_MAX = (1n << 63n) - 1n;
+
+/** Open failures remembered for their error (past this, requests for further ones see NOT_LEADER_OR_FOLLOWER). */
+const OPEN_FAILURES_KEPT_MAX = 10_000;
 
 function notLeader(nodeId: number, topic: string, partition: number, why: string): WafkaError {
   return new WafkaError('NOT_LEADER_OR_FOLLOWER', `broker ${nodeId} is not the leader of ${topic}-${partition}: ${why}`);
