@@ -72,7 +72,11 @@ function run(command, args) {
 }
 
 rmSync(dist, { recursive: true, force: true });
-run('npm', ['run', '--silent', 'asbuild']);
+// The release Wasm is compiled straight into dist/ (not build/, which the tests running beside a
+// pack may be reading); the text form asc writes with it is not shipped.
+mkdirSync(join(dist, 'wafka'), { recursive: true });
+run('npx', ['asc', 'assembly/index.ts', '--target', 'release', '--outFile', 'dist/wafka/wafka.wasm', '--textFile', 'dist/wafka.wat']);
+rmSync(join(dist, 'wafka.wat'));
 
 await build({
   ...common,
@@ -98,16 +102,14 @@ copyFileSync(at('workers/node-worker-bootstrap.mjs'), join(dist, 'node-worker-bo
 
 // The browser broker: one file with everything it runs (comlink and idb included), no imports, so a
 // bundler (Vite's default worker format 'iife' among them) takes it as it is. The Wasm sits beside it.
-mkdirSync(join(dist, 'wafka'));
+// Not minified: the app's bundler minifies, and minifying here would drop the bundlers' magic comments.
 await build({
   ...common,
   entryPoints: { 'broker.worker': at('workers/broker.worker.ts') },
   outdir: join(dist, 'wafka'),
   platform: 'browser',
-  minify: true,
   plugins: [rewriteUrls(sourceUrlRewrites('./wafka.wasm'))],
 });
-copyFileSync(at('build/wafka.wasm'), join(dist, 'wafka', 'wafka.wasm'));
 
 run('npx', ['tsc', '-p', 'tsconfig.build.json']);
 rewriteDeclarationSpecifiers(join(dist, 'types'));
