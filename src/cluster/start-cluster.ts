@@ -10,19 +10,13 @@
  * Restart on the same storage (same clusterId, same dir) recovers every topic
  * (metadata store) and every record (partition logs). Brokers are 0..N-1.
  */
-import { Broker } from '../broker/broker.ts';
 import type { BrokerConfigInput } from '../broker/broker-config.ts';
-import { StorageReplicaLogs } from '../broker/storage-logs.ts';
 import { WafkaError } from '../errors.ts';
 import { importNodeOnly } from '../node-only.ts';
 import type { BrokerApi } from '../protocol/types.ts';
 import { BrokerClient } from '../transport/broker-client.ts';
-import { exposeBroker } from '../transport/expose-broker.ts';
-import { inProcessBroker, type InProcessBrokerClient } from '../transport/in-process.ts';
-import { openBrokerLogs, openSharedMetadata, type StorageKind } from './broker-storage.ts';
+import type { StorageKind } from './broker-storage.ts';
 import { brokerLookup, type ClusterConnection } from './cluster-connection.ts';
-import { MemoryMetadataStore } from './memory-metadata-store.ts';
-import { LocalMetadataHub } from './metadata-watch.ts';
 import type { WorkerHandle, WorkerToParent } from './worker-protocol.ts';
 
 /** Each broker is a worker with its own storage; more than this on one device is a mistake. */
@@ -73,6 +67,8 @@ export async function startCluster(options: StartClusterOptions): Promise<Cluste
     startTimeoutMs: options.startTimeoutMs ?? 30_000, lockWaitMs: options.lockWaitMs ?? 5_000,
   };
   const nodeIds = Array.from({ length: count }, (_, i) => i);
+  // The in-process starter holds the brokers' code; a page whose brokers run in workers never loads it.
+  const startInProcess = async (s: Settings, ids: number[]) => (await import('./in-process-cluster.ts')).startInProcess(s, ids);
   if (options.storage === 'memory') return startInProcess(settings, nodeIds);
   if (options.storage === 'files') return options.inProcess ? startInProcess(settings, nodeIds) : startWorkers(settings, nodeIds, 'node');
   if (options.storage === 'opfs' || options.storage === 'indexeddb') {
@@ -81,70 +77,14 @@ export async function startCluster(options: StartClusterOptions): Promise<Cluste
   throw new TypeError(`unknown storage '${String(options.storage)}': expected 'opfs', 'indexeddb', 'files' or 'memory'`);
 }
 
-interface Settings {
+/** The options startCluster resolved, as the in-process and the worker starters take them. */
+export interface Settings {
   clusterId: string;
   storage: StorageKind;
   dir: string;
   brokerConfig: BrokerConfigInput;
   startTimeoutMs: number;
   lockWaitMs: number;
-}
-
-// ------------------------------------------------------------------ in-process
-
-async function startInProcess(settings: Settings, nodeIds: number[]): Promise<Cluster> {
-  const { clusterId, storage } = settings;
-  // Memory brokers share one store and an in-realm doorbell; others share their real store like workers do.
-  const memoryStore = new MemoryMetadataStore();
-  const hub = new LocalMetadataHub();
-  const started = await Promise.allSettled(nodeIds.map(async (nodeId) => {
-    if (storage === 'memory') {
-      const { MemoryBackend } = await import('../storage/memory.ts');
-      return Broker.start({
-        nodeId, clusterId, host: 'in-process', config: settings.brokerConfig,
-        metadataStore: { read: () => memoryStore.read(), compareAndSet: (v, m) => memoryStore.compareAndSet(v, m), close: async () => {} },
-        metadataWatch: hub.handle(),
-        storage: new StorageReplicaLogs(new MemoryBackend(), 'memory'),
-      });
-    }
-    const { store, watch } = await openSharedMetadata(storage, clusterId, settings.dir);
-    const logs = await openBrokerLogs(storage, { clusterId, nodeId, dir: settings.dir });
-    return Broker.start({ nodeId, clusterId, host: 'in-process', config: settings.brokerConfig, metadataStore: store, metadataWatch: watch, storage: logs });
-  }));
-  const brokers = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-  const failure = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failure) {
-    await Promise.allSettled(brokers.map((b) => b.close()));
-    throw failure.reason;
-  }
-  const clients = brokers.map((b) => inProcessBroker(b));
-  const byId = new Map<number, BrokerApi>(clients.map((c, i) => [nodeIds[i], c]));
-  let stopping: Promise<void> | undefined;
-  const ports: MessagePort[] = [];
-  return {
-    clusterId, storage, inProcess: true,
-    brokers: clients,
-    bootstrap: { clusterId, nodeIds, transport: 'in-process' },
-    broker: brokerLookup(clusterId, byId),
-    connectPort(nodeId) {
-      const broker = brokers[nodeIds.indexOf(nodeId)];
-      if (!broker) throw new WafkaError('BROKER_NOT_AVAILABLE', `no broker ${nodeId}`);
-      const { port1, port2 } = new MessageChannel();
-      exposeBroker(broker, port1);
-      ports.push(port1);
-      return port2;
-    },
-    stop() {
-      stopping ??= (async () => {
-        clients.forEach((c: InProcessBrokerClient) => c.close());
-        const results = await Promise.allSettled(brokers.map((b) => b.close()));
-        for (const port of ports) port.close();
-        const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-        if (failed) throw failed.reason;
-      })();
-      return stopping;
-    },
-  };
 }
 
 // ------------------------------------------------------------------ workers
