@@ -94,5 +94,26 @@ export interface WafkaErrorJSON {
   stack?: string;
 }
 
+/**
+ * A fetched batch the consumer cannot decode, and where it is. The records
+ * before it were delivered; the consumer's position is the batch's offset
+ * (seek past it to go on). `type` is the decoder's (CORRUPT_MESSAGE,
+ * INVALID_RECORD, MESSAGE_TOO_LARGE, UNSUPPORTED_COMPRESSION_TYPE, ...), the
+ * decoder's error is the `cause`; never retriable: the bytes stay as they are.
+ */
+export class UndecodableBatchError extends WafkaError {
+  readonly topic: string;
+  readonly partition: number;
+  /** The batch's base offset, as a decimal string (KafkaJS's offsets). */
+  readonly offset: string;
+
+  constructor(topic: string, partition: number, offset: bigint, cause: WafkaError) {
+    super(cause.type, `${topic}-${partition} at offset ${offset}: cannot decode the batch there: ${cause.message}`, { cause, retriable: false });
+    this.topic = topic;
+    this.partition = partition;
+    this.offset = String(offset);
+  }
+}
+
 /** A batch or record failed validation: bad magic, length, CRC or varint. */
 export const corrupt = (message: string, cause?: unknown) => new WafkaError('CORRUPT_MESSAGE', message, { cause });

@@ -11,5 +11,5 @@ export { connectCluster, type ConnectClusterOptions, type ConnectedCluster } fro
 export type { ClusterConnection } from './cluster/cluster-connection.ts';
 export type { StorageKind } from './cluster/broker-storage.ts';
 export { CompressionTypes, registerCodec, type CompressionCodec } from './core/codecs.ts';
-export { WafkaError, KAFKA_ERRORS, type KafkaErrorType, type WafkaErrorJSON } from './errors.ts';
+export { WafkaError, UndecodableBatchError, KAFKA_ERRORS, type KafkaErrorType, type WafkaErrorJSON } from './errors.ts';
 export type * from './protocol/types.ts';

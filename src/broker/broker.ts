@@ -98,6 +98,8 @@ export class Broker implements BrokerApi {
   readonly #metrics = new BrokerMetricsCounters();
   readonly #waiters: FetchWaiters;
   readonly #replicas = new Map<PartitionKey, Replica>();
+  /** Why a replica this broker leads could not be opened (until an open succeeds): requests get this, not NOT_LEADER_OR_FOLLOWER. */
+  readonly #openFailures = new Map<PartitionKey, WafkaError>();
   #metadata: ClusterMetadata;
   #refreshing: Promise<void> | null = null;
   #refreshAgain: Promise<void> | null = null;
@@ -369,7 +371,13 @@ export class Broker implements BrokerApi {
   async listOffsets(request: ListOffsetsRequest): Promise<ListOffsetsResponse> {
     this.#checkOpen();
     checkObject(request, 'request');
-    checkTopicPartitions(request.topics, this.config.requestPartitionsMax, (p, where) => checkBigInt(p.timestamp, `${where}: timestamp`));
+    checkTopicPartitions(request.topics, this.config.requestPartitionsMax, (p, where) => {
+      checkBigInt(p.timestamp, `${where}: timestamp`);
+      // Kafka's timestamps are int64 ms: past that no record can be, and the request cannot be said on the wire.
+      if (p.timestamp > INT64_MAX || p.timestamp < EARLIEST_TIMESTAMP) {
+        throw invalidRequest(`${where}: timestamp ${p.timestamp}: expected -1 (latest), -2 (earliest) or a time in ms in [0, 2^63-1]`);
+      }
+    });
     await this.#refreshIfUnknown(request.topics);
     const topics = await Promise.all(request.topics.map(async (t) => ({
       topic: t.topic,
@@ -557,6 +565,10 @@ export class Broker implements BrokerApi {
     const p: PartitionState | undefined = state.partitions[partition];
     if (!p) throw new WafkaError('UNKNOWN_TOPIC_OR_PARTITION', `partition ${partition} of '${topic}' does not exist (${state.partitions.length} partitions)`);
     const replica = this.#replicas.get(partitionKey(topic, partition));
+    if (p.leader === this.nodeId && !replica) {
+      const failure = this.#openFailures.get(partitionKey(topic, partition));
+      if (failure) throw failure;
+    }
     if (p.leader !== this.nodeId || !replica) throw notLeader(this.nodeId, topic, partition, `the leader is broker ${p.leader} (leaderEpoch ${p.leaderEpoch})`);
     return replica;
   }
@@ -695,12 +707,15 @@ export class Broker implements BrokerApi {
     replica.opening = after.then(() => this.#withOpenSlot(() => this.#storage.open(want.ref, replica.config))).then(
       (log) => {
         replica.log = log;
+        this.#openFailures.delete(key);
         return log;
       },
       (error) => {
-        // Forget it, so that the next metadata change or refresh tries again.
+        // Forget it, so that the next metadata change or refresh tries again; until then requests get the cause.
         if (this.#replicas.get(key) === replica) this.#replicas.delete(key);
-        throw new WafkaError('KAFKA_STORAGE_ERROR', `cannot open the log of ${want.ref.topic}-${want.ref.partition}: ${asWafkaError(error).message}`, { cause: error });
+        const failure = new WafkaError('KAFKA_STORAGE_ERROR', `broker ${this.nodeId} cannot open the log of ${want.ref.topic}-${want.ref.partition}: ${asWafkaError(error).message}`, { cause: error });
+        if (this.#openFailures.size < OPEN_FAILURES_KEPT_MAX || this.#openFailures.has(key)) this.#openFailures.set(key, failure);
+        throw failure;
       },
     );
     replica.opening.catch(() => {});
@@ -782,6 +797,11 @@ export class Broker implements BrokerApi {
 function sameConfig(a: ResolvedTopicConfig, b: ResolvedTopicConfig): boolean {
   return (Object.keys(a) as (keyof ResolvedTopicConfig)[]).every((k) => a[k] === b[k]);
 }
+
+const INT64_MAX = (1n << 63n) - 1n;
+
+/** Open failures remembered for their error (past this, requests for further ones see NOT_LEADER_OR_FOLLOWER). */
+const OPEN_FAILURES_KEPT_MAX = 10_000;
 
 function notLeader(nodeId: number, topic: string, partition: number, why: string): WafkaError {
   return new WafkaError('NOT_LEADER_OR_FOLLOWER', `broker ${nodeId} is not the leader of ${topic}-${partition}: ${why}`);

@@ -16,7 +16,12 @@
  * or replaced). Opening a log loads them and scans, with CRC checks, only what
  * follows the last index entry; a segment without index files is scanned
  * whole. The scan stops at the first batch whose length, magic, CRC or offsets
- * are wrong; everything from there is truncated and reported.
+ * are wrong; everything from there is truncated and reported. Segments chain:
+ * each starts where the previous ends (a roll starts the new segment at the
+ * log end offset, compaction keeps each segment's last record), so a segment
+ * that does not start at its predecessor's end means the predecessor lost its
+ * tail, and it and every later segment are dropped rather than served with a
+ * hole (Kafka truncates at the first corruption the same way).
  *
  * Every operation runs alone (an internal queue), so a log may be used from
  * many async callers. Offsets are bigint, positions and sizes number.
@@ -56,7 +61,7 @@ import {
   RECORDS_COUNT_OFFSET,
   ATTR_TRANSACTIONAL,
 } from '../core/index.ts';
-import { checkIncomingBatch, viewOf, decodeForCompaction, encodeRetained, firstRecordAtOrAfter } from './record-batch.ts';
+import { checkIncomingBatch, checkProducedBatch, viewOf, decodeForCompaction, encodeRetained, firstRecordAtOrAfter } from './record-batch.ts';
 import { scanSegment, Segment, segmentFileName } from './segment.ts';
 
 export interface Clock {
@@ -138,6 +143,9 @@ export const EARLIEST_TIMESTAMP = -2;
 
 const LOG_STATE_CHECKPOINT = 'log-state-checkpoint';
 const LEADER_EPOCH_CHECKPOINT = 'leader-epoch-checkpoint';
+/** Offsets one segment can hold past its base: relative offsets are int32. */
+const SEGMENT_OFFSET_SPAN_MAX = 0x7fffffffn;
+
 const SEGMENT_NAME = /^(\d{20})\.(log|index|timeindex|log\.cleaned|log\.swap)$/;
 
 /** Per-batch facts gathered while validating an append. */
@@ -150,6 +158,8 @@ interface Incoming {
   recordCount: number;
   /** Offsets the batches span: the sum of lastOffsetDelta + 1. */
   offsetCount: number;
+  /** Record checks still running (batches with an async codec: gzip, zstd). */
+  checking: Promise<void>[];
 }
 
 /** Where the last read by offset stopped: the next sequential read starts there without an index lookup. */
@@ -316,7 +326,7 @@ export class PartitionLog {
       const incoming = this.#validate(batches, true);
       const leaderEpoch = options.leaderEpoch;
       if (!Number.isInteger(leaderEpoch) || leaderEpoch < -1 || leaderEpoch > 0x7fffffff) throw new RangeError(`leaderEpoch ${leaderEpoch}`);
-      const seg = this.#syncActive();
+      const seg = incoming.checking.length === 0 ? this.#syncActive() : undefined;
       if (seg) {
         const baseOffset = this.logEndOffset;
         // A roll and a new epoch's checkpoint are async steps: those appends take the queue.
@@ -326,6 +336,7 @@ export class PartitionLog {
         }
       }
       return this.#exclusive(async () => {
+        await Promise.all(incoming.checking);
         const baseOffset = this.logEndOffset;
         await this.#maybeRoll(batches.length, baseOffset, baseOffset + BigInt(incoming.offsetCount) - 1n);
         this.#assignOffsets(batches, incoming, baseOffset, leaderEpoch);
@@ -400,7 +411,8 @@ export class PartitionLog {
       throw new WafkaError('RECORD_LIST_TOO_LARGE', `append of ${batches.length} B over segmentBytes ${this.config.segmentBytes}`);
     }
     const dv = viewOf(batches);
-    const incoming: Incoming = { count: 0, positions: [], sizes: [], deltas: [], maxTimestamps: [], recordCount: 0, offsetCount: 0 };
+    const incoming: Incoming = { count: 0, positions: [], sizes: [], deltas: [], maxTimestamps: [], recordCount: 0, offsetCount: 0, checking: [] };
+    const requireKeys = this.config.cleanupPolicy !== 'delete';
     const limit = leader ? this.config.maxMessageBytes : BATCH_BYTES_MAX;
     let pos = 0;
     while (pos < batches.length) {
@@ -409,11 +421,19 @@ export class PartitionLog {
         const size = LOG_OVERHEAD + dv.getInt32(pos + LENGTH_OFFSET);
         if (size > limit) throw new WafkaError('MESSAGE_TOO_LARGE', `batch ${incoming.count} at byte ${pos} is ${size} B, over maxMessageBytes ${limit}`);
       }
-      const size = checkIncomingBatch(batches, dv, pos, incoming.count);
+      // A leader checks the CRC with the records (Kafka's LogValidator), in one core call per batch.
+      const size = checkIncomingBatch(batches, dv, pos, incoming.count, !leader);
       const delta = dv.getInt32(pos + LAST_OFFSET_DELTA_OFFSET);
       const records = dv.getInt32(pos + RECORDS_COUNT_OFFSET);
       if (leader && (records < 1 || delta !== records - 1)) {
         throw new WafkaError('CORRUPT_MESSAGE', `batch ${incoming.count} at byte ${pos}: recordCount ${records} with lastOffsetDelta ${delta} (a producer batch has consecutive offsets)`);
+      }
+      if (leader) {
+        const checking = checkProducedBatch(batches, pos, incoming.count, requireKeys);
+        if (checking) {
+          checking.catch(() => {}); // awaited by append; a later batch may fail first
+          incoming.checking.push(checking);
+        }
       }
       incoming.positions.push(pos);
       incoming.sizes.push(size);
@@ -436,11 +456,18 @@ export class PartitionLog {
     return tooBig || tooOld || !active.fits(lastOffset);
   }
 
-  /** Rolls first if the append would overflow the active segment, it is too old, or offsets would not fit. */
+  /**
+   * Rolls first if the append would overflow the active segment, it is too old, or offsets would not fit.
+   * The new segment starts at the log end offset, so that each segment ends where the next begins (what
+   * recovery checks); only offsets that cannot be held relative to the log end (a follower's batch after a
+   * gap of more than 2^31 offsets) start a segment at the batch's first offset.
+   */
   async #maybeRoll(sizeBytes: number, firstOffset: bigint, lastOffset: bigint): Promise<void> {
     if (!this.#rollNeeded(sizeBytes, firstOffset, lastOffset)) return;
-    if (this.#active.size === 0) await this.#replaceEmptyActive(firstOffset);
-    else await this.#roll(firstOffset);
+    const leo = this.logEndOffset;
+    const base = firstOffset >= leo && lastOffset - leo <= SEGMENT_OFFSET_SPAN_MAX ? leo : firstOffset;
+    if (this.#active.size === 0) await this.#replaceEmptyActive(base);
+    else await this.#roll(base);
   }
 
   #flushDue(nowMs: number): boolean {
@@ -725,7 +752,10 @@ export class PartitionLog {
     return this.#exclusive(async () => {
       if (timestampMs === LATEST_TIMESTAMP) return { offset: this.logEndOffset, timestampMs: -1 };
       if (timestampMs === EARLIEST_TIMESTAMP) return { offset: this.#logStartOffset, timestampMs: -1 };
-      if (!Number.isSafeInteger(timestampMs) || timestampMs < 0) throw new RangeError(`timestampMs ${timestampMs}`);
+      // Any time in ms up to 2^63 (record timestamps are int64); above 2^53 compared as doubles, as they are stored.
+      if (!Number.isInteger(timestampMs) || timestampMs < 0 || timestampMs > 2 ** 63) {
+        throw new WafkaError('INVALID_REQUEST', `timestampMs ${timestampMs}: expected an integer in [0, 2^63]`);
+      }
       for (const seg of this.#segments) {
         if (seg.maxTimestampMs < timestampMs || seg.nextOffset <= this.#logStartOffset) continue;
         let pos = seg.lookupTimePosition(timestampMs);
@@ -915,7 +945,9 @@ export class PartitionLog {
    * Log compaction (cleanupPolicy 'compact' or 'compact,delete'): keeps the
    * latest record of each key in the closed segments that are older than
    * minCompactionLagMs and wholly below the highWatermark, keeping offsets
-   * (the log gets gaps, as Kafka's does). Tombstones (null value) whose
+   * (the log gets gaps, as Kafka's does, but never at a segment's end: the
+   * last record of each segment is kept, so that recovery can tell a
+   * segment that lost its tail from a compacted one). Tombstones (null value) whose
    * timestamp is more than deleteRetentionMs before nowMs are dropped too.
    * Control batches and transactional batches are kept as they are. Records
    * without a key are kept. Each changed segment is rewritten whole and
@@ -948,6 +980,7 @@ export class PartitionLog {
       for (const seg of cleanable.slice(0, usable)) {
         const bytes = await seg.file.read(0, seg.size);
         const parts: Uint8Array[] = [];
+        const segmentLastOffset = seg.nextOffset - 1n;
         let changed = false;
         for (const batch of walk(bytes)) {
           if (batch.attributes & (ATTR_CONTROL | ATTR_TRANSACTIONAL)) {
@@ -956,6 +989,8 @@ export class PartitionLog {
           }
           const records = await decodeForCompaction(batch.bytes);
           const keep = records.filter((r) => {
+            // The segment's last record stays, whatever it is: the segment keeps ending where the next begins.
+            if (r.offset === segmentLastOffset) return true;
             if (r.key === null) return true;
             if (latest.get(r.key) !== r.offset) {
               result.recordsRemoved++;
@@ -1103,8 +1138,10 @@ export class PartitionLog {
       this.#segments.push(seg);
       const previous = this.#segments[this.#segments.length - 2];
       let bad: string | undefined;
+      let dropFromHere = false;
       if (previous && seg.baseOffset < previous.nextOffset) {
         bad = `segment ${seg.baseOffset} overlaps the previous one (nextOffset ${previous.nextOffset})`;
+        dropFromHere = true;
       } else {
         const before = seg.file.size;
         const outcome = await this.#recoverSegment(seg);
@@ -1116,10 +1153,15 @@ export class PartitionLog {
           await seg.file.flush();
           if (i < sorted.length - 1) bad = `${seg.file.path} was truncated: later segments would leave a hole`;
         }
+        if (previous && seg.baseOffset > previous.nextOffset && !(await this.#startsPastSegmentSpan(seg, previous))) {
+          // The previous segment lost its tail (at a batch boundary, so its own scan found nothing wrong).
+          bad = `segment ${seg.baseOffset} does not start where the previous one ends (nextOffset ${previous.nextOffset}): offsets ${previous.nextOffset}..${seg.baseOffset - 1n} are missing`;
+          dropFromHere = true;
+        }
       }
       if (bad) {
-        // Drop this segment (if it overlaps) or the ones after it (if it was cut).
-        const from = previous && seg.baseOffset < previous.nextOffset ? i : i + 1;
+        // Drop this segment (if it overlaps or leaves a hole) or the ones after it (if it was cut).
+        const from = dropFromHere ? i : i + 1;
         if (from === i) {
           this.#segments.pop();
           await seg.file.close();
@@ -1152,6 +1194,17 @@ export class PartitionLog {
     if (a || b) await this.#epochs.save();
     const active = this.#active;
     if (active.size > 0 && active.rollBaseMs < 0) active.rollBaseMs = active.maxTimestampMs >= 0 ? Math.min(active.maxTimestampMs, this.clock.nowMs()) : this.clock.nowMs();
+  }
+
+  /**
+   * Whether `seg` rightly starts after a gap: its first batch's offsets could not have been held by a
+   * segment starting at the previous segment's end (the one case where a roll does not start at the log end).
+   */
+  async #startsPastSegmentSpan(seg: Segment, previous: Segment): Promise<boolean> {
+    if (seg.size < RECORD_BATCH_OVERHEAD) return false;
+    const dv = viewOf(await seg.file.read(0, RECORD_BATCH_OVERHEAD));
+    const firstBatchLast = dv.getBigInt64(0) + BigInt(dv.getInt32(LAST_OFFSET_DELTA_OFFSET));
+    return firstBatchLast - previous.nextOffset > SEGMENT_OFFSET_SPAN_MAX;
   }
 
   /** Loads a segment's index files if sane and scans (with CRCs) from the last index entry; else scans it whole. */
