@@ -12,7 +12,7 @@
 // Vite, webpack and unbundled runtimes take the relative one first.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -92,6 +92,8 @@ await build({
     core: at('src/core/index.ts'),
     storage: at('src/storage/index.ts'),
     zstd: at('src/core/zstd.ts'),
+    // The `wafka` command (package.json bin):
+    cli: at('src/cli.ts'),
     // Node-only, loaded by importNodeOnly() and the worker-thread spawner:
     ...Object.fromEntries(NODE_ONLY.map(({ name, source }) => [name, source])),
     'broker.node-worker': at('workers/broker.node-worker.ts'),
@@ -118,6 +120,13 @@ await build({
 
 run('npx', ['tsc', '-p', 'tsconfig.build.json']);
 rewriteDeclarationSpecifiers(join(dist, 'types'));
+
+// The playground page `npx wafka` serves (src/main.ts finds it at dist/playground/, beside itself).
+// Vite bundles it from the sources, which load the Wasm core from build/.
+if (!existsSync(at('build/wafka.wasm'))) run('npm', ['run', '--silent', 'asbuild']);
+const { build: viteBuild } = await import('vite');
+const { playgroundViteConfig } = await import('../playground/vite-config.mjs');
+await viteBuild(playgroundViteConfig(join(dist, 'playground')));
 
 /**
  * tsc keeps the sources' '.ts' specifiers in declarations; a user's NodeNext resolution wants '.js'.

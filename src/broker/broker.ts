@@ -223,10 +223,10 @@ export class Broker implements BrokerApi {
     }
     this.#metrics.produceRequests++;
 
-    // Phase 1, in arrival order: learn about new topics (or create them), check and enqueue every append.
+    // Phase 1, in arrival order: learn about new topics, check and enqueue every append.
+    // As in Kafka, only Metadata creates topics: a produce to an unknown topic is UNKNOWN_TOPIC_OR_PARTITION.
     const enqueue = async () => {
       await this.#refreshIfUnknown(request.topics);
-      if (this.config.allowAutoTopicCreation) await this.#autoCreate(request.topics.map((t) => t.topic).filter((n) => !this.#topic(n)));
       return request.topics.map((t) => ({
         topic: t.topic,
         partitions: t.partitions.map((p) => this.#enqueueAppend(t.topic, p.partition, p.records)),

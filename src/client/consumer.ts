@@ -147,7 +147,7 @@ export class Consumer {
     this.#cluster = new ClusterClient({
       connector: context.connector, clientId: context.clientId, logger: this.#logger,
       instrumentation: this.#instrumentation, requestEvent: CONSUMER_EVENTS.REQUEST,
-      allowAutoTopicCreation: config.allowAutoTopicCreation ?? false, metadataMaxAgeMs: config.metadataMaxAge,
+      allowAutoTopicCreation: config.allowAutoTopicCreation ?? true, metadataMaxAgeMs: config.metadataMaxAge,
     });
     this.#retry = resolveRetry(context.retry, config.retry);
     this.#codecLoader = context.codec;
@@ -304,7 +304,9 @@ export class Consumer {
   async #assign(): Promise<void> {
     const hasPattern = this.#subscriptions.some((s) => s.topic instanceof RegExp);
     const names = this.#subscriptions.filter((s) => typeof s.topic === 'string').map((s) => s.topic as string);
-    const response = await this.#cluster.refresh(hasPattern ? null : names, false);
+    // Named topics are asked for by name, so brokers that allow it create them (KafkaJS's allowAutoTopicCreation).
+    if (hasPattern && names.length > 0) await this.#cluster.refresh(names);
+    const response = await this.#cluster.refresh(hasPattern ? null : names);
     const matched = new Map<string, boolean>();
     for (const t of response.topics) {
       if (t.error) continue;

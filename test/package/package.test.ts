@@ -4,10 +4,11 @@
  * with no wafka-specific configuration and driven in Chromium, type-checked by a user's strict
  * tsc, and linted by publint and @arethetypeswrong/cli. One pack and one install serve them all.
  */
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nodeExamples } from '../readme/node-examples.ts';
 import { emptyDir, freePort, mustRun, packAndInstall, run, serve, useFixture, type Installed, type Served } from './harness.ts';
 
 const CHROMIUM = process.env.WAFKA_CHROMIUM ?? '/usr/bin/chromium';
@@ -52,13 +53,45 @@ const RUNTIMES: Record<string, (i: Installed) => [string, string[]]> = {
   bun: (i) => [i.bin('bun'), []],
 };
 
+/** The installed package's README (the one users read on the registry). */
+const readme = () => readFile(join(installed.dir, 'node_modules/wafka/README.md'), 'utf8');
+
 describe.each(Object.keys(RUNTIMES))('%s runs the package from dist/', (runtime) => {
+  it.each(['app.mjs', 'log.mjs'])("the README's %s, on a fresh directory, prints what its comments say", async (name) => {
+    const example = nodeExamples(await readme()).find((e) => e.name === name);
+    expect(example, `README example ${name}`).toBeDefined();
+    const cwd = await emptyDir(join(installed.dir, `readme-${runtime}-${name}`));
+    await writeFile(join(cwd, name), example!.code);
+    const [command, args] = RUNTIMES[runtime](installed);
+    const result = await mustRun(command, [...args, name], { cwd, timeoutMs: 120_000 });
+    // Deno and Bun print strings inside arrays with double quotes where Node uses single ones.
+    const quotes = (line: string) => line.replaceAll('"', "'");
+    expect(result.stdout.trimEnd().split('\n').map(quotes)).toEqual(example!.expected.map(quotes));
+  });
+
   it.each(MODES)('%s: 200 records produced, read back, and (with files) read back after a restart', async (mode) => {
     const app = await useFixture(installed, 'runtime-app');
     const [command, args] = RUNTIMES[runtime](installed);
     const result = await mustRun(command, [...args, 'capabilities.mjs', mode, join(app, `data-${runtime}-${mode}`)], { cwd: app, timeoutMs: 120_000 });
     const report = JSON.parse(result.stdout.trim().split('\n').at(-1)!);
     expect(report).toEqual({ mode, produced: 200, consumed: 200, recovered: mode === 'memory' ? null : 200 });
+  });
+});
+
+describe('the wafka command, installed from the tarball', () => {
+  it("runs the README's command-line block (npx wafka topics, produce, consume) on a fresh directory", async () => {
+    const block = /## The command line[\s\S]*?```sh\n([\s\S]*?)```/.exec(await readme())?.[1] ?? '';
+    const lines = block.trim().split('\n');
+    expect(lines.some((l) => l.includes('npx wafka produce')) && lines.some((l) => l.includes('npx wafka consume'))).toBe(true);
+    const cwd = await emptyDir(join(installed.dir, 'cli'));
+    const outputs: string[] = [];
+    // npm_config_yes=false: npx runs the installed bin or fails; it never fetches another package.
+    for (const line of lines) outputs.push((await mustRun('sh', ['-c', line], { cwd, timeoutMs: 60_000, env: { npm_config_yes: 'false' } })).stdout);
+    const sent = (/printf '([^']*)'/.exec(block)?.[1] ?? '').split('\\n').filter(Boolean).map((l) => l.replace(':', '\t'));
+    expect(sent.length).toBe(3);
+    const consumed = outputs[lines.findIndex((l) => l.includes('npx wafka consume'))].trimEnd().split('\n');
+    expect(consumed.sort()).toEqual(sent.sort());
+    expect(outputs.at(-1)!.trim()).toBe('orders');
   });
 });
 
