@@ -24,7 +24,7 @@
  */
 import { loadCore } from '../core/index.ts';
 import { WafkaError } from '../errors.ts';
-import type { ClusterMetadata, PartitionState, TopicState } from '../cluster/metadata.ts';
+import { getTopic, type ClusterMetadata, type PartitionState, type TopicState } from '../cluster/metadata.ts';
 import { updateMetadata, type MetadataStore } from '../cluster/metadata-store.ts';
 import type { MetadataWatch } from '../cluster/metadata-watch.ts';
 import {
@@ -555,7 +555,7 @@ export class Broker implements BrokerApi {
   // ------------------------------------------------------------------ Metadata plumbing
 
   #topic(name: string): TopicState | undefined {
-    return Object.hasOwn(this.#metadata.topics, name) ? this.#metadata.topics[name] : undefined;
+    return getTopic(this.#metadata, name);
   }
 
   /** The replica this broker leads for topic-partition, or the per-partition error. */
@@ -683,7 +683,7 @@ export class Broker implements BrokerApi {
         }
         // Gone, re-created, led elsewhere, or a new config (a log takes its config at open): retire it.
         this.#replicas.delete(key);
-        const topicGone = metadata.topics[replica.ref.topic]?.topicId !== replica.ref.topicId;
+        const topicGone = getTopic(metadata, replica.ref.topic)?.topicId !== replica.ref.topicId;
         const retired = this.#retireReplica(replica, topicGone);
         retiring.push(retired);
         retiredByKey.set(key, retired);
