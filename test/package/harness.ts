@@ -105,7 +105,8 @@ export async function freePort(): Promise<number> {
 export interface Served {
   url: string;
   output(): string;
-  stop(): Promise<void>;
+  /** Sends `signal` (default SIGTERM) unless the server has exited; resolves with its exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
 /** Starts a long-running server (vite, vite preview) on 127.0.0.1 and waits until it answers HTTP. */
@@ -132,10 +133,10 @@ export async function serve(command: string, args: string[], options: { cwd: str
   return {
     url,
     output: () => output,
-    stop: () => new Promise<void>((resolve) => {
-      if (child.exitCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
+    stop: (signal = 'SIGTERM') => new Promise<number | null>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode);
+      child.once('exit', (code) => resolve(code));
+      child.kill(signal);
     }),
   };
 }

@@ -92,6 +92,35 @@ describe('the wafka command, installed from the tarball', () => {
     const consumed = outputs[lines.findIndex((l) => l.includes('npx wafka consume'))].trimEnd().split('\n');
     expect(consumed.sort()).toEqual(sent.sort());
     expect(outputs.at(-1)!.trim()).toBe('orders');
+    const bad = await run('npx', ['--no-install', 'wafka', 'consume'], { cwd });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--topic is required');
+  });
+
+  it('is the package bin, dist/cli.js, with the playground prebuilt beside it', async () => {
+    const pkg = JSON.parse(await readFile(join(installed.dir, 'node_modules/wafka/package.json'), 'utf8'));
+    expect(pkg.bin).toEqual({ wafka: 'dist/cli.js' });
+    expect(installed.files).toContain('package/dist/cli.js');
+    expect(installed.files).toContain('package/dist/playground/index.html');
+    expect((await readFile(join(installed.dir, 'node_modules/wafka/dist/cli.js'), 'utf8')).startsWith('#!/usr/bin/env node\n')).toBe(true);
+  });
+
+  it('with no command: the demo on worker-thread brokers, then the prebuilt playground page until SIGINT', async () => {
+    const app = await emptyDir(join(installed.dir, 'cli-demo'));
+    const demo = await mustRun('npx', ['--no-install', 'wafka', '--demo-only', '--messages', '2000'], { cwd: app, timeoutMs: 120_000 });
+    expect(demo.stdout).toMatch(/brokers 0, 1, 2 \(worker threads\)/);
+    expect(demo.stdout).toContain('✓ every message came back once');
+    // The bin's own node process (not npx's), so that SIGINT reaches it.
+    const port = await freePort();
+    const server = await serve(process.execPath, [join(installed.dir, 'node_modules/wafka/dist/cli.js'), '--no-demo', '--port', String(port)], { cwd: app, port });
+    try {
+      expect(server.output()).not.toContain('building the playground page');
+      const page = await fetch(server.url);
+      expect(await page.text()).toContain('<title>wafka playground</title>');
+      expect(await server.stop('SIGINT')).toBe(0);
+    } finally {
+      await server.stop('SIGKILL');
+    }
   });
 });
 

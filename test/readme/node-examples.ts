@@ -1,10 +1,8 @@
 // The README's runnable Node examples: each ```js block that opens with `// <name>.mjs`, and the
-// lines its `// →` comments promise. Run on the sources (test/readme/) and from the packed
-// tarball under Node, Deno and Bun (test/package/).
-
+// lines its `// → ` comments promise it prints, in order. Used on the sources (test/readme) and
+// on the installed tarball (test/package).
 export interface Example { name: string; code: string; expected: string[] }
 
-/** Runnable examples of a README: their code, and the lines their `// →` comments promise, in order. */
 export function nodeExamples(markdown: string): Example[] {
   return [...markdown.matchAll(/```js\n(\/\/ (\S+\.mjs)\n[\s\S]*?)```/g)].map(([, code, name]) => ({
     name,
