@@ -42,6 +42,8 @@ export interface StartClusterOptions {
   startTimeoutMs?: number;
   /** Browser: how long a broker waits for its Web Lock held by a predecessor (default 5 s). */
   lockWaitMs?: number;
+  /** In-process clusters: a broker whose heartbeats stop this long is fenced and loses its leadership (default 1.5 s). */
+  brokerSessionTimeoutMs?: number;
 }
 
 export interface Cluster extends ClusterConnection {
@@ -68,6 +70,7 @@ export async function startCluster(options: StartClusterOptions): Promise<Cluste
   const settings: Settings = {
     clusterId, storage: options.storage, dir: options.dir ?? 'data', brokerConfig,
     startTimeoutMs: options.startTimeoutMs ?? 30_000, lockWaitMs: options.lockWaitMs ?? 5_000,
+    brokerSessionTimeoutMs: options.brokerSessionTimeoutMs ?? 1_500,
   };
   const nodeIds = Array.from({ length: count }, (_, i) => i);
   // The in-process starter holds the brokers' code; a page whose brokers run in workers never loads it.
@@ -101,6 +104,7 @@ function releasedOnStop(cluster: Cluster, release: () => Promise<void>): Cluster
 /** The options startCluster resolved, as the in-process and the worker starters take them. */
 export interface Settings {
   clusterId: string;
+  brokerSessionTimeoutMs: number;
   storage: StorageKind;
   dir: string;
   brokerConfig: BrokerConfigInput;
