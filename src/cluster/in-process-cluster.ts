@@ -15,10 +15,7 @@ import { openBrokerLogs, openSharedMetadata } from './broker-storage.ts';
 import { brokerLookup } from './cluster-connection.ts';
 import { MemoryMetadataStore } from './memory-metadata-store.ts';
 import { LocalMetadataHub } from './metadata-watch.ts';
-import type { Cluster, Settings } from './start-cluster.ts';
-
-/** The in-realm controller's id: outside the broker id range, as a KRaft controller's own node id would be. */
-const CONTROLLER_NODE_ID = 1_000;
+import { CONTROLLER_NODE_ID, type Cluster, type Settings } from './start-cluster.ts';
 
 const sharedMemoryStore = (store: MemoryMetadataStore) =>
   ({ read: () => store.read(), compareAndSet: store.compareAndSet.bind(store), close: async () => {} });
@@ -80,6 +77,9 @@ export async function startInProcess(settings: Settings, nodeIds: number[]): Pro
     brokers: clients,
     bootstrap: { clusterId, nodeIds, transport: 'in-process' },
     broker: brokerLookup(clusterId, byId),
+    killBroker: async () => {
+      throw new WafkaError('UNSUPPORTED_VERSION', 'an in-process cluster has no broker worker to end');
+    },
     connectPort(nodeId) {
       const broker = brokers[nodeIds.indexOf(nodeId)];
       if (!broker) throw new WafkaError('BROKER_NOT_AVAILABLE', `no broker ${nodeId}`);
