@@ -36,6 +36,9 @@ export function serveBrokerWorker(control: WorkerControl): void {
     } else if (message?.type === 'wafka:peer') {
       peers.get(message.nodeId)?.close();
       peers.set(message.nodeId, new BrokerClient(message.port, { onClose: () => message.port.close() }));
+    } else if (message?.type === 'wafka:hang') {
+      const until = Date.now() + Math.min(Math.max(0, message.ms), 600_000);
+      while (Date.now() < until) { /* hung on purpose */ }
     } else if (message?.type === 'wafka:connect') {
       void starting?.then(() => broker && exposeBroker(broker, message.port));
     } else if (message?.type === 'wafka:stop') {

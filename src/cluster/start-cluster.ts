@@ -66,6 +66,13 @@ export interface Cluster extends ClusterConnection {
    * recovers its log and catches up. In-process clusters have no worker to end.
    */
   killBroker(nodeId: number): Promise<void>;
+  /**
+   * Makes broker `nodeId`'s worker busy-loop for `ms` (chaos drills): a hung
+   * broker, alive and holding its lock but answering nothing. The controller
+   * fences it when its session expires; when it wakes it finds itself a
+   * follower, and whatever it took as a leader meanwhile is refused or cut.
+   */
+  hangBroker(nodeId: number, ms: number): void;
   /** Flushes and closes every broker, then ends the workers. Idempotent. */
   stop(): Promise<void>;
 }
@@ -295,6 +302,12 @@ async function startWorkers(settings: Settings, nodeIds: number[], kind: 'node' 
       const { port1, port2 } = new MessageChannel();
       worker.handle.post({ type: 'wafka:connect', port: port2 }, [port2]);
       return port1;
+    },
+    hangBroker(nodeId, ms) {
+      const worker = workers.get(nodeId);
+      if (!worker || worker.client.closed) throw new WafkaError('BROKER_NOT_AVAILABLE', `no running broker ${nodeId}`);
+      if (!Number.isSafeInteger(ms) || ms < 0 || ms > 600_000) throw new RangeError(`hang of ${ms} ms: expected 0..600000`);
+      worker.handle.post({ type: 'wafka:hang', ms }, []);
     },
     async killBroker(nodeId) {
       const worker = workers.get(nodeId);

@@ -32,6 +32,8 @@ export type ParentToWorker =
   | BrokerWorkerInit
   | { type: 'wafka:connect'; port: MessagePort }
   | { type: 'wafka:peer'; nodeId: number; port: MessagePort }
+  /** Chaos: the worker's thread busy-loops for `ms` (a hung broker: alive, its lock held, answering nothing). */
+  | { type: 'wafka:hang'; ms: number }
   | { type: 'wafka:stop' };
 
 export type WorkerToParent =

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { Wafka } from '../../src/client/index.ts';
 import { startCluster, type Cluster } from '../../src/cluster/start-cluster.ts';
 import { loadCore } from '../../src/core/index.ts';
-import { readRecords } from '../broker/helpers.ts';
+import { batchOf, readRecords } from '../broker/helpers.ts';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -98,4 +98,48 @@ describe('replication across Node worker threads', () => {
     expect(lost).toEqual([]);
     expect(onLeader.every((v) => v !== undefined)).toBe(true);
   }, 240_000);
+
+  test('a hung leader is fenced when its session expires; a write it takes while hung is not acknowledged and is cut', async () => {
+    await loadCore();
+    const dir = await mkdtemp(join(tmpdir(), 'wafka-hung-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const cluster = await startCluster({ brokers: 3, storage: 'files', dir, clusterId: 'hung', brokerSessionTimeoutMs: 800 });
+    cleanups.push(() => cluster.stop());
+    const wafka = new Wafka({ clientId: 'hung', cluster });
+    const admin = wafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'pay', numPartitions: 1, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: '2' }] }] });
+    await until(async () => (await partitions(cluster, 'pay'))[0].isr.length === 3);
+    const producer = wafka.producer({ lingerMs: 0, retry: { retries: 30, initialRetryTime: 50, maxRetryTime: 500 } });
+    await producer.connect();
+    const acknowledged: string[] = [];
+    for (let i = 0; i < 100; i++) {
+      await producer.send({ topic: 'pay', acks: -1, messages: [{ value: `a${i}` }] });
+      acknowledged.push(`a${i}`);
+    }
+    const before = (await partitions(cluster, 'pay'))[0];
+    cluster.hangBroker(before.leader, 3_000);
+    // A client that still takes the hung broker for the leader writes to it: the request waits in its queue.
+    const late = cluster.broker(before.leader).produce({
+      acks: -1, timeoutMs: 1_000, topics: [{ topic: 'pay', partitions: [{ partition: 0, records: await batchOf(['late']) }] }],
+    });
+    await until(async () => {
+      const p = (await partitions(cluster, 'pay'))[0];
+      return p.leader !== before.leader && !p.isr.includes(before.leader);
+    }, 10_000);
+    for (let i = 100; i < 200; i++) {
+      await producer.send({ topic: 'pay', acks: -1, messages: [{ value: `a${i}` }] });
+      acknowledged.push(`a${i}`);
+    }
+    // It wakes a follower of a newer leader epoch: the late write is refused, never acknowledged.
+    const answer = (await late).topics[0].partitions[0];
+    expect(answer.error?.type).toMatch(/^(REQUEST_TIMED_OUT|NOT_LEADER_OR_FOLLOWER|FENCED_LEADER_EPOCH|NOT_ENOUGH_REPLICAS)$/);
+    await until(async () => (await partitions(cluster, 'pay'))[0].isr.length === 3, 60_000);
+    await producer.disconnect();
+    const leader = (await partitions(cluster, 'pay'))[0].leader;
+    const stored = await readAll(cluster, leader, 'pay', 0);
+    expect(acknowledged.filter((v) => !stored.includes(v))).toEqual([]);
+    expect(stored).not.toContain('late');
+  }, 120_000);
 });
+
