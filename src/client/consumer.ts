@@ -23,7 +23,8 @@ import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, type FetchRequest, type Isolation
 import { ClusterClient, fromErrorJSON, toWafkaError, type BrokerConnector } from './connection.ts';
 import { CONSUMER_EVENTS, InstrumentationEmitter, type Listener, type RemoveListener } from './instrumentation.ts';
 import type { Logger } from './logger.ts';
-import { backoffMs, resolveRetry, sleep, type RetryOptions } from './retry.ts';
+import { backoffMs, resolveRetry, type RetryOptions } from './retry.ts';
+import { Wakeup } from './wakeup.ts';
 import type { BatchCodec, DecodedBatch } from './codec.ts';
 import type { ConsumerConfig, KafkaMessage } from './types.ts';
 
@@ -126,8 +127,10 @@ export class Consumer {
   readonly #pausedTopics = new Set<string>();
   #runConfig: ConsumerRunConfig | undefined;
   readonly #loops = new Map<number, Promise<void>>();
-  #stopSignal: { promise: Promise<void>; resolve: () => void } = deferred();
-  #changed: { promise: Promise<void>; resolve: () => void } = deferred();
+  /** Rung by stop(): ends long polls and backoffs (latched until the next run). */
+  #stopSignal = new Wakeup({ latched: true });
+  /** Rung by a change (seek, resume, new partitions): ends an idle loop's wait. */
+  readonly #changed = new Wakeup();
   #slots = 1;
   readonly #slotWaiters: (() => void)[] = [];
   #refreshing: Promise<void> | undefined;
@@ -185,7 +188,7 @@ export class Consumer {
     this.#runConfig = { eachBatchAutoResolve: true, partitionsConsumedConcurrently: 1, ...config };
     this.#slots = Math.max(1, this.#runConfig.partitionsConsumedConcurrently ?? 1);
     this.#running = true;
-    this.#stopSignal = deferred();
+    this.#stopSignal = new Wakeup({ latched: true });
     try {
       await this.#assign();
     } catch (error) {
@@ -199,7 +202,7 @@ export class Consumer {
   async stop(): Promise<void> {
     if (!this.#running) return;
     this.#running = false;
-    this.#stopSignal.resolve();
+    this.#stopSignal.ring();
     this.#signalChange();
     await Promise.all([...this.#loops.values()]);
     this.#loops.clear();
@@ -281,9 +284,7 @@ export class Consumer {
   }
 
   #signalChange(): void {
-    const previous = this.#changed;
-    this.#changed = deferred();
-    previous.resolve();
+    this.#changed.ring();
   }
 
   // ---------- assignment: every partition of every subscribed topic
@@ -384,7 +385,7 @@ export class Consumer {
         this.#spawnLoops();
       } catch (error) {
         this.#logger.warn('metadata refresh failed', { error: String(error) });
-        await Promise.race([sleep(this.#retry.initialRetryTime), this.#stopSignal.promise]);
+        await this.#stopSignal.sleep(this.#retry.initialRetryTime);
       }
     })().finally(() => { this.#refreshing = undefined; });
     await this.#refreshing;
@@ -398,7 +399,7 @@ export class Consumer {
       const mine = [...this.#partitions.values()].filter((s) =>
         s.position !== undefined && !this.#isPaused(s.topic, s.partition) && this.#cluster.leaderOf(s.topic, s.partition) === nodeId);
       if (mine.length === 0) {
-        await Promise.race([this.#changed.promise, sleep(200)]);
+        await this.#changed.sleep(200);
         continue;
       }
       try {
@@ -410,7 +411,7 @@ export class Consumer {
         if (!e.retriable || failures >= this.#retry.retries) throw e;
         this.#logger.warn(`fetch from broker ${nodeId} failed, retrying`, { error: e.message });
         this.#cluster.markStale();
-        await Promise.race([sleep(backoffMs(this.#retry, failures++)), this.#stopSignal.promise]);
+        await this.#stopSignal.sleep(backoffMs(this.#retry, failures++));
       }
     }
   }
@@ -435,10 +436,9 @@ export class Consumer {
     this.#instrumentation.emit(CONSUMER_EVENTS.FETCH_START, { nodeId });
     const startedMs = Date.now();
     const fetch = this.#cluster.request(nodeId, 'Fetch', 0, (api) => api.fetch(request));
-    const stopped = this.#stopSignal.promise.then(() => undefined);
     // A change (resume, seek, new partitions) does not cancel a long poll; stop does.
-    const response = await Promise.race([fetch, stopped]);
-    if (!response) { fetch.catch(() => {}); return; }
+    const response = await this.#stopSignal.race(fetch);
+    if (!response) return;
 
     let numberOfBatches = 0;
     const work: Promise<void>[] = [];
@@ -595,7 +595,7 @@ export class Consumer {
           throw error;
         }
         this.#logger.error(`handler failed on ${topic}-${partition}, retrying`, { error: String(error), attempt });
-        await Promise.race([sleep(backoffMs(this.#retry, attempt)), this.#stopSignal.promise]);
+        await this.#stopSignal.sleep(backoffMs(this.#retry, attempt));
         if (!this.#running) return;
       }
     }
@@ -656,10 +656,4 @@ export function appendMessages(batch: DecodedBatch, fromOffset: bigint, out: Kaf
       isControlRecord: false,
     });
   }
-}
-
-function deferred(): { promise: Promise<void>; resolve: () => void } {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => { resolve = r; });
-  return { promise, resolve };
 }
