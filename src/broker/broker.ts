@@ -24,6 +24,7 @@
  */
 import { loadCore } from '../core/index.ts';
 import { WafkaError } from '../errors.ts';
+import { TurnBudget } from '../event-loop.ts';
 import type { ClusterMetadata, PartitionState, TopicState } from '../cluster/metadata.ts';
 import { updateMetadata, type MetadataStore } from '../cluster/metadata-store.ts';
 import type { MetadataWatch } from '../cluster/metadata-watch.ts';
@@ -84,6 +85,12 @@ interface Replica {
 
 /** Logs opened at the same time; a restart with many partitions opens them in waves of this size. */
 const OPENING_CONCURRENCY_MAX = 8;
+/**
+ * Bytes a fetch reads between two yields to the event loop: files and memory
+ * are read synchronously, and a fetch of many partitions (up to
+ * fetchBytesMax) would otherwise hold the thread for the whole read.
+ */
+export const FETCH_TURN_BYTES = 1024 * 1024;
 
 export class Broker implements BrokerApi {
   readonly nodeId: number;
@@ -97,6 +104,8 @@ export class Broker implements BrokerApi {
   readonly #nowMs: () => number;
   readonly #metrics = new BrokerMetricsCounters();
   readonly #waiters: FetchWaiters;
+  /** Shared by all fetches: bounds what they read in one turn together. */
+  readonly #fetchTurn = new TurnBudget(FETCH_TURN_BYTES);
   readonly #replicas = new Map<PartitionKey, Replica>();
   #metadata: ClusterMetadata;
   #refreshing: Promise<void> | null = null;
@@ -358,6 +367,8 @@ export class Broker implements BrokerApi {
           this.#metrics.countError(asWafkaError(error).type);
           partitions.push({ partition: p.partition, highWatermark: -1n, lastStableOffset: -1n, logStartOffset: -1n, records: null, error: errorJSON(error) });
         }
+        const turn = this.#fetchTurn.spend(partitions[partitions.length - 1].records?.byteLength ?? 0);
+        if (turn) await turn;
       }
       topics.push({ topic: t.topic, partitions });
     }
