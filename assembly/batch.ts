@@ -32,7 +32,7 @@
 // against the caller's length and every failure is a negative code with the
 // numbers left in the error detail area: this code never traps on bad input.
 
-import { ERR_CORRUPT, ERR_CRC, ERR_MAGIC, ERR_OUT_OF_SPACE, ERR_TOO_LARGE, ERR_TRUNCATED, ERR_UNSUPPORTED, fail } from "./errors";
+import { ERR_CORRUPT, ERR_CRC, ERR_MAGIC, ERR_OUT_OF_SPACE, ERR_TOO_LARGE, ERR_TRUNCATED, ERR_UNSUPPORTED, errorDetail, fail } from "./errors";
 import { crc32c } from "./crc32c";
 import { getVarint, getVarlong, putVarint, putVarlong, sizeOfVarint, sizeOfVarlong, varValue } from "./varint";
 import { lz4FrameBound, lz4FrameCompress, lz4FrameContentSize, lz4FrameDecompress } from "./lz4";
@@ -102,6 +102,36 @@ export const WHY_RECORD_COUNT = 8;      // RecordCount negative or impossible fo
 export const WHY_BATCH_LENGTH = 9;      // Length smaller than the header
 export const WHY_DECOMPRESS = 10;       // the codec rejected the compressed records
 export const WHY_VARINT = 11;           // varint overflow
+// Kafka's LogValidator rules for a batch from a producer (batchCheck), and decode bounds:
+export const WHY_OFFSET_DELTA = 12;     // record i's offset delta is not i (detail 1: the delta)
+export const WHY_ATTRIBUTES = 13;       // attribute bits 7-15 set (detail 0: attributes)
+export const WHY_CODEC = 14;            // compression type 5, 6 or 7 (detail 0: the type)
+export const WHY_CONTROL = 15;          // a control batch from a producer
+export const WHY_DELETE_HORIZON = 16;   // the delete-horizon flag (compaction's own) from a producer
+export const WHY_SEQUENCE = 17;         // a producer id with a negative base sequence (detail 0: sequence)
+export const WHY_OFFSET_RANGE = 18;     // RecordCount < 1 or LastOffsetDelta != RecordCount - 1 (detail 0: count, 1: delta)
+export const WHY_KEY_REQUIRED = 19;     // a record without a key on a compacted topic
+export const WHY_TIMESTAMP = 20;        // BaseTimestamp + TimestampDelta overflows an int64 (detail 1: delta)
+export const WHY_DECOMPRESSED_SIZE = 21; // declared size more than the compressed bytes can hold (detail 0: size, 1: bound)
+
+// batchCheck flags.
+export const CHECK_CRC = 1;
+/** Kafka's rules for a batch a producer sends (LogValidator with AppendOrigin.CLIENT). */
+export const CHECK_PRODUCER = 2;
+/** Every record has a key (a compacted topic). */
+export const CHECK_KEYS = 4;
+
+// What decodeRecords does besides parsing (mode bits).
+const SCAN_TABLES: i32 = 1;      // write the record and header tables
+const SCAN_OFFSETS: i32 = 2;     // record i has offset delta i
+const SCAN_KEYS: i32 = 4;        // every record has a key
+const SCAN_TIMESTAMPS: i32 = 8;  // BaseTimestamp + TimestampDelta fits an int64
+
+const ATTR_CONTROL: i32 = 0x20;
+const ATTR_DELETE_HORIZON: i32 = 0x40;
+const ATTR_TIMESTAMP_TYPE: i32 = 0x08;
+/** Bits 0-6 are defined for RecordBatch v2; the rest are written as 0. */
+const ATTR_KNOWN_BITS: i32 = 0x7f;
 
 // @ts-ignore: decorator
 @inline function loadBE16(p: usize): i32 {
@@ -309,37 +339,23 @@ export function batchRead(src: usize, srcLen: i32, work: usize, workCap: i32, ma
   const body = src + RECORDS_OFFSET;
   const bodyLen = size - RECORDS_OFFSET;
   if (codec == CODEC_NONE) return batchDecodeRecords(body, bodyLen, count, work, workCap);
+  if (codec > CODEC_ZSTD) return fail(ERR_CORRUPT, codec, 0, WHY_CODEC);
   if (codec != CODEC_SNAPPY && codec != CODEC_LZ4) return fail(ERR_UNSUPPORTED, codec);
 
   const out = work + RESULT_BYTES;
   const room = workCap - RESULT_BYTES;
-  let n: i32;
-  if (codec == CODEC_SNAPPY) {
-    const want = snappyUncompressedLength(body, bodyLen);
-    if (want < 0) return fail(ERR_CORRUPT, 0, 0, WHY_DECOMPRESS);
-    if (want > <i64>maxDecompressedBytes) return fail(ERR_TOO_LARGE, want, maxDecompressedBytes);
-    if (want > <i64>room) return fail(ERR_OUT_OF_SPACE, <i64>RESULT_BYTES + want + tableBound(count, <i32>want));
-    n = snappyDecompress(body, bodyLen, out, <i32>want);
-  } else {
-    const declared = lz4FrameContentSize(body, bodyLen);
-    if (declared > <i64>maxDecompressedBytes) return fail(ERR_TOO_LARGE, declared, maxDecompressedBytes);
-    if (declared >= 0) {
-      if (declared > <i64>room) return fail(ERR_OUT_OF_SPACE, <i64>RESULT_BYTES + declared + tableBound(count, <i32>declared));
-      n = lz4FrameDecompress(body, bodyLen, out, <i32>declared);
-    } else {
-      const cap = room < maxDecompressedBytes ? room : maxDecompressedBytes;
-      n = lz4FrameDecompress(body, bodyLen, out, cap);
-      if (n == ERR_OUT_OF_SPACE) {
-        if (cap >= maxDecompressedBytes) return fail(ERR_TOO_LARGE, <i64>cap + 1, maxDecompressedBytes);
-        let want = <i64>cap * 2 + 65536;
-        if (want > <i64>maxDecompressedBytes) want = maxDecompressedBytes;
-        return fail(ERR_OUT_OF_SPACE, <i64>RESULT_BYTES + want + tableBound(count, <i32>want));
-      }
-    }
+  // Impossible counts and sizes are refused here, before the caller grows memory for them.
+  const declared = declaredSize(codec, body, bodyLen, maxDecompressedBytes);
+  if (declared < 0 && declared != SIZE_UNKNOWN) return <i32>declared;
+  if (declared >= 0 && (count < 0 || <i64>count * RECORD_MIN_BYTES > declared)) return fail(ERR_CORRUPT, count, declared, WHY_RECORD_COUNT);
+  const n = decompress(codec, body, bodyLen, out, room, declared, maxDecompressedBytes);
+  if (n == ERR_OUT_OF_SPACE) {
+    const want = errorDetail(0);
+    return fail(ERR_OUT_OF_SPACE, <i64>RESULT_BYTES + want + tableBound(count, want));
   }
-  if (n < 0) return fail(ERR_CORRUPT, 0, n, WHY_DECOMPRESS);
+  if (n < 0) return n;
   // The decoder below writes its result block at `work`; the records stay where they are.
-  return decodeRecords(out, n, count, work, workCap, align8(out + <usize>n));
+  return decodeRecords(out, n, count, work, workCap, align8(out + <usize>n), SCAN_TABLES, 0);
 }
 
 // @ts-ignore: decorator
@@ -347,10 +363,83 @@ export function batchRead(src: usize, srcLen: i32, work: usize, workCap: i32, ma
   return (p + 7) & ~<usize>7;
 }
 
-/** Work bytes for the record table of `count` records (header table grows on demand). */
-function tableBound(count: i32, recordsLen: i32): i64 {
-  const c = count < 0 ? 0 : count;
-  return <i64>c * READ_ENTRY_BYTES + 4096 + 8;
+/** Work bytes for the record table of `count` records in recordsLen bytes (header table grows on demand). */
+function tableBound(count: i32, recordsLen: i64): i64 {
+  let c = <i64>(count < 0 ? 0 : count);
+  const most = recordsLen / RECORD_MIN_BYTES;
+  if (c > most) c = most;
+  return c * READ_ENTRY_BYTES + 4096 + 8;
+}
+
+/**
+ * The most bytes `compressedLen` bytes of `codec` can decompress to: each
+ * format's best ratio (snappy: a 3-byte copy gives 64 bytes; LZ4: each
+ * length byte adds 255; deflate: 1032 to 1; zstd: a 4-byte RLE block gives
+ * 128 KiB), plus framing slack. A declared size above it is corrupt, and
+ * memory is never grown past it.
+ */
+export function decompressedBound(codec: i32, compressedLen: i32): i64 {
+  const n = <i64>(compressedLen < 0 ? 0 : compressedLen);
+  if (codec == CODEC_SNAPPY) return n * 22 + 64;
+  if (codec == CODEC_LZ4) return n * 256 + 64;
+  if (codec == CODEC_GZIP) return n * 1032 + 64;
+  if (codec == CODEC_ZSTD) return n * 32768 + 64;
+  return n;
+}
+
+/** declaredSize(): the format does not say (an LZ4 frame without content size). */
+const SIZE_UNKNOWN: i64 = -0x100000000;
+
+/**
+ * The decompressed size the records of a snappy or LZ4 body declare: >= 0,
+ * SIZE_UNKNOWN, or an error code (corrupt, impossible for the compressed
+ * size, or over the limit).
+ */
+function declaredSize(codec: i32, body: usize, bodyLen: i32, maxDecompressedBytes: i32): i64 {
+  let declared: i64;
+  if (codec == CODEC_SNAPPY) {
+    declared = snappyUncompressedLength(body, bodyLen);
+    if (declared < 0) return fail(ERR_CORRUPT, 0, 0, WHY_DECOMPRESS);
+  } else {
+    declared = lz4FrameContentSize(body, bodyLen);
+    if (declared < 0) return SIZE_UNKNOWN;
+  }
+  const bound = decompressedBound(codec, bodyLen);
+  if (declared > bound) return fail(ERR_CORRUPT, declared, bound, WHY_DECOMPRESSED_SIZE);
+  if (declared > <i64>maxDecompressedBytes) return fail(ERR_TOO_LARGE, declared, maxDecompressedBytes);
+  return declared;
+}
+
+/**
+ * Decompresses a snappy or LZ4 body into [out, out + room), `declared` being
+ * declaredSize()'s answer. Returns the bytes written or < 0; ERR_OUT_OF_SPACE
+ * leaves the decompressed bytes wanted in detail 0 (never more than the
+ * limit or the codec's bound).
+ */
+function decompress(codec: i32, body: usize, bodyLen: i32, out: usize, room: i32, declared: i64, maxDecompressedBytes: i32): i32 {
+  let n: i32;
+  if (declared >= 0) {
+    if (declared > <i64>room) return fail(ERR_OUT_OF_SPACE, declared);
+    n = codec == CODEC_SNAPPY
+      ? snappyDecompress(body, bodyLen, out, <i32>declared)
+      : lz4FrameDecompress(body, bodyLen, out, <i32>declared);
+  } else {
+    const bound = decompressedBound(codec, bodyLen);
+    const most = bound < <i64>maxDecompressedBytes ? <i32>bound : maxDecompressedBytes;
+    const cap = room < most ? room : most;
+    n = lz4FrameDecompress(body, bodyLen, out, cap);
+    if (n == ERR_OUT_OF_SPACE) {
+      if (cap >= most) {
+        if (most == maxDecompressedBytes) return fail(ERR_TOO_LARGE, <i64>cap + 1, maxDecompressedBytes);
+        return fail(ERR_CORRUPT, <i64>cap + 1, bound, WHY_DECOMPRESSED_SIZE);
+      }
+      let want = <i64>cap * 2 + 65536;
+      if (want > <i64>most) want = most;
+      return fail(ERR_OUT_OF_SPACE, want);
+    }
+  }
+  if (n < 0) return fail(ERR_CORRUPT, 0, n, WHY_DECOMPRESS);
+  return n;
 }
 
 /**
@@ -359,13 +448,80 @@ function tableBound(count: i32, recordsLen: i32): i64 {
  * Returns count or < 0 (see batchRead).
  */
 export function batchDecodeRecords(records: usize, recordsLen: i32, count: i32, work: usize, workCap: i32): i32 {
-  return decodeRecords(records, recordsLen, count, work, workCap, align8(work + RESULT_BYTES));
+  return decodeRecords(records, recordsLen, count, work, workCap, align8(work + RESULT_BYTES), SCAN_TABLES, 0);
 }
 
-function decodeRecords(records: usize, recordsLen: i32, count: i32, work: usize, workCap: i32, tableAt: usize): i32 {
+/**
+ * Kafka's LogValidator for one batch, in one call: checks the batch at src
+ * (srcLen bytes) as batchValidate does (CRC if flags & CHECK_CRC), then, with
+ * CHECK_PRODUCER, the rules for a batch from a producer (no control batch, no
+ * delete horizon, no unknown attribute bits, RecordCount >= 1 and
+ * LastOffsetDelta = RecordCount - 1, a base sequence with a producer id),
+ * then every record: lengths, varints, offset delta i for record i, a key on
+ * every record with CHECK_KEYS, and CreateTime timestamps within an int64.
+ * Snappy and LZ4 records are decompressed into [work, work + workCap) (no
+ * table is built). Compression types 5-7 are corrupt.
+ * Returns the record count or < 0 (see batchRead; ERR_UNSUPPORTED with the
+ * codec in detail 0 for gzip and zstd: TypeScript decompresses and calls
+ * batchCheckRecords; ERR_OUT_OF_SPACE with the work bytes wanted in detail 0).
+ */
+export function batchCheck(src: usize, srcLen: i32, work: usize, workCap: i32, maxDecompressedBytes: i32, flags: i32): i32 {
+  const size = batchValidate(src, srcLen, (flags & CHECK_CRC) != 0);
+  if (size < 0) return size;
+  const attributes = loadBE16(src + ATTRIBUTES_OFFSET);
+  const codec = attributes & COMPRESSION_MASK;
+  const count = loadBE32(src + RECORDS_COUNT_OFFSET);
+  if (codec > CODEC_ZSTD) return fail(ERR_CORRUPT, codec, 0, WHY_CODEC);
+  if (flags & CHECK_PRODUCER) {
+    if (attributes & ~ATTR_KNOWN_BITS) return fail(ERR_CORRUPT, attributes & 0xffff, 0, WHY_ATTRIBUTES);
+    if (attributes & ATTR_CONTROL) return fail(ERR_CORRUPT, 0, 0, WHY_CONTROL);
+    if (attributes & ATTR_DELETE_HORIZON) return fail(ERR_CORRUPT, 0, 0, WHY_DELETE_HORIZON);
+    const lastOffsetDelta = loadBE32(src + LAST_OFFSET_DELTA_OFFSET);
+    if (count < 1 || lastOffsetDelta != count - 1) return fail(ERR_CORRUPT, count, lastOffsetDelta, WHY_OFFSET_RANGE);
+    const baseSequence = loadBE32(src + BASE_SEQUENCE_OFFSET);
+    if (loadBE64(src + PRODUCER_ID_OFFSET) >= 0 && baseSequence < 0) return fail(ERR_CORRUPT, baseSequence, 0, WHY_SEQUENCE);
+  }
+  const mode = checkMode(attributes, flags);
+  const baseTimestamp = loadBE64(src + BASE_TIMESTAMP_OFFSET);
+  const body = src + RECORDS_OFFSET;
+  const bodyLen = size - RECORDS_OFFSET;
+  if (codec == CODEC_NONE) return decodeRecords(body, bodyLen, count, work, workCap, work, mode, baseTimestamp);
+  if (codec != CODEC_SNAPPY && codec != CODEC_LZ4) return fail(ERR_UNSUPPORTED, codec);
+  const declared = declaredSize(codec, body, bodyLen, maxDecompressedBytes);
+  if (declared < 0 && declared != SIZE_UNKNOWN) return <i32>declared;
+  if (declared >= 0 && (count < 0 || <i64>count * RECORD_MIN_BYTES > declared)) return fail(ERR_CORRUPT, count, declared, WHY_RECORD_COUNT);
+  const n = decompress(codec, body, bodyLen, work, workCap, declared, maxDecompressedBytes);
+  if (n < 0) return n;
+  return decodeRecords(work, n, count, work, workCap, work, mode, baseTimestamp);
+}
+
+/**
+ * batchCheck's record checks for records TypeScript decompressed (gzip,
+ * zstd): [records, records + recordsLen), with the batch's Attributes,
+ * RecordCount and BaseTimestamp. Returns the count or < 0.
+ */
+export function batchCheckRecords(records: usize, recordsLen: i32, count: i32, attributes: i32, baseTimestamp: i64, flags: i32): i32 {
+  return decodeRecords(records, recordsLen, count, records, 0, records, checkMode(attributes, flags), baseTimestamp);
+}
+
+// @ts-ignore: decorator
+@inline function checkMode(attributes: i32, flags: i32): i32 {
+  let mode = SCAN_OFFSETS;
+  if (flags & CHECK_KEYS) mode |= SCAN_KEYS;
+  if (!(attributes & ATTR_TIMESTAMP_TYPE)) mode |= SCAN_TIMESTAMPS;
+  return mode;
+}
+
+/**
+ * Parses `count` records in [records, records + recordsLen). With SCAN_TABLES,
+ * writes the result block at work and the record and header tables from
+ * tableAt (within workCap); the other mode bits add Kafka's append checks.
+ */
+function decodeRecords(records: usize, recordsLen: i32, count: i32, work: usize, workCap: i32, tableAt: usize, mode: i32, baseTimestamp: i64): i32 {
   if (count < 0 || <i64>count * RECORD_MIN_BYTES > <i64>recordsLen) return fail(ERR_CORRUPT, count, recordsLen, WHY_RECORD_COUNT);
+  const tables = (mode & SCAN_TABLES) != 0;
   const workEnd = work + <usize>workCap;
-  const tableEnd = tableAt + (<usize>count << 5);
+  const tableEnd = tables ? tableAt + (<usize>count << 5) : tableAt;
   if (tableEnd > workEnd) return fail(ERR_OUT_OF_SPACE, <i64>(tableEnd - work) + 4096);
   const headersAt = tableEnd;
   let hOut = headersAt;
@@ -387,10 +543,15 @@ function decodeRecords(records: usize, recordsLen: i32, count: i32, work: usize,
     r = getVarlong(p, bodyEnd);
     if (r < 0) return fail(ERR_CORRUPT, i, <i64>(p - records), r == ERR_TRUNCATED ? WHY_RECORD_FIELD : WHY_VARINT);
     const tsDelta = varValue;
+    if (mode & SCAN_TIMESTAMPS) {
+      const ts = baseTimestamp + tsDelta;
+      if (((baseTimestamp ^ ts) & (tsDelta ^ ts)) < 0) return fail(ERR_CORRUPT, i, tsDelta, WHY_TIMESTAMP);
+    }
     p = <usize>r;
     r = getVarint(p, bodyEnd);
     if (r < 0) return fail(ERR_CORRUPT, i, <i64>(p - records), r == ERR_TRUNCATED ? WHY_RECORD_FIELD : WHY_VARINT);
     const offsetDelta = <i32>varValue;
+    if ((mode & SCAN_OFFSETS) && offsetDelta != i) return fail(ERR_CORRUPT, i, offsetDelta, WHY_OFFSET_DELTA);
     p = <usize>r;
     // key
     r = getVarint(p, bodyEnd);
@@ -398,6 +559,7 @@ function decodeRecords(records: usize, recordsLen: i32, count: i32, work: usize,
     const keyLen = <i32>varValue;
     p = <usize>r;
     const keyPos = <i32>(p - records);
+    if ((mode & SCAN_KEYS) && keyLen < 0) return fail(ERR_CORRUPT, i, <i64>(p - records), WHY_KEY_REQUIRED);
     if (keyLen > 0) {
       if (<i64>keyLen > <i64>(bodyEnd - p)) return fail(ERR_CORRUPT, i, <i64>(p - records), WHY_RECORD_FIELD);
       p += <usize>keyLen;
@@ -419,9 +581,11 @@ function decodeRecords(records: usize, recordsLen: i32, count: i32, work: usize,
     p = <usize>r;
     if (headerCount < 0) return fail(ERR_CORRUPT, i, <i64>(p - records), WHY_HEADER_COUNT);
     if (<i64>headerCount * 2 > <i64>(bodyEnd - p)) return fail(ERR_CORRUPT, i, <i64>(p - records), WHY_RECORD_FIELD);
-    if (hOut + (<usize>headerCount << 4) > workEnd) {
-      // Enough for every header the remaining bytes could hold (2 bytes each at least).
-      return fail(ERR_OUT_OF_SPACE, <i64>(hOut - work) + <i64>((end - p) >>> 1) * READ_HEADER_BYTES + 4096);
+    if (tables && hOut + (<usize>headerCount << 4) > workEnd) {
+      // Room for this record's headers, and at least as much again for those after it (the table doubles).
+      const used = <i64>(hOut - headersAt);
+      const more = <i64>headerCount * READ_HEADER_BYTES;
+      return fail(ERR_OUT_OF_SPACE, <i64>(hOut - work) + more + (used > more ? used : more) + 4096);
     }
     for (let h = 0; h < headerCount; h++) {
       r = getVarint(p, bodyEnd);
@@ -441,13 +605,16 @@ function decodeRecords(records: usize, recordsLen: i32, count: i32, work: usize,
         if (<i64>hvLen > <i64>(bodyEnd - p)) return fail(ERR_CORRUPT, i, <i64>(p - records), WHY_RECORD_FIELD);
         p += <usize>hvLen;
       }
-      store<i32>(hOut, hkPos);
-      store<i32>(hOut, hkLen, 4);
-      store<i32>(hOut, hvPos, 8);
-      store<i32>(hOut, hvLen < 0 ? -1 : hvLen, 12);
-      hOut += READ_HEADER_BYTES;
+      if (tables) {
+        store<i32>(hOut, hkPos);
+        store<i32>(hOut, hkLen, 4);
+        store<i32>(hOut, hvPos, 8);
+        store<i32>(hOut, hvLen < 0 ? -1 : hvLen, 12);
+        hOut += READ_HEADER_BYTES;
+      }
     }
     if (p != bodyEnd) return fail(ERR_CORRUPT, i, <i64>(p - records), WHY_RECORD_SIZE);
+    if (!tables) continue;
     store<i32>(e, offsetDelta);
     store<i64>(e, tsDelta, 4);
     store<i32>(e, keyPos, 12);
@@ -457,6 +624,7 @@ function decodeRecords(records: usize, recordsLen: i32, count: i32, work: usize,
     store<i32>(e, headerCount, 28);
   }
   if (p != end) return fail(ERR_CORRUPT, count, <i64>(p - records), WHY_TRAILING);
+  if (!tables) return count;
   store<i32>(work + RESULT_COUNT, count);
   store<i32>(work + RESULT_RECORDS_PTR, <i32>records);
   store<i32>(work + RESULT_RECORDS_LEN, recordsLen);

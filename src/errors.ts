@@ -22,11 +22,13 @@ export const KAFKA_ERRORS = {
   BROKER_NOT_AVAILABLE: { code: 8, retriable: false },
   REPLICA_NOT_AVAILABLE: { code: 9, retriable: true },
   MESSAGE_TOO_LARGE: { code: 10, retriable: false },
+  STALE_CONTROLLER_EPOCH: { code: 11, retriable: false },
   OFFSET_METADATA_TOO_LARGE: { code: 12, retriable: false },
   NETWORK_EXCEPTION: { code: 13, retriable: true },
   INVALID_TOPIC_EXCEPTION: { code: 17, retriable: false },
   RECORD_LIST_TOO_LARGE: { code: 18, retriable: false },
   NOT_ENOUGH_REPLICAS: { code: 19, retriable: true },
+  NOT_ENOUGH_REPLICAS_AFTER_APPEND: { code: 20, retriable: true },
   INVALID_REQUIRED_ACKS: { code: 21, retriable: false },
   INVALID_TIMESTAMP: { code: 32, retriable: false },
   UNSUPPORTED_VERSION: { code: 35, retriable: false },
@@ -39,10 +41,15 @@ export const KAFKA_ERRORS = {
   OUT_OF_ORDER_SEQUENCE_NUMBER: { code: 45, retriable: false },
   DUPLICATE_SEQUENCE_NUMBER: { code: 46, retriable: false },
   INVALID_CONFIG: { code: 40, retriable: false },
+  NOT_CONTROLLER: { code: 41, retriable: true },
   KAFKA_STORAGE_ERROR: { code: 56, retriable: true },
+  FENCED_LEADER_EPOCH: { code: 74, retriable: true },
+  UNKNOWN_LEADER_EPOCH: { code: 75, retriable: true },
   UNSUPPORTED_COMPRESSION_TYPE: { code: 76, retriable: false },
   INVALID_RECORD: { code: 87, retriable: false },
+  INVALID_UPDATE_VERSION: { code: 95, retriable: false },
   UNKNOWN_TOPIC_ID: { code: 100, retriable: true },
+  INELIGIBLE_REPLICA: { code: 107, retriable: false },
 } as const satisfies Record<string, { code: number; retriable: boolean }>;
 
 export type KafkaErrorType = keyof typeof KAFKA_ERRORS;
@@ -85,6 +92,27 @@ export interface WafkaErrorJSON {
   retriable: boolean;
   message: string;
   stack?: string;
+}
+
+/**
+ * A fetched batch the consumer cannot decode, and where it is. The records
+ * before it were delivered; the consumer's position is the batch's offset
+ * (seek past it to go on). `type` is the decoder's (CORRUPT_MESSAGE,
+ * INVALID_RECORD, MESSAGE_TOO_LARGE, UNSUPPORTED_COMPRESSION_TYPE, ...), the
+ * decoder's error is the `cause`; never retriable: the bytes stay as they are.
+ */
+export class UndecodableBatchError extends WafkaError {
+  readonly topic: string;
+  readonly partition: number;
+  /** The batch's base offset, as a decimal string (KafkaJS's offsets). */
+  readonly offset: string;
+
+  constructor(topic: string, partition: number, offset: bigint, cause: WafkaError) {
+    super(cause.type, `${topic}-${partition} at offset ${offset}: cannot decode the batch there: ${cause.message}`, { cause, retriable: false });
+    this.topic = topic;
+    this.partition = partition;
+    this.offset = String(offset);
+  }
 }
 
 /** A batch or record failed validation: bad magic, length, CRC or varint. */

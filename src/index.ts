@@ -9,5 +9,5 @@ export {
   type Cluster, type StartClusterOptions, type ConnectClusterOptions, type ConnectedCluster, type ClusterConnection, type StorageKind,
 } from './cluster/index.ts';
 export { CompressionTypes, registerCodec, type CompressionCodec } from './core/codecs.ts';
-export { WafkaError, KAFKA_ERRORS, type KafkaErrorType, type WafkaErrorJSON } from './errors.ts';
+export { WafkaError, UndecodableBatchError, KAFKA_ERRORS, type KafkaErrorType, type WafkaErrorJSON } from './errors.ts';
 export type * from './protocol/types.ts';

@@ -14,12 +14,14 @@ const NODE_ONLY_MODULES = {
   nodeFs: './storage/node-fs.ts',
   fileMetadataStore: './cluster/file-metadata-store.ts',
   nodeBrokerWorker: './cluster/node-broker-worker.ts',
+  dataDirLock: './cluster/data-dir-lock.ts',
 } as const;
 
 interface NodeOnlyModules {
   nodeFs: typeof import('./storage/node-fs.ts');
   fileMetadataStore: typeof import('./cluster/file-metadata-store.ts');
   nodeBrokerWorker: typeof import('./cluster/node-broker-worker.ts');
+  dataDirLock: typeof import('./cluster/data-dir-lock.ts');
 }
 
 interface NodeBuiltins {

@@ -380,7 +380,13 @@ export class Broker implements BrokerApi {
   async listOffsets(request: ListOffsetsRequest): Promise<ListOffsetsResponse> {
     this.#checkOpen();
     checkObject(request, 'request');
-    checkTopicPartitions(request.topics, this.config.requestPartitionsMax, (p, where) => checkBigInt(p.timestamp, `${where}: timestamp`));
+    checkTopicPartitions(request.topics, this.config.requestPartitionsMax, (p, where) => {
+      checkBigInt(p.timestamp, `${where}: timestamp`);
+      // Kafka's timestamps are int64 ms: past that no record can be, and the request cannot be said on the wire.
+      if (p.timestamp > INT64_MAX || p.timestamp < EARLIEST_TIMESTAMP) {
+        throw invalidRequest(`${where}: timestamp ${p.timestamp}: expected -1 (latest), -2 (earliest) or a time in ms in [0, 2^63-1]`);
+      }
+    });
     await this.#refreshIfUnknown(request.topics);
     const topics = await Promise.all(request.topics.map(async (t) => ({
       topic: t.topic,
@@ -793,6 +799,8 @@ export class Broker implements BrokerApi {
 function sameConfig(a: ResolvedTopicConfig, b: ResolvedTopicConfig): boolean {
   return (Object.keys(a) as (keyof ResolvedTopicConfig)[]).every((k) => a[k] === b[k]);
 }
+
+const INT64_MAX = (1n << 63n) - 1n;
 
 function notLeader(nodeId: number, topic: string, partition: number, why: string): WafkaError {
   return new WafkaError('NOT_LEADER_OR_FOLLOWER', `broker ${nodeId} is not the leader of ${topic}-${partition}: ${why}`);

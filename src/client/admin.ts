@@ -9,6 +9,7 @@ import {
   EARLIEST_TIMESTAMP, LATEST_TIMESTAMP,
   type BrokerApi, type ConfigResourceType, type CreateTopicSpec, type IsolationLevel,
 } from '../protocol/types.ts';
+import { arrayArgument, LATEST_OFFSET, objectArgument, offsetArgument, partitionArgument, timestampArgument, topicArgument } from './arguments.ts';
 import { ClusterClient, fromErrorJSON, type BrokerConnector } from './connection.ts';
 import { ADMIN_EVENTS, InstrumentationEmitter, type Listener, type RemoveListener } from './instrumentation.ts';
 import type { Logger } from './logger.ts';
@@ -49,6 +50,53 @@ function resourceType(type: ResourceType): ConfigResourceType {
   throw new WafkaError('INVALID_REQUEST', `config resource type ${String(type)} is not supported (TOPIC or BROKER)`);
 }
 const resourceTypeCode = (type: ConfigResourceType) => (type === 'topic' ? ConfigResourceTypes.TOPIC : ConfigResourceTypes.BROKER);
+
+/** Topics, partitions or resources in one admin call (the broker has its own limit per request). */
+export const ADMIN_REQUEST_ENTRIES_MAX = 10_000;
+
+function stringArgument(value: unknown, what: string): string {
+  if (typeof value !== 'string') throw new WafkaError('INVALID_REQUEST', `${what} must be a string, got ${typeof value}`, { retriable: false });
+  return value;
+}
+
+function optionalInteger(value: unknown, what: string, type: KafkaErrorType): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw new WafkaError(type, `${what} ${String(typeof value === 'number' ? value : typeof value)} is not an integer`, { retriable: false });
+  return value;
+}
+
+function brokerIdLists(value: unknown, what: string): number[][] {
+  return arrayArgument<unknown>(value, what, ADMIN_REQUEST_ENTRIES_MAX).map((ids, i) => arrayArgument<unknown>(ids, `${what}[${i}]`, 64).map((id, j) => {
+    if (typeof id !== 'number' || !Number.isSafeInteger(id)) throw new WafkaError('INVALID_REQUEST', `${what}[${i}][${j}] is not a broker id`, { retriable: false });
+    return id;
+  }));
+}
+
+/** { name, value } entries; a value may be given as a number (KafkaJS users do), never as an object. */
+function configEntries(value: unknown, what: string): { name: string; value: string }[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  return arrayArgument<unknown>(value, what, 64).map((entry, i) => {
+    const e = objectArgument<{ name: unknown; value: unknown }>(entry, `${what}[${i}]`);
+    const name = stringArgument(e.name, `${what}[${i}].name`);
+    if (typeof e.value !== 'string' && typeof e.value !== 'number') throw new WafkaError('INVALID_CONFIG', `${what}[${i}].value must be a string`, { retriable: false });
+    return { name: toConfigName(name), value: String(e.value) };
+  });
+}
+
+function topicSpec(t: ITopicConfig, i: number): CreateTopicSpec {
+  const what = `createTopics topics[${i}]`;
+  return {
+    topic: topicArgument(t.topic, `${what}.topic`),
+    numPartitions: optionalInteger(t.numPartitions, `${what}.numPartitions`, 'INVALID_PARTITIONS'),
+    replicationFactor: optionalInteger(t.replicationFactor, `${what}.replicationFactor`, 'INVALID_REPLICATION_FACTOR'),
+    replicaAssignment: t.replicaAssignment === undefined || t.replicaAssignment === null ? undefined
+      : arrayArgument<unknown>(t.replicaAssignment, `${what}.replicaAssignment`, ADMIN_REQUEST_ENTRIES_MAX).map((entry, j) => {
+        const a = objectArgument<{ partition: unknown; replicas: unknown }>(entry, `${what}.replicaAssignment[${j}]`);
+        return { partition: partitionArgument(a.partition, `${what}.replicaAssignment[${j}].partition`), replicas: brokerIdLists([a.replicas], `${what}.replicaAssignment[${j}].replicas`)[0] };
+      }),
+    configEntries: configEntries(t.configEntries, `${what}.configEntries`),
+  };
+}
 
 export class Admin {
   readonly events = ADMIN_EVENTS;
@@ -102,17 +150,12 @@ export class Admin {
   /** true when every topic was created, false when some already existed (as KafkaJS); other errors throw. */
   async createTopics(options: { topics: ITopicConfig[]; validateOnly?: boolean; waitForLeaders?: boolean; timeout?: number }): Promise<boolean> {
     this.#assertConnected();
-    if (!options || !Array.isArray(options.topics) || options.topics.length === 0) throw new TypeError('wafka: createTopics needs topics: [{ topic, numPartitions, ... }]');
-    const names = options.topics.map((t) => t.topic);
-    if (names.some((n) => typeof n !== 'string' || n.length === 0)) throw new WafkaError('INVALID_TOPIC_EXCEPTION', `invalid topic name in ${JSON.stringify(names)}`);
+    objectArgument(options, 'createTopics options');
+    const specs = arrayArgument<ITopicConfig>(options.topics, 'createTopics topics', ADMIN_REQUEST_ENTRIES_MAX);
+    if (specs.length === 0) throw new WafkaError('INVALID_REQUEST', 'createTopics needs topics: [{ topic, numPartitions, ... }]', { retriable: false });
+    const topics: CreateTopicSpec[] = specs.map((t, i) => topicSpec(objectArgument<ITopicConfig>(t, `createTopics topics[${i}]`), i));
+    const names = topics.map((t) => t.topic);
     if (new Set(names).size !== names.length) throw new WafkaError('INVALID_REQUEST', `duplicate topic in ${JSON.stringify(names)}`);
-    const topics: CreateTopicSpec[] = options.topics.map((t) => ({
-      topic: t.topic,
-      numPartitions: t.numPartitions,
-      replicationFactor: t.replicationFactor,
-      replicaAssignment: t.replicaAssignment,
-      configEntries: t.configEntries?.map((e) => ({ name: toConfigName(e.name), value: String(e.value) })),
-    }));
     const response = await this.#toController('CreateTopics', (api) => api.createTopics({ topics, validateOnly: options.validateOnly, timeoutMs: options.timeout }));
     let existed = false;
     for (const t of response.topics) {
@@ -141,16 +184,22 @@ export class Admin {
 
   async deleteTopics(options: { topics: string[]; timeout?: number }): Promise<void> {
     this.#assertConnected();
-    if (!options || !Array.isArray(options.topics)) throw new TypeError('wafka: deleteTopics needs topics: string[]');
-    const response = await this.#toController('DeleteTopics', (api) => api.deleteTopics({ topics: options.topics, timeoutMs: options.timeout }));
+    objectArgument(options, 'deleteTopics options');
+    const topics = arrayArgument<unknown>(options.topics, 'deleteTopics topics', ADMIN_REQUEST_ENTRIES_MAX).map((t, i) => topicArgument(t, `deleteTopics topics[${i}]`));
+    const response = await this.#toController('DeleteTopics', (api) => api.deleteTopics({ topics, timeoutMs: options.timeout }));
     for (const t of response.topics) { const error = fromErrorJSON(t.error); if (error) throw error; }
     this.#cluster.markStale();
   }
 
   async createPartitions(options: { topicPartitions: { topic: string; count: number; assignments?: number[][] }[]; validateOnly?: boolean; timeout?: number }): Promise<boolean> {
     this.#assertConnected();
-    if (!options || !Array.isArray(options.topicPartitions)) throw new TypeError('wafka: createPartitions needs topicPartitions: [{ topic, count }]');
-    const response = await this.#toController('CreatePartitions', (api) => api.createPartitions({ topicPartitions: options.topicPartitions, validateOnly: options.validateOnly }));
+    objectArgument(options, 'createPartitions options');
+    const topicPartitions = arrayArgument<unknown>(options.topicPartitions, 'createPartitions topicPartitions', ADMIN_REQUEST_ENTRIES_MAX).map((entry, i) => {
+      const { topic, count, assignments } = objectArgument<{ topic: unknown; count: unknown; assignments?: unknown }>(entry, `createPartitions topicPartitions[${i}]`);
+      if (typeof count !== 'number') throw new WafkaError('INVALID_PARTITIONS', `createPartitions topicPartitions[${i}].count must be a number`, { retriable: false });
+      return { topic: topicArgument(topic, `createPartitions topicPartitions[${i}].topic`), count, assignments: assignments === undefined ? undefined : brokerIdLists(assignments, `createPartitions topicPartitions[${i}].assignments`) };
+    });
+    const response = await this.#toController('CreatePartitions', (api) => api.createPartitions({ topicPartitions, validateOnly: options.validateOnly === true }));
     for (const t of response.topics) { const error = fromErrorJSON(t.error); if (error) throw error; }
     this.#cluster.markStale();
     return true;
@@ -226,6 +275,7 @@ export class Admin {
   /** [{ partition, offset, high, low }]: offset and high are the high watermark, low the log start offset. */
   async fetchTopicOffsets(topic: string): Promise<{ partition: number; offset: string; high: string; low: string }[]> {
     this.#assertConnected();
+    topicArgument(topic, 'fetchTopicOffsets topic');
     const [high, low] = await this.#listOffsets(topic, [LATEST_TIMESTAMP, EARLIEST_TIMESTAMP]);
     return [...high.keys()].sort((a, b) => a - b).map((partition) => ({
       partition, offset: String(high.get(partition)), high: String(high.get(partition)), low: String(low.get(partition)),
@@ -235,7 +285,8 @@ export class Admin {
   /** [{ partition, offset }]: the first offset whose timestamp is ≥ `timestamp` (ms), or the high watermark when none is. */
   async fetchTopicOffsetsByTimestamp(topic: string, timestamp?: number): Promise<{ partition: number; offset: string }[]> {
     this.#assertConnected();
-    const ts = timestamp === undefined ? LATEST_TIMESTAMP : BigInt(timestamp);
+    topicArgument(topic, 'fetchTopicOffsetsByTimestamp topic');
+    const ts = timestamp === undefined ? LATEST_TIMESTAMP : timestampArgument(timestamp, 'fetchTopicOffsetsByTimestamp timestamp');
     const [byTime, high] = await this.#listOffsets(topic, [ts, LATEST_TIMESTAMP]);
     return [...byTime.keys()].sort((a, b) => a - b).map((partition) => {
       const offset = byTime.get(partition)!;
@@ -248,7 +299,13 @@ export class Admin {
     throttleTime: number;
   }> {
     this.#assertConnected();
-    const resources = options.resources.map((r) => ({ type: resourceType(r.type), name: r.name, configNames: r.configNames?.map(toConfigName) ?? null }));
+    objectArgument(options, 'describeConfigs options');
+    const resources = arrayArgument<ResourceConfigQuery>(options.resources, 'describeConfigs resources', ADMIN_REQUEST_ENTRIES_MAX).map((r, i) => {
+      objectArgument(r, `describeConfigs resources[${i}]`);
+      const configNames = r.configNames === undefined || r.configNames === null ? null
+        : arrayArgument<unknown>(r.configNames, `describeConfigs resources[${i}].configNames`, ADMIN_REQUEST_ENTRIES_MAX).map((n) => toConfigName(stringArgument(n, `describeConfigs resources[${i}].configNames`)));
+      return { type: resourceType(r.type), name: stringArgument(r.name, `describeConfigs resources[${i}].name`), configNames };
+    });
     const response = await this.#toController('DescribeConfigs', (api) => api.describeConfigs({ resources }));
     return {
       throttleTime: 0,
@@ -272,10 +329,11 @@ export class Admin {
     throttleTime: number;
   }> {
     this.#assertConnected();
-    const resources = options.resources.map((r) => ({
-      type: resourceType(r.type), name: r.name,
-      configEntries: r.configEntries.map((e) => ({ name: toConfigName(e.name), value: String(e.value) })),
-    }));
+    objectArgument(options, 'alterConfigs options');
+    const resources = arrayArgument<{ type: ResourceType; name: string; configEntries: unknown }>(options.resources, 'alterConfigs resources', ADMIN_REQUEST_ENTRIES_MAX).map((r, i) => {
+      objectArgument(r, `alterConfigs resources[${i}]`);
+      return { type: resourceType(r.type), name: stringArgument(r.name, `alterConfigs resources[${i}].name`), configEntries: configEntries(r.configEntries, `alterConfigs resources[${i}].configEntries`) ?? [] };
+    });
     const response = await this.#toController('AlterConfigs', (api) => api.alterConfigs({ resources, validateOnly: options.validateOnly }));
     return {
       throttleTime: 0,
@@ -290,16 +348,20 @@ export class Admin {
   /** Deletes records below `offset` of each partition ('-1': up to the high watermark). */
   async deleteTopicRecords(options: { topic: string; partitions: { partition: number; offset: string }[] }): Promise<void> {
     this.#assertConnected();
-    const { topic, partitions } = options;
-    if (!topic || !Array.isArray(partitions) || partitions.length === 0) throw new TypeError('wafka: deleteTopicRecords needs { topic, partitions: [{ partition, offset }] }');
+    objectArgument(options, 'deleteTopicRecords options');
+    const topic = topicArgument(options.topic, 'deleteTopicRecords topic');
+    const partitions = arrayArgument<unknown>(options.partitions, 'deleteTopicRecords partitions', ADMIN_REQUEST_ENTRIES_MAX).map((entry, i) => {
+      const { partition, offset } = objectArgument<{ partition: unknown; offset: unknown }>(entry, `deleteTopicRecords partitions[${i}]`);
+      return { partition: partitionArgument(partition, `deleteTopicRecords partitions[${i}].partition`), offset: offsetArgument(offset, `deleteTopicRecords partitions[${i}].offset`, [LATEST_OFFSET]) };
+    });
+    if (partitions.length === 0) throw new WafkaError('INVALID_REQUEST', 'deleteTopicRecords needs { topic, partitions: [{ partition, offset }] }', { retriable: false });
     const metadata = await this.#cluster.topicMetadata(topic, false);
-    const [high] = partitions.some((p) => p.offset === '-1') ? await this.#listOffsets(topic, [LATEST_TIMESTAMP]) : [new Map<number, bigint>()];
+    const [high] = partitions.some((p) => p.offset === LATEST_OFFSET) ? await this.#listOffsets(topic, [LATEST_TIMESTAMP]) : [new Map<number, bigint>()];
     const byLeader = new Map<number, { partition: number; offset: bigint }[]>();
     for (const { partition, offset } of partitions) {
       const p = metadata.partitions.find((x) => x.partitionId === partition);
       if (!p) throw new WafkaError('UNKNOWN_TOPIC_OR_PARTITION', `partition ${partition} is not in topic "${topic}"`, { retriable: false });
-      const value = offset === '-1' ? high.get(partition)! : BigInt(offset);
-      if (value < 0n) throw new WafkaError('OFFSET_OUT_OF_RANGE', `offset ${offset} for ${topic}-${partition} is negative`);
+      const value = offset === LATEST_OFFSET ? high.get(partition)! : offset;
       if (!byLeader.has(p.leader)) byLeader.set(p.leader, []);
       byLeader.get(p.leader)!.push({ partition, offset: value });
     }

@@ -4,6 +4,7 @@
  * batches) once per batch into a record table whose keys and values are views.
  */
 import type { EncodedBatches, StagedRecords } from '../core/staged-batch.ts';
+import type { WafkaError } from '../errors.ts';
 import type { CompressionType } from './types.ts';
 import type { RecordTable } from '../core/batch.ts';
 
@@ -20,9 +21,16 @@ export interface DecodedBatch {
   records: RecordTable;
 }
 
+/** What decoding fetched bytes gave: the batches in order up to the first that cannot be decoded. */
+export interface DecodedBatches {
+  batches: DecodedBatch[];
+  /** The first batch that cannot be decoded (none after it are tried): its base offset and the decoder's error. */
+  failure?: { baseOffset: bigint; error: WafkaError };
+}
+
 export interface BatchCodec {
   /** Staged batches, encoded one after another into one buffer of their own (synchronously for none, snappy and lz4). */
   encodeStaged(batches: readonly StagedRecords[], options: { compression: CompressionType }): EncodedBatches | Promise<EncodedBatches>;
-  /** Whole batches in `bytes`, decoded in order; a truncated trailing batch is ignored. */
-  decodeBatches(bytes: Uint8Array): Promise<DecodedBatch[]>;
+  /** Whole batches in `bytes`, decoded in order; a truncated trailing batch is ignored; a bad one ends the list (failure). */
+  decodeBatches(bytes: Uint8Array): Promise<DecodedBatches>;
 }

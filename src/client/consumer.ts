@@ -18,8 +18,9 @@
  * created later that match are consumed too, from the subscription's
  * `fromBeginning` position (as Kafka's Java client does with a pattern).
  */
-import { WafkaError } from '../errors.ts';
+import { UndecodableBatchError, WafkaError } from '../errors.ts';
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, type FetchRequest, type IsolationLevel } from '../protocol/types.ts';
+import { arrayArgument, EARLIEST_OFFSET, LATEST_OFFSET, objectArgument, offsetArgument, partitionArgument, topicArgument } from './arguments.ts';
 import { ClusterClient, fromErrorJSON, toWafkaError, type BrokerConnector } from './connection.ts';
 import { CONSUMER_EVENTS, InstrumentationEmitter, type Listener, type RemoveListener } from './instrumentation.ts';
 import type { Logger } from './logger.ts';
@@ -36,6 +37,9 @@ export interface ConsumerContext {
   retry?: RetryOptions;
   codec: () => Promise<BatchCodec>;
 }
+
+/** Subscriptions of one consumer (topics and patterns); each is matched against the metadata on every assignment. */
+export const SUBSCRIPTIONS_MAX = 10_000;
 
 export interface TopicPartitionOffset { topic: string; partition: number; offset: string }
 export interface TopicPartitions { topic: string; partitions?: number[] }
@@ -178,12 +182,16 @@ export class Consumer {
 
   async subscribe(subscription: ConsumerSubscribeTopics | { topic: string | RegExp; fromBeginning?: boolean }): Promise<void> {
     if (this.#running) throw new WafkaError('INVALID_REQUEST', 'cannot subscribe while the consumer runs; stop it first', { retriable: false });
+    objectArgument(subscription, 'subscribe({ topics | topic, fromBeginning })');
     const topics = 'topics' in subscription ? subscription.topics : [subscription.topic];
-    if (!Array.isArray(topics) || topics.length === 0) throw new TypeError('wafka: subscribe needs topics: (string | RegExp)[]');
-    for (const topic of topics) {
-      if (typeof topic !== 'string' && !(topic instanceof RegExp)) throw new TypeError(`wafka: invalid topic ${String(topic)} (a string or a RegExp)`);
-      this.#subscriptions.push({ topic, fromBeginning: !!subscription.fromBeginning });
+    arrayArgument(topics, 'subscribe topics', SUBSCRIPTIONS_MAX);
+    if (topics.length === 0) throw new WafkaError('INVALID_REQUEST', 'subscribe needs topics: (string | RegExp)[]', { retriable: false });
+    // All checked before any is added: a refused subscribe changes nothing.
+    for (const topic of topics) if (!(topic instanceof RegExp)) topicArgument(topic, 'subscribe topic');
+    if (this.#subscriptions.length + topics.length > SUBSCRIPTIONS_MAX) {
+      throw new WafkaError('INVALID_REQUEST', `more than ${SUBSCRIPTIONS_MAX} subscriptions`, { retriable: false });
     }
+    for (const topic of topics) this.#subscriptions.push({ topic, fromBeginning: !!subscription.fromBeginning });
   }
 
   /**
@@ -226,11 +234,16 @@ export class Consumer {
     this.#instrumentation.emit(CONSUMER_EVENTS.DISCONNECT, null);
   }
 
-  /** Sets the next offset to read of a partition ('-2' earliest, '-1' latest also accepted). */
-  seek({ topic, partition, offset }: TopicPartitionOffset): void {
-    let value: bigint;
-    try { value = BigInt(offset); } catch { throw new WafkaError('OFFSET_OUT_OF_RANGE', `offset ${String(offset)} is not an integer`, { retriable: false }); }
-    if (value < -2n) throw new WafkaError('OFFSET_OUT_OF_RANGE', `offset ${offset} is negative`, { retriable: false });
+  /**
+   * Sets the next offset to read of a partition: a decimal string, bigint or
+   * safe integer in [0, 2^63-1], or '-2' (earliest) / '-1' (latest). Anything
+   * else ('', '0x2', ' 3 ', 2^64) is refused with a typed error.
+   */
+  seek(target: TopicPartitionOffset): void {
+    const { topic, partition, offset } = objectArgument<TopicPartitionOffset>(target, 'seek({ topic, partition, offset })');
+    topicArgument(topic, 'seek topic');
+    partitionArgument(partition, 'seek partition');
+    const value = offsetArgument(offset, 'seek offset', [LATEST_OFFSET, EARLIEST_OFFSET]);
     const state = this.#partitions.get(tpKey(topic, partition));
     if (!state) {
       this.#pendingSeeks.set(tpKey(topic, partition), { topic, partition, offset: value });
@@ -506,7 +519,7 @@ export class Consumer {
 
   async #handlePartition(state: PartitionState, fetchOffset: bigint, generation: number, records: Uint8Array, highWatermark: bigint): Promise<void> {
     const codec = this.#codec!;
-    const batches = await codec.decodeBatches(records);
+    const { batches, failure } = await codec.decodeBatches(records);
     if (generation !== state.generation || state.position !== fetchOffset) return; // seeked meanwhile
     // Skip whole batches below the position, and control batches.
     const messages: KafkaMessage[] = [];
@@ -519,14 +532,18 @@ export class Consumer {
     if (messages.length === 0) {
       // Only control records or compacted gaps: move on.
       if (nextOffset > fetchOffset) state.position = nextOffset;
-      return;
+    } else {
+      await this.#acquireSlot();
+      try {
+        if (!this.#running || generation !== state.generation || state.position !== fetchOffset || this.#isPaused(state.topic, state.partition)) return;
+        await this.#deliver(state, generation, messages, nextOffset, highWatermark);
+      } finally {
+        this.#releaseSlot();
+      }
     }
-    await this.#acquireSlot();
-    try {
-      if (!this.#running || generation !== state.generation || state.position !== fetchOffset || this.#isPaused(state.topic, state.partition)) return;
-      await this.#deliver(state, generation, messages, nextOffset, highWatermark);
-    } finally {
-      this.#releaseSlot();
+    // A batch that cannot be decoded stops the partition once everything before it is delivered.
+    if (failure && generation === state.generation && state.position === nextOffset && this.#running) {
+      throw new UndecodableBatchError(state.topic, state.partition, failure.baseOffset < nextOffset ? nextOffset : failure.baseOffset, failure.error);
     }
   }
 
@@ -641,20 +658,20 @@ export function appendMessages(batch: DecodedBatch, fromOffset: bigint, out: Kaf
   }
   const smallOffsets = t.baseOffset >= 0n && t.baseOffset + BigInt(n) < 0x7fffffffn;
   const base = Number(t.baseOffset);
-  let lastDelta = NaN;
+  let last = -1;
   let timestamp = t.appendTime === null ? '' : String(t.appendTime);
   for (; i < n; i++) {
     const offsetDelta = t.offsetDelta(i);
-    if (t.appendTime === null) {
-      const delta = t.timestampDelta(i);
-      if (delta !== lastDelta) { lastDelta = delta; timestamp = String(t.baseTimestamp + BigInt(delta)); }
-    }
+    if (t.appendTime === null && (last < 0 || !t.sameTimestampDelta(i, last))) timestamp = String(t.timestamp(i));
+    last = i;
     const headers: KafkaMessage['headers'] = {};
     if (t.headerCount(i) > 0) {
       for (const h of t.headersOf(i)) {
         const value = h.value ?? EMPTY_BYTES;
         const existing = Object.prototype.hasOwnProperty.call(headers, h.key) ? headers[h.key] : undefined;
-        const next = existing === undefined ? value : Array.isArray(existing) ? [...existing, value] : [existing, value];
+        // A repeated key appends to its array in place: linear in the number of headers.
+        if (Array.isArray(existing)) { existing.push(value); continue; }
+        const next = existing === undefined ? value : [existing, value];
         // "__proto__" is a header name like any other (an assignment would set the object's prototype).
         if (h.key === '__proto__') Object.defineProperty(headers, h.key, { value: next, writable: true, enumerable: true, configurable: true });
         else headers[h.key] = next;

@@ -5,10 +5,11 @@
  * codecs.
  */
 import {
-  CompressionTypes, batchSizeAt, decodeBatchTable, decodeBatchTableSync, loadCore,
+  CompressionTypes, batchSizeAt, decodeBatchTable, decodeBatchTableSync, loadCore, type DecodedBatchTable,
 } from '../core/index.ts';
 import { encodeStaged, encodeStagedSync, type StagedRecords } from '../core/staged-batch.ts';
-import type { BatchCodec, DecodedBatch } from './codec.ts';
+import type { BatchCodec, DecodedBatch, DecodedBatches } from './codec.ts';
+import { toWafkaError } from './connection.ts';
 import type { CompressionType } from './types.ts';
 
 const ASYNC_CODECS = new Set<number>([CompressionTypes.GZIP, CompressionTypes.ZSTD]);
@@ -22,17 +23,24 @@ const codec: BatchCodec = {
     return ASYNC_CODECS.has(compression) ? encodeStaged(batches, compression) : encodeStagedSync(batches, compression);
   },
 
-  async decodeBatches(bytes: Uint8Array): Promise<DecodedBatch[]> {
-    const out: DecodedBatch[] = [];
+  async decodeBatches(bytes: Uint8Array): Promise<DecodedBatches> {
+    const batches: DecodedBatch[] = [];
     let position = 0;
     while (position < bytes.byteLength) {
       const size = batchSizeAt(bytes, position);
       if (size < 0 || position + size > bytes.byteLength) break; // a truncated trailing batch: fetched again next time
       const compression = bytes[position + ATTRIBUTES_LOW_BYTE] & COMPRESSION_MASK;
-      const { header, records } = ASYNC_CODECS.has(compression)
-        ? await decodeBatchTable(bytes, { position })
-        : decodeBatchTableSync(bytes, { position });
-      out.push({
+      let decoded: DecodedBatchTable;
+      try {
+        decoded = ASYNC_CODECS.has(compression)
+          ? await decodeBatchTable(bytes, { position })
+          : decodeBatchTableSync(bytes, { position });
+      } catch (error) {
+        const baseOffset = new DataView(bytes.buffer, bytes.byteOffset + position, 8).getBigInt64(0);
+        return { batches, failure: { baseOffset, error: toWafkaError(error) } };
+      }
+      const { header, records } = decoded;
+      batches.push({
         baseOffset: header.baseOffset,
         lastOffset: header.lastOffset,
         attributes: header.attributes,
@@ -43,7 +51,7 @@ const codec: BatchCodec = {
       });
       position += size;
     }
-    return out;
+    return { batches };
   },
 };
 

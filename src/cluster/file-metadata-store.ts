@@ -2,25 +2,30 @@
  * The metadata store on Node: one JSON file, `<dir>/metadata.json`.
  *
  * Compare-and-set is atomic across worker threads and processes:
- *   1. take the lock: create `metadata.json.lock` with O_CREAT|O_EXCL ('wx'),
- *      which exactly one opener wins, whatever thread or process it is in;
+ *   1. take the lock `metadata.json.lock` (./owner-lock.ts: created whole and
+ *      exclusively, so exactly one taker wins, whatever thread or process it is in);
  *   2. read the file and compare its version;
  *   3. write the new document to a unique temp file, fsync it, rename it over
  *      `metadata.json` (rename is atomic: a reader sees the old or the new
  *      document, never half of one), fsync the directory;
  *   4. remove the lock.
- * Readers take no lock. A lock left by a crashed holder is broken after
- * `lockStaleMs` (holders keep it for a few milliseconds).
+ * Readers take no lock. A lock whose owner process is dead (killed during a
+ * write) is broken at once; a lock of a live process is waited for, at most
+ * `lockWaitMsMax`. The one owner whose liveness cannot be seen is another
+ * thread of this process (a terminated worker): its lock is broken after
+ * `lockStaleMs`, which must be shorter than `lockWaitMsMax` so that a waiter
+ * breaks such a lock before it gives up (holders keep it for milliseconds).
  */
-import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { WafkaError } from '../errors.ts';
 import type { ClusterMetadata } from './metadata.ts';
-import { assertNextVersion, sleepMs, type MetadataStore } from './metadata-store.ts';
+import { acquireOwnerLock, describeOwner, type OwnerLock } from './owner-lock.ts';
+import { assertNextVersion, type MetadataStore } from './metadata-store.ts';
 
 export interface FileMetadataStoreOptions {
-  /** A lock older than this is assumed abandoned by a crashed holder and broken. */
+  /** A lock of this process's other threads older than this is taken as abandoned (default 2 s; below lockWaitMsMax). */
   lockStaleMs?: number;
   /** Give up taking the lock after this long (REQUEST_TIMED_OUT, retriable). */
   lockWaitMsMax?: number;
@@ -39,8 +44,11 @@ export class FileMetadataStore implements MetadataStore {
     this.dir = dir;
     this.path = join(dir, METADATA_FILE_NAME);
     this.#lockPath = `${this.path}.lock`;
-    this.#lockStaleMs = options.lockStaleMs ?? 10_000;
+    this.#lockStaleMs = options.lockStaleMs ?? 2_000;
     this.#lockWaitMsMax = options.lockWaitMsMax ?? 5_000;
+    if (!(this.#lockStaleMs >= 0 && this.#lockStaleMs < this.#lockWaitMsMax)) {
+      throw new RangeError(`lockStaleMs ${this.#lockStaleMs} must be at least 0 and below lockWaitMsMax ${this.#lockWaitMsMax}: a waiter must outlast a stale lock`);
+    }
   }
 
   async read(): Promise<ClusterMetadata | null> {
@@ -62,14 +70,14 @@ export class FileMetadataStore implements MetadataStore {
   async compareAndSet(expectedVersion: number, next: ClusterMetadata): Promise<boolean> {
     assertNextVersion(expectedVersion, next);
     await mkdir(this.dir, { recursive: true });
-    await this.#lock();
+    const lock = await this.#lock();
     try {
       const current = await this.read();
       if ((current?.version ?? 0) !== expectedVersion) return false;
       await this.#writeAtomically(JSON.stringify(next));
       return true;
     } finally {
-      await unlink(this.#lockPath).catch(() => {});
+      await lock.release();
     }
   }
 
@@ -90,36 +98,13 @@ export class FileMetadataStore implements MetadataStore {
     if (dir) await dir.sync().catch(() => {}).finally(() => dir.close());
   }
 
-  async #lock(): Promise<void> {
-    const deadlineMs = Date.now() + this.#lockWaitMsMax;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const file = await open(this.#lockPath, 'wx');
-        await file.writeFile(`${process.pid}:${threadId}:${Date.now()}`);
-        await file.close();
-        return;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw storageError(`cannot create ${this.#lockPath}`, error);
-      }
-      await this.#breakIfStale();
-      if (Date.now() > deadlineMs) {
-        throw new WafkaError('REQUEST_TIMED_OUT', `metadata lock ${this.#lockPath} still held after ${this.#lockWaitMsMax} ms`);
-      }
-      await sleepMs(Math.random() * Math.min(20, 1 + attempt));
-    }
-  }
-
-  async #breakIfStale(): Promise<void> {
-    const info = await stat(this.#lockPath).catch(() => null);
-    if (!info || Date.now() - info.mtimeMs < this.#lockStaleMs) return;
-    // Rename first so that of two breakers only one removes it (the other's rename fails).
-    const brokenPath = `${this.#lockPath}.${process.pid}.${threadId}.broken`;
-    try {
-      await rename(this.#lockPath, brokenPath);
-      await unlink(brokenPath);
-    } catch {
-      // Someone else broke or released it: fine.
-    }
+  #lock(): Promise<OwnerLock> {
+    return acquireOwnerLock(this.#lockPath, {
+      purpose: 'metadata compare-and-set',
+      waitMs: this.#lockWaitMsMax,
+      sameProcessStaleMs: this.#lockStaleMs,
+      heldError: (path, owner, waitedMs) => new WafkaError('REQUEST_TIMED_OUT', `metadata lock ${path} still held after ${waitedMs} ms by ${describeOwner(owner)}`),
+    });
   }
 }
 

@@ -10,6 +10,7 @@
  * ./file-metadata-store.ts (Node: lock file + temp file + rename),
  * ./indexeddb-metadata-store.ts (browser: one readwrite transaction).
  */
+import { systemClock, sleep, type Clock } from '../clock.ts';
 import { WafkaError } from '../errors.ts';
 import { cloneMetadata, emptyMetadata, type ClusterMetadata } from './metadata.ts';
 
@@ -39,6 +40,7 @@ export async function updateMetadata<T>(
   store: MetadataStore,
   clusterId: string,
   change: (current: ClusterMetadata) => MetadataUpdate<T>,
+  clock: Clock = systemClock,
 ): Promise<{ metadata: ClusterMetadata; result: T; changed: boolean }> {
   for (let attempt = 0; attempt < CAS_ATTEMPTS_MAX; attempt++) {
     const current = (await store.read()) ?? emptyMetadata(clusterId);
@@ -50,7 +52,7 @@ export async function updateMetadata<T>(
     next.version = current.version + 1;
     if (await store.compareAndSet(current.version, next)) return { metadata: next, result, changed: true };
     // Lost the race: another writer stored current.version + 1 first. Back off a little, with jitter.
-    await sleepMs(Math.min(50, 1 << attempt) * Math.random());
+    await sleep(clock, Math.min(50, 1 << attempt) * clock.random());
   }
   throw new WafkaError('REQUEST_TIMED_OUT', `metadata update lost ${CAS_ATTEMPTS_MAX} compare-and-set races in a row`);
 }

@@ -18,6 +18,10 @@ export interface BrokerRegistration {
   host: string;
   rack?: string | null;
   registeredAtMs: number;
+  /** Bumped by the controller on every registration: a heartbeat of an older incarnation is refused. */
+  brokerEpoch?: number;
+  /** Fenced by the controller (session expired, lock freed): leads nothing and is in no ISR it could leave. */
+  fenced?: boolean;
 }
 
 export interface PartitionState {
@@ -26,6 +30,8 @@ export interface PartitionState {
   leaderEpoch: number;
   replicas: number[];
   isr: number[];
+  /** Bumped on every change of leader or ISR (KRaft's partition epoch); absent in documents written before it existed, meaning 0. */
+  partitionEpoch?: number;
 }
 
 export interface TopicState {
@@ -58,6 +64,20 @@ export function emptyMetadata(clusterId: string): ClusterMetadata {
 /** A deep copy to mutate; metadata documents are small (limits in ../broker/broker-config.ts). */
 export function cloneMetadata(metadata: ClusterMetadata): ClusterMetadata {
   return structuredClone(metadata);
+}
+
+/**
+ * Stores a topic under its name. Topic names are user input and `__proto__`
+ * is a legal one: a plain assignment would set the object's prototype, so
+ * the topic is defined as an own property (JSON and structured clone keep it).
+ */
+export function putTopic(metadata: ClusterMetadata, state: TopicState): void {
+  Object.defineProperty(metadata.topics, state.name, { value: state, enumerable: true, writable: true, configurable: true });
+}
+
+/** The topic of that name, if the document has it as its own (never an Object.prototype member). */
+export function getTopic(metadata: ClusterMetadata, name: string): TopicState | undefined {
+  return Object.hasOwn(metadata.topics, name) ? metadata.topics[name] : undefined;
 }
 
 export function partitionCount(metadata: ClusterMetadata): number {

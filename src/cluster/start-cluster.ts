@@ -32,7 +32,10 @@ export interface StartClusterOptions {
   /** Number of brokers (default 3). */
   brokers?: number;
   storage: StorageKind;
-  /** 'files': the data directory (default 'data'); brokers use <dir>/broker-<id>/, metadata <dir>/metadata.json. */
+  /**
+   * 'files': the data directory (default 'data'); brokers use <dir>/broker-<id>/, metadata <dir>/metadata.json.
+   * A running cluster owns it (<dir>/.lock): a second startCluster on it, in any process, fails with KAFKA_STORAGE_ERROR.
+   */
   dir?: string;
   /** Names the cluster's storage (OPFS directory, IndexedDB databases, BroadcastChannel). Default 'wafka'. */
   clusterId?: string;
@@ -74,11 +77,29 @@ export async function startCluster(options: StartClusterOptions): Promise<Cluste
   };
   const nodeIds = Array.from({ length: count }, (_, i) => i);
   if (options.storage === 'memory') return startInProcess(settings, nodeIds);
-  if (options.storage === 'files') return options.inProcess ? startInProcess(settings, nodeIds) : startWorkers(settings, nodeIds, 'node');
+  if (options.storage === 'files') {
+    // One owner per data directory, across processes: the lock is taken before any broker touches a file.
+    const { lockDataDir } = await importNodeOnly('dataDirLock');
+    const release = await lockDataDir(settings.dir, nodeIds);
+    try {
+      return releasedOnStop(await (options.inProcess ? startInProcess(settings, nodeIds) : startWorkers(settings, nodeIds, 'node')), release);
+    } catch (error) {
+      await release();
+      throw error;
+    }
+  }
   if (options.storage === 'opfs' || options.storage === 'indexeddb') {
     return options.inProcess ? startInProcess(settings, nodeIds) : startWorkers(settings, nodeIds, 'browser');
   }
   throw new TypeError(`unknown storage '${String(options.storage)}': expected 'opfs', 'indexeddb', 'files' or 'memory'`);
+}
+
+/** The cluster whose stop() also releases the data directory, once its brokers are closed. */
+function releasedOnStop(cluster: Cluster, release: () => Promise<void>): Cluster {
+  const stopBrokers = cluster.stop.bind(cluster);
+  let stopping: Promise<void> | undefined;
+  cluster.stop = () => (stopping ??= stopBrokers().finally(release));
+  return cluster;
 }
 
 interface Settings {

@@ -9,7 +9,7 @@ import { WafkaError } from '../errors.ts';
 import type { CreatePartitionsRequest, CreateTopicSpec, TopicResult } from '../protocol/types.ts';
 import { errorJSON } from '../broker/error-json.ts';
 import { assignPartitions } from './assignment.ts';
-import { newTopicId, partitionCount, type ClusterMetadata, type PartitionState } from './metadata.ts';
+import { getTopic, newTopicId, partitionCount, putTopic, type ClusterMetadata, type PartitionState } from './metadata.ts';
 import { parseTopicConfigEntries } from './topic-config.ts';
 import { checkTopicName } from './topic-names.ts';
 
@@ -41,19 +41,20 @@ export function createTopicsIn(
   for (const spec of specs) counts.set(spec.topic, (counts.get(spec.topic) ?? 0) + 1);
   for (const spec of specs) {
     try {
-      if (counts.get(spec.topic)! > 1) throw new WafkaError('INVALID_REQUEST', `topic '${spec.topic}' appears more than once in the request`);
       checkTopicName(spec.topic);
-      if (Object.hasOwn(metadata.topics, spec.topic)) throw new WafkaError('TOPIC_ALREADY_EXISTS', `topic '${spec.topic}' already exists`);
+      if (counts.get(spec.topic)! > 1) throw new WafkaError('INVALID_REQUEST', `topic '${spec.topic}' appears more than once in the request`);
+      if (getTopic(metadata, spec.topic)) throw new WafkaError('TOPIC_ALREADY_EXISTS', `topic '${spec.topic}' already exists`);
       if (Object.keys(metadata.topics).length >= options.limits.topicsMax) {
         throw new WafkaError('POLICY_VIOLATION', `the cluster has ${options.limits.topicsMax} topics, the limit`);
       }
       const configs = parseTopicConfigEntries(spec.configEntries);
-      const partitions = spec.replicaAssignment?.length
-        ? explicitAssignment(metadata, spec.replicaAssignment)
-        : roundRobinAssignment(metadata, spec, options.defaults);
-      checkPartitionLimits(metadata, partitions.length, partitions.length, options.limits);
+      // Limits first: nothing is allocated for a partition count that is refused.
+      const explicit = spec.replicaAssignment !== undefined && spec.replicaAssignment !== null && (!Array.isArray(spec.replicaAssignment) || spec.replicaAssignment.length > 0);
+      const count = explicit ? assignmentLength(spec.replicaAssignment) : requestedPartitions(spec, options.defaults);
+      checkPartitionLimits(metadata, count, count, options.limits);
+      const partitions = explicit ? explicitAssignment(metadata, spec.replicaAssignment!) : roundRobinAssignment(metadata, spec, count, options.defaults);
       if (!options.validateOnly) {
-        metadata.topics[spec.topic] = { name: spec.topic, topicId: (options.newTopicId ?? newTopicId)(), configs, partitions };
+        putTopic(metadata, { name: spec.topic, topicId: (options.newTopicId ?? newTopicId)(), configs, partitions });
         metadata.nextAssignmentStart = (metadata.nextAssignmentStart + 1) % Math.max(1, metadata.brokers.length);
         changed = true;
       }
@@ -65,17 +66,31 @@ export function createTopicsIn(
   return { results, changed };
 }
 
-function roundRobinAssignment(metadata: ClusterMetadata, spec: CreateTopicSpec, defaults: TopicDefaults): PartitionState[] {
+function requestedPartitions(spec: CreateTopicSpec, defaults: TopicDefaults): number {
   const numPartitions = spec.numPartitions === undefined || spec.numPartitions === -1 ? defaults.numPartitions : spec.numPartitions;
-  const replicationFactor = spec.replicationFactor === undefined || spec.replicationFactor === -1 ? defaults.replicationFactor : spec.replicationFactor;
   if (!Number.isSafeInteger(numPartitions) || numPartitions < 1) {
-    throw new WafkaError('INVALID_PARTITIONS', `numPartitions ${numPartitions}: must be at least 1`);
+    throw new WafkaError('INVALID_PARTITIONS', `numPartitions ${String(numPartitions)}: must be an integer of at least 1`);
   }
+  return numPartitions;
+}
+
+function assignmentLength(assignment: unknown): number {
+  if (!Array.isArray(assignment)) throw new WafkaError('INVALID_REQUEST', 'replicaAssignment must be an array of { partition, replicas }');
+  return assignment.length;
+}
+
+function roundRobinAssignment(metadata: ClusterMetadata, spec: CreateTopicSpec, numPartitions: number, defaults: TopicDefaults): PartitionState[] {
+  const replicationFactor = spec.replicationFactor === undefined || spec.replicationFactor === -1 ? defaults.replicationFactor : spec.replicationFactor;
   checkReplicationFactor(metadata, replicationFactor);
   return assignPartitions(liveBrokerIds(metadata), 0, numPartitions, metadata.nextAssignmentStart);
 }
 
 function explicitAssignment(metadata: ClusterMetadata, assignment: NonNullable<CreateTopicSpec['replicaAssignment']>): PartitionState[] {
+  for (const [i, entry] of assignment.entries()) {
+    if (typeof entry !== 'object' || entry === null || !Number.isSafeInteger(entry.partition) || !Array.isArray(entry.replicas)) {
+      throw new WafkaError('INVALID_REQUEST', `replicaAssignment[${i}] must be { partition: integer, replicas: number[] }`);
+    }
+  }
   const sorted = [...assignment].sort((a, b) => a.partition - b.partition);
   return sorted.map(({ partition, replicas }, i) => {
     if (partition !== i) throw new WafkaError('INVALID_REQUEST', `replicaAssignment partitions must be 0..${sorted.length - 1}, got ${partition} at ${i}`);
@@ -85,6 +100,7 @@ function explicitAssignment(metadata: ClusterMetadata, assignment: NonNullable<C
 }
 
 function checkReplicas(metadata: ClusterMetadata, replicas: readonly number[]): void {
+  if (!Array.isArray(replicas)) throw new WafkaError('INVALID_REQUEST', 'a replica assignment must be an array of broker ids');
   checkReplicationFactor(metadata, replicas.length);
   const live = new Set(liveBrokerIds(metadata));
   for (const id of replicas) if (!live.has(id)) throw new WafkaError('INVALID_REQUEST', `replica assignment names broker ${id}, which is not registered`);
@@ -92,7 +108,7 @@ function checkReplicas(metadata: ClusterMetadata, replicas: readonly number[]): 
 
 function checkReplicationFactor(metadata: ClusterMetadata, replicationFactor: number): void {
   if (!Number.isSafeInteger(replicationFactor) || replicationFactor < 1) {
-    throw new WafkaError('INVALID_REPLICATION_FACTOR', `replicationFactor ${replicationFactor}: must be at least 1`);
+    throw new WafkaError('INVALID_REPLICATION_FACTOR', `replicationFactor ${String(replicationFactor)}: must be an integer of at least 1`);
   }
   if (replicationFactor > REPLICATION_FACTOR_MAX) {
     throw new WafkaError('INVALID_REPLICATION_FACTOR', `replicationFactor ${replicationFactor}: only ${REPLICATION_FACTOR_MAX} is supported until replication exists`);
@@ -120,7 +136,7 @@ export function liveBrokerIds(metadata: ClusterMetadata): number[] {
 export function deleteTopicsIn(metadata: ClusterMetadata, names: readonly string[]): AdminChange {
   let changed = false;
   const results = names.map((topic): TopicResult => {
-    if (!Object.hasOwn(metadata.topics, topic)) {
+    if (!getTopic(metadata, topic)) {
       return { topic, error: errorJSON(new WafkaError('UNKNOWN_TOPIC_OR_PARTITION', `topic '${topic}' does not exist`)) };
     }
     delete metadata.topics[topic];
@@ -136,13 +152,18 @@ export function createPartitionsIn(
   limits: TopicLimits,
 ): AdminChange {
   let changed = false;
-  const results = request.topicPartitions.map(({ topic, count, assignments }): TopicResult => {
+  const results = request.topicPartitions.map((entry): TopicResult => {
+    const { topic, count, assignments } = entry ?? {};
     try {
-      const state = metadata.topics[topic];
-      if (!state || !Object.hasOwn(metadata.topics, topic)) throw new WafkaError('UNKNOWN_TOPIC_OR_PARTITION', `topic '${topic}' does not exist`);
+      checkTopicName(topic);
+      if (assignments !== undefined && assignments !== null && !Array.isArray(assignments)) {
+        throw new WafkaError('INVALID_REQUEST', `assignments of '${topic}' must be an array of broker id arrays`);
+      }
+      const state = getTopic(metadata, topic);
+      if (!state) throw new WafkaError('UNKNOWN_TOPIC_OR_PARTITION', `topic '${topic}' does not exist`);
       const current = state.partitions.length;
       if (!Number.isSafeInteger(count) || count <= current) {
-        throw new WafkaError('INVALID_PARTITIONS', `topic '${topic}' has ${current} partitions; the new count ${count} must be larger`);
+        throw new WafkaError('INVALID_PARTITIONS', `topic '${topic}' has ${current} partitions; the new count ${String(count)} must be a larger integer`);
       }
       const added = count - current;
       checkPartitionLimits(metadata, count, added, limits);
@@ -179,8 +200,8 @@ export function alterTopicConfigsIn(
   entries: readonly { name: string; value: string }[],
   validateOnly: boolean,
 ): { changed: boolean } {
-  const state = metadata.topics[topic];
-  if (!state || !Object.hasOwn(metadata.topics, topic)) throw new WafkaError('UNKNOWN_TOPIC_OR_PARTITION', `topic '${topic}' does not exist`);
+  const state = getTopic(metadata, topic);
+  if (!state) throw new WafkaError('UNKNOWN_TOPIC_OR_PARTITION', `topic '${topic}' does not exist`);
   const configs = parseTopicConfigEntries(entries);
   if (validateOnly) return { changed: false };
   state.configs = configs;

@@ -62,13 +62,30 @@ export function canonicalConfigName(name: string): TopicConfigName | undefined {
   return BY_KAFKA_NAME.get(name);
 }
 
-/** Parses and checks name/value string pairs into overrides; throws INVALID_CONFIG. */
-export function parseTopicConfigEntries(entries: readonly { name: string; value: string | null }[] | undefined): TopicConfig {
+/** Config entries in one request: each name once (twice counting both spellings) is all a request can mean. */
+export const CONFIG_ENTRIES_MAX = 64;
+/** Longest config name or value accepted (every valid one is far shorter). */
+export const CONFIG_TEXT_LENGTH_MAX = 256;
+
+/**
+ * Parses and checks name/value string pairs into overrides; throws INVALID_CONFIG
+ * (INVALID_REQUEST for a list that is not an array of { name, value } or is longer than CONFIG_ENTRIES_MAX).
+ */
+export function parseTopicConfigEntries(entries: readonly { name: string; value: string | null }[] | undefined | null): TopicConfig {
   const config: TopicConfig = {};
-  for (const { name, value } of entries ?? []) {
+  if (entries === undefined || entries === null) return config;
+  if (!Array.isArray(entries)) throw new WafkaError('INVALID_REQUEST', 'configEntries must be an array of { name, value }');
+  if (entries.length > CONFIG_ENTRIES_MAX) throw new WafkaError('INVALID_REQUEST', `${entries.length} config entries, over the ${CONFIG_ENTRIES_MAX} limit`);
+  for (const [i, entry] of entries.entries()) {
+    if (typeof entry !== 'object' || entry === null) throw new WafkaError('INVALID_REQUEST', `configEntries[${i}] must be { name, value }`);
+    const { name, value } = entry;
+    if (typeof name !== 'string' || name.length > CONFIG_TEXT_LENGTH_MAX) throw new WafkaError('INVALID_CONFIG', `configEntries[${i}].name must be a string of at most ${CONFIG_TEXT_LENGTH_MAX} chars`);
     const key = canonicalConfigName(name);
     if (!key) throw new WafkaError('INVALID_CONFIG', `unknown topic config '${name}'`);
     if (value === null) continue; // null = back to default, as in Kafka
+    if ((typeof value !== 'string' && typeof value !== 'number') || String(value).length > CONFIG_TEXT_LENGTH_MAX) {
+      throw new WafkaError('INVALID_CONFIG', `${key}: the value must be a string of at most ${CONFIG_TEXT_LENGTH_MAX} chars or null`);
+    }
     (config as Record<string, unknown>)[key] = parseValue(key, String(value));
   }
   return config;
@@ -82,8 +99,9 @@ function parseValue(key: TopicConfigName, text: string): number | string {
     if (policy === 'compact,delete') return 'compact,delete';
     throw new WafkaError('INVALID_CONFIG', `${key} = '${text}': expected 'delete', 'compact' or 'compact,delete'`);
   }
-  const value = Number(text.trim());
-  if (text.trim() === '' || !Number.isSafeInteger(value) || value < spec.min || value > spec.max) {
+  // A decimal integer, as Kafka's Long.parseLong reads it: no '0x10', '1e3' or '' taken for a number.
+  const value = /^[+-]?\d{1,20}$/.test(text.trim()) ? Number(text.trim()) : NaN;
+  if (!Number.isSafeInteger(value) || value < spec.min || value > spec.max) {
     throw new WafkaError('INVALID_CONFIG', `${key} = '${text}': expected an integer in [${spec.min}, ${spec.max}]`);
   }
   return value;

@@ -192,10 +192,117 @@ export function batchSizeAt(bytes: Uint8Array, position = 0): number {
  */
 export function validateBatch(bytes: Uint8Array, position = 0): number {
   const arena = coreSync();
-  const len = copyBatchIn(arena, bytes, position, 0);
-  const r = arena.exports.batchValidate(arena.base, len, 1);
-  if (r < 0) throw coreError(arena.exports, r, `batch at position ${position}`);
-  return r;
+  try {
+    const len = copyBatchIn(arena, bytes, position, 0);
+    const r = arena.exports.batchValidate(arena.base, len, 1);
+    if (r < 0) throw coreError(arena.exports, r, `batch at position ${position}`);
+    return r;
+  } finally {
+    arena.release();
+  }
+}
+
+export interface CheckOptions {
+  /** Where the batch starts in `bytes` (default 0). */
+  position?: number;
+  /** Names the batch in error messages (default "batch at position N"). */
+  label?: string;
+  /** Check the CRC (default true). */
+  verifyCrc?: boolean;
+  /** Kafka's rules for a batch a producer sends: no control batch, consecutive offsets, ... (default true). */
+  fromProducer?: boolean;
+  /** Every record must have a key (a compacted topic; default false). */
+  requireKeys?: boolean;
+  /** Limit on the decompressed records (default 64 MiB): over it, MESSAGE_TOO_LARGE. */
+  maxDecompressedBytes?: number;
+}
+
+const CHECK_CRC = 1;
+const CHECK_PRODUCER = 2;
+const CHECK_KEYS = 4;
+
+/**
+ * Kafka's LogValidator for one batch before it is appended, in one core call
+ * (a second for gzip and zstd, after their codec): framing, magic, CRC; the
+ * rules for a producer's batch (no control batch or delete horizon, attribute
+ * bits 7-15 clear, compression 0-4, RecordCount ≥ 1 and LastOffsetDelta =
+ * RecordCount - 1, a base sequence with a producer id); every record's
+ * lengths and varints, offset delta i for record i, a key if required, and a
+ * CreateTime timestamp within an int64. Compressed records are decompressed
+ * within the limit and the codec's ratio bound; no record table is built.
+ * Returns the record count (a Promise only for an async codec); throws
+ * CORRUPT_MESSAGE (broken bytes), INVALID_RECORD (a broken rule),
+ * INVALID_TIMESTAMP, MESSAGE_TOO_LARGE or UNSUPPORTED_COMPRESSION_TYPE.
+ */
+export function checkBatchRecords(bytes: Uint8Array, options: CheckOptions = {}): number | Promise<number> {
+  const position = options.position ?? 0;
+  const what = options.label ?? `batch at position ${position}`;
+  const limit = options.maxDecompressedBytes ?? MAX_DECOMPRESSED_BYTES_DEFAULT;
+  let flags = (options.verifyCrc === false ? 0 : CHECK_CRC) | (options.fromProducer === false ? 0 : CHECK_PRODUCER) | (options.requireKeys ? CHECK_KEYS : 0);
+  const arena = coreSync();
+  let r = 0;
+  try {
+    const ex = arena.exports;
+    const len = copyBatchIn(arena, bytes, position, 0);
+    const work = (arena.base + len + 7) & ~7;
+    for (let attempt = 0; ; attempt++) {
+      r = ex.batchCheck(arena.base, len, work, arena.capacity - (work - arena.base), limit, flags);
+      if (r !== ERR_OUT_OF_SPACE || attempt === MAX_RETRIES) break;
+      flags &= ~CHECK_CRC; // checked already
+      arena.reserve(work - arena.base + Number(ex.errorDetail(0)));
+    }
+    if (r >= 0) return r;
+    if (r !== ERR_UNSUPPORTED) throw coreError(ex, r, what);
+  } finally {
+    arena.release();
+  }
+  const header = readBatchHeader(bytes, position);
+  const body = bytes.subarray(position + RECORDS_OFFSET, position + header.sizeInBytes);
+  const records = decompressOutside(header.compression, body, limit, what);
+  const check = (decompressed: Uint8Array) => checkDecompressed(header, decompressed, flags, what);
+  return records instanceof Promise ? records.then(check) : check(records);
+}
+
+function checkDecompressed(header: RecordBatchHeader, records: Uint8Array, flags: number, what: string): number {
+  const arena = coreSync();
+  try {
+    arena.reserve(records.byteLength);
+    arena.u8.set(records, arena.base);
+    const ex = arena.exports;
+    const r = ex.batchCheckRecords(arena.base, records.byteLength, header.recordCount, header.attributes, header.baseTimestamp, flags);
+    if (r < 0) throw coreError(ex, r, what);
+    return r;
+  } finally {
+    arena.release();
+  }
+}
+
+/**
+ * Decompresses a gzip or zstd body with a registered (or the platform's)
+ * codec, within the limit and the codec's ratio bound: a body that would
+ * decompress past the bound is corrupt, not merely large.
+ */
+function decompressOutside(codec: number, body: Uint8Array, limit: number, what: string): Uint8Array | Promise<Uint8Array> {
+  const impl = lookupCodec(codec);
+  const bound = Number(coreSync().exports.decompressedBound(codec, body.byteLength));
+  const maxBytes = Math.min(limit, bound);
+  const overBound = (error: unknown): never => {
+    if (maxBytes < limit && WafkaError.is(error, 'MESSAGE_TOO_LARGE')) {
+      throw corrupt(`${what}: ${body.byteLength} B of compression type ${codec} decompress past ${bound} B, more than the codec can produce`, error);
+    }
+    throw error;
+  };
+  let out: Uint8Array | Promise<Uint8Array>;
+  try {
+    out = impl.decompress(body, maxBytes);
+  } catch (error) {
+    return overBound(error);
+  }
+  const checked = (records: Uint8Array) => {
+    if (records.byteLength > maxBytes) overBound(new WafkaError('MESSAGE_TOO_LARGE', `${what}: decompressed size ${records.byteLength} bytes over the limit of ${maxBytes} bytes`));
+    return records;
+  };
+  return out instanceof Promise ? out.then(checked, overBound) : checked(out);
 }
 
 /** Copies the batch at position (as many bytes as it claims, at most what is there) to arena.base, reserving `extra` more. */
@@ -257,6 +364,18 @@ function seal(header: Uint8Array, compressed: Uint8Array): Uint8Array {
   return u8.slice(arena.base, arena.base + n);
 }
 
+/** A timestamp (ms) as an int64, exactly, or INVALID_TIMESTAMP. */
+function toInt64(v: bigint | number | string, what: string): bigint {
+  let t: bigint;
+  try {
+    t = toBigInt(v, what);
+  } catch (error) {
+    throw new WafkaError('INVALID_TIMESTAMP', `${what} ${String(v)} is not an integer number of ms`, { cause: error });
+  }
+  if (BigInt.asIntN(64, t) !== t) throw new WafkaError('INVALID_TIMESTAMP', `${what} ${t} is beyond an int64`);
+  return t;
+}
+
 function toBigInt(v: bigint | number | string, what: string): bigint {
   if (typeof v === 'bigint') return v;
   if (typeof v === 'number' && !Number.isSafeInteger(v)) throw new WafkaError('INVALID_RECORD', `${what} ${v} is not an integer`);
@@ -275,8 +394,8 @@ function buildInCore(records: readonly RecordInput[], options: EncodeOptions): B
   if (!inCore) lookupCodec(compression); // fail before doing the work
 
   let baseTimestamp: bigint;
-  if (options.baseTimestamp !== undefined) baseTimestamp = toBigInt(options.baseTimestamp, 'baseTimestamp');
-  else if (records[0]!.timestamp !== undefined && records[0]!.timestamp !== null) baseTimestamp = toBigInt(records[0]!.timestamp, 'timestamp');
+  if (options.baseTimestamp !== undefined) baseTimestamp = toInt64(options.baseTimestamp, 'baseTimestamp');
+  else if (records[0]!.timestamp !== undefined && records[0]!.timestamp !== null) baseTimestamp = toInt64(records[0]!.timestamp, 'record 0: timestamp');
   else baseTimestamp = BigInt(Date.now());
   const baseTsNumber = Number(baseTimestamp);
 
@@ -357,15 +476,23 @@ function buildInCore(records: readonly RecordInput[], options: EncodeOptions): B
     const r = records[i]!;
     const e = (base >> 2) + i * 8;
     // timestamp delta
-    let delta: number;
     const ts = r.timestamp;
-    if (ts === undefined || ts === null) delta = 0;
-    else if (typeof ts === 'number') delta = ts - baseTsNumber;
-    else delta = Number(toBigInt(ts, 'timestamp') - baseTimestamp);
-    if (!Number.isSafeInteger(delta)) throw new WafkaError('INVALID_TIMESTAMP', `record ${i}: timestamp ${String(ts)} is not an integer number of ms`);
-    const hi = Math.floor(delta / TWO_32);
-    i32[e] = delta - hi * TWO_32;
-    i32[e + 1] = hi;
+    if (ts === undefined || ts === null) {
+      i32[e] = 0;
+      i32[e + 1] = 0;
+    } else if (typeof ts === 'number') {
+      const delta = ts - baseTsNumber;
+      if (!Number.isSafeInteger(ts) || !Number.isSafeInteger(delta)) throw new WafkaError('INVALID_TIMESTAMP', `record ${i}: timestamp ${String(ts)} is not an integer number of ms`);
+      const hi = Math.floor(delta / TWO_32);
+      i32[e] = delta - hi * TWO_32;
+      i32[e + 1] = hi;
+    } else {
+      // bigint and decimal strings stay exact: the delta is an int64 or the record is refused.
+      const delta = toInt64(ts, `record ${i}: timestamp`) - baseTimestamp;
+      if (BigInt.asIntN(64, delta) !== delta) throw new WafkaError('INVALID_TIMESTAMP', `record ${i}: timestamp ${String(ts)} is ${delta} ms from the batch's base timestamp ${baseTimestamp}, beyond an int64`);
+      i32[e] = Number(BigInt.asIntN(32, delta));
+      i32[e + 1] = Number(delta >> 32n);
+    }
     // key, value
     let at: number;
     const key = r.key;
@@ -499,10 +626,39 @@ export class RecordTable {
 
   offsetDelta(i: number): number { return this.table[i * 8]!; }
 
+  /**
+   * Record i's timestamp delta as a number, exact up to ±2^53 ms; past that
+   * INVALID_TIMESTAMP rather than a rounded value (timestamp(i) is exact).
+   */
   timestampDelta(i: number): number {
     const t = this.table;
     const j = i * 8;
-    return t[j + 2]! * TWO_32 + (t[j + 1]! >>> 0);
+    const delta = t[j + 2]! * TWO_32 + (t[j + 1]! >>> 0);
+    if (!Number.isSafeInteger(delta)) {
+      throw new WafkaError('INVALID_TIMESTAMP', `record ${i}: timestamp delta ${this.#timestampDeltaBig(j)} does not fit a number exactly: read timestamp`);
+    }
+    return delta;
+  }
+
+  /** Whether records i and j have the same timestamp delta. */
+  sameTimestampDelta(i: number, j: number): boolean {
+    const t = this.table;
+    return t[i * 8 + 1] === t[j * 8 + 1] && t[i * 8 + 2] === t[j * 8 + 2];
+  }
+
+  /** Record i's timestamp (ms), exact: the batch's MaxTimestamp for LogAppendTime, else BaseTimestamp + the record's delta. */
+  timestamp(i: number): bigint {
+    if (this.appendTime !== null) return this.appendTime;
+    const t = this.table;
+    const j = i * 8;
+    const hi = t[j + 2]!;
+    // Within ±2^53 the delta is an exact number: one BigInt instead of three.
+    if (hi >= -0x200000 && hi < 0x200000) return this.baseTimestamp + BigInt(hi * TWO_32 + (t[j + 1]! >>> 0));
+    return this.baseTimestamp + this.#timestampDeltaBig(j);
+  }
+
+  #timestampDeltaBig(j: number): bigint {
+    return (BigInt(this.table[j + 2]!) << 32n) | BigInt(this.table[j + 1]! >>> 0);
   }
 
   /** -1 for a null key. */
@@ -576,8 +732,7 @@ class LazyRecord implements DecodedRecord {
   }
 
   get timestamp(): bigint {
-    const b = this.#b;
-    return b.appendTime ?? b.baseTimestamp + BigInt(this.timestampDelta);
+    return this.#b.timestamp(this.#i);
   }
 
   get key(): Uint8Array | null {
@@ -622,8 +777,9 @@ export async function decodeBatchTable(bytes: Uint8Array, options: DecodeOptions
   const r = readInCore(bytes, options);
   if ('batch' in r) return r.batch;
   const limit = options.maxDecompressedBytes ?? MAX_DECOMPRESSED_BYTES_DEFAULT;
-  const records = await lookupCodec(r.pending.codec).decompress(r.pending.body, limit);
-  return decodeDecompressed(r.pending.header, records, limit, options.position ?? 0);
+  const position = options.position ?? 0;
+  const records = await decompressOutside(r.pending.codec, r.pending.body, limit, `batch at position ${position}`);
+  return decodeDecompressed(r.pending.header, records, limit, position);
 }
 
 /** decodeBatchSync, with the records as a table. */
@@ -631,12 +787,13 @@ export function decodeBatchTableSync(bytes: Uint8Array, options: DecodeOptions =
   const r = readInCore(bytes, options);
   if ('batch' in r) return r.batch;
   const limit = options.maxDecompressedBytes ?? MAX_DECOMPRESSED_BYTES_DEFAULT;
-  const records = lookupCodec(r.pending.codec).decompress(r.pending.body, limit);
+  const position = options.position ?? 0;
+  const records = decompressOutside(r.pending.codec, r.pending.body, limit, `batch at position ${position}`);
   if (records instanceof Promise) {
     records.catch(() => {});
     throw new WafkaError('UNSUPPORTED_COMPRESSION_TYPE', `the codec for compression type ${r.pending.codec} is async: use decodeBatch`);
   }
-  return decodeDecompressed(r.pending.header, records, limit, options.position ?? 0);
+  return decodeDecompressed(r.pending.header, records, limit, position);
 }
 
 function withLazyRecords({ header, records: table }: DecodedBatchTable): DecodedBatch {
@@ -652,6 +809,14 @@ function readInCore(bytes: Uint8Array, options: DecodeOptions): ReadResult {
   const position = options.position ?? 0;
   const limit = options.maxDecompressedBytes ?? MAX_DECOMPRESSED_BYTES_DEFAULT;
   const arena = coreSync();
+  try {
+    return readWith(arena, bytes, position, limit, options.verifyCrc !== false);
+  } finally {
+    arena.release();
+  }
+}
+
+function readWith(arena: Arena, bytes: Uint8Array, position: number, limit: number, verifyCrc: boolean): ReadResult {
   const ex = arena.exports;
   const base = arena.base;
   const available = bytes.byteLength - position;
@@ -666,7 +831,7 @@ function readInCore(bytes: Uint8Array, options: DecodeOptions): ReadResult {
   }
   const len = copyBatchIn(arena, bytes, position, guess + 8);
   const work = (base + len + 7) & ~7;
-  let flags = options.verifyCrc === false ? 0 : 1;
+  let flags = verifyCrc ? 1 : 0;
   let r = 0;
   for (let attempt = 0; ; attempt++) {
     r = ex.batchRead(base, len, work, arena.capacity - (work - base), limit, flags);
@@ -690,19 +855,23 @@ function decodeDecompressed(header: RecordBatchHeader, records: Uint8Array, limi
     throw new WafkaError('MESSAGE_TOO_LARGE', `batch at position ${position}: decompressed size ${records.byteLength} bytes over the limit of ${limit} bytes`);
   }
   const arena = coreSync();
-  const ex = arena.exports;
-  const len = records.byteLength;
-  arena.reserve(len + 8 + 4096 + Math.min(header.recordCount, len / 7) * 32);
-  arena.u8.set(records, arena.base);
-  const work = (arena.base + len + 7) & ~7;
-  let r = 0;
-  for (let attempt = 0; ; attempt++) {
-    r = ex.batchDecodeRecords(arena.base, len, header.recordCount, work, arena.capacity - (work - arena.base));
-    if (r !== ERR_OUT_OF_SPACE || attempt === MAX_RETRIES) break;
-    arena.reserve(work - arena.base + Number(ex.errorDetail(0)));
+  try {
+    const ex = arena.exports;
+    const len = records.byteLength;
+    arena.reserve(len + 8 + 4096 + Math.max(0, Math.min(header.recordCount, len / 7)) * 32);
+    arena.u8.set(records, arena.base);
+    const work = (arena.base + len + 7) & ~7;
+    let r = 0;
+    for (let attempt = 0; ; attempt++) {
+      r = ex.batchDecodeRecords(arena.base, len, header.recordCount, work, arena.capacity - (work - arena.base));
+      if (r !== ERR_OUT_OF_SPACE || attempt === MAX_RETRIES) break;
+      arena.reserve(work - arena.base + Number(ex.errorDetail(0)));
+    }
+    if (r < 0) throw coreError(ex, r, `batch at position ${position}`);
+    return collect(arena, header, r, work, records, -RECORDS_OFFSET);
+  } finally {
+    arena.release();
   }
-  if (r < 0) throw coreError(ex, r, `batch at position ${position}`);
-  return collect(arena, header, r, work, records, -RECORDS_OFFSET);
 }
 
 /** Copies the tables out of the core's memory. */

@@ -26,7 +26,20 @@ const WHY: Record<number, string> = {
   9: 'batch Length is smaller than the batch header',
   10: 'the compressed records cannot be decompressed',
   11: 'varint overflow',
+  12: 'offset delta is not the record\'s index',
+  13: 'attribute bits 7-15 are set',
+  14: 'compression type does not exist',
+  15: 'a producer may not write control batches',
+  16: 'a producer may not set the delete horizon flag',
+  17: 'a batch with a producer id needs a base sequence',
+  18: 'RecordCount and LastOffsetDelta disagree',
+  19: 'a compacted topic takes only records with a key',
+  20: 'timestamp overflows an int64',
+  21: 'declared decompressed size is more than the compressed records can hold',
 };
+
+/** Reasons that are a broken rule (Kafka's InvalidRecordException) rather than broken bytes, besides those with numbers below. */
+const INVALID_RECORD_WHY = new Set([15, 16, 19]);
 
 /** Builds the error for a negative result of the core. `what` names the object ("batch at position 0"). */
 export function coreError(exports: CoreExports, code: number, what: string): WafkaError {
@@ -45,10 +58,21 @@ export function coreError(exports: CoreExports, code: number, what: string): Waf
     case ERR_UNSUPPORTED:
       return new WafkaError('UNSUPPORTED_COMPRESSION_TYPE', `${what}: compression type ${d0} is not supported`);
     case ERR_CORRUPT: {
-      const why = WHY[Number(d2)];
-      if (Number(d2) === 9) return corrupt(`${what}: batch Length ${d0} is smaller than the header (${d1} bytes)`);
-      if (Number(d2) === 8) return corrupt(`${what}: RecordCount ${d0} is impossible for ${d1} bytes of records`);
-      if (Number(d2) === 10) return corrupt(`${what}: ${why} (codec error ${d1})`);
+      const reason = Number(d2);
+      const why = WHY[reason];
+      switch (reason) {
+        case 8: return corrupt(`${what}: RecordCount ${d0} is impossible for ${d1} bytes of records`);
+        case 9: return corrupt(`${what}: batch Length ${d0} is smaller than the header (${d1} bytes)`);
+        case 10: return corrupt(`${what}: ${why} (codec error ${d1})`);
+        case 12: return new WafkaError('INVALID_RECORD', `${what}: record ${d0} has offset delta ${d1}: ${why}`);
+        case 13: return corrupt(`${what}: attributes 0x${d0.toString(16)}: ${why}`);
+        case 14: return corrupt(`${what}: compression type ${d0} does not exist`);
+        case 17: return new WafkaError('INVALID_RECORD', `${what}: base sequence ${d0}: ${why}`);
+        case 18: return new WafkaError('INVALID_RECORD', `${what}: RecordCount ${d0} with LastOffsetDelta ${d1}: ${why}`);
+        case 20: return new WafkaError('INVALID_TIMESTAMP', `${what}: record ${d0} with timestamp delta ${d1}: ${why}`);
+        case 21: return corrupt(`${what}: ${why} (${d0} bytes declared, at most ${d1})`);
+      }
+      if (INVALID_RECORD_WHY.has(reason)) return new WafkaError('INVALID_RECORD', `${what}: ${reason === 19 ? `record ${d0}: ` : ''}${why}`);
       return corrupt(`${what}: record ${d0} at byte ${d1} of the records: ${why ?? `reason ${d2}`}`);
     }
     case ERR_OUT_OF_SPACE:

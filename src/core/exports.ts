@@ -56,6 +56,12 @@ export interface CoreExports {
   /** Record count, or < 0; result block, decompressed records and tables in [work, work + workCap). */
   batchRead(src: number, srcLen: number, work: number, workCap: number, maxDecompressedBytes: number, flags: number): number;
   batchDecodeRecords(records: number, recordsLen: number, count: number, work: number, workCap: number): number;
+  /** Kafka's append checks of one batch (flags: 1 CRC, 2 producer rules, 4 keys required); record count, or < 0. */
+  batchCheck(src: number, srcLen: number, work: number, workCap: number, maxDecompressedBytes: number, flags: number): number;
+  /** batchCheck's record checks for records decompressed outside the core. */
+  batchCheckRecords(records: number, recordsLen: number, count: number, attributes: number, baseTimestamp: bigint, flags: number): number;
+  /** The most bytes compressedLen bytes of a codec can decompress to. */
+  decompressedBound(codec: number, compressedLen: number): bigint;
 
   // --- assembly/index_scan.ts: segment scan and index lookups
   scanSegment(

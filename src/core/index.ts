@@ -3,12 +3,12 @@
  * varints, codecs, and segment scanning with index lookups, on a WebAssembly
  * core. Call `await loadCore()` once per realm before anything else here.
  */
-export { loadCore, coreSync, WASM_URL, Arena } from './wasm.ts';
+export { loadCore, coreSync, WASM_URL, Arena, ARENA_RETAINED_BYTES } from './wasm.ts';
 export { CompressionTypes, registerCodec, unregisterCodec, lookupCodec } from './codecs.ts';
 export type { CompressionType, CompressionCodec } from './codecs.ts';
 export {
   encodeBatch, encodeBatchSync, decodeBatch, decodeBatchSync, decodeBatchTable, decodeBatchTableSync, RecordTable,
-  readBatchHeader, validateBatch, batchSizeAt, setBaseOffset, setPartitionLeaderEpoch,
+  readBatchHeader, validateBatch, checkBatchRecords, batchSizeAt, setBaseOffset, setPartitionLeaderEpoch,
   ControlRecordTypes, endTransactionMarkerRecord, encodeEndTransactionMarker, parseControlRecord,
   TimestampTypes, MAX_DECOMPRESSED_BYTES_DEFAULT,
   BASE_OFFSET_OFFSET, LENGTH_OFFSET, PARTITION_LEADER_EPOCH_OFFSET, MAGIC_OFFSET, CRC_OFFSET, ATTRIBUTES_OFFSET,
@@ -17,7 +17,7 @@ export {
   ATTR_COMPRESSION_MASK, ATTR_TIMESTAMP_TYPE, ATTR_TRANSACTIONAL, ATTR_CONTROL, ATTR_DELETE_HORIZON,
 } from './batch.ts';
 export type {
-  RecordInput, EncodeOptions, DecodeOptions, RecordBatchHeader, DecodedBatch, DecodedBatchTable, DecodedRecord, RecordHeader,
+  RecordInput, EncodeOptions, DecodeOptions, CheckOptions, RecordBatchHeader, DecodedBatch, DecodedBatchTable, DecodedRecord, RecordHeader,
   RecordHeaders, HeaderValue, TimestampType, ControlRecordType, EndTransactionMarker,
 } from './batch.ts';
 export {

@@ -56,7 +56,7 @@ import {
   RECORDS_COUNT_OFFSET,
   ATTR_TRANSACTIONAL,
 } from '../core/index.ts';
-import { checkIncomingBatch, viewOf, decodeForCompaction, encodeRetained, firstRecordAtOrAfter } from './record-batch.ts';
+import { checkIncomingBatch, checkProducedBatch, viewOf, decodeForCompaction, encodeRetained, firstRecordAtOrAfter } from './record-batch.ts';
 import { scanSegment, Segment, segmentFileName } from './segment.ts';
 
 export interface Clock {
@@ -150,6 +150,8 @@ interface Incoming {
   recordCount: number;
   /** Offsets the batches span: the sum of lastOffsetDelta + 1. */
   offsetCount: number;
+  /** Record checks still running (batches with an async codec: gzip, zstd). */
+  checking: Promise<void>[];
 }
 
 /** Where the last read by offset stopped: the next sequential read starts there without an index lookup. */
@@ -316,7 +318,7 @@ export class PartitionLog {
       const incoming = this.#validate(batches, true);
       const leaderEpoch = options.leaderEpoch;
       if (!Number.isInteger(leaderEpoch) || leaderEpoch < -1 || leaderEpoch > 0x7fffffff) throw new RangeError(`leaderEpoch ${leaderEpoch}`);
-      const seg = this.#syncActive();
+      const seg = incoming.checking.length === 0 ? this.#syncActive() : undefined;
       if (seg) {
         const baseOffset = this.logEndOffset;
         // A roll and a new epoch's checkpoint are async steps: those appends take the queue.
@@ -326,6 +328,7 @@ export class PartitionLog {
         }
       }
       return this.#exclusive(async () => {
+        await Promise.all(incoming.checking);
         const baseOffset = this.logEndOffset;
         await this.#maybeRoll(batches.length, baseOffset, baseOffset + BigInt(incoming.offsetCount) - 1n);
         this.#assignOffsets(batches, incoming, baseOffset, leaderEpoch);
@@ -400,7 +403,8 @@ export class PartitionLog {
       throw new WafkaError('RECORD_LIST_TOO_LARGE', `append of ${batches.length} B over segmentBytes ${this.config.segmentBytes}`);
     }
     const dv = viewOf(batches);
-    const incoming: Incoming = { count: 0, positions: [], sizes: [], deltas: [], maxTimestamps: [], recordCount: 0, offsetCount: 0 };
+    const incoming: Incoming = { count: 0, positions: [], sizes: [], deltas: [], maxTimestamps: [], recordCount: 0, offsetCount: 0, checking: [] };
+    const requireKeys = this.config.cleanupPolicy !== 'delete';
     const limit = leader ? this.config.maxMessageBytes : BATCH_BYTES_MAX;
     let pos = 0;
     while (pos < batches.length) {
@@ -409,11 +413,19 @@ export class PartitionLog {
         const size = LOG_OVERHEAD + dv.getInt32(pos + LENGTH_OFFSET);
         if (size > limit) throw new WafkaError('MESSAGE_TOO_LARGE', `batch ${incoming.count} at byte ${pos} is ${size} B, over maxMessageBytes ${limit}`);
       }
-      const size = checkIncomingBatch(batches, dv, pos, incoming.count);
+      // A leader checks the CRC with the records (Kafka's LogValidator), in one core call per batch.
+      const size = checkIncomingBatch(batches, dv, pos, incoming.count, !leader);
       const delta = dv.getInt32(pos + LAST_OFFSET_DELTA_OFFSET);
       const records = dv.getInt32(pos + RECORDS_COUNT_OFFSET);
       if (leader && (records < 1 || delta !== records - 1)) {
         throw new WafkaError('CORRUPT_MESSAGE', `batch ${incoming.count} at byte ${pos}: recordCount ${records} with lastOffsetDelta ${delta} (a producer batch has consecutive offsets)`);
+      }
+      if (leader) {
+        const checking = checkProducedBatch(batches, pos, incoming.count, requireKeys);
+        if (checking) {
+          checking.catch(() => {}); // awaited by append; a later batch may fail first
+          incoming.checking.push(checking);
+        }
       }
       incoming.positions.push(pos);
       incoming.sizes.push(size);
@@ -725,7 +737,10 @@ export class PartitionLog {
     return this.#exclusive(async () => {
       if (timestampMs === LATEST_TIMESTAMP) return { offset: this.logEndOffset, timestampMs: -1 };
       if (timestampMs === EARLIEST_TIMESTAMP) return { offset: this.#logStartOffset, timestampMs: -1 };
-      if (!Number.isSafeInteger(timestampMs) || timestampMs < 0) throw new RangeError(`timestampMs ${timestampMs}`);
+      // Any time in ms up to 2^63 (record timestamps are int64); above 2^53 compared as doubles, as they are stored.
+      if (!Number.isInteger(timestampMs) || timestampMs < 0 || timestampMs > 2 ** 63) {
+        throw new WafkaError('INVALID_REQUEST', `timestampMs ${timestampMs}: expected an integer in [0, 2^63]`);
+      }
       for (const seg of this.#segments) {
         if (seg.maxTimestampMs < timestampMs || seg.nextOffset <= this.#logStartOffset) continue;
         let pos = seg.lookupTimePosition(timestampMs);

@@ -4,9 +4,11 @@
  * fdatasyncSync, ...) behind the async interface: one syscall per operation,
  * no thread-pool hop; a log is one owner's, so nothing else waits on them.
  *
- * Ownership: a file is open at most once per process (a registry shared by
- * every NodeFileBackend of the realm); across processes nothing stops a
- * second owner: run one broker per data directory. flush() is fdatasync.
+ * Ownership: a file is open at most once per realm (a registry shared by
+ * every NodeFileBackend of the realm); across threads and processes, a
+ * cluster's data directory and each broker's storage are owned through lock
+ * files that die with their process (src/cluster/data-dir-lock.ts), taken by
+ * startCluster before any broker opens a file. flush() is fdatasync.
  * node:fs is imported lazily through importNodeBuiltin(), so a browser bundle
  * that contains this module (through wafka/storage) never contains node:fs.
  */

@@ -5,13 +5,15 @@
  * which tell a torn tail ('partial') from corruption, and compaction's
  * decode and re-encode.
  *
- * The CRC is computed by the Wasm core (src/core); records are decoded only
- * by compaction and by offsetForTimestamp, through the core.
+ * The CRC is computed by the Wasm core (src/core). A leader's append checks
+ * every record of every batch as Kafka's LogValidator does, one core call per
+ * batch (checkProducedBatch); records are decoded (into tables) only by
+ * compaction and by offsetForTimestamp, through the core.
  */
 import { WafkaError } from '../errors.ts';
 import { concatBytes } from '../bytes.ts';
 import {
-  crc32c, decodeBatch, encodeBatch, readBatchHeader,
+  checkBatchRecords, crc32c, decodeBatch, encodeBatch, readBatchHeader,
   ATTRIBUTES_OFFSET, CRC_OFFSET, LAST_OFFSET_DELTA_OFFSET, LENGTH_OFFSET, LOG_OVERHEAD, MAGIC_OFFSET, RECORD_BATCH_OVERHEAD, RECORDS_COUNT_OFFSET,
   type DecodedRecord,
 } from '../core/index.ts';
@@ -58,14 +60,31 @@ export function checkBatch(bytes: Uint8Array, dv: DataView, pos: number, end: nu
   return size;
 }
 
-/** As checkBatch, for input from outside: a problem becomes CORRUPT_MESSAGE naming the batch and position. */
-export function checkIncomingBatch(bytes: Uint8Array, dv: DataView, pos: number, index: number): number {
-  const r = checkBatch(bytes, dv, pos, bytes.length, true);
+/**
+ * As checkBatch, for input from outside: a problem becomes CORRUPT_MESSAGE
+ * naming the batch and position. verifyCrc false: the caller checks the CRC
+ * itself (checkProducedBatch does, in the same core call as the records).
+ */
+export function checkIncomingBatch(bytes: Uint8Array, dv: DataView, pos: number, index: number, verifyCrc = true): number {
+  const r = checkBatch(bytes, dv, pos, bytes.length, verifyCrc);
   if (typeof r === 'number') return r;
   if (r.kind === 'partial') {
     throw new WafkaError('CORRUPT_MESSAGE', `batch ${index} at byte ${pos}: ${bytes.length - pos} B left, batch needs ${r.needBytes} B`);
   }
   throw new WafkaError('CORRUPT_MESSAGE', `batch ${index} at byte ${pos}: ${r.message}`);
+}
+
+/**
+ * Kafka's LogValidator for a batch a producer sent, before a leader appends
+ * it: CRC, the producer's rules and every record (see checkBatchRecords in
+ * src/core/batch.ts), one core call per batch (gzip and zstd: their codec,
+ * then one call). requireKeys: the topic is compacted. Throws CORRUPT_MESSAGE,
+ * INVALID_RECORD, INVALID_TIMESTAMP, MESSAGE_TOO_LARGE or
+ * UNSUPPORTED_COMPRESSION_TYPE; returns a Promise only for an async codec.
+ */
+export function checkProducedBatch(bytes: Uint8Array, pos: number, index: number, requireKeys: boolean): void | Promise<void> {
+  const r = checkBatchRecords(bytes, { position: pos, label: `batch ${index} at byte ${pos}`, requireKeys });
+  if (typeof r !== 'number') return r.then(() => {});
 }
 
 /** A record as compaction sees it: its key as a latin1 string (a Map key), and whether it is a tombstone. */

@@ -11,7 +11,9 @@ beforeAll(async () => { await loadCore(); codec = await loadBatchCodec(); });
 
 async function messagesOf(bytes: Uint8Array, fromOffset: bigint): Promise<KafkaMessage[]> {
   const out: KafkaMessage[] = [];
-  for (const batch of await codec.decodeBatches(bytes)) appendMessages(batch, fromOffset, out);
+  const { batches, failure } = await codec.decodeBatches(bytes);
+  if (failure) throw failure.error;
+  for (const batch of batches) appendMessages(batch, fromOffset, out);
   return out;
 }
 

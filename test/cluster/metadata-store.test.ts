@@ -1,5 +1,5 @@
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { FileMetadataStore } from '../../src/cluster/file-metadata-store.ts';
@@ -7,6 +7,7 @@ import { MemoryMetadataStore } from '../../src/cluster/memory-metadata-store.ts'
 import { emptyMetadata, type ClusterMetadata } from '../../src/cluster/metadata.ts';
 import { updateMetadata, type MetadataStore } from '../../src/cluster/metadata-store.ts';
 import { startNodeWorker } from '../../src/transport/node-worker.ts';
+import { runFixture } from './child-process.ts';
 
 const dirs: string[] = [];
 async function tempDir(): Promise<string> {
@@ -88,18 +89,37 @@ describe('file metadata store across worker threads', () => {
     expect(await readdir(dir)).toEqual(['metadata.json']);
   });
 
-  test('a stale lock left by a crashed holder is broken', async () => {
+  test('a lock left by a process killed (kill -9) inside a compare-and-set dies with it: the next writer takes it at once', async () => {
     const dir = await tempDir();
-    const store = new FileMetadataStore(dir, { lockStaleMs: 50 });
-    await writeFile(join(dir, 'metadata.json.lock'), 'crashed');
-    await new Promise((r) => setTimeout(r, 80));
+    const holder = runFixture(new URL('./fixtures/metadata-lock-holder.ts', import.meta.url), [dir]);
+    try {
+      expect(await holder.line()).toBe('locked');
+      expect(await readdir(dir)).toContain('metadata.json.lock');
+    } finally {
+      await holder.kill9();
+    }
+    // The default options: the lock was fresh, so only the dead owner's pid (not its age) can free it within the wait.
+    const store = new FileMetadataStore(dir);
     expect(await store.compareAndSet(0, versionOf(emptyMetadata('c'), 1))).toBe(true);
+    expect(await readdir(dir)).toEqual(['metadata.json']);
   });
 
-  test('a held lock times out with a retriable error', async () => {
+  test('a lock of a live process is waited for, never broken, and times out with a retriable error naming the owner', async () => {
     const dir = await tempDir();
-    const store = new FileMetadataStore(dir, { lockStaleMs: 60_000, lockWaitMsMax: 50 });
-    await writeFile(join(dir, 'metadata.json.lock'), 'held');
-    await expect(store.compareAndSet(0, versionOf(emptyMetadata('c'), 1))).rejects.toMatchObject({ type: 'REQUEST_TIMED_OUT', retriable: true });
+    const owner = { pid: process.ppid, hostname: hostname(), processStart: '', threadId: 0, purpose: 'metadata compare-and-set', acquiredAtMs: 0 };
+    await writeFile(join(dir, 'metadata.json.lock'), JSON.stringify(owner));
+    await utimes(join(dir, 'metadata.json.lock'), 0, 0); // ancient: age alone does not make it stale
+    const store = new FileMetadataStore(dir, { lockStaleMs: 10, lockWaitMsMax: 50 });
+    const error = await store.compareAndSet(0, versionOf(emptyMetadata('c'), 1)).catch((e) => e);
+    expect(error).toMatchObject({ type: 'REQUEST_TIMED_OUT', retriable: true });
+    expect(error.message).toContain(`pid ${process.ppid}`);
+  });
+
+  test('an unreadable lock file is broken once it is old; the stale age must be below the wait', async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, 'metadata.json.lock'), 'crashed');
+    await utimes(join(dir, 'metadata.json.lock'), 0, 0);
+    expect(await new FileMetadataStore(dir).compareAndSet(0, versionOf(emptyMetadata('c'), 1))).toBe(true);
+    expect(() => new FileMetadataStore(dir, { lockStaleMs: 10_000, lockWaitMsMax: 5_000 })).toThrow(RangeError);
   });
 });

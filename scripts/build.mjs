@@ -1,0 +1,132 @@
+// Builds the package as users install it, into dist/:
+//   dist/*.js             ESM entries (index, core, storage, zstd) and their shared chunks, with source maps;
+//                         also the Node-only modules, reached by importNodeOnly() at './<name>.js'
+//   dist/wafka/           what a page loads beside the entries: broker.worker.js (one self-contained file)
+//                         and wafka.wasm
+//   dist/types/           .d.ts per source file, relative imports ending in .js
+//
+// The URLs of the worker and the Wasm core are written so that a bundler finds them in both
+// readings it may take: 'wafka/wafka.wasm' relative to a dist/*.js module is dist/wafka/wafka.wasm,
+// and the package subpath 'wafka/wafka.wasm' (exports) is the same file. Vite's dev server moves
+// the entries into node_modules/.vite/deps/, where only the package-subpath reading still works;
+// Vite, webpack and unbundled runtimes take the relative one first.
+import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const dist = join(root, 'dist');
+const at = (path) => join(root, path);
+
+/** Literal specifiers in the sources that point into the repository, and what they become in dist. */
+function sourceUrlRewrites(wasmUrl) {
+  return {
+    'src/core/wasm.ts': [["'../../build/wafka.wasm'", `'${wasmUrl}'`]],
+    'src/cluster/start-cluster.ts': [["'../../workers/broker.worker.ts'", "'wafka/broker.worker.js'"]],
+    'src/cluster/node-broker-worker.ts': [["'../../workers/broker.node-worker.ts'", "'./broker.node-worker.js'"]],
+    'src/transport/node-worker.ts': [["'../../workers/node-worker-bootstrap.mjs'", "'./node-worker-bootstrap.mjs'"]],
+    'src/node-only.ts': [
+      ["'./storage/node-fs.ts'", "'./node-fs.js'"],
+      ["'./cluster/file-metadata-store.ts'", "'./file-metadata-store.js'"],
+      ["'./cluster/node-broker-worker.ts'", "'./node-broker-worker.js'"],
+    ],
+  };
+}
+
+/** An esbuild plugin applying sourceUrlRewrites; a rewrite that no longer matches fails the build. */
+function rewriteUrls(rewrites) {
+  return {
+    name: 'wafka-dist-urls',
+    setup(b) {
+      b.onLoad({ filter: /\.ts$/ }, (args) => {
+        const path = relative(root, args.path).replaceAll('\\', '/');
+        const edits = rewrites[path];
+        if (!edits) return undefined;
+        let code = readFileSync(args.path, 'utf8');
+        for (const [from, to] of edits) {
+          if (!code.includes(from)) throw new Error(`build: ${path} no longer contains ${from}`);
+          code = code.replaceAll(from, to);
+        }
+        return { contents: code, loader: 'ts' };
+      });
+    },
+  };
+}
+
+const common = {
+  bundle: true,
+  format: 'esm',
+  target: 'es2022',
+  platform: 'neutral',
+  sourcemap: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+  // Node built-ins are reached only through importNodeBuiltin() (a variable specifier); these stay imports anyway.
+  external: ['node:*'],
+};
+
+function run(command, args) {
+  execFileSync(command, args, { cwd: root, stdio: 'inherit' });
+}
+
+rmSync(dist, { recursive: true, force: true });
+run('npm', ['run', '--silent', 'asbuild']);
+
+await build({
+  ...common,
+  entryPoints: {
+    index: at('src/index.ts'),
+    core: at('src/core/index.ts'),
+    storage: at('src/storage/index.ts'),
+    zstd: at('src/core/zstd.ts'),
+    // Node-only, loaded by importNodeOnly() and the worker-thread spawner:
+    'node-fs': at('src/storage/node-fs.ts'),
+    'file-metadata-store': at('src/cluster/file-metadata-store.ts'),
+    'node-broker-worker': at('src/cluster/node-broker-worker.ts'),
+    'broker.node-worker': at('workers/broker.node-worker.ts'),
+  },
+  outdir: dist,
+  splitting: true,
+  chunkNames: '[name]-[hash]',
+  // The app's bundler dedupes these with its own copies.
+  packages: 'external',
+  plugins: [rewriteUrls(sourceUrlRewrites('wafka/wafka.wasm'))],
+});
+copyFileSync(at('workers/node-worker-bootstrap.mjs'), join(dist, 'node-worker-bootstrap.mjs'));
+
+// The browser broker: one file with everything it runs (comlink and idb included), no imports, so a
+// bundler (Vite's default worker format 'iife' among them) takes it as it is. The Wasm sits beside it.
+mkdirSync(join(dist, 'wafka'));
+await build({
+  ...common,
+  entryPoints: { 'broker.worker': at('workers/broker.worker.ts') },
+  outdir: join(dist, 'wafka'),
+  platform: 'browser',
+  minify: true,
+  plugins: [rewriteUrls(sourceUrlRewrites('./wafka.wasm'))],
+});
+copyFileSync(at('build/wafka.wasm'), join(dist, 'wafka', 'wafka.wasm'));
+
+run('npx', ['tsc', '-p', 'tsconfig.build.json']);
+rewriteDeclarationSpecifiers(join(dist, 'types'));
+
+/**
+ * tsc keeps the sources' '.ts' specifiers in declarations; a user's NodeNext resolution wants '.js'.
+ * comlink's ESM files have no .d.mts: point at its .d.ts by the '.js' name TypeScript maps to them.
+ */
+function rewriteDeclarationSpecifiers(dir) {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) {
+      rewriteDeclarationSpecifiers(path);
+      continue;
+    }
+    if (!name.endsWith('.d.ts')) continue;
+    const code = readFileSync(path, 'utf8')
+      .replace(/((?:from|import)\s*\(?\s*')(\.{1,2}\/[^']*)\.ts'/g, "$1$2.js'")
+      .replace(/'comlink\/dist\/esm\/(comlink|node-adapter)\.mjs'/g, "'comlink/dist/esm/$1.js'");
+    writeFileSync(path, code);
+  }
+}
