@@ -107,6 +107,8 @@ export class Broker implements BrokerApi {
   /** Shared by all fetches: bounds what they read in one turn together. */
   readonly #fetchTurn = new TurnBudget(FETCH_TURN_BYTES);
   readonly #replicas = new Map<PartitionKey, Replica>();
+  /** Why a replica this broker leads could not be opened (until an open succeeds): requests get this, not NOT_LEADER_OR_FOLLOWER. */
+  readonly #openFailures = new Map<PartitionKey, WafkaError>();
   #metadata: ClusterMetadata;
   #refreshing: Promise<void> | null = null;
   #refreshAgain: Promise<void> | null = null;
@@ -574,6 +576,10 @@ export class Broker implements BrokerApi {
     const p: PartitionState | undefined = state.partitions[partition];
     if (!p) throw new WafkaError('UNKNOWN_TOPIC_OR_PARTITION', `partition ${partition} of '${topic}' does not exist (${state.partitions.length} partitions)`);
     const replica = this.#replicas.get(partitionKey(topic, partition));
+    if (p.leader === this.nodeId && !replica) {
+      const failure = this.#openFailures.get(partitionKey(topic, partition));
+      if (failure) throw failure;
+    }
     if (p.leader !== this.nodeId || !replica) throw notLeader(this.nodeId, topic, partition, `the leader is broker ${p.leader} (leaderEpoch ${p.leaderEpoch})`);
     return replica;
   }
@@ -712,12 +718,15 @@ export class Broker implements BrokerApi {
     replica.opening = after.then(() => this.#withOpenSlot(() => this.#storage.open(want.ref, replica.config))).then(
       (log) => {
         replica.log = log;
+        this.#openFailures.delete(key);
         return log;
       },
       (error) => {
-        // Forget it, so that the next metadata change or refresh tries again.
+        // Forget it, so that the next metadata change or refresh tries again; until then requests get the cause.
         if (this.#replicas.get(key) === replica) this.#replicas.delete(key);
-        throw new WafkaError('KAFKA_STORAGE_ERROR', `cannot open the log of ${want.ref.topic}-${want.ref.partition}: ${asWafkaError(error).message}`, { cause: error });
+        const failure = new WafkaError('KAFKA_STORAGE_ERROR', `broker ${this.nodeId} cannot open the log of ${want.ref.topic}-${want.ref.partition}: ${asWafkaError(error).message}`, { cause: error });
+        if (this.#openFailures.size < OPEN_FAILURES_KEPT_MAX || this.#openFailures.has(key)) this.#openFailures.set(key, failure);
+        throw failure;
       },
     );
     replica.opening.catch(() => {});
@@ -801,6 +810,9 @@ function sameConfig(a: ResolvedTopicConfig, b: ResolvedTopicConfig): boolean {
 }
 
 const INT64_MAX = (1n << 63n) - 1n;
+
+/** Open failures remembered for their error (past this, requests for further ones see NOT_LEADER_OR_FOLLOWER). */
+const OPEN_FAILURES_KEPT_MAX = 10_000;
 
 function notLeader(nodeId: number, topic: string, partition: number, why: string): WafkaError {
   return new WafkaError('NOT_LEADER_OR_FOLLOWER', `broker ${nodeId} is not the leader of ${topic}-${partition}: ${why}`);

@@ -16,7 +16,12 @@
  * or replaced). Opening a log loads them and scans, with CRC checks, only what
  * follows the last index entry; a segment without index files is scanned
  * whole. The scan stops at the first batch whose length, magic, CRC or offsets
- * are wrong; everything from there is truncated and reported.
+ * are wrong; everything from there is truncated and reported. Segments chain:
+ * each starts where the previous ends (a roll starts the new segment at the
+ * log end offset, compaction keeps each segment's last record), so a segment
+ * that does not start at its predecessor's end means the predecessor lost its
+ * tail, and it and every later segment are dropped rather than served with a
+ * hole (Kafka truncates at the first corruption the same way).
  *
  * Every operation runs alone (an internal queue), so a log may be used from
  * many async callers. Offsets are bigint, positions and sizes number.
@@ -138,6 +143,9 @@ export const EARLIEST_TIMESTAMP = -2;
 
 const LOG_STATE_CHECKPOINT = 'log-state-checkpoint';
 const LEADER_EPOCH_CHECKPOINT = 'leader-epoch-checkpoint';
+/** Offsets one segment can hold past its base: relative offsets are int32. */
+const SEGMENT_OFFSET_SPAN_MAX = 0x7fffffffn;
+
 const SEGMENT_NAME = /^(\d{20})\.(log|index|timeindex|log\.cleaned|log\.swap)$/;
 
 /** Per-batch facts gathered while validating an append. */
@@ -448,11 +456,18 @@ export class PartitionLog {
     return tooBig || tooOld || !active.fits(lastOffset);
   }
 
-  /** Rolls first if the append would overflow the active segment, it is too old, or offsets would not fit. */
+  /**
+   * Rolls first if the append would overflow the active segment, it is too old, or offsets would not fit.
+   * The new segment starts at the log end offset, so that each segment ends where the next begins (what
+   * recovery checks); only offsets that cannot be held relative to the log end (a follower's batch after a
+   * gap of more than 2^31 offsets) start a segment at the batch's first offset.
+   */
   async #maybeRoll(sizeBytes: number, firstOffset: bigint, lastOffset: bigint): Promise<void> {
     if (!this.#rollNeeded(sizeBytes, firstOffset, lastOffset)) return;
-    if (this.#active.size === 0) await this.#replaceEmptyActive(firstOffset);
-    else await this.#roll(firstOffset);
+    const leo = this.logEndOffset;
+    const base = firstOffset >= leo && lastOffset - leo <= SEGMENT_OFFSET_SPAN_MAX ? leo : firstOffset;
+    if (this.#active.size === 0) await this.#replaceEmptyActive(base);
+    else await this.#roll(base);
   }
 
   #flushDue(nowMs: number): boolean {
@@ -930,7 +945,9 @@ export class PartitionLog {
    * Log compaction (cleanupPolicy 'compact' or 'compact,delete'): keeps the
    * latest record of each key in the closed segments that are older than
    * minCompactionLagMs and wholly below the highWatermark, keeping offsets
-   * (the log gets gaps, as Kafka's does). Tombstones (null value) whose
+   * (the log gets gaps, as Kafka's does, but never at a segment's end: the
+   * last record of each segment is kept, so that recovery can tell a
+   * segment that lost its tail from a compacted one). Tombstones (null value) whose
    * timestamp is more than deleteRetentionMs before nowMs are dropped too.
    * Control batches and transactional batches are kept as they are. Records
    * without a key are kept. Each changed segment is rewritten whole and
@@ -963,6 +980,7 @@ export class PartitionLog {
       for (const seg of cleanable.slice(0, usable)) {
         const bytes = await seg.file.read(0, seg.size);
         const parts: Uint8Array[] = [];
+        const segmentLastOffset = seg.nextOffset - 1n;
         let changed = false;
         for (const batch of walk(bytes)) {
           if (batch.attributes & (ATTR_CONTROL | ATTR_TRANSACTIONAL)) {
@@ -971,6 +989,8 @@ export class PartitionLog {
           }
           const records = await decodeForCompaction(batch.bytes);
           const keep = records.filter((r) => {
+            // The segment's last record stays, whatever it is: the segment keeps ending where the next begins.
+            if (r.offset === segmentLastOffset) return true;
             if (r.key === null) return true;
             if (latest.get(r.key) !== r.offset) {
               result.recordsRemoved++;
@@ -1118,8 +1138,10 @@ export class PartitionLog {
       this.#segments.push(seg);
       const previous = this.#segments[this.#segments.length - 2];
       let bad: string | undefined;
+      let dropFromHere = false;
       if (previous && seg.baseOffset < previous.nextOffset) {
         bad = `segment ${seg.baseOffset} overlaps the previous one (nextOffset ${previous.nextOffset})`;
+        dropFromHere = true;
       } else {
         const before = seg.file.size;
         const outcome = await this.#recoverSegment(seg);
@@ -1131,10 +1153,15 @@ export class PartitionLog {
           await seg.file.flush();
           if (i < sorted.length - 1) bad = `${seg.file.path} was truncated: later segments would leave a hole`;
         }
+        if (previous && seg.baseOffset > previous.nextOffset && !(await this.#startsPastSegmentSpan(seg, previous))) {
+          // The previous segment lost its tail (at a batch boundary, so its own scan found nothing wrong).
+          bad = `segment ${seg.baseOffset} does not start where the previous one ends (nextOffset ${previous.nextOffset}): offsets ${previous.nextOffset}..${seg.baseOffset - 1n} are missing`;
+          dropFromHere = true;
+        }
       }
       if (bad) {
-        // Drop this segment (if it overlaps) or the ones after it (if it was cut).
-        const from = previous && seg.baseOffset < previous.nextOffset ? i : i + 1;
+        // Drop this segment (if it overlaps or leaves a hole) or the ones after it (if it was cut).
+        const from = dropFromHere ? i : i + 1;
         if (from === i) {
           this.#segments.pop();
           await seg.file.close();
@@ -1167,6 +1194,17 @@ export class PartitionLog {
     if (a || b) await this.#epochs.save();
     const active = this.#active;
     if (active.size > 0 && active.rollBaseMs < 0) active.rollBaseMs = active.maxTimestampMs >= 0 ? Math.min(active.maxTimestampMs, this.clock.nowMs()) : this.clock.nowMs();
+  }
+
+  /**
+   * Whether `seg` rightly starts after a gap: its first batch's offsets could not have been held by a
+   * segment starting at the previous segment's end (the one case where a roll does not start at the log end).
+   */
+  async #startsPastSegmentSpan(seg: Segment, previous: Segment): Promise<boolean> {
+    if (seg.size < RECORD_BATCH_OVERHEAD) return false;
+    const dv = viewOf(await seg.file.read(0, RECORD_BATCH_OVERHEAD));
+    const firstBatchLast = dv.getBigInt64(0) + BigInt(dv.getInt32(LAST_OFFSET_DELTA_OFFSET));
+    return firstBatchLast - previous.nextOffset > SEGMENT_OFFSET_SPAN_MAX;
   }
 
   /** Loads a segment's index files if sane and scans (with CRCs) from the last index entry; else scans it whole. */

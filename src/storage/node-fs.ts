@@ -20,24 +20,50 @@ type PathMod = typeof import('node:path');
 
 const openPaths = new Set<string>();
 
+export interface NodeFileBackendOptions {
+  /**
+   * Files open at once in this realm (every NodeFileBackend of it) before openFile refuses with
+   * KAFKA_STORAGE_ERROR. Default: the process's soft limit of open files less 256 for everything
+   * else (Linux: /proc/self/limits), else 4096. Each partition holds one file per segment.
+   */
+  openFilesMax?: number;
+}
+
+/** File descriptors left for what is not a log file (sockets, the metadata store, the runtime's own). */
+const FDS_RESERVED = 256;
+
+function defaultOpenFilesMax(fs: Fs): number {
+  try {
+    const soft = /^Max open files\s+(\d+|unlimited)/m.exec(fs.readFileSync('/proc/self/limits', 'utf8'))?.[1];
+    if (soft && soft !== 'unlimited') return Math.max(64, Number(soft) - FDS_RESERVED);
+  } catch {
+    // not Linux
+  }
+  return 4096;
+}
+
 export class NodeFileBackend implements StorageBackend {
   readonly kind = 'node-fs';
   readonly root: string;
+  readonly openFilesMax: number;
   readonly #fs: Fs;
   readonly #path: PathMod;
 
-  private constructor(root: string, fs: Fs, path: PathMod) {
+  private constructor(root: string, fs: Fs, path: PathMod, openFilesMax: number) {
     this.root = root;
     this.#fs = fs;
     this.#path = path;
+    this.openFilesMax = openFilesMax;
   }
 
   /** A backend rooted at `rootDir` (created if missing). */
-  static async create(rootDir: string): Promise<NodeFileBackend> {
+  static async create(rootDir: string, options: NodeFileBackendOptions = {}): Promise<NodeFileBackend> {
     const [fs, path] = await Promise.all([importNodeBuiltin('node:fs'), importNodeBuiltin('node:path')]);
+    const openFilesMax = options.openFilesMax ?? defaultOpenFilesMax(fs);
+    if (!Number.isSafeInteger(openFilesMax) || openFilesMax < 1) throw new RangeError(`openFilesMax ${openFilesMax}: expected an integer ≥ 1`);
     const root = path.resolve(rootDir);
     fs.mkdirSync(root, { recursive: true });
-    return new NodeFileBackend(root, fs, path);
+    return new NodeFileBackend(root, fs, path, openFilesMax);
   }
 
   #abs(path: string): string {
@@ -48,6 +74,9 @@ export class NodeFileBackend implements StorageBackend {
   async openFile(path: string, options?: { create?: boolean }): Promise<StorageFile> {
     const abs = this.#abs(path);
     if (openPaths.has(abs)) throw alreadyOpen(this.kind, path);
+    if (openPaths.size >= this.openFilesMax) {
+      throw storageError(`node-fs: cannot open ${path}: ${openPaths.size} files are open, the limit (openFilesMax) is ${this.openFilesMax}; use fewer partitions or larger segments, or raise the open files limit`);
+    }
     const fs = this.#fs;
     let fd: number;
     try {
@@ -57,7 +86,9 @@ export class NodeFileBackend implements StorageBackend {
         fd = fs.openSync(abs, fs.constants.O_RDWR | fs.constants.O_CREAT);
       }
     } catch (error) {
-      throw storageError(`node-fs: cannot open ${path}`, error);
+      const code = (error as NodeJS.ErrnoException).code;
+      const why = code === 'EMFILE' || code === 'ENFILE' ? ` with ${openPaths.size} files open here: the process or system is out of file descriptors` : '';
+      throw storageError(`node-fs: cannot open ${path}${why}`, error);
     }
     openPaths.add(abs);
     const size = fs.fstatSync(fd).size;

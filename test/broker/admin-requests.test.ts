@@ -1,7 +1,13 @@
 // Admin and ListOffsets requests at their edges, against in-process brokers.
 import fc from 'fast-check';
 import { afterEach, describe, expect, test } from 'vitest';
-import type { Broker } from '../../src/broker/broker.ts';
+import { Broker } from '../../src/broker/broker.ts';
+import { StorageReplicaLogs } from '../../src/broker/storage-logs.ts';
+import { MemoryMetadataStore } from '../../src/cluster/memory-metadata-store.ts';
+import { LocalMetadataHub } from '../../src/cluster/metadata-watch.ts';
+import { loadCore } from '../../src/core/index.ts';
+import { storageError, type StorageBackend } from '../../src/storage/backend.ts';
+import { MemoryBackend } from '../../src/storage/index.ts';
 import { batchOf, produceTo, startTestCluster, valuesAt, type TestCluster } from './helpers.ts';
 
 let cluster: TestCluster | undefined;
@@ -59,5 +65,43 @@ describe('ListOffsets by timestamp', () => {
       else if (timestamp === -2n) expect(answer).toMatchObject({ offset: 0n });
       else expect(answer).toMatchObject({ offset: BigInt(times.findIndex((t) => BigInt(t) >= timestamp)) });
     }), { numRuns: 300 });
+  });
+});
+
+describe('a log that cannot be opened', () => {
+  test('running out of file descriptors (EMFILE) is KAFKA_STORAGE_ERROR naming the cause, not NOT_LEADER_OR_FOLLOWER', async () => {
+    await loadCore();
+    const inner = new MemoryBackend();
+    // A backend whose opens under t-1/ fail as node:fs does when the process is out of file descriptors.
+    const backend: StorageBackend = {
+      kind: 'emfile',
+      openFile: (path, options) => path.startsWith('t-1/')
+        ? Promise.reject(storageError(`node-fs: cannot open ${path}`, Object.assign(new Error('EMFILE: too many open files'), { code: 'EMFILE' })))
+        : inner.openFile(path, options),
+      list: (dir) => inner.list(dir),
+      remove: (path) => inner.remove(path),
+      rename: (from, to) => inner.rename(from, to),
+      removeDir: (dir) => inner.removeDir(dir),
+    };
+    const store = new MemoryMetadataStore();
+    const broker = await Broker.start({
+      nodeId: 0, clusterId: 'emfile', metadataStore: store, metadataWatch: new LocalMetadataHub().handle(), storage: new StorageReplicaLogs(backend, 'emfile'),
+    });
+    try {
+      expect((await broker.createTopics({ topics: [{ topic: 't', numPartitions: 2 }] })).topics[0].error).toBeUndefined();
+      const good = await broker.produce(produceTo('t', 0, await batchOf(['ok'])));
+      expect(good.topics[0].partitions[0].error).toBeUndefined();
+      const bad = await broker.produce(produceTo('t', 1, await batchOf(['lost?'])));
+      expect(bad.topics[0].partitions[0].error).toMatchObject({ type: 'KAFKA_STORAGE_ERROR', retriable: true });
+      expect(bad.topics[0].partitions[0].error!.message).toContain('EMFILE');
+      const fetched = await broker.fetch({
+        maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, isolationLevel: 'read_uncommitted',
+        topics: [{ topic: 't', partitions: [{ partition: 1, fetchOffset: 0n, partitionMaxBytes: 1 << 20 }] }],
+      });
+      expect(fetched.topics[0].partitions[0].error).toMatchObject({ type: 'KAFKA_STORAGE_ERROR' });
+      await expect(listAt(broker, 't', -1n).then((r) => r.topics[0].partitions[0].error)).resolves.toBeUndefined();
+    } finally {
+      await broker.close();
+    }
   });
 });
