@@ -2,23 +2,36 @@
  * The playground: the `npm start` demo, inside the browser. Broker workers on
  * OPFS (or IndexedDB), a producer and a consumer in the page.
  * `?autorun=1` runs the demo on load (the Playwright test does);
- * `&messages=N&storage=indexeddb` override the form.
+ * `&messages=N&storage=indexeddb&brokers=N&partitions=N` override the form.
+ *
+ * Each storage kind is its own cluster (clusterId playground-opfs or
+ * playground-indexeddb), so their topics never mix. A run shows its progress,
+ * can be cancelled, and "Clear storage" cancels a run before it clears.
  */
 import { Wafka, logLevel, startCluster, type StorageKind } from '../src/index.ts';
-import { runDemo, type DemoResult } from '../src/client/demo.ts';
+import { IndexedDbMetadataStore } from '../src/cluster/indexeddb-metadata-store.ts';
+import { brokersToStart, runDemo, type DemoProgress, type DemoResult } from '../src/client/demo.ts';
 
-const CLUSTER_ID = 'playground';
+type Settings = { storage: StorageKind; brokers: number; partitions: number; messages: number };
+
+/** The form's bounds (its min/max attributes say the same). */
+const LIMITS = { brokers: [1, 8], partitions: [1, 64], messages: [1, 2_000_000] } as const;
+
 const $ = <T extends HTMLElement>(selector: string) => document.querySelector(selector) as T;
 const form = $<HTMLFormElement>('#settings');
 const status = $<HTMLOutputElement>('#status');
 const logBox = $<HTMLPreElement>('#log');
+const progressBar = $<HTMLProgressElement>('#progress');
+const progressText = $<HTMLOutputElement>('#progress-text');
 const fmt = (n: number) => n.toLocaleString('en-US');
+
+export const clusterIdFor = (storage: StorageKind) => `playground-${storage}`;
 
 function log(line: string): void {
   logBox.textContent += `${new Date().toISOString().slice(11, 23)}  ${line}\n`;
 }
 
-function setStatus(state: 'idle' | 'running' | 'done' | 'error', text: string): void {
+function setStatus(state: 'idle' | 'running' | 'done' | 'error' | 'cancelled', text: string): void {
   status.dataset.state = state;
   status.textContent = text;
 }
@@ -26,6 +39,23 @@ function setStatus(state: 'idle' | 'running' | 'done' | 'error', text: string): 
 function fillRow(id: string, cells: (string | number)[]): void {
   const tds = $<HTMLTableRowElement>(id).querySelectorAll('td');
   cells.forEach((c, i) => { tds[i + 1].textContent = typeof c === 'number' ? fmt(c) : c; });
+}
+
+function hideResults(): void {
+  $('#results').hidden = true;
+  $('#partitions').hidden = true;
+  $('#verdict').textContent = '';
+  delete $('#verdict').dataset.verified;
+  for (const id of ['#row-produce', '#row-consume']) fillRow(id, ['', '', '', '']);
+}
+
+function showProgress(p: DemoProgress): void {
+  const done = p.phase === 'produce' ? p.produced : p.consumed;
+  progressBar.hidden = false;
+  progressBar.max = p.messages * 2;
+  progressBar.value = p.produced + p.consumed;
+  progressText.textContent = `${p.phase === 'produce' ? 'producing' : 'consuming'}: ${fmt(done)} / ${fmt(p.messages)} records, ${fmt(p.recordsPerSec)} records/s`;
+  progressText.dataset.phase = p.phase;
 }
 
 function show(result: DemoResult, storage: string, brokers: number): void {
@@ -56,57 +86,145 @@ async function showNodeResult(): Promise<void> {
   } catch { /* served without npm start */ }
 }
 
-async function run(settings: { storage: StorageKind; brokers: number; partitions: number; messages: number }): Promise<void> {
+/** The brokers this storage's cluster registered before (none on fresh storage). */
+async function registeredBrokers(storage: StorageKind): Promise<number[]> {
+  const store = new IndexedDbMetadataStore(clusterIdFor(storage));
+  try {
+    return (await store.read())?.brokers.map((b) => b.nodeId) ?? [];
+  } finally {
+    await store.close();
+  }
+}
+
+let current: { controller: AbortController; finished: Promise<void> } | undefined;
+
+async function run(settings: Settings): Promise<void> {
+  if (current) return;
+  const controller = new AbortController();
+  let finish!: () => void;
+  current = { controller, finished: new Promise<void>((resolve) => { finish = resolve; }) };
   const button = $<HTMLButtonElement>('#run');
+  const cancel = $<HTMLButtonElement>('#cancel');
   button.disabled = true;
-  setStatus('running', 'running…');
+  cancel.disabled = false;
+  hideResults();
+  setStatus('running', 'starting the brokers…');
   let cluster: Awaited<ReturnType<typeof startCluster>> | undefined;
+  // The final status is shown once the brokers stopped: "done" or "cancelled" means the storage is free again.
+  let ending: [Parameters<typeof setStatus>[0], string] = ['error', 'error'];
   try {
     if (settings.storage === 'opfs' && !('getDirectory' in (navigator.storage ?? {}))) throw new Error('this browser has no OPFS (navigator.storage.getDirectory)');
+    const { brokers, note } = brokersToStart(settings.brokers, await registeredBrokers(settings.storage), `the ${settings.storage} storage`);
+    if (note) log(`note: ${note}`);
     const started = performance.now();
-    cluster = await startCluster({ brokers: settings.brokers, storage: settings.storage, clusterId: CLUSTER_ID });
-    log(`started ${settings.brokers} broker workers on ${settings.storage} in ${Math.round(performance.now() - started)} ms`);
+    cluster = await startCluster({ brokers, storage: settings.storage, clusterId: clusterIdFor(settings.storage) });
+    log(`started ${brokers} broker workers on ${settings.storage} in ${Math.round(performance.now() - started)} ms`);
+    controller.signal.throwIfAborted();
+    setStatus('running', 'running…');
     const c = cluster;
     const wafka = new Wafka({ clientId: 'playground', cluster, logLevel: logLevel.WARN });
     const result = await runDemo({
       wafka, messages: settings.messages, partitions: settings.partitions,
       metrics: () => Promise.all(c.brokers.map((b) => b.metrics())),
-      log,
+      log, onProgress: showProgress, signal: controller.signal,
     });
-    show(result, settings.storage, settings.brokers);
-    setStatus(result.verified ? 'done' : 'error', result.verified ? 'done' : 'verification failed');
+    show(result, settings.storage, brokers);
+    ending = result.verified ? ['done', 'done'] : ['error', 'verification failed'];
   } catch (error) {
-    console.error(error);
-    log(`error: ${error instanceof Error ? error.message : String(error)}`);
-    setStatus('error', `error: ${error instanceof Error ? error.message : String(error)}`);
+    if (controller.signal.aborted) {
+      log('run cancelled');
+      setStatus('running', 'cancelling: stopping the brokers…');
+      ending = ['cancelled', 'cancelled'];
+    } else {
+      console.error(error);
+      log(`error: ${error instanceof Error ? error.message : String(error)}`);
+      ending = ['error', `error: ${error instanceof Error ? error.message : String(error)}`];
+    }
   } finally {
     await cluster?.stop().catch((e) => log(`stop: ${String(e)}`));
     if (cluster) log('cluster stopped (brokers flushed and closed, workers terminated)');
+    setStatus(...ending);
     button.disabled = false;
+    cancel.disabled = true;
+    current = undefined;
+    finish();
   }
+}
+
+/** Cancels a run under way and waits until its brokers stopped. */
+async function cancelRun(): Promise<void> {
+  if (!current) return;
+  current.controller.abort(new DOMException('cancelled by the user', 'AbortError'));
+  await current.finished;
+}
+
+function deleteDatabase(name: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const request = indexedDB.deleteDatabase(name);
+    request.onsuccess = () => resolve();
+    request.onerror = () => reject(request.error);
+    request.onblocked = () => reject(new Error(`IndexedDB database ${name} is still open elsewhere (another tab?)`));
+  });
 }
 
 async function clearStorage(): Promise<void> {
-  const root = await navigator.storage.getDirectory();
-  for await (const name of (root as unknown as { keys(): AsyncIterable<string> }).keys()) {
-    await root.removeEntry(name, { recursive: true }).catch(() => {});
+  const clear = $<HTMLButtonElement>('#clear');
+  clear.disabled = true;
+  try {
+    if (current) {
+      log('clear storage: cancelling the run first');
+      await cancelRun();
+    }
+    const root = await navigator.storage.getDirectory();
+    const failed: string[] = [];
+    for await (const name of (root as unknown as { keys(): AsyncIterable<string> }).keys()) {
+      await root.removeEntry(name, { recursive: true }).catch((e: unknown) => failed.push(`${name}: ${String(e)}`));
+    }
+    for (const db of await indexedDB.databases()) {
+      if (db.name?.startsWith('wafka')) await deleteDatabase(db.name).catch((e: unknown) => failed.push(String(e)));
+    }
+    hideResults();
+    progressBar.hidden = true;
+    progressText.textContent = '';
+    if (failed.length > 0) throw new Error(`could not clear ${failed.join('; ')}`);
+    log('cleared OPFS and wafka IndexedDB databases of this origin');
+    setStatus('idle', 'storage cleared');
+  } finally {
+    clear.disabled = false;
   }
-  for (const db of await indexedDB.databases()) if (db.name?.startsWith('wafka')) indexedDB.deleteDatabase(db.name);
-  log('cleared OPFS and wafka IndexedDB databases of this origin');
 }
 
-function settingsFromForm() {
+/** The form's values, checked against LIMITS; a message naming the bad field otherwise. */
+function settingsFromForm(): Settings | string {
   const data = new FormData(form);
-  return {
-    storage: String(data.get('storage')) as StorageKind,
-    brokers: Number(data.get('brokers')),
-    partitions: Number(data.get('partitions')),
-    messages: Number(data.get('messages')),
-  };
+  const storage = String(data.get('storage'));
+  if (storage !== 'opfs' && storage !== 'indexeddb') return `storage: OPFS or IndexedDB, got '${storage}'`;
+  const numbers = {} as Record<keyof typeof LIMITS, number>;
+  for (const [name, [min, max]] of Object.entries(LIMITS) as [keyof typeof LIMITS, readonly [number, number]][]) {
+    const text = String(data.get(name) ?? '').trim();
+    const n = text === '' ? NaN : Number(text);
+    if (!Number.isSafeInteger(n) || n < min || n > max) return `${name}: enter a whole number from ${fmt(min)} to ${fmt(max)}${text === '' ? '' : `, not ${text}`}`;
+    numbers[name] = n;
+  }
+  return { storage, ...numbers };
 }
 
-form.addEventListener('submit', (event) => { event.preventDefault(); void run(settingsFromForm()); });
-$('#clear').addEventListener('click', () => void clearStorage().catch((e) => log(`clear: ${String(e)}`)));
+function runFromForm(): void {
+  const settings = settingsFromForm();
+  if (typeof settings === 'string') {
+    setStatus('error', settings);
+    log(`not started: ${settings}`);
+    return;
+  }
+  void run(settings);
+}
+
+form.addEventListener('submit', (event) => { event.preventDefault(); runFromForm(); });
+$('#cancel').addEventListener('click', () => void cancelRun());
+$('#clear').addEventListener('click', () => void clearStorage().catch((e) => {
+  log(`clear: ${e instanceof Error ? e.message : String(e)}`);
+  setStatus('error', `clear storage: ${e instanceof Error ? e.message : String(e)}`);
+}));
 
 const params = new URLSearchParams(location.search);
 for (const name of ['storage', 'brokers', 'partitions', 'messages']) {
@@ -114,5 +232,5 @@ for (const name of ['storage', 'brokers', 'partitions', 'messages']) {
   if (value !== null) (form.elements.namedItem(name) as HTMLInputElement).value = value;
 }
 void showNodeResult();
-(window as unknown as { wafkaPlayground: unknown }).wafkaPlayground = { run, settingsFromForm };
-if (params.get('autorun') === '1') void run(settingsFromForm());
+(window as unknown as { wafkaPlayground: unknown }).wafkaPlayground = { run, cancelRun, clearStorage, settingsFromForm };
+if (params.get('autorun') === '1') runFromForm();

@@ -12,7 +12,7 @@
 // Vite, webpack and unbundled runtimes take the relative one first.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -31,6 +31,7 @@ function sourceUrlRewrites(wasmUrl) {
       ["'./storage/node-fs.ts'", "'./node-fs.js'"],
       ["'./cluster/file-metadata-store.ts'", "'./file-metadata-store.js'"],
       ["'./cluster/node-broker-worker.ts'", "'./node-broker-worker.js'"],
+      ["'./cluster/data-dir-lock.ts'", "'./data-dir-lock.js'"],
     ],
   };
 }
@@ -81,10 +82,13 @@ await build({
     core: at('src/core/index.ts'),
     storage: at('src/storage/index.ts'),
     zstd: at('src/core/zstd.ts'),
+    // The `wafka` command (package.json bin):
+    cli: at('src/cli.ts'),
     // Node-only, loaded by importNodeOnly() and the worker-thread spawner:
     'node-fs': at('src/storage/node-fs.ts'),
     'file-metadata-store': at('src/cluster/file-metadata-store.ts'),
     'node-broker-worker': at('src/cluster/node-broker-worker.ts'),
+    'data-dir-lock': at('src/cluster/data-dir-lock.ts'),
     'broker.node-worker': at('workers/broker.node-worker.ts'),
   },
   outdir: dist,
@@ -111,6 +115,13 @@ copyFileSync(at('build/wafka.wasm'), join(dist, 'wafka', 'wafka.wasm'));
 
 run('npx', ['tsc', '-p', 'tsconfig.build.json']);
 rewriteDeclarationSpecifiers(join(dist, 'types'));
+
+// The playground page `npx wafka` serves (src/main.ts finds it at dist/playground/, beside itself).
+// Vite bundles it from the sources, which load the Wasm core from build/.
+if (!existsSync(at('build/wafka.wasm'))) run('npm', ['run', '--silent', 'asbuild']);
+const { build: viteBuild } = await import('vite');
+const { playgroundViteConfig } = await import('../playground/vite-config.mjs');
+await viteBuild(playgroundViteConfig(join(dist, 'playground')));
 
 /**
  * tsc keeps the sources' '.ts' specifiers in declarations; a user's NodeNext resolution wants '.js'.

@@ -1,5 +1,5 @@
 /**
- * `npm start`: a local wafka cluster and a demo, on Node.
+ * `npx wafka` / `npm start`: a local wafka cluster and a demo, on Node.
  *
  *  1. starts a cluster: 3 brokers in worker threads, logs in files under ./data;
  *  2. runs the producer → consumer demo (100,000 keyed messages over 3
@@ -8,16 +8,7 @@
  *     demo runs inside the browser with broker workers on OPFS or IndexedDB;
  *  4. Ctrl-C stops everything cleanly (brokers flush and close, workers end, exit 0).
  *
- * Flags (environment variables in brackets):
- *   --brokers N        [WAFKA_BROKERS]   default 3
- *   --storage KIND     [WAFKA_STORAGE]   files | memory, default files
- *   --dir PATH         [WAFKA_DATA_DIR]  default ./data
- *   --messages N       [WAFKA_MESSAGES]  default 100000
- *   --partitions N                       default 3
- *   --port N           [WAFKA_PORT]      default 8080 (any free port when taken; 0: any)
- *   --fresh            delete the data directory first
- *   --no-serve, --demo-only   run the demo, then stop and exit
- *   --no-demo          only serve the playground (the cluster still starts)
+ * Flags: START_HELP below.
  */
 import { createReadStream } from 'node:fs';
 import { mkdir, rm, stat } from 'node:fs/promises';
@@ -25,76 +16,82 @@ import { createServer, type Server } from 'node:http';
 import { cpus } from 'node:os';
 import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { Wafka, logLevel, startCluster, type Cluster, type StorageKind } from './index.ts';
-import { runDemo, type DemoResult } from './client/demo.ts';
+import { DEMO_MESSAGES_MAX, DEMO_PARTITIONS_MAX, runDemo, type DemoResult } from './client/demo.ts';
+import { CLUSTER_BROKERS_MAX } from './cluster/start-cluster.ts';
+import { DATA_DIR_CLUSTER_ID, dataDirCluster } from './cli/data-dir.ts';
+import { intOption, parse, UsageError } from './cli/usage.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-const { values: args } = parseArgs({
-  options: {
-    brokers: { type: 'string' },
-    storage: { type: 'string' },
-    dir: { type: 'string' },
-    messages: { type: 'string' },
-    partitions: { type: 'string' },
-    port: { type: 'string' },
-    fresh: { type: 'boolean', default: false },
-    'no-serve': { type: 'boolean', default: false },
-    'demo-only': { type: 'boolean', default: false },
-    'no-demo': { type: 'boolean', default: false },
-    help: { type: 'boolean', short: 'h', default: false },
-  },
-  strict: true,
-});
+export const START_HELP = `Usage: wafka [start] [options]
 
-if (args.help) {
-  const doc = (await import('node:fs')).readFileSync(fileURLToPath(import.meta.url), 'utf8').split('*/')[0];
-  console.log(doc.replace(/^\/\*\*\n|^ \* ?/gm, ''));
-  process.exit(0);
+Starts a cluster (brokers in worker threads, logs in files), runs the demo
+(keyed messages produced, consumed back and checked, with throughput), then
+serves the playground page, where the same demo runs in your browser with
+broker workers on OPFS or IndexedDB. Ctrl-C stops everything cleanly.
+
+Options (environment variables in brackets):
+  --brokers N        [WAFKA_BROKERS]   1..32, default 3 (raised to the brokers the data directory registered)
+  --storage KIND     [WAFKA_STORAGE]   files | memory, default files
+  --dir PATH         [WAFKA_DATA_DIR]  default ./data
+  --messages N       [WAFKA_MESSAGES]  1..10,000,000, default 100000
+  --partitions N                       1..1000, default 3 (an existing topic with fewer grows)
+  --port N           [WAFKA_PORT]      default 8080 (any free port when taken; 0: any)
+  --fresh            delete the data directory first
+  --no-serve, --demo-only   run the demo, then stop and exit
+  --no-demo          only serve the playground (the cluster still starts)
+  -h, --help         this help`;
+
+const OPTIONS = {
+  brokers: { type: 'string' },
+  storage: { type: 'string' },
+  dir: { type: 'string' },
+  messages: { type: 'string' },
+  partitions: { type: 'string' },
+  port: { type: 'string' },
+  fresh: { type: 'boolean', default: false },
+  'no-serve': { type: 'boolean', default: false },
+  'demo-only': { type: 'boolean', default: false },
+  'no-demo': { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+export interface StartSettings {
+  brokers: number | undefined;
+  storage: StorageKind;
+  dir: string;
+  messages: number;
+  partitions: number;
+  port: number;
+  serve: boolean;
+  demo: boolean;
+  fresh: boolean;
 }
 
-const int = (value: string | undefined, fallback: number, name: string) => {
-  if (value === undefined || value === '') return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) { console.error(`wafka: --${name} must be a non-negative integer, got "${value}"`); process.exit(2); }
-  return n;
-};
-
-const settings = {
-  brokers: int(args.brokers ?? process.env.WAFKA_BROKERS, 3, 'brokers'),
-  storage: (args.storage ?? process.env.WAFKA_STORAGE ?? 'files') as StorageKind,
-  dir: resolve(args.dir ?? process.env.WAFKA_DATA_DIR ?? 'data'),
-  messages: int(args.messages ?? process.env.WAFKA_MESSAGES, 100_000, 'messages'),
-  partitions: int(args.partitions, 3, 'partitions'),
-  port: int(args.port ?? process.env.WAFKA_PORT, 8080, 'port'),
-  serve: !args['no-serve'] && !args['demo-only'],
-  demo: !args['no-demo'],
-};
-if (settings.storage !== 'files' && settings.storage !== 'memory') {
-  console.error(`wafka: --storage ${settings.storage}: on Node, 'files' or 'memory' (OPFS and IndexedDB are the playground's)`);
-  process.exit(2);
+/** Flags and environment into settings; bad values are a UsageError (exit code 2). */
+export function startSettings(argv: string[], env: NodeJS.ProcessEnv = process.env): StartSettings | 'help' {
+  const { values: args } = parse(argv, OPTIONS);
+  if (args.help) return 'help';
+  const orEnv = (value: string | undefined, name: string) => value ?? (env[name] === '' ? undefined : env[name]);
+  const storage = (args.storage ?? env.WAFKA_STORAGE ?? 'files') as StorageKind;
+  if (storage !== 'files' && storage !== 'memory') {
+    throw new UsageError(`--storage ${storage}: on Node, 'files' or 'memory' (OPFS and IndexedDB are the playground's)`);
+  }
+  return {
+    brokers: intOption(orEnv(args.brokers, 'WAFKA_BROKERS'), 'brokers', 1, CLUSTER_BROKERS_MAX),
+    storage,
+    dir: resolve(args.dir ?? env.WAFKA_DATA_DIR ?? 'data'),
+    messages: intOption(orEnv(args.messages, 'WAFKA_MESSAGES'), 'messages', 1, DEMO_MESSAGES_MAX) ?? 100_000,
+    partitions: intOption(args.partitions, 'partitions', 1, DEMO_PARTITIONS_MAX) ?? 3,
+    port: intOption(orEnv(args.port, 'WAFKA_PORT'), 'port', 0, 65_535) ?? 8080,
+    serve: !args['no-serve'] && !args['demo-only'],
+    demo: !args['no-demo'],
+    fresh: args.fresh,
+  };
 }
 
 const log = (line = '') => console.log(line);
-let cluster: Cluster | undefined;
-let server: Server | undefined;
-let stopping = false;
-
-async function shutdown(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  log(`\n${signal}: stopping…`);
-  const timer = setTimeout(() => { console.error('wafka: shutdown took over 10 s, exiting'); process.exit(1); }, 10_000);
-  timer.unref();
-  server?.closeAllConnections();
-  await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
-  await cluster?.stop();
-  log('stopped: brokers flushed and closed, workers ended.');
-  process.exit(0);
-}
-process.on('SIGINT', () => void shutdown('SIGINT'));
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
 function printResult(r: DemoResult): void {
   const fmt = (n: number) => n.toLocaleString('en-US');
@@ -122,28 +119,37 @@ const MIME: Record<string, string> = {
   '.png': 'image/png', '.ico': 'image/x-icon', '.map': 'application/json',
 };
 
-/** Builds playground/ with Vite into node_modules/.cache (a few seconds). */
+/**
+ * The playground page: prebuilt beside this module in the package (dist/playground/, made by
+ * `npm run build`), else built from playground/ with Vite into node_modules/.cache (a few seconds).
+ */
+async function playgroundDir(): Promise<string> {
+  const prebuilt = fileURLToPath(new URL('./playground/', import.meta.url));
+  try {
+    await stat(join(prebuilt, 'index.html'));
+    return prebuilt;
+  } catch {
+    log('\nbuilding the playground page (Vite)…');
+    return buildPlayground();
+  }
+}
+
 async function buildPlayground(): Promise<string> {
   const outDir = join(ROOT, 'node_modules', '.cache', 'wafka-playground');
   const { build } = await import('vite');
-  await build({
-    configFile: false,
-    root: join(ROOT, 'playground'),
-    base: './',
-    logLevel: 'warn',
-    worker: { format: 'es' },
-    build: { outDir, emptyOutDir: true, target: 'es2022', sourcemap: false, reportCompressedSize: false, chunkSizeWarningLimit: 4096 },
-  });
+  // @ts-expect-error: a plain .mjs module beside the page, shared with scripts/build.mjs (no types).
+  const { playgroundViteConfig } = await import('../playground/vite-config.mjs');
+  await build(playgroundViteConfig(outDir));
   return outDir;
 }
 
-function serve(rootDir: string, nodeResult: () => DemoResult | undefined, port: number): Promise<Server> {
+function serve(rootDir: string, nodeResult: () => unknown, port: number): Promise<Server> {
   const root = resolve(rootDir) + sep;
   const s = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     if (url.pathname === '/node-result.json') {
       res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-      res.end(JSON.stringify({ settings, result: nodeResult() ?? null, cpus: cpus().length }));
+      res.end(JSON.stringify(nodeResult()));
       return;
     }
     let path = normalize(join(root, decodeURIComponent(url.pathname)));
@@ -171,39 +177,68 @@ function serve(rootDir: string, nodeResult: () => DemoResult | undefined, port: 
 
 // ------------------------------------------------------------------ main
 
-log(`wafka: Kafka's log in WebAssembly — ${settings.brokers} brokers, storage '${settings.storage}'${settings.storage === 'files' ? ` under ${settings.dir}` : ''}`);
-if (args.fresh && settings.storage === 'files') await rm(settings.dir, { recursive: true, force: true });
-if (settings.storage === 'files') await mkdir(settings.dir, { recursive: true });
+/** Runs the demo and serves the playground until SIGINT/SIGTERM; exits the process when done. */
+export async function start(argv: string[]): Promise<void> {
+  const parsed = startSettings(argv);
+  if (parsed === 'help') { log(START_HELP); return; }
+  const settings = parsed;
+  let cluster: Cluster | undefined;
+  let server: Server | undefined;
+  let stopping = false;
 
-const startedMs = performance.now();
-cluster = await startCluster({ brokers: settings.brokers, storage: settings.storage, dir: settings.dir, clusterId: 'wafka-demo' });
-log(`cluster up in ${Math.round(performance.now() - startedMs)} ms: brokers ${cluster.bootstrap.nodeIds.join(', ')} (${cluster.inProcess ? 'in-process' : 'worker threads'})`);
+  async function shutdown(signal: string): Promise<void> {
+    if (stopping) return;
+    stopping = true;
+    log(`\n${signal}: stopping…`);
+    const timer = setTimeout(() => { console.error('wafka: shutdown took over 10 s, exiting'); process.exit(1); }, 10_000);
+    timer.unref();
+    server?.closeAllConnections();
+    await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+    await cluster?.stop();
+    log('stopped: brokers flushed and closed, workers ended.');
+    process.exit(0);
+  }
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
-const wafka = new Wafka({ clientId: 'wafka-start', cluster, logLevel: logLevel.WARN });
-let result: DemoResult | undefined;
-if (settings.demo && !stopping) {
-  log(`\ndemo: ${settings.messages.toLocaleString('en-US')} keyed messages over ${settings.partitions} partitions`);
-  const c = cluster;
-  result = await runDemo({
-    wafka, messages: settings.messages, partitions: settings.partitions,
-    metrics: () => Promise.all(c.brokers.map((b) => b.metrics())),
-    log: (line) => log(`  ${line}`),
-  });
-  printResult(result);
-}
+  if (settings.fresh && settings.storage === 'files') await rm(settings.dir, { recursive: true, force: true });
+  if (settings.storage === 'files') await mkdir(settings.dir, { recursive: true });
+  const where = settings.storage === 'files'
+    ? await dataDirCluster(settings.dir, settings.brokers, 3)
+    : { clusterId: DATA_DIR_CLUSTER_ID, brokers: settings.brokers ?? 3, note: undefined };
+  log(`wafka: Kafka's log in WebAssembly — ${where.brokers} brokers, storage '${settings.storage}'${settings.storage === 'files' ? ` under ${settings.dir}` : ''}`);
+  if (where.note) log(`  note: ${where.note}`);
 
-if (!settings.serve) {
-  await cluster.stop();
-  log('\ndone: cluster stopped.');
-  process.exit(result && !result.verified ? 1 : 0);
-}
+  const startedMs = performance.now();
+  cluster = await startCluster({ brokers: where.brokers, storage: settings.storage, dir: settings.dir, clusterId: where.clusterId });
+  log(`cluster up in ${Math.round(performance.now() - startedMs)} ms: brokers ${cluster.bootstrap.nodeIds.join(', ')} (${cluster.inProcess ? 'in-process' : 'worker threads'})`);
 
-if (!stopping) {
-  log('\nbuilding the playground page (Vite)…');
-  const outDir = await buildPlayground();
-  server = await serve(outDir, () => result, settings.port);
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : settings.port;
-  log(`\nplayground: http://127.0.0.1:${port}/   (the same demo in your browser: broker workers on OPFS)`);
-  log('Ctrl-C to stop.');
+  const wafka = new Wafka({ clientId: 'wafka-start', cluster, logLevel: logLevel.WARN });
+  let result: DemoResult | undefined;
+  if (settings.demo && !stopping) {
+    log(`\ndemo: ${settings.messages.toLocaleString('en-US')} keyed messages over ${settings.partitions} partitions`);
+    const c = cluster;
+    result = await runDemo({
+      wafka, messages: settings.messages, partitions: settings.partitions,
+      metrics: () => Promise.all(c.brokers.map((b) => b.metrics())),
+      log: (line) => log(`  ${line}`),
+    });
+    printResult(result);
+  }
+
+  if (!settings.serve) {
+    await cluster.stop();
+    log('\ndone: cluster stopped.');
+    process.exit(result && !result.verified ? 1 : 0);
+  }
+
+  if (!stopping) {
+    const outDir = await playgroundDir();
+    const shown = { settings: { ...settings, brokers: where.brokers }, cpus: cpus().length };
+    server = await serve(outDir, () => ({ ...shown, result: result ?? null }), settings.port);
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : settings.port;
+    log(`\nplayground: http://127.0.0.1:${port}/   (the same demo in your browser: broker workers on OPFS)`);
+    log('Ctrl-C to stop.');
+  }
 }

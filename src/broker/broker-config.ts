@@ -6,7 +6,11 @@ import { DEFAULT_TOPIC_CONFIG, checkTopicConfig, resolveTopicConfig, type Resolv
 import type { TopicConfig } from '../protocol/types.ts';
 
 export interface BrokerConfig {
-  /** Kafka: auto.create.topics.enable (default false here: a typo should not create a topic). */
+  /**
+   * Kafka: auto.create.topics.enable (default true, as Kafka's): a Metadata or Produce request naming an
+   * unknown topic creates it with numPartitions partitions, unless the request (a client's
+   * allowAutoTopicCreation: false) refuses it.
+   */
   allowAutoTopicCreation: boolean;
   /** Kafka: num.partitions, for auto-created topics and CreateTopics without a count. */
   numPartitions: number;
@@ -40,7 +44,7 @@ export interface BrokerConfig {
 }
 
 export const DEFAULT_BROKER_CONFIG: Readonly<BrokerConfig> = Object.freeze({
-  allowAutoTopicCreation: false,
+  allowAutoTopicCreation: true,
   numPartitions: 1,
   defaultReplicationFactor: 1,
   topicDefaults: DEFAULT_TOPIC_CONFIG,

@@ -25,7 +25,7 @@
 import { loadCore } from '../core/index.ts';
 import { WafkaError } from '../errors.ts';
 import { TurnBudget } from '../event-loop.ts';
-import type { ClusterMetadata, PartitionState, TopicState } from '../cluster/metadata.ts';
+import { getTopic, type ClusterMetadata, type PartitionState, type TopicState } from '../cluster/metadata.ts';
 import { updateMetadata, type MetadataStore } from '../cluster/metadata-store.ts';
 import type { MetadataWatch } from '../cluster/metadata-watch.ts';
 import {
@@ -232,10 +232,10 @@ export class Broker implements BrokerApi {
     }
     this.#metrics.produceRequests++;
 
-    // Phase 1, in arrival order: learn about new topics (or create them), check and enqueue every append.
+    // Phase 1, in arrival order: learn about new topics, check and enqueue every append.
+    // As in Kafka, only Metadata creates topics: a produce to an unknown topic is UNKNOWN_TOPIC_OR_PARTITION.
     const enqueue = async () => {
       await this.#refreshIfUnknown(request.topics);
-      if (this.config.allowAutoTopicCreation) await this.#autoCreate(request.topics.map((t) => t.topic).filter((n) => !this.#topic(n)));
       return request.topics.map((t) => ({
         topic: t.topic,
         partitions: t.partitions.map((p) => this.#enqueueAppend(t.topic, p.partition, p.records)),
@@ -566,7 +566,7 @@ export class Broker implements BrokerApi {
   // ------------------------------------------------------------------ Metadata plumbing
 
   #topic(name: string): TopicState | undefined {
-    return Object.hasOwn(this.#metadata.topics, name) ? this.#metadata.topics[name] : undefined;
+    return getTopic(this.#metadata, name);
   }
 
   /** The replica this broker leads for topic-partition, or the per-partition error. */
@@ -694,7 +694,7 @@ export class Broker implements BrokerApi {
         }
         // Gone, re-created, led elsewhere, or a new config (a log takes its config at open): retire it.
         this.#replicas.delete(key);
-        const topicGone = metadata.topics[replica.ref.topic]?.topicId !== replica.ref.topicId;
+        const topicGone = getTopic(metadata, replica.ref.topic)?.topicId !== replica.ref.topicId;
         const retired = this.#retireReplica(replica, topicGone);
         retiring.push(retired);
         retiredByKey.set(key, retired);

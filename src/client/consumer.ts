@@ -41,6 +41,18 @@ export interface ConsumerContext {
 /** Subscriptions of one consumer (topics and patterns); each is matched against the metadata on every assignment. */
 export const SUBSCRIPTIONS_MAX = 10_000;
 
+/** pause/resume's [{ topic, partitions? }], checked whole before anything changes. */
+function topicPartitionsArgument(value: unknown, what: string): TopicPartitions[] {
+  return arrayArgument<unknown>(value, `${what} topics`, SUBSCRIPTIONS_MAX).map((entry, i) => {
+    const { topic, partitions } = objectArgument<{ topic: unknown; partitions?: unknown }>(entry, `${what}[${i}]`);
+    return {
+      topic: topicArgument(topic, `${what}[${i}].topic`),
+      partitions: partitions === undefined ? undefined
+        : arrayArgument<unknown>(partitions, `${what}[${i}].partitions`, 0x7fffffff).map((p, j) => partitionArgument(p, `${what}[${i}].partitions[${j}]`)),
+    };
+  });
+}
+
 export interface TopicPartitionOffset { topic: string; partition: number; offset: string }
 export interface TopicPartitions { topic: string; partitions?: number[] }
 
@@ -160,7 +172,7 @@ export class Consumer {
     this.#cluster = new ClusterClient({
       connector: context.connector, clientId: context.clientId, logger: this.#logger,
       instrumentation: this.#instrumentation, requestEvent: CONSUMER_EVENTS.REQUEST,
-      allowAutoTopicCreation: config.allowAutoTopicCreation ?? false, metadataMaxAgeMs: config.metadataMaxAge,
+      allowAutoTopicCreation: config.allowAutoTopicCreation ?? true, metadataMaxAgeMs: config.metadataMaxAge,
     });
     this.#retry = resolveRetry(context.retry, config.retry);
     this.#codecLoader = context.codec;
@@ -260,15 +272,14 @@ export class Consumer {
   }
 
   pause(topicPartitions: TopicPartitions[]): void {
-    for (const { topic, partitions } of topicPartitions) {
-      if (typeof topic !== 'string') throw new TypeError('wafka: pause needs [{ topic, partitions? }]');
+    for (const { topic, partitions } of topicPartitionsArgument(topicPartitions, 'pause')) {
       if (partitions === undefined) this.#pausedTopics.add(topic);
       else for (const p of partitions) this.#paused.add(tpKey(topic, p));
     }
   }
 
   resume(topicPartitions: TopicPartitions[]): void {
-    for (const { topic, partitions } of topicPartitions) {
+    for (const { topic, partitions } of topicPartitionsArgument(topicPartitions, 'resume')) {
       if (partitions === undefined) {
         this.#pausedTopics.delete(topic);
         for (const key of [...this.#paused]) if (key.startsWith(`${topic}\u0000`)) this.#paused.delete(key);
@@ -315,7 +326,9 @@ export class Consumer {
   async #assign(): Promise<void> {
     const hasPattern = this.#subscriptions.some((s) => s.topic instanceof RegExp);
     const names = this.#subscriptions.filter((s) => typeof s.topic === 'string').map((s) => s.topic as string);
-    const response = await this.#cluster.refresh(hasPattern ? null : names, false);
+    // Named topics are asked for by name, so brokers that allow it create them (KafkaJS's allowAutoTopicCreation).
+    if (hasPattern && names.length > 0) await this.#cluster.refresh(names);
+    const response = await this.#cluster.refresh(hasPattern ? null : names);
     const matched = new Map<string, boolean>();
     for (const t of response.topics) {
       if (t.error) continue;

@@ -21,13 +21,49 @@ export interface DemoOptions {
   lingerMs?: number;
   batchSizeBytes?: number;
   log?: (line: string) => void;
+  /** Called with the counts while the demo runs, at most every progressIntervalMs (default 250). */
+  onProgress?: (progress: DemoProgress) => void;
+  progressIntervalMs?: number;
+  /** Aborting stops producing and consuming; runDemo then rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
+
+export interface DemoProgress {
+  phase: 'produce' | 'consume';
+  produced: number;
+  consumed: number;
+  messages: number;
+  /** Since this phase started. */
+  elapsedMs: number;
+  /** Records per second in this phase so far. */
+  recordsPerSec: number;
+}
+
+/**
+ * How many brokers to start on storage that already holds a cluster: partitions stay on the
+ * broker that was given them (no reassignment), so at least every registered broker.
+ * `note` says why, when the requested count was raised.
+ */
+export function brokersToStart(requested: number, registeredNodeIds: readonly number[], where: string): { brokers: number; note?: string } {
+  const registered = registeredNodeIds.length === 0 ? 0 : Math.max(...registeredNodeIds) + 1;
+  if (requested >= registered) return { brokers: requested };
+  return {
+    brokers: registered,
+    note: `${where} holds a ${registered}-broker cluster whose partitions live on brokers 0..${registered - 1}: starting ${registered} brokers, not ${requested} (clear the storage to start smaller)`,
+  };
+}
+
+/** Bounds of the demo's inputs: it holds every key's last sequence number and checks every message. */
+export const DEMO_MESSAGES_MAX = 10_000_000;
+export const DEMO_PARTITIONS_MAX = 1_000;
 
 export interface DemoResult {
   topic: string;
   messages: number;
   /** Records the topic held before this run (earlier runs on the same storage). */
   recordsBefore: number;
+  /** Partitions of the topic as the run used it (more than asked when it already had more). */
+  partitionCount: number;
   produce: { ms: number; recordsPerSec: number; mbPerSec: number; batches: number; requests: number };
   consume: { ms: number; recordsPerSec: number; mbPerSec: number };
   partitions: { partition: number; records: number; firstOffset: string; lastOffset: string }[];
@@ -47,13 +83,43 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const keys = options.keys ?? 1000;
   const valueBytes = options.valueBytes ?? 100;
   const log = options.log ?? (() => {});
+  const signal = options.signal;
+  if (!Number.isSafeInteger(n) || n < 1 || n > DEMO_MESSAGES_MAX) throw new RangeError(`messages = ${n}: expected a whole number from 1 to ${DEMO_MESSAGES_MAX.toLocaleString('en-US')}`);
+  if (!Number.isSafeInteger(numPartitions) || numPartitions < 1 || numPartitions > DEMO_PARTITIONS_MAX) {
+    throw new RangeError(`partitions = ${numPartitions}: expected a whole number from 1 to ${DEMO_PARTITIONS_MAX}`);
+  }
+  signal?.throwIfAborted();
 
   const admin = wafka.admin();
   await admin.connect();
   const created = await admin.createTopics({ topics: [{ topic, numPartitions }] });
-  const before = await admin.fetchTopicOffsets(topic);
+  let before = await admin.fetchTopicOffsets(topic);
   const recordsBefore = before.reduce((sum, p) => sum + Number(BigInt(p.high) - BigInt(p.low)), 0);
-  log(created ? `created topic "${topic}" with ${numPartitions} partitions` : `topic "${topic}" exists (${before.length} partitions, ${recordsBefore} records from earlier runs)`);
+  if (created) log(`created topic "${topic}" with ${numPartitions} partitions`);
+  else {
+    log(`topic "${topic}" exists (${before.length} partitions, ${recordsBefore} records from earlier runs)`);
+    if (before.length < numPartitions) {
+      // As kafka-topics --alter --partitions: a topic grows; keys may map to other partitions from now on.
+      await admin.createPartitions({ topicPartitions: [{ topic, count: numPartitions }] });
+      log(`grew topic "${topic}" from ${before.length} to ${numPartitions} partitions`);
+      before = await admin.fetchTopicOffsets(topic);
+    } else if (before.length > numPartitions) {
+      log(`topic "${topic}" keeps its ${before.length} partitions: ${numPartitions} were asked for, and a Kafka topic cannot shrink (clear the storage to start over)`);
+    }
+  }
+  const partitionCount = before.length;
+  let lastProgressMs = -Infinity;
+  let phaseStartMs = performance.now();
+  let produced = 0;
+  let consumed = 0;
+  const progress = (phase: DemoProgress['phase'], force = false) => {
+    const now = performance.now();
+    if (!options.onProgress || (!force && now - lastProgressMs < (options.progressIntervalMs ?? 250))) return;
+    lastProgressMs = now;
+    const elapsedMs = now - phaseStartMs;
+    const count = phase === 'produce' ? produced : consumed;
+    options.onProgress({ phase, produced, consumed, messages: n, elapsedMs: round(elapsedMs), recordsPerSec: elapsedMs > 0 ? round(count / (elapsedMs / 1000)) : 0 });
+  };
 
   // ---- produce
   const pad = 'x'.repeat(valueBytes);
@@ -64,16 +130,27 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const chunk = 1000;
   const inFlight: Promise<unknown>[] = [];
   const produceStart = performance.now();
-  for (let start = 0; start < n; start += chunk) {
-    const messages = [];
-    for (let i = start; i < Math.min(n, start + chunk); i++) {
-      messages.push({ key: `user-${i % keys}`, value: valueOf(i), headers: { seq: String(i) } });
+  phaseStartMs = produceStart;
+  progress('produce', true);
+  try {
+    for (let start = 0; start < n; start += chunk) {
+      signal?.throwIfAborted();
+      const messages = [];
+      for (let i = start; i < Math.min(n, start + chunk); i++) {
+        messages.push({ key: `user-${i % keys}`, value: valueOf(i), headers: { seq: String(i) } });
+      }
+      inFlight.push(producer.send({ topic, messages }).then(() => { produced += messages.length; progress('produce'); }));
+      if (inFlight.length >= 64) await inFlight.shift();
     }
-    inFlight.push(producer.send({ topic, messages }));
-    if (inFlight.length >= 64) await inFlight.shift();
+    await Promise.all(inFlight);
+  } catch (error) {
+    await Promise.allSettled(inFlight);
+    await producer.disconnect().catch(() => {});
+    await admin.disconnect();
+    throw error;
   }
-  await Promise.all(inFlight);
   const produceMs = performance.now() - produceStart;
+  progress('produce', true);
   await producer.disconnect();
   const metricsAfter = await options.metrics();
   const sum = (ms: BrokerMetrics[], f: (m: BrokerMetrics) => number) => ms.reduce((s, m) => s + f(m), 0);
@@ -91,10 +168,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const lastSeqByKey = new Map<string, number>();
   const sample: DemoResult['sample'] = [];
   const problems: string[] = [];
-  let consumed = 0;
   let resolveDone!: () => void;
   const done = new Promise<void>((resolve) => { resolveDone = resolve; });
   const consumeStart = performance.now();
+  phaseStartMs = consumeStart;
+  progress('consume', true);
   await consumer.run({
     eachBatch: async ({ batch }) => {
       let state = perPartition.get(batch.partition);
@@ -117,20 +195,37 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       state.records += batch.messages.length;
       state.last = batch.lastOffset();
       consumed += batch.messages.length;
+      progress('consume');
       if (consumed >= n) resolveDone();
     },
   });
-  const timeout = new Promise<void>((_, reject) => setTimeout(() => reject(new Error(`consumed ${consumed} of ${n} messages after 120 s`)), 120_000));
-  await Promise.race([done, timeout]);
-  const consumeMs = performance.now() - consumeStart;
-  await consumer.disconnect();
-  await admin.disconnect();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let onAbort: (() => void) | undefined;
+  let consumeMs = 0;
+  try {
+    await Promise.race([
+      done,
+      new Promise<void>((_, reject) => { timer = setTimeout(() => reject(new Error(`consumed ${consumed} of ${n} messages after 120 s`)), 120_000); }),
+      new Promise<void>((_, reject) => {
+        onAbort = () => reject(signal!.reason);
+        if (signal?.aborted) onAbort();
+        else signal?.addEventListener('abort', onAbort, { once: true });
+      }),
+    ]);
+    consumeMs = performance.now() - consumeStart;
+  } finally {
+    clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
+    await consumer.disconnect();
+    await admin.disconnect();
+  }
+  progress('consume', true);
   log(`consumed ${consumed} messages in ${round(consumeMs)} ms: ${round(consumed / (consumeMs / 1000)).toLocaleString('en-US')} records/s`);
 
   if (consumed !== n) problems.push(`consumed ${consumed} messages, produced ${n}`);
   const partitions = [...perPartition].sort(([a], [b]) => a - b).map(([partition, s]) => ({ partition, records: s.records, firstOffset: s.first, lastOffset: s.last }));
   return {
-    topic, messages: n, recordsBefore,
+    topic, messages: n, recordsBefore, partitionCount,
     produce: { ms: round(produceMs), recordsPerSec: round(n / (produceMs / 1000)), mbPerSec: +(bytesProduced / 1e6 / (produceMs / 1000)).toFixed(1), batches, requests },
     consume: { ms: round(consumeMs), recordsPerSec: round(consumed / (consumeMs / 1000)), mbPerSec: +(bytesProduced / 1e6 / (consumeMs / 1000)).toFixed(1) },
     partitions, sample, verified: problems.length === 0, problems,

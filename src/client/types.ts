@@ -94,6 +94,7 @@ export interface ConsumerConfig {
   /** KafkaJS's boolean form of isolationLevel. */
   readUncommitted?: boolean;
   retry?: RetryOptions;
+  /** Ask brokers to create a subscribed topic that does not exist (they also need auto-creation on). Default true, as KafkaJS. */
   allowAutoTopicCreation?: boolean;
   metadataMaxAge?: number;
 }

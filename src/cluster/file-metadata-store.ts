@@ -12,9 +12,10 @@
  * Readers take no lock. A lock whose owner process is dead (killed during a
  * write) is broken at once; a lock of a live process is waited for, at most
  * `lockWaitMsMax`. The one owner whose liveness cannot be seen is another
- * thread of this process (a terminated worker): its lock is broken after
- * `lockStaleMs`, which must be shorter than `lockWaitMsMax` so that a waiter
- * breaks such a lock before it gives up (holders keep it for milliseconds).
+ * thread of this process (a terminated worker): its lock is broken once it
+ * has gone `lockStaleMs` without its holder's heartbeat, which must be
+ * shorter than `lockWaitMsMax` so that a waiter breaks such a lock before it
+ * gives up (holders keep it for milliseconds).
  */
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';

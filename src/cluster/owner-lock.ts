@@ -14,9 +14,10 @@
  * A lock is broken at once when its owner is dead (no such pid on this host,
  * or a pid whose start token differs). A lock of a live process is never
  * broken, with one exception: a lock of this same process but another thread
- * (whose liveness the process cannot see) may be broken after `sameProcessStaleMs`,
- * which only short-lived locks set. A lock from another host cannot be
- * checked and is treated as alive.
+ * (whose liveness a process cannot see) may be broken once its file has gone
+ * `sameProcessStaleMs` untouched; only short-lived locks set it, and their
+ * holder touches the file every quarter of that while it lives. A lock from
+ * another host cannot be checked and is treated as alive.
  *
  * proper-lockfile was considered: it judges staleness by an mtime that its
  * holder refreshes on a timer, so a lock of a killed process survives until
@@ -24,7 +25,7 @@
  * it loses its lock to a second owner. Neither is acceptable for a data
  * directory.
  */
-import { link, open, readFile, stat, unlink } from 'node:fs/promises';
+import { link, open, readFile, stat, unlink, utimes } from 'node:fs/promises';
 import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -48,7 +49,11 @@ export interface AcquireOwnerLockOptions {
   purpose: string;
   /** How long to wait for a live owner to release (0: fail at once). */
   waitMs?: number;
-  /** Break a lock of this process held by another thread after this long (undefined: never). */
+  /**
+   * Break a lock of this process held by another thread after this long without a heartbeat
+   * (undefined: never). The holder touches the file every quarter of this while it holds it, so only a
+   * dead thread (or one whose event loop stalls this long) loses it.
+   */
   sameProcessStaleMs?: number;
   /** The error a live owner causes, given the owner (default: KAFKA_STORAGE_ERROR naming the owner). */
   heldError?: (path: string, owner: LockOwner | undefined, waitedMs: number) => Error;
@@ -110,7 +115,7 @@ export async function acquireOwnerLock(path: string, options: AcquireOwnerLockOp
       try {
         await link(tempPath, path);
         heldHere.set(path, text);
-        return lockHandle(path, owner, text);
+        return lockHandle(path, owner, text, options.sameProcessStaleMs);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw storageError(`cannot create ${path}`, error);
       }
@@ -132,12 +137,18 @@ export async function acquireOwnerLock(path: string, options: AcquireOwnerLockOp
   }
 }
 
-function lockHandle(path: string, owner: LockOwner, text: string): OwnerLock {
+function lockHandle(path: string, owner: LockOwner, text: string, staleMs: number | undefined): OwnerLock {
   let released: Promise<void> | undefined;
+  const heartbeat = staleMs === undefined ? undefined : setInterval(() => {
+    const now = new Date();
+    utimes(path, now, now).catch(() => {});
+  }, Math.max(1, staleMs / 4));
+  (heartbeat as { unref?: () => void } | undefined)?.unref?.();
   return {
     path, owner,
     release() {
       released ??= (async () => {
+        clearInterval(heartbeat);
         // Only our own file: never remove a lock that someone took after ours was broken.
         const seen = await readLock(path);
         if (seen?.text === text) await unlink(path).catch(() => {});

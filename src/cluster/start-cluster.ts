@@ -39,7 +39,7 @@ export interface StartClusterOptions {
   dir?: string;
   /** Names the cluster's storage (OPFS directory, IndexedDB databases, BroadcastChannel). Default 'wafka'. */
   clusterId?: string;
-  /** Shorthand for brokerConfig.allowAutoTopicCreation. */
+  /** Shorthand for brokerConfig.allowAutoTopicCreation (Kafka's auto.create.topics.enable; default true). */
   allowAutoTopicCreation?: boolean;
   brokerConfig?: BrokerConfigInput;
   /** Run the brokers in this thread/realm rather than in workers ('files', 'indexeddb'; 'memory' always is). */

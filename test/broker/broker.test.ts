@@ -171,7 +171,7 @@ describe('admin', () => {
     expect((await b0.createTopics({ topics: [{ topic: 'orders', numPartitions: 6 }] })).topics[0].error).toBeUndefined();
     expect((await b1.createTopics({ topics: [{ topic: 'orders' }] })).topics[0].error).toMatchObject({ type: 'TOPIC_ALREADY_EXISTS', code: 36 });
 
-    const metadata = await b2.metadata({ topics: ['orders', 'missing'] });
+    const metadata = await b2.metadata({ topics: ['orders', 'missing'], allowAutoTopicCreation: false });
     expect(metadata.clusterId).toBe('test');
     expect(metadata.brokers.map((b) => b.nodeId)).toEqual([0, 1, 2]);
     const leaders = metadata.topics[0].partitions.map((p) => p.leader);
@@ -244,22 +244,30 @@ describe('admin', () => {
     expect(tooBig.topics[0].partitions[0].error).toMatchObject({ type: 'MESSAGE_TOO_LARGE', code: 10 });
 
     const brokerConfig = (await broker.describeConfigs({ resources: [{ type: 'broker', name: '0' }] })).resources[0];
-    expect(brokerConfig.configEntries.find((e) => e.name === 'allowAutoTopicCreation')).toMatchObject({ value: 'false', readOnly: true });
+    expect(brokerConfig.configEntries.find((e) => e.name === 'allowAutoTopicCreation')).toMatchObject({ value: 'true', readOnly: true });
   });
 
-  test('auto-creation only when the broker allows it (and the Metadata request does not refuse it)', async () => {
-    const off = await oneBroker();
-    expect((await off.produce(produce('auto', 0, await batchOf(['x'])))).topics[0].partitions[0].error).toMatchObject({ type: 'UNKNOWN_TOPIC_OR_PARTITION' });
-    expect((await off.metadata({ topics: ['auto'] })).topics[0].error).toMatchObject({ type: 'UNKNOWN_TOPIC_OR_PARTITION' });
+  test('auto-creation (Kafka auto.create.topics.enable): on by default, by Metadata only, numPartitions partitions, refusable', async () => {
+    const on = await oneBroker({ numPartitions: 2 });
+    // As in Kafka, a produce request does not create a topic; the client's Metadata request does.
+    expect((await on.produce(produce('auto', 0, await batchOf(['x'])))).topics[0].partitions[0].error).toMatchObject({ type: 'UNKNOWN_TOPIC_OR_PARTITION' });
+    expect((await on.metadata({ topics: ['refused'], allowAutoTopicCreation: false })).topics[0].error).toMatchObject({ type: 'UNKNOWN_TOPIC_OR_PARTITION' });
+    expect((await on.metadata({ topics: ['auto'] })).topics[0].partitions).toHaveLength(2);
+    expect((await on.produce(produce('auto', 1, await batchOf(['x'])))).topics[0].partitions[0]).toMatchObject({ baseOffset: 0n });
+    // Listing all topics (topics: null) creates nothing; a bad name is answered, not created.
+    expect((await on.metadata({ topics: null })).topics.map((t) => t.name)).toEqual(['auto']);
+    expect((await on.metadata({ topics: ['bad/name'] })).topics[0].error).toMatchObject({ type: 'INVALID_TOPIC_EXCEPTION' });
+    expect((await on.metadata({ topics: null })).topics.map((t) => t.name)).toEqual(['auto']);
     await cluster!.close();
 
-    const on = await oneBroker({ allowAutoTopicCreation: true, numPartitions: 2 });
-    expect((await on.metadata({ topics: ['refused'], allowAutoTopicCreation: false })).topics[0].error).toMatchObject({ type: 'UNKNOWN_TOPIC_OR_PARTITION' });
-    const produced = await on.produce(produce('auto', 1, await batchOf(['x'])));
-    expect(produced.topics[0].partitions[0]).toMatchObject({ baseOffset: 0n });
-    expect((await on.metadata({ topics: ['auto'] })).topics[0].partitions).toHaveLength(2);
-    expect((await on.metadata({ topics: ['by-metadata'] })).topics[0].partitions).toHaveLength(2);
-    expect((await on.produce(produce('bad/name', 0, await batchOf(['x'])))).topics[0].partitions[0].error).toMatchObject({ type: 'UNKNOWN_TOPIC_OR_PARTITION' });
+    const off = await oneBroker({ allowAutoTopicCreation: false });
+    expect((await off.metadata({ topics: ['auto'] })).topics[0].error).toMatchObject({ type: 'UNKNOWN_TOPIC_OR_PARTITION' });
+    expect((await off.metadata({ topics: null })).topics).toEqual([]);
+  });
+
+  test('auto-created topics take the default of 1 partition (Kafka num.partitions)', async () => {
+    const broker = await oneBroker();
+    expect((await broker.metadata({ topics: ['first-use'] })).topics[0].partitions).toHaveLength(1);
   });
 
   test('limits: topics, partitions per topic, partitions in the cluster', async () => {

@@ -78,6 +78,20 @@ describe('subscribe', () => {
   });
 });
 
+describe('pause and resume', () => {
+  test('bad [{ topic, partitions }] are typed errors; good ones are taken', () => {
+    const consumer = wafka.consumer({ groupId: 'g' });
+    for (const bad of [null, 5, [5], [{ topic: 5 }], [{ topic: 't', partitions: [-1] }], [{ topic: 't', partitions: 'x' }], [{}]]) {
+      expect(() => consumer.pause(bad as never)).toThrow(WafkaError);
+      expect(() => consumer.resume(bad as never)).toThrow(WafkaError);
+    }
+    consumer.pause([{ topic: 't' }, { topic: 'u', partitions: [0, 1] }]);
+    expect(consumer.paused()).toEqual(expect.arrayContaining([{ topic: 'u', partitions: [0, 1] }]));
+    consumer.resume([{ topic: 't' }, { topic: 'u', partitions: [0, 1] }]);
+    expect(consumer.paused()).toEqual([]);
+  });
+});
+
 describe('admin arguments', () => {
   test('property: any arguments to the admin calls resolve or reject with a WafkaError, never a TypeError or RangeError', async () => {
     const junk = fc.oneof(fc.anything(), fc.constantFrom(2 ** 31 - 1, -1, 1.5, '3', 1n, '__proto__', [], [{}], { topic: 5 }));

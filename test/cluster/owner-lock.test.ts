@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, test } from 'vitest';
 import { acquireOwnerLock, processLife, processStartToken } from '../../src/cluster/owner-lock.ts';
+import { startNodeWorker } from '../../src/transport/node-worker.ts';
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -59,5 +60,23 @@ describe('owner lock', () => {
     await expect(acquireOwnerLock(path, { purpose: 'second' })).rejects.toMatchObject({ type: 'KAFKA_STORAGE_ERROR', owner: { pid: process.pid, purpose: 'first' } });
     await lock.release();
     await (await acquireOwnerLock(path, { purpose: 'third' })).release();
+  });
+
+  test('another thread of this process: a live holder is waited for past the stale age (its heartbeat), a terminated one is broken', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'wafka-lock-'));
+    dirs.push(dir);
+    const path = join(dir, 'x.lock');
+    const staleMs = 100;
+    for (const holdMs of [600, 0]) {
+      const flag = new SharedArrayBuffer(4);
+      const worker = startNodeWorker(new URL('./fixtures/lock-holder.node-worker.ts', import.meta.url), { path, holdMs, staleMs, flag });
+      await new Promise((resolve) => worker.once('message', resolve));
+      if (holdMs === 0) await worker.terminate();
+      const lock = await acquireOwnerLock(path, { purpose: 'main', waitMs: 10_000, sameProcessStaleMs: staleMs });
+      // A live holder released it itself (it set the flag first); a terminated one never did.
+      expect(Atomics.load(new Int32Array(flag), 0)).toBe(holdMs > 0 ? 1 : 0);
+      await lock.release();
+      await worker.terminate();
+    }
   });
 });

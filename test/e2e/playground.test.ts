@@ -27,7 +27,7 @@ let profileDir: string;
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'wafka-e2e-data-'));
   profileDir = await mkdtemp(join(tmpdir(), 'wafka-e2e-profile-'));
-  server = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--messages', '20000', '--port', '0', '--dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  server = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', '--messages', '20000', '--port', '0', '--dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
   server.stdout!.on('data', (d) => { output += String(d); });
   server.stderr!.on('data', (d) => { output += String(d); });
   const deadline = Date.now() + 120_000;
