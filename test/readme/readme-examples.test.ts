@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nodeExamples, type Example } from './node-examples.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const SPECIFIERS: Record<string, string> = {
@@ -14,17 +15,6 @@ const SPECIFIERS: Record<string, string> = {
   'wafka/core': 'src/core/index.ts',
   'wafka/storage': 'src/storage/index.ts',
 };
-
-interface Example { name: string; code: string; expected: string[] }
-
-/** Runnable examples of a README: their code, and the lines their `// →` comments promise, in order. */
-export function nodeExamples(markdown: string): Example[] {
-  return [...markdown.matchAll(/```js\n(\/\/ (\S+\.mjs)\n[\s\S]*?)```/g)].map(([, code, name]) => ({
-    name,
-    code,
-    expected: [...code.matchAll(/\/\/ → (.*)$/gm)].map((m) => m[1].trimEnd()),
-  }));
-}
 
 function run(file: string, cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolveRun, reject) => {
