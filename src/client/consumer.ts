@@ -27,6 +27,7 @@ import type { Logger } from './logger.ts';
 import { backoffMs, resolveRetry, type RetryOptions } from './retry.ts';
 import { Wakeup } from './wakeup.ts';
 import { TurnBudget } from '../event-loop.ts';
+import { batchSizeAt } from '../core/index.ts';
 import type { BatchCodec, DecodedBatch } from './codec.ts';
 import type { ConsumerConfig, KafkaMessage } from './types.ts';
 
@@ -530,33 +531,60 @@ export class Consumer {
     else this.#slots++;
   }
 
+  /**
+   * Decodes and delivers one partition's fetched records a chunk at a time:
+   * whole batches until their records reach maxBytesPerPartition (one batch at
+   * least), so that what compressed batches decompress to is held a chunk at
+   * a time, not for the whole fetch (a 1 MiB fetch of well-compressed batches
+   * holds tens of MiB of records).
+   */
   async #handlePartition(state: PartitionState, fetchOffset: bigint, generation: number, records: Uint8Array, highWatermark: bigint): Promise<void> {
     const codec = this.#codec!;
-    const { batches, failure } = await codec.decodeBatches(records);
-    if (generation !== state.generation || state.position !== fetchOffset) return; // seeked meanwhile
-    // Skip whole batches below the position, and control batches.
-    const messages: KafkaMessage[] = [];
-    let nextOffset = fetchOffset;
-    for (const batch of batches) {
-      if (batch.lastOffset < fetchOffset) continue;
-      if (!batch.isControl) appendMessages(batch, fetchOffset, messages);
-      if (batch.lastOffset + 1n > nextOffset) nextOffset = batch.lastOffset + 1n;
-    }
-    if (messages.length === 0) {
-      // Only control records or compacted gaps: move on.
-      if (nextOffset > fetchOffset) state.position = nextOffset;
-    } else {
-      await this.#acquireSlot();
-      try {
-        if (!this.#running || generation !== state.generation || state.position !== fetchOffset || this.#isPaused(state.topic, state.partition)) return;
-        await this.#deliver(state, generation, messages, nextOffset, highWatermark);
-      } finally {
-        this.#releaseSlot();
+    const chunkBytes = this.#config.maxBytesPerPartition;
+    let position = 0;
+    let from = fetchOffset;
+    for (;;) {
+      // Skip whole batches below the position, and control batches.
+      const messages: KafkaMessage[] = [];
+      let nextOffset = from;
+      let messageBytes = 0;
+      let failure: { baseOffset: bigint; error: WafkaError } | undefined;
+      while (position < records.byteLength && messageBytes < chunkBytes) {
+        const size = batchSizeAt(records, position);
+        if (size < 0 || position + size > records.byteLength) { position = records.byteLength; break; } // a truncated trailing batch: fetched again next time
+        const decoded = await codec.decodeBatches(position === 0 && size === records.byteLength ? records : records.subarray(position, position + size));
+        for (const batch of decoded.batches) {
+          if (batch.lastOffset < from) continue;
+          const before = messages.length;
+          if (!batch.isControl) appendMessages(batch, from, messages);
+          for (let i = before; i < messages.length; i++) messageBytes += messages[i].size;
+          if (batch.lastOffset + 1n > nextOffset) nextOffset = batch.lastOffset + 1n;
+        }
+        if (decoded.failure) { failure = decoded.failure; break; }
+        position += size;
       }
-    }
-    // A batch that cannot be decoded stops the partition once everything before it is delivered.
-    if (failure && generation === state.generation && state.position === nextOffset && this.#running) {
-      throw new UndecodableBatchError(state.topic, state.partition, failure.baseOffset < nextOffset ? nextOffset : failure.baseOffset, failure.error);
+      if (generation !== state.generation || state.position !== from) return; // seeked meanwhile
+      if (messages.length === 0) {
+        // Only control records or compacted gaps: move on.
+        if (nextOffset > from) state.position = nextOffset;
+      } else {
+        await this.#acquireSlot();
+        try {
+          if (!this.#running || generation !== state.generation || state.position !== from || this.#isPaused(state.topic, state.partition)) return;
+          await this.#deliver(state, generation, messages, nextOffset, highWatermark);
+        } finally {
+          this.#releaseSlot();
+        }
+      }
+      // A batch that cannot be decoded stops the partition once everything before it is delivered.
+      if (failure && generation === state.generation && state.position === nextOffset && this.#running) {
+        throw new UndecodableBatchError(state.topic, state.partition, failure.baseOffset < nextOffset ? nextOffset : failure.baseOffset, failure.error);
+      }
+      // The next chunk, if this one was delivered in full (not stopped, seeked, paused or failed).
+      if (failure || position >= records.byteLength || !this.#running || generation !== state.generation || state.position !== nextOffset) return;
+      from = nextOffset;
+      const turn = this.#turn.spend(messageBytes);
+      if (turn) await turn;
     }
   }
 

@@ -34,4 +34,22 @@ describe('consumer memory', () => {
     expect(result.peakBytes).toBeLessThan(8 * fetchBytes);
     expect(result.afterDisconnectBytes).toBeLessThan(fetchBytes);
   });
+
+  it('holds a small multiple of its fetch size, decompressed, while it reads LZ4 batches that decompress 60x', async () => {
+    const maxBytesPerPartition = 256 * 1024;
+    const partitions = 2;
+    const result = await readWholeTopic({
+      topic: 'endless', partitions, recordsPerBatch: 60, valueBytes: 1000, batchesPerPartition: 600, compression: 3,
+      maxBytesPerPartition, sampleEveryBytes: 2 * MiB,
+    });
+    const fetchBytes = maxBytesPerPartition * partitions;
+    // One fetch of each partition decompresses to ~20 MiB: what is held must not be that.
+    const recordBytes = result.recordCount * 1000;
+    expect(result.consumedRecords).toBe(result.recordCount);
+    expect(recordBytes / result.topicBytes).toBeGreaterThan(40);
+    expect(recordBytes).toBeGreaterThan(64 * fetchBytes);
+    expect(result.samples).toBeGreaterThanOrEqual(30);
+    expect(result.peakBytes).toBeLessThan(8 * fetchBytes);
+    expect(result.afterDisconnectBytes).toBeLessThan(fetchBytes);
+  });
 });
