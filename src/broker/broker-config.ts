@@ -36,6 +36,22 @@ export interface BrokerConfig {
   partitionsPerTopicMax: number;
   partitionsTotalMax: number;
 
+  // ---- Replication (used when the cluster has a controller; see ../controller/)
+  /** A follower not caught up for this long leaves the ISR. Kafka: replica.lag.time.max.ms (30 s; shorter here: workers answer in µs). */
+  replicaLagTimeMaxMs: number;
+  /** How long a follower's fetch waits on the leader for data. Kafka: replica.fetch.wait.max.ms. */
+  replicaFetchWaitMaxMs: number;
+  /** Bytes per partition in one follower fetch. Kafka: replica.fetch.max.bytes. */
+  replicaFetchMaxBytes: number;
+  /** Bytes in one follower fetch answer. Kafka: replica.fetch.response.max.bytes. */
+  replicaFetchResponseMaxBytes: number;
+  /** Wait after a failed follower fetch. Kafka: replica.fetch.backoff.ms. */
+  replicaFetchBackoffMs: number;
+  /** How often a broker heartbeats to the controller. Kafka: broker.heartbeat.interval.ms (2 s). */
+  brokerHeartbeatIntervalMs: number;
+  /** acks=-1 produce requests waiting for their ISR at once; more are refused. */
+  waitingProducesMax: number;
+
   // ---- Background work
   /** How often retention and flush.ms are checked. Kafka: log.retention.check.interval.ms (5 min). */
   logMaintenanceIntervalMs: number;
@@ -56,6 +72,13 @@ export const DEFAULT_BROKER_CONFIG: Readonly<BrokerConfig> = Object.freeze({
   topicsMax: 1_000,
   partitionsPerTopicMax: 1_000,
   partitionsTotalMax: 10_000,
+  replicaLagTimeMaxMs: 2_000,
+  replicaFetchWaitMaxMs: 500,
+  replicaFetchMaxBytes: 1024 * 1024,
+  replicaFetchResponseMaxBytes: 10 * 1024 * 1024,
+  replicaFetchBackoffMs: 50,
+  brokerHeartbeatIntervalMs: 200,
+  waitingProducesMax: 10_000,
   logMaintenanceIntervalMs: 30_000,
   logMaintenancePartitionsPerTick: 64,
 });

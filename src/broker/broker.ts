@@ -4,16 +4,22 @@
  * single-threaded edge runtimes), in a dedicated Web Worker, or in a Node
  * worker thread; the worker entries in workers/ only wrap it.
  *
- * Replication factor 1 for now: a broker hosts the partitions it leads.
- * acks=-1 ("all in-sync replicas") is accepted and, with RF=1, means the
- * leader's append, exactly as acks=1 does.
+ * A broker hosts every partition it is a replica of (./partition.ts): it
+ * leads some, and follows the others by fetching from their leaders
+ * (./replica-fetcher.ts). A leader counts a record committed, and lets
+ * consumers read it, once every member of the ISR has it (the high
+ * watermark); acks=-1 waits for that, and is refused with
+ * NOT_ENOUGH_REPLICAS while the ISR is smaller than minInsyncReplicas.
  *
  * Cluster metadata lives in a shared store with compare-and-set
- * (src/cluster/metadata-store.ts). Until the controller issue, whichever
- * broker receives an admin request changes the metadata itself, then rings the
- * doorbell (MetadataWatch); every broker re-reads the store on a ring, and
- * before answering about a topic or partition it does not know, then opens
- * logs for partitions assigned to it and closes (or deletes) the others.
+ * (src/cluster/metadata-store.ts). With a controller (../controller/), the
+ * broker registers with it, heartbeats, and asks it for ISR changes; the
+ * controller alone decides leaders. Without one (clusters of replication
+ * factor 1), a broker registers itself. Admin requests are applied by
+ * whichever broker receives them. Every change rings the doorbell
+ * (MetadataWatch); every broker re-reads the store on a ring, and before
+ * answering about a topic or partition it does not know, then opens logs for
+ * partitions assigned to it and closes (or deletes) the others.
  *
  * Record bytes are never decoded. Each produced batch is checked (framing,
  * magic 2, CRC32C, size ≤ the topic's maxMessageBytes) exactly once, by the
@@ -22,6 +28,8 @@
  * returns whole stored batches. Every request from outside is bounded (see
  * BrokerConfig).
  */
+import { systemClock, type Clock, type TimerHandle } from '../clock.ts';
+import type { AlterPartitionRequest, BrokerRegistrationRequest } from '../controller/controller.ts';
 import { loadCore } from '../core/index.ts';
 import { WafkaError } from '../errors.ts';
 import { TurnBudget } from '../event-loop.ts';
@@ -46,6 +54,10 @@ import { resolveBrokerConfig, type BrokerConfig, type BrokerConfigInput } from '
 import { BrokerMetricsCounters } from './broker-metrics.ts';
 import { asWafkaError, errorJSON } from './error-json.ts';
 import { FetchWaiters, partitionKey, type PartitionKey } from './fetch-waiters.ts';
+import { findDivergingEpoch } from './log-divergence.ts';
+import { Partition } from './partition.ts';
+import { ProduceWaiters } from './produce-waiters.ts';
+import { ReplicaFetcher, type ReplicaFetcherHost } from './replica-fetcher.ts';
 import type { AppendResult, PartitionRef, ReplicaLog, ReplicaLogStorage } from './replica-log.ts';
 import {
   checkArray, checkBigInt, checkInt, checkObject, checkStrings, checkTopicPartitions, invalidRequest,
@@ -64,24 +76,41 @@ export interface BrokerOptions {
   metadataWatch: MetadataWatch;
   /** Owned by the broker from now on: closed by close(). */
   storage: ReplicaLogStorage;
-  /** Wall clock in ms; tests may inject one. */
+  /** Time, timers and randomness (default: the platform's); the simulation injects its own. */
+  clock?: Clock;
+  /** Wall clock in ms only (older form of `clock`); tests may inject one. */
   nowMs?: () => number;
+  /** The other brokers of the cluster as this broker reaches them (for follower fetches); null when unreachable now. */
+  peer?: (nodeId: number) => BrokerApi | null;
+  /**
+   * The cluster's controller as this broker reaches it now (null while there
+   * is none). Without this option the broker registers itself and the
+   * cluster has no failover.
+   */
+  controller?: () => ControllerLink | null;
 }
 
-/** A partition replica hosted here. `opening` settles once its log is open (created or recovered). */
-interface Replica {
-  key: PartitionKey;
-  ref: PartitionRef;
-  leaderEpoch: number;
-  config: ResolvedTopicConfig;
-  opening: Promise<ReplicaLog>;
-  log: ReplicaLog | null;
-  /** Appends (and maintenance) run one at a time, in arrival order. */
-  chain: Promise<unknown>;
-  /** Bumped on every append: lets a fetch see an append that raced with its read. */
-  appendCount: number;
-  closed: boolean;
+/** What a broker asks of the controller (../controller/controller.ts), across whatever channel reaches it. */
+export interface ControllerLink {
+  registerBroker(request: BrokerRegistrationRequest): Promise<{ brokerEpoch: number }>;
+  heartbeat(nodeId: number, brokerEpoch: number): Promise<{ fenced: boolean }>;
+  controlledShutdown(nodeId: number): Promise<void>;
+  alterPartition(request: AlterPartitionRequest): Promise<PartitionState>;
 }
+
+export interface ReplicaSnapshot {
+  topic: string;
+  partition: number;
+  role: 'leader' | 'follower' | 'offline';
+  leaderEpoch: number;
+  isr: number[];
+  logStartOffset: bigint;
+  logEndOffset: bigint;
+  highWatermark: bigint;
+}
+
+/** Bounds the produce timeoutMs a client may ask for. */
+const PRODUCE_TIMEOUT_MS_MAX = 300_000;
 
 /** Logs opened at the same time; a restart with many partitions opens them in waves of this size. */
 const OPENING_CONCURRENCY_MAX = 8;
@@ -101,14 +130,22 @@ export class Broker implements BrokerApi {
   readonly #store: MetadataStore;
   readonly #watch: MetadataWatch;
   readonly #storage: ReplicaLogStorage;
-  readonly #nowMs: () => number;
+  readonly clock: Clock;
+  readonly #peer: (nodeId: number) => BrokerApi | null;
+  readonly #controller: (() => ControllerLink | null) | null;
   readonly #metrics = new BrokerMetricsCounters();
   readonly #waiters: FetchWaiters;
+  readonly #produceWaiters: ProduceWaiters;
   /** Shared by all fetches: bounds what they read in one turn together. */
   readonly #fetchTurn = new TurnBudget(FETCH_TURN_BYTES);
-  readonly #replicas = new Map<PartitionKey, Replica>();
+  readonly #replicas = new Map<PartitionKey, Partition>();
   /** Why a replica this broker leads could not be opened (until an open succeeds): requests get this, not NOT_LEADER_OR_FOLLOWER. */
   readonly #openFailures = new Map<PartitionKey, WafkaError>();
+  readonly #fetchers = new Map<number, ReplicaFetcher>();
+  /** From the controller's last registration answer; -1 before. */
+  #brokerEpoch = -1;
+  #heartbeatTimer: TimerHandle | undefined;
+  #isrTimer: TimerHandle | undefined;
   #metadata: ClusterMetadata;
   #refreshing: Promise<void> | null = null;
   #refreshAgain: Promise<void> | null = null;
@@ -119,7 +156,7 @@ export class Broker implements BrokerApi {
   #openSlots = OPENING_CONCURRENCY_MAX;
   readonly #openQueue: (() => void)[] = [];
   #unsubscribe: () => void = () => {};
-  #maintenanceTimer: ReturnType<typeof setTimeout> | undefined;
+  #maintenanceTimer: TimerHandle | undefined;
   #maintenanceCursor = 0;
   #closing: Promise<void> | null = null;
 
@@ -133,8 +170,11 @@ export class Broker implements BrokerApi {
     this.#store = options.metadataStore;
     this.#watch = options.metadataWatch;
     this.#storage = options.storage;
-    this.#nowMs = options.nowMs ?? Date.now;
-    this.#waiters = new FetchWaiters(this.config.waitingFetchesMax);
+    this.clock = options.clock ?? (options.nowMs ? { ...systemClock, nowMs: options.nowMs } : systemClock);
+    this.#peer = options.peer ?? (() => null);
+    this.#controller = options.controller ?? null;
+    this.#waiters = new FetchWaiters(this.config.waitingFetchesMax, this.clock);
+    this.#produceWaiters = new ProduceWaiters(this.clock, this.config.waitingProducesMax);
     this.#metadata = { version: 0, clusterId: options.clusterId, controllerEpoch: 0, controllerId: -1, brokers: [], topics: {}, nextAssignmentStart: 0 };
   }
 
@@ -154,19 +194,70 @@ export class Broker implements BrokerApi {
     this.#unsubscribe = this.#watch.subscribe((version) => {
       if (version > this.#metadata.version) void this.#refresh().catch(() => {});
     });
-    const { metadata, changed } = await updateMetadata(this.#store, this.clusterId, (m) => {
-      const existing = m.brokers.find((b) => b.nodeId === this.nodeId);
-      if (existing && existing.host === this.#host && (existing.rack ?? null) === this.#rack) return { next: null, result: null };
-      m.brokers = m.brokers.filter((b) => b.nodeId !== this.nodeId);
-      m.brokers.push({ nodeId: this.nodeId, host: this.#host, rack: this.#rack, registeredAtMs: this.#nowMs() });
-      m.brokers.sort((a, b) => a.nodeId - b.nodeId);
-      return { next: m, result: null };
-    });
-    if (changed) this.#watch.announce(metadata.version);
-    await this.#apply(metadata);
+    if (this.#controller) {
+      await this.#register();
+      await this.#refresh();
+      this.#scheduleHeartbeat();
+      this.#scheduleIsrCheck();
+    } else {
+      const { metadata, changed } = await updateMetadata(this.#store, this.clusterId, (m) => {
+        const existing = m.brokers.find((b) => b.nodeId === this.nodeId);
+        if (existing && existing.host === this.#host && (existing.rack ?? null) === this.#rack) return { next: null, result: null };
+        m.brokers = m.brokers.filter((b) => b.nodeId !== this.nodeId);
+        m.brokers.push({ nodeId: this.nodeId, host: this.#host, rack: this.#rack, registeredAtMs: this.clock.nowMs() });
+        m.brokers.sort((a, b) => a.nodeId - b.nodeId);
+        return { next: m, result: null };
+      }, this.clock);
+      if (changed) this.#watch.announce(metadata.version);
+      await this.#apply(metadata);
+    }
     // Recover every hosted log now: errors show up at start, and the first request does not pay for it.
     await Promise.allSettled([...this.#replicas.values()].map((r) => r.opening));
     this.#scheduleMaintenance();
+  }
+
+  /** Registers with the controller, waiting (with backoff) while there is none or it does not answer. */
+  async #register(): Promise<void> {
+    for (let attempt = 0; !this.#closing; attempt++) {
+      const link = this.#controller?.();
+      try {
+        if (link) {
+          const { brokerEpoch } = await link.registerBroker({ nodeId: this.nodeId, host: this.#host, rack: this.#rack });
+          this.#brokerEpoch = brokerEpoch;
+          return;
+        }
+      } catch {
+        // No controller yet, or it moved: try again.
+      }
+      await this.#sleep(Math.min(1_000, this.config.replicaFetchBackoffMs * 2 ** Math.min(attempt, 5)));
+    }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => { this.clock.setTimeout(resolve, ms); });
+  }
+
+  #scheduleHeartbeat(): void {
+    if (this.#closing) return;
+    this.#heartbeatTimer = this.clock.setTimeout(() => {
+      void this.#heartbeat().finally(() => this.#scheduleHeartbeat());
+    }, this.config.brokerHeartbeatIntervalMs);
+    (this.#heartbeatTimer as { unref?: () => void }).unref?.();
+  }
+
+  /** A heartbeat; a broker the controller fenced (its session expired while it was away) registers again. */
+  async #heartbeat(): Promise<void> {
+    const link = this.#controller?.();
+    if (!link) return;
+    try {
+      const { fenced } = await link.heartbeat(this.nodeId, this.#brokerEpoch);
+      if (fenced && !this.#closing) {
+        await this.#register();
+        await this.#refresh();
+      }
+    } catch {
+      // The next heartbeat tries again; a controller that stays away lets the session expire, as it should.
+    }
   }
 
   // ------------------------------------------------------------------ Metadata
@@ -222,6 +313,8 @@ export class Broker implements BrokerApi {
     if (request.acks !== 0 && request.acks !== 1 && request.acks !== -1) {
       throw new WafkaError('INVALID_REQUIRED_ACKS', `acks = ${String(request.acks)}: expected 0, 1 or -1`);
     }
+    const timeoutMs = request.timeoutMs === undefined ? 30_000 : request.timeoutMs;
+    checkInt(timeoutMs, 'timeoutMs', 0, PRODUCE_TIMEOUT_MS_MAX);
     let requestBytes = 0;
     checkTopicPartitions(request.topics, this.config.requestPartitionsMax, (p, where) => {
       if (!(p.records instanceof Uint8Array)) throw invalidRequest(`${where}: records must be a Uint8Array`);
@@ -238,7 +331,7 @@ export class Broker implements BrokerApi {
       await this.#refreshIfUnknown(request.topics);
       return request.topics.map((t) => ({
         topic: t.topic,
-        partitions: t.partitions.map((p) => this.#enqueueAppend(t.topic, p.partition, p.records)),
+        partitions: t.partitions.map((p) => this.#enqueueAppend(t.topic, p.partition, p.records, request.acks)),
       }));
     };
     const turn = this.#produceOrder.then(enqueue);
@@ -255,6 +348,7 @@ export class Broker implements BrokerApi {
         }
         try {
           const { result, replica } = await appended;
+          if (request.acks === -1) await this.#awaitCommitted(replica, result.lastOffset + 1n, timeoutMs);
           return { partition, baseOffset: result.baseOffset, logAppendTimeMs: -1n, logStartOffset: result.logStartOffset };
         } catch (error) {
           return { partition, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, error: errorJSON(error) };
@@ -265,14 +359,14 @@ export class Broker implements BrokerApi {
   }
 
   /** Checks one partition's records and queues their append; never throws (errors settle `appended`). */
-  #enqueueAppend(topic: string, partition: number, records: Uint8Array): {
+  #enqueueAppend(topic: string, partition: number, records: Uint8Array, acks: number): {
     partition: number;
-    appended: Promise<{ result: AppendResult; replica: Replica }>;
+    appended: Promise<{ result: AppendResult; replica: Partition }>;
   } {
-    let appended: Promise<{ result: AppendResult; replica: Replica }>;
+    let appended: Promise<{ result: AppendResult; replica: Partition }>;
     try {
       const replica = this.#leaderReplica(topic, partition);
-      appended = this.#runInOrder(replica, () => this.#append(replica, records)).then((result) => ({ result, replica }));
+      appended = this.#runInOrder(replica, () => this.#append(replica, records, acks)).then((result) => ({ result, replica }));
     } catch (error) {
       appended = Promise.reject(error);
     }
@@ -280,19 +374,47 @@ export class Broker implements BrokerApi {
     return { partition, appended };
   }
 
-  async #append(replica: Replica, records: Uint8Array): Promise<AppendResult> {
-    const log = await replica.opening;
+  async #append(replica: Partition, records: Uint8Array, acks: number): Promise<AppendResult> {
+    await replica.opening;
     if (replica.closed) throw notLeader(this.nodeId, replica.ref.topic, replica.ref.partition, 'the replica was closed');
+    const log = replica.checkLeader();
+    // Kafka refuses before writing anything, so a retry does not duplicate what a refused request left.
+    if (acks === -1) replica.checkEnoughReplicas();
     const result = await log.append(records, replica.leaderEpoch);
-    this.#metrics.batchesAppended += result.batchCount;
-    this.#metrics.recordsAppended += result.recordCount;
-    this.#metrics.bytesAppended += result.sizeBytes;
-    replica.appendCount++;
-    this.#waiters.ring(replica.key);
+    this.#countAppend(replica, result.batchCount, result.recordCount, result.sizeBytes);
+    this.#highWatermarkMayMove(replica);
     return result;
   }
 
-  #runInOrder<T>(replica: Replica, work: () => Promise<T>): Promise<T> {
+  #countAppend(replica: Partition, batches: number, records: number, bytes: number): void {
+    this.#metrics.batchesAppended += batches;
+    this.#metrics.recordsAppended += records;
+    this.#metrics.bytesAppended += bytes;
+    replica.appendCount++;
+    this.#waiters.ring(replica.key);
+  }
+
+  /** After an append or a follower's progress: commit what the ISR has, answer acks=-1 waiters and parked consumers. */
+  #highWatermarkMayMove(replica: Partition): void {
+    if (!replica.advanceHighWatermark()) return;
+    const log = replica.log!;
+    this.#produceWaiters.highWatermarkMoved(replica.key, log.highWatermark, replica.state.isr.length, replica.config.minInsyncReplicas);
+    this.#waiters.ring(replica.key);
+  }
+
+  /** acks=-1: until the partition's high watermark reaches `requiredOffset`. */
+  async #awaitCommitted(replica: Partition, requiredOffset: bigint, timeoutMs: number): Promise<void> {
+    const log = replica.log!;
+    if (log.highWatermark >= requiredOffset) {
+      if (replica.state.isr.length < replica.config.minInsyncReplicas) {
+        throw new WafkaError('NOT_ENOUGH_REPLICAS_AFTER_APPEND', `${replica.ref.topic}-${replica.ref.partition}: committed by ${replica.state.isr.length} in-sync replicas, fewer than minInsyncReplicas ${replica.config.minInsyncReplicas}`);
+      }
+      return;
+    }
+    await this.#produceWaiters.wait(replica.key, requiredOffset, timeoutMs);
+  }
+
+  #runInOrder<T>(replica: Partition, work: () => Promise<T>): Promise<T> {
     const result = replica.chain.then(work, work);
     replica.chain = result.catch(() => {});
     return result;
@@ -309,18 +431,24 @@ export class Broker implements BrokerApi {
     checkTopicPartitions(request.topics, this.config.requestPartitionsMax, (p, where) => {
       checkBigInt(p.fetchOffset, `${where}: fetchOffset`);
       checkInt(p.partitionMaxBytes, `${where}: partitionMaxBytes`, 0, Number.MAX_SAFE_INTEGER);
+      if (p.currentLeaderEpoch !== undefined) checkInt(p.currentLeaderEpoch, `${where}: currentLeaderEpoch`, -1, 0x7fffffff);
+      if (p.lastFetchedEpoch !== undefined) checkInt(p.lastFetchedEpoch, `${where}: lastFetchedEpoch`, -1, 0x7fffffff);
     });
+    const replicaId = request.replicaId ?? -1;
+    checkInt(replicaId, 'replicaId', -1, 0x7fffffff);
     this.#metrics.fetchRequests++;
     const maxWaitMs = Math.min(request.maxWaitMs, this.config.fetchWaitMsMax);
     const maxBytes = Math.min(request.maxBytes, this.config.fetchBytesMax);
-    const deadlineMs = this.#nowMs() + maxWaitMs;
+    const deadlineMs = this.clock.nowMs() + maxWaitMs;
     await this.#refreshIfUnknown(request.topics);
+    // A follower's fetch offsets say how far it has come: that may commit records (and answer acks=-1) before any read.
+    if (replicaId >= 0) this.#recordFollowerFetch(replicaId, request);
 
     const keys = request.topics.flatMap((t) => t.partitions.map((p) => partitionKey(t.topic, p.partition)));
     for (;;) {
       const appendCountsBefore = keys.map((k) => this.#replicas.get(k)?.appendCount ?? -1);
-      const { response, bytes, failed } = await this.#readFetch(request, maxBytes);
-      const remainingMs = deadlineMs - this.#nowMs();
+      const { response, bytes, failed } = await this.#readFetch(request, maxBytes, replicaId);
+      const remainingMs = deadlineMs - this.clock.nowMs();
       if (bytes >= request.minBytes || failed || remainingMs <= 0 || this.#closing) return this.#fetched(response, bytes);
       // An append that landed while we were reading would not ring us: look again at once.
       if (keys.some((k, i) => (this.#replicas.get(k)?.appendCount ?? -1) !== appendCountsBefore[i])) continue;
@@ -340,7 +468,7 @@ export class Broker implements BrokerApi {
    * partition with data returns at least one whole batch, so that a batch
    * larger than the limits can still be consumed.
    */
-  async #readFetch(request: FetchRequest, maxBytes: number): Promise<{ response: FetchResponse; bytes: number; failed: boolean }> {
+  async #readFetch(request: FetchRequest, maxBytes: number, replicaId: number): Promise<{ response: FetchResponse; bytes: number; failed: boolean }> {
     let bytes = 0;
     let failed = false;
     const topics: FetchResponse['topics'] = [];
@@ -349,17 +477,28 @@ export class Broker implements BrokerApi {
       for (const p of t.partitions) {
         try {
           const replica = this.#leaderReplica(t.topic, p.partition);
-          const log = await replica.opening;
+          await replica.opening;
+          const log = replica.checkLeader(p.currentLeaderEpoch);
           const highWatermark = log.highWatermark;
           const logStartOffset = log.logStartOffset;
+          if (replicaId >= 0) {
+            const divergingEpoch = findDivergingEpoch(log, p.fetchOffset, p.lastFetchedEpoch ?? -1);
+            if (divergingEpoch) {
+              partitions.push({ partition: p.partition, highWatermark, lastStableOffset: highWatermark, logStartOffset, records: null, divergingEpoch });
+              failed = true; // answer now: the follower has to truncate before anything else
+              continue;
+            }
+          }
           if (p.fetchOffset < logStartOffset || p.fetchOffset > log.logEndOffset) {
             throw new WafkaError('OFFSET_OUT_OF_RANGE',
               `fetchOffset ${p.fetchOffset} outside [${logStartOffset}, ${log.logEndOffset}] of ${t.topic}-${p.partition}`);
           }
           let records: Uint8Array | null = null;
           const budget = Math.min(p.partitionMaxBytes, maxBytes - bytes);
-          if (p.fetchOffset < highWatermark && (budget > 0 || bytes === 0)) {
-            records = await log.read(p.fetchOffset, Math.max(0, budget), highWatermark, bytes === 0);
+          // Consumers read committed records only; followers read up to the log end.
+          const upTo = replicaId >= 0 ? log.logEndOffset : highWatermark;
+          if (p.fetchOffset < upTo && (budget > 0 || bytes === 0)) {
+            records = await log.read(p.fetchOffset, Math.max(0, budget), upTo, bytes === 0);
             if (records && records.byteLength === 0) records = null;
             bytes += records?.byteLength ?? 0;
           }
@@ -375,6 +514,24 @@ export class Broker implements BrokerApi {
       topics.push({ topic: t.topic, partitions });
     }
     return { response: { topics }, bytes, failed };
+  }
+
+  /** Updates what each led partition knows of follower `replicaId`, and commits what that allows. */
+  #recordFollowerFetch(replicaId: number, request: FetchRequest): void {
+    const nowMs = this.clock.nowMs();
+    for (const t of request.topics) {
+      for (const p of t.partitions) {
+        const replica = this.#replicas.get(partitionKey(t.topic, p.partition));
+        const log = replica?.log;
+        if (!replica || !log || replica.role !== 'leader' || !replica.progress) continue;
+        if (p.currentLeaderEpoch !== undefined && p.currentLeaderEpoch !== replica.leaderEpoch) continue;
+        // A diverged follower's offset says nothing about what it shares with this leader.
+        if (findDivergingEpoch(log, p.fetchOffset, p.lastFetchedEpoch ?? -1)) continue;
+        replica.progress.recordFetch(replicaId, p.fetchOffset, log.logEndOffset, nowMs);
+        this.#highWatermarkMayMove(replica);
+        if (replica.isrChangeToPropose(nowMs, this.config.replicaLagTimeMaxMs, (id) => this.#eligible(id))) this.#checkIsr(replica);
+      }
+    }
   }
 
   // ------------------------------------------------------------------ ListOffsets
@@ -526,6 +683,22 @@ export class Broker implements BrokerApi {
     return this.#metrics.snapshot(this.nodeId);
   }
 
+  /** What this broker holds of each partition, as it sees it now (the simulation's invariants read this). */
+  describeReplicas(): ReplicaSnapshot[] {
+    return [...this.#replicas.values()].map((r) => ({
+      topic: r.ref.topic, partition: r.ref.partition, role: r.role, leaderEpoch: r.leaderEpoch, isr: [...r.state.isr],
+      logStartOffset: r.log?.logStartOffset ?? -1n, logEndOffset: r.log?.logEndOffset ?? -1n, highWatermark: r.log?.highWatermark ?? -1n,
+    }));
+  }
+
+  /** Reads a hosted replica's log whatever its role (for checks across replicas); null when not hosted or not open. */
+  async readReplica(topic: string, partition: number, offset: bigint, maxBytes: number): Promise<Uint8Array | null> {
+    const replica = this.#replicas.get(partitionKey(topic, partition));
+    const log = replica?.log;
+    if (!replica || !log || replica.closed) return null;
+    return log.read(offset, maxBytes, log.logEndOffset, true);
+  }
+
   // ------------------------------------------------------------------ Lifecycle
 
   /**
@@ -539,9 +712,15 @@ export class Broker implements BrokerApi {
   }
 
   async #closeNow(): Promise<void> {
-    clearTimeout(this.#maintenanceTimer);
+    this.clock.clearTimeout(this.#maintenanceTimer);
+    this.clock.clearTimeout(this.#heartbeatTimer);
+    this.clock.clearTimeout(this.#isrTimer);
+    // A clean shutdown hands leadership over first, so producers move to the new leaders at once.
+    await this.#shutDownWithController();
     this.#unsubscribe();
     this.#waiters.ringAll();
+    await Promise.all([...this.#fetchers.values()].map((f) => f.stop()));
+    this.#fetchers.clear();
     await this.#produceOrder;
     await this.#applying.catch(() => {});
     const errors: unknown[] = [];
@@ -552,11 +731,28 @@ export class Broker implements BrokerApi {
         errors.push(error);
       }
     }));
+    for (const key of this.#replicas.keys()) this.#produceWaiters.failAll(key, new WafkaError('NOT_LEADER_OR_FOLLOWER', `broker ${this.nodeId} closed`));
     this.#replicas.clear();
     this.#watch.close();
     await this.#store.close().catch((e) => errors.push(e));
     await this.#storage.close().catch((e) => errors.push(e));
     if (errors.length) throw new WafkaError('KAFKA_STORAGE_ERROR', `broker ${this.nodeId} closed with ${errors.length} errors: ${errors.map((e) => asWafkaError(e).message).join('; ')}`);
+  }
+
+  async #shutDownWithController(): Promise<void> {
+    const link = this.#controller?.();
+    if (!link || this.#brokerEpoch < 0) return;
+    const timeoutMs = this.config.brokerHeartbeatIntervalMs * 10;
+    await Promise.race([
+      link.controlledShutdown(this.nodeId).then(() => this.#refreshNow()).catch(() => {}),
+      this.#sleep(timeoutMs),
+    ]);
+  }
+
+  /** A refresh while closing (#refresh's callers may already be gone). */
+  async #refreshNow(): Promise<void> {
+    const metadata = await this.#store.read();
+    if (metadata) await this.#apply(metadata, true);
   }
 
   #checkOpen(): void {
@@ -570,12 +766,13 @@ export class Broker implements BrokerApi {
   }
 
   /** The replica this broker leads for topic-partition, or the per-partition error. */
-  #leaderReplica(topic: string, partition: number): Replica {
+  #leaderReplica(topic: string, partition: number): Partition {
     const state = this.#topic(topic);
     if (!state) throw new WafkaError('UNKNOWN_TOPIC_OR_PARTITION', `topic '${topic}' does not exist`);
     const p: PartitionState | undefined = state.partitions[partition];
     if (!p) throw new WafkaError('UNKNOWN_TOPIC_OR_PARTITION', `partition ${partition} of '${topic}' does not exist (${state.partitions.length} partitions)`);
     const replica = this.#replicas.get(partitionKey(topic, partition));
+    if (p.leader < 0) throw new WafkaError('LEADER_NOT_AVAILABLE', `${topic}-${partition} has no leader (leaderEpoch ${p.leaderEpoch}, ISR [${p.isr}])`);
     if (p.leader === this.nodeId && !replica) {
       const failure = this.#openFailures.get(partitionKey(topic, partition));
       if (failure) throw failure;
@@ -623,7 +820,7 @@ export class Broker implements BrokerApi {
     const { metadata, result, changed } = await updateMetadata(this.#store, this.clusterId, (m) => {
       const outcome = change(m);
       return { next: outcome.changed ? m : null, result: outcome };
-    });
+    }, this.clock);
     if (changed) this.#watch.announce(metadata.version);
     await this.#apply(metadata);
     return result.results;
@@ -647,7 +844,10 @@ export class Broker implements BrokerApi {
   }
 
   #limits(): TopicLimits {
-    return { topicsMax: this.config.topicsMax, partitionsPerTopicMax: this.config.partitionsPerTopicMax, partitionsTotalMax: this.config.partitionsTotalMax };
+    return {
+      topicsMax: this.config.topicsMax, partitionsPerTopicMax: this.config.partitionsPerTopicMax, partitionsTotalMax: this.config.partitionsTotalMax,
+      replicationFactorMax: this.#controller ? Number.MAX_SAFE_INTEGER : 1,
+    };
   }
 
   #topicDefaults() {
@@ -665,22 +865,25 @@ export class Broker implements BrokerApi {
 
   /**
    * Makes the hosted replicas match `metadata` (if it is newer than what this
-   * broker knows): closes replicas no longer led here, removes the logs of
-   * deleted (or deleted and re-created) topics, opens logs for new partitions.
-   * The map changes synchronously, so requests see the new state at once; a
-   * new replica's log opens after the old log of the same partition is gone.
+   * broker knows): every partition this broker is a replica of is hosted,
+   * as leader or follower; replicas no longer assigned here are closed, the
+   * logs of deleted (or deleted and re-created) topics removed, logs for new
+   * partitions opened. The map changes synchronously, so requests see the new
+   * state at once; a new replica's log opens after the old log of the same
+   * partition is gone. `evenWhileClosing`: the controlled shutdown's last look.
    */
-  #apply(metadata: ClusterMetadata): Promise<void> {
+  #apply(metadata: ClusterMetadata, evenWhileClosing = false): Promise<void> {
     const run = async () => {
-      if (metadata.version <= this.#metadata.version || this.#closing) return;
+      if (metadata.version <= this.#metadata.version || (this.#closing && !evenWhileClosing)) return;
       this.#metadata = metadata;
-      const wanted = new Map<PartitionKey, { ref: PartitionRef; leaderEpoch: number; config: ResolvedTopicConfig }>();
+      const nowMs = this.clock.nowMs();
+      const wanted = new Map<PartitionKey, { ref: PartitionRef; state: PartitionState; config: ResolvedTopicConfig }>();
       for (const topic of Object.values(metadata.topics)) {
         const config = resolveTopicConfig(this.config.topicDefaults, topic.configs);
         for (const p of topic.partitions) {
-          if (p.leader !== this.nodeId) continue;
+          if (!p.replicas.includes(this.nodeId)) continue;
           wanted.set(partitionKey(topic.name, p.partition), {
-            ref: { topic: topic.name, partition: p.partition, topicId: topic.topicId }, leaderEpoch: p.leaderEpoch, config,
+            ref: { topic: topic.name, partition: p.partition, topicId: topic.topicId }, state: p, config,
           });
         }
       }
@@ -689,10 +892,11 @@ export class Broker implements BrokerApi {
       for (const [key, replica] of this.#replicas) {
         const want = wanted.get(key);
         if (want && want.ref.topicId === replica.ref.topicId && sameConfig(want.config, replica.config)) {
-          replica.leaderEpoch = want.leaderEpoch;
+          const change = replica.applyState(want.state, nowMs);
+          if (change !== 'same-role') this.#roleChanged(replica);
           continue;
         }
-        // Gone, re-created, led elsewhere, or a new config (a log takes its config at open): retire it.
+        // Gone, re-created, no longer a replica here, or a new config (a log takes its config at open): retire it.
         this.#replicas.delete(key);
         const topicGone = getTopic(metadata, replica.ref.topic)?.topicId !== replica.ref.topicId;
         const retired = this.#retireReplica(replica, topicGone);
@@ -703,6 +907,7 @@ export class Broker implements BrokerApi {
         if (this.#replicas.has(key)) continue;
         this.#replicas.set(key, this.#newReplica(key, want, retiredByKey.get(key) ?? Promise.resolve()));
       }
+      this.#syncFetchers();
       await Promise.allSettled(retiring);
     };
     const applied = this.#applying.then(run);
@@ -710,15 +915,26 @@ export class Broker implements BrokerApi {
     return applied;
   }
 
-  #newReplica(key: PartitionKey, want: { ref: PartitionRef; leaderEpoch: number; config: ResolvedTopicConfig }, after: Promise<void>): Replica {
-    const replica: Replica = {
-      key, ref: want.ref, leaderEpoch: want.leaderEpoch, config: want.config, log: null, chain: Promise.resolve(), appendCount: 0, closed: false,
-      opening: null as unknown as Promise<ReplicaLog>,
-    };
+  /** A replica became leader or follower: waiters of the old role get their answer now. */
+  #roleChanged(replica: Partition): void {
+    if (replica.role !== 'leader') {
+      this.#produceWaiters.failAll(replica.key, notLeader(this.nodeId, replica.ref.topic, replica.ref.partition, `leadership moved to broker ${replica.state.leader} (leaderEpoch ${replica.leaderEpoch})`));
+    } else {
+      this.#highWatermarkMayMove(replica);
+    }
+    this.#waiters.ring(replica.key);
+  }
+
+  #newReplica(key: PartitionKey, want: { ref: PartitionRef; state: PartitionState; config: ResolvedTopicConfig }, after: Promise<void>): Partition {
+    const replica = new Partition(this.nodeId, key, want.ref, want.config, { ...want.state });
     replica.opening = after.then(() => this.#withOpenSlot(() => this.#storage.open(want.ref, replica.config))).then(
       (log) => {
         replica.log = log;
         this.#openFailures.delete(key);
+        // A partition of one replica commits what it appends; a replicated one starts from the high watermark it stored.
+        if (!replica.replicated) log.highWatermark = log.logEndOffset;
+        replica.logOpened(this.clock.nowMs());
+        this.#syncFetchers();
         return log;
       },
       (error) => {
@@ -734,6 +950,87 @@ export class Broker implements BrokerApi {
     return replica;
   }
 
+  // ------------------------------------------------------------------ Replication
+
+  /** One fetcher per leader this broker follows partitions from; each is woken to look at its partitions again. */
+  #syncFetchers(): void {
+    if (this.#closing) return;
+    const leaders = new Set<number>();
+    for (const replica of this.#replicas.values()) if (replica.role === 'follower' && replica.log) leaders.add(replica.state.leader);
+    for (const [leaderId, fetcher] of this.#fetchers) {
+      if (leaders.has(leaderId)) continue;
+      this.#fetchers.delete(leaderId);
+      void fetcher.stop();
+    }
+    for (const leaderId of leaders) {
+      let fetcher = this.#fetchers.get(leaderId);
+      if (!fetcher) {
+        fetcher = new ReplicaFetcher(this.#fetcherHost, leaderId);
+        this.#fetchers.set(leaderId, fetcher);
+        fetcher.start();
+      }
+      fetcher.wake();
+    }
+  }
+
+  /** Built on first use: it reads fields the constructor sets. */
+  get #fetcherHost(): ReplicaFetcherHost {
+    return this.#fetcherHostOnce ??= {
+    nodeId: this.nodeId,
+    clock: this.clock,
+    settings: this.config,
+    followedFrom: (leaderId) => [...this.#replicas.values()].filter((r) => r.role === 'follower' && r.state.leader === leaderId && r.log && !r.closed),
+    peer: (leaderId) => this.#peer(leaderId),
+    runInOrder: (replica, work) => this.#runInOrder(replica, work),
+    metadataMayBeStale: () => { void this.#refresh().catch(() => {}); },
+    appended: (replica, batches, records, bytes) => this.#countAppend(replica, batches, records, bytes),
+    countError: (type) => this.#metrics.countError(type),
+    };
+  }
+  #fetcherHostOnce: ReplicaFetcherHost | null = null;
+
+  /** Eligible to join an ISR: registered and not fenced, as far as this broker's metadata says. */
+  #eligible(nodeId: number): boolean {
+    const b = this.#metadata.brokers.find((r) => r.nodeId === nodeId);
+    return !!b && !b.fenced;
+  }
+
+  #scheduleIsrCheck(): void {
+    if (this.#closing) return;
+    this.#isrTimer = this.clock.setTimeout(() => {
+      for (const replica of this.#replicas.values()) if (replica.role === 'leader') this.#checkIsr(replica);
+      this.#scheduleIsrCheck();
+    }, Math.max(1, Math.floor(this.config.replicaLagTimeMaxMs / 2)));
+    (this.#isrTimer as { unref?: () => void }).unref?.();
+  }
+
+  /** Asks the controller for the ISR change a leader needs (one at a time per partition), and applies the answer. */
+  #checkIsr(replica: Partition): void {
+    const link = this.#controller?.();
+    if (!link || replica.closed) return;
+    const isr = replica.isrChangeToPropose(this.clock.nowMs(), this.config.replicaLagTimeMaxMs, (id) => this.#eligible(id));
+    if (!isr) return;
+    replica.proposeIsr(isr);
+    const state = replica.state;
+    link.alterPartition({
+      topic: replica.ref.topic, partition: replica.ref.partition, brokerId: this.nodeId,
+      leaderEpoch: state.leaderEpoch, partitionEpoch: state.partitionEpoch ?? 0, newIsr: isr,
+    }).then(
+      (stored) => {
+        if (replica.closed || stored.leaderEpoch !== replica.leaderEpoch) return;
+        const change = replica.applyState(stored, this.clock.nowMs());
+        if (change !== 'same-role') this.#roleChanged(replica);
+        else this.#highWatermarkMayMove(replica);
+        void this.#refresh().catch(() => {});
+      },
+      (error) => {
+        replica.proposalFailed();
+        this.#metrics.countError(asWafkaError(error).type);
+        void this.#refresh().catch(() => {});
+      },
+    );
+  }
+
   async #withOpenSlot<T>(work: () => Promise<T>): Promise<T> {
     if (this.#openSlots === 0) await new Promise<void>((resolve) => this.#openQueue.push(resolve));
     else this.#openSlots--;
@@ -746,13 +1043,13 @@ export class Broker implements BrokerApi {
     }
   }
 
-  async #retireReplica(replica: Replica, removeLog: boolean): Promise<void> {
+  async #retireReplica(replica: Partition, removeLog: boolean): Promise<void> {
     this.#waiters.ring(replica.key);
     await this.#closeReplica(replica);
     if (removeLog) await this.#storage.remove(replica.ref);
   }
 
-  async #closeReplica(replica: Replica): Promise<void> {
+  async #closeReplica(replica: Partition): Promise<void> {
     // Work queued before the retirement finishes first (it was accepted); then nothing more is taken.
     let chain: Promise<unknown>;
     do {
@@ -773,7 +1070,7 @@ export class Broker implements BrokerApi {
 
   #scheduleMaintenance(): void {
     if (this.#closing) return;
-    this.#maintenanceTimer = setTimeout(() => {
+    this.#maintenanceTimer = this.clock.setTimeout(() => {
       void this.#maintainSome().finally(() => this.#scheduleMaintenance());
     }, this.config.logMaintenanceIntervalMs);
     // Node: the timer alone must not keep a process (or test run) alive.
@@ -785,7 +1082,7 @@ export class Broker implements BrokerApi {
     const replicas = [...this.#replicas.values()];
     if (replicas.length === 0) return;
     const count = Math.min(replicas.length, this.config.logMaintenancePartitionsPerTick);
-    const nowMs = this.#nowMs();
+    const nowMs = this.clock.nowMs();
     const work: Promise<void>[] = [];
     for (let i = 0; i < count; i++) {
       const replica = replicas[(this.#maintenanceCursor + i) % replicas.length];

@@ -6,6 +6,8 @@
  * Bounded: at most `waitingMax` parked fetches; `park` refuses more (the
  * caller answers at once with what it has).
  */
+import { systemClock, type Clock } from '../clock.ts';
+
 export type PartitionKey = string;
 
 export const partitionKey = (topic: string, partition: number): PartitionKey => `${topic}\u0000${partition}`;
@@ -19,9 +21,11 @@ export class FetchWaiters {
   readonly #byPartition = new Map<PartitionKey, Set<Waiter>>();
   #waiting = 0;
   readonly waitingMax: number;
+  readonly #clock: Clock;
 
-  constructor(waitingMax: number) {
+  constructor(waitingMax: number, clock: Clock = systemClock) {
     this.waitingMax = waitingMax;
+    this.#clock = clock;
   }
 
   get waiting(): number {
@@ -38,11 +42,11 @@ export class FetchWaiters {
     const done = new Promise<'rung' | 'timeout'>((resolve) => { settle = resolve; });
     let finished = false;
     const waiter: Waiter = { keys, wake: () => finish('rung') };
-    const timer = setTimeout(() => finish('timeout'), timeoutMs);
+    const timer = this.#clock.setTimeout(() => finish('timeout'), timeoutMs);
     const finish = (why: 'rung' | 'timeout') => {
       if (finished) return;
       finished = true;
-      clearTimeout(timer);
+      this.#clock.clearTimeout(timer);
       this.#remove(waiter);
       settle(why);
     };

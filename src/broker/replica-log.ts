@@ -20,15 +20,26 @@ export interface AppendResult {
 export interface ReplicaLog {
   readonly logStartOffset: bigint;
   readonly logEndOffset: bigint;
-  readonly highWatermark: bigint;
+  /**
+   * Offsets below it are committed. Set by the partition (../broker/partition.ts),
+   * clamped to [logStartOffset, logEndOffset], persisted at flush and close.
+   */
+  highWatermark: bigint;
+  /** The epoch of the last batch written; -1 for an empty log. */
+  readonly latestEpoch: number;
+  /** The largest epoch ≤ `epoch` and where it ends in this log (Kafka's OffsetForLeaderEpoch). */
+  endOffsetForEpoch(epoch: number): { leaderEpoch: number; endOffset: bigint };
   /**
    * Appends whole batches as leader: checks each one (framing, magic 2, CRC32C,
    * size ≤ maxMessageBytes) before writing anything, then writes them with
-   * their offsets and leader epoch, and advances the high watermark (RF=1: the
-   * leader is the whole ISR). CORRUPT_MESSAGE / MESSAGE_TOO_LARGE leave the log
-   * unchanged.
+   * their offsets and leader epoch. CORRUPT_MESSAGE / MESSAGE_TOO_LARGE leave
+   * the log unchanged. The high watermark does not move (the partition moves it).
    */
   append(batches: Uint8Array, leaderEpoch: number): Promise<AppendResult>;
+  /** Appends a leader's batches as they are (offsets and epochs kept): a follower's copy. */
+  appendAsFollower(batches: Uint8Array): Promise<AppendResult>;
+  /** Removes every batch holding an offset ≥ `offset` (a follower that diverged from its leader). */
+  truncateTo(offset: bigint): Promise<void>;
   /**
    * Whole batches, as stored, from the one holding `offset`, up to `maxBytes`
    * and below `maxOffset` (exclusive); at least one batch when `minOneBatch`

@@ -74,16 +74,15 @@ export class StorageReplicaLogs implements ReplicaLogStorage {
 }
 
 /**
- * A PartitionLog as the broker's ReplicaLog. Replication factor 1: the leader
- * is the whole ISR, so everything it appended is committed and the high
- * watermark follows the log end (also after recovery).
+ * A PartitionLog as the broker's ReplicaLog. The high watermark is the
+ * partition's to move (../broker/partition.ts); it reopens where the last
+ * flush or close left it.
  */
 class StoredReplicaLog implements ReplicaLog {
   readonly #log: PartitionLog;
 
   constructor(log: PartitionLog) {
     this.#log = log;
-    log.highWatermark = log.logEndOffset;
   }
 
   get logStartOffset(): bigint {
@@ -95,11 +94,27 @@ class StoredReplicaLog implements ReplicaLog {
   get highWatermark(): bigint {
     return this.#log.highWatermark;
   }
+  set highWatermark(offset: bigint) {
+    this.#log.highWatermark = offset;
+  }
+  get latestEpoch(): number {
+    return this.#log.latestEpoch;
+  }
 
-  async append(batches: Uint8Array, leaderEpoch: number): Promise<AppendResult> {
-    const result = await this.#log.append(batches, { leaderEpoch });
-    this.#log.highWatermark = this.#log.logEndOffset;
-    return result;
+  endOffsetForEpoch(epoch: number): { leaderEpoch: number; endOffset: bigint } {
+    return this.#log.endOffsetForEpoch(epoch);
+  }
+
+  append(batches: Uint8Array, leaderEpoch: number): Promise<AppendResult> {
+    return this.#log.append(batches, { leaderEpoch });
+  }
+
+  appendAsFollower(batches: Uint8Array): Promise<AppendResult> {
+    return this.#log.appendAsFollower(batches);
+  }
+
+  truncateTo(offset: bigint): Promise<void> {
+    return this.#log.truncateTo(offset);
   }
 
   async read(offset: bigint, maxBytes: number, maxOffset: bigint, minOneBatch: boolean): Promise<Uint8Array | null> {

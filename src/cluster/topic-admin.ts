@@ -18,6 +18,8 @@ export interface TopicLimits {
   partitionsPerTopicMax: number;
   /** All partitions of the cluster: each is a log, with files and memory, on some broker. */
   partitionsTotalMax: number;
+  /** 1 in a cluster without a controller: copies without failover and ISR changes would promise what they cannot keep. */
+  replicationFactorMax: number;
 }
 
 export interface TopicDefaults {
@@ -27,8 +29,6 @@ export interface TopicDefaults {
 
 export interface AdminChange { results: TopicResult[]; changed: boolean }
 
-/** Replication factor 1 until the replication issue: more would promise copies that do not exist. */
-export const REPLICATION_FACTOR_MAX = 1;
 
 export function createTopicsIn(
   metadata: ClusterMetadata,
@@ -52,7 +52,7 @@ export function createTopicsIn(
       const explicit = spec.replicaAssignment !== undefined && spec.replicaAssignment !== null && (!Array.isArray(spec.replicaAssignment) || spec.replicaAssignment.length > 0);
       const count = explicit ? assignmentLength(spec.replicaAssignment) : requestedPartitions(spec, options.defaults);
       checkPartitionLimits(metadata, count, count, options.limits);
-      const partitions = explicit ? explicitAssignment(metadata, spec.replicaAssignment!) : roundRobinAssignment(metadata, spec, count, options.defaults);
+      const partitions = explicit ? explicitAssignment(metadata, spec.replicaAssignment!, options.limits) : roundRobinAssignment(metadata, spec, count, options.defaults, options.limits);
       if (!options.validateOnly) {
         putTopic(metadata, { name: spec.topic, topicId: (options.newTopicId ?? newTopicId)(), configs, partitions });
         metadata.nextAssignmentStart = (metadata.nextAssignmentStart + 1) % Math.max(1, metadata.brokers.length);
@@ -79,13 +79,13 @@ function assignmentLength(assignment: unknown): number {
   return assignment.length;
 }
 
-function roundRobinAssignment(metadata: ClusterMetadata, spec: CreateTopicSpec, numPartitions: number, defaults: TopicDefaults): PartitionState[] {
+function roundRobinAssignment(metadata: ClusterMetadata, spec: CreateTopicSpec, numPartitions: number, defaults: TopicDefaults, limits: TopicLimits): PartitionState[] {
   const replicationFactor = spec.replicationFactor === undefined || spec.replicationFactor === -1 ? defaults.replicationFactor : spec.replicationFactor;
-  checkReplicationFactor(metadata, replicationFactor);
-  return assignPartitions(liveBrokerIds(metadata), 0, numPartitions, metadata.nextAssignmentStart);
+  checkReplicationFactor(metadata, replicationFactor, limits);
+  return assignPartitions(liveBrokerIds(metadata), 0, numPartitions, metadata.nextAssignmentStart, replicationFactor);
 }
 
-function explicitAssignment(metadata: ClusterMetadata, assignment: NonNullable<CreateTopicSpec['replicaAssignment']>): PartitionState[] {
+function explicitAssignment(metadata: ClusterMetadata, assignment: NonNullable<CreateTopicSpec['replicaAssignment']>, limits: TopicLimits): PartitionState[] {
   for (const [i, entry] of assignment.entries()) {
     if (typeof entry !== 'object' || entry === null || !Number.isSafeInteger(entry.partition) || !Array.isArray(entry.replicas)) {
       throw new WafkaError('INVALID_REQUEST', `replicaAssignment[${i}] must be { partition: integer, replicas: number[] }`);
@@ -94,27 +94,29 @@ function explicitAssignment(metadata: ClusterMetadata, assignment: NonNullable<C
   const sorted = [...assignment].sort((a, b) => a.partition - b.partition);
   return sorted.map(({ partition, replicas }, i) => {
     if (partition !== i) throw new WafkaError('INVALID_REQUEST', `replicaAssignment partitions must be 0..${sorted.length - 1}, got ${partition} at ${i}`);
-    checkReplicas(metadata, replicas);
+    checkReplicas(metadata, replicas, limits);
     return { partition, leader: replicas[0], leaderEpoch: 0, replicas: [...replicas], isr: [...replicas] };
   });
 }
 
-function checkReplicas(metadata: ClusterMetadata, replicas: readonly number[]): void {
+function checkReplicas(metadata: ClusterMetadata, replicas: readonly number[], limits: TopicLimits): void {
   if (!Array.isArray(replicas)) throw new WafkaError('INVALID_REQUEST', 'a replica assignment must be an array of broker ids');
-  checkReplicationFactor(metadata, replicas.length);
+  checkReplicationFactor(metadata, replicas.length, limits);
+  if (new Set(replicas).size !== replicas.length) throw new WafkaError('INVALID_REQUEST', `replica assignment [${replicas}] names a broker twice`);
   const live = new Set(liveBrokerIds(metadata));
   for (const id of replicas) if (!live.has(id)) throw new WafkaError('INVALID_REQUEST', `replica assignment names broker ${id}, which is not registered`);
 }
 
-function checkReplicationFactor(metadata: ClusterMetadata, replicationFactor: number): void {
+function checkReplicationFactor(metadata: ClusterMetadata, replicationFactor: number, limits: TopicLimits): void {
   if (!Number.isSafeInteger(replicationFactor) || replicationFactor < 1) {
     throw new WafkaError('INVALID_REPLICATION_FACTOR', `replicationFactor ${String(replicationFactor)}: must be an integer of at least 1`);
   }
-  if (replicationFactor > REPLICATION_FACTOR_MAX) {
-    throw new WafkaError('INVALID_REPLICATION_FACTOR', `replicationFactor ${replicationFactor}: only ${REPLICATION_FACTOR_MAX} is supported until replication exists`);
+  if (replicationFactor > limits.replicationFactorMax) {
+    throw new WafkaError('INVALID_REPLICATION_FACTOR', `replicationFactor ${replicationFactor}: at most ${limits.replicationFactorMax} in this cluster (more than 1 needs a controller)`);
   }
-  if (replicationFactor > metadata.brokers.length) {
-    throw new WafkaError('INVALID_REPLICATION_FACTOR', `replicationFactor ${replicationFactor} larger than the ${metadata.brokers.length} registered brokers`);
+  const live = liveBrokerIds(metadata).length;
+  if (replicationFactor > live) {
+    throw new WafkaError('INVALID_REPLICATION_FACTOR', `replicationFactor ${replicationFactor} larger than the ${live} live brokers`);
   }
 }
 
@@ -129,8 +131,8 @@ function checkPartitionLimits(metadata: ClusterMetadata, topicPartitions: number
 }
 
 export function liveBrokerIds(metadata: ClusterMetadata): number[] {
-  // Every registered broker counts as live until the controller issue adds liveness (leases).
-  return metadata.brokers.map((b) => b.nodeId).sort((a, b) => a - b);
+  // Registered and not fenced by the controller.
+  return metadata.brokers.filter((b) => !b.fenced).map((b) => b.nodeId).sort((a, b) => a - b);
 }
 
 export function deleteTopicsIn(metadata: ClusterMetadata, names: readonly string[]): AdminChange {
@@ -173,13 +175,15 @@ export function createPartitionsIn(
           throw new WafkaError('INVALID_REQUEST', `${assignments.length} assignments for ${added} new partitions of '${topic}'`);
         }
         partitions = assignments.map((replicas, i) => {
-          checkReplicas(metadata, replicas);
+          checkReplicas(metadata, replicas, limits);
           return { partition: current + i, leader: replicas[0], leaderEpoch: 0, replicas: [...replicas], isr: [...replicas] };
         });
       } else {
         // Continue the topic's round-robin where its partition 0 started.
         const start = state.partitions[0] ? liveBrokerIds(metadata).indexOf(state.partitions[0].leader) : 0;
-        partitions = assignPartitions(liveBrokerIds(metadata), current, added, Math.max(0, start));
+        const replicationFactor = state.partitions[0]?.replicas.length ?? 1;
+        checkReplicationFactor(metadata, replicationFactor, limits);
+        partitions = assignPartitions(liveBrokerIds(metadata), current, added, Math.max(0, start), replicationFactor);
       }
       if (!request.validateOnly) {
         state.partitions.push(...partitions);

@@ -75,7 +75,16 @@ export interface ProducePartitionResponse {
 export interface ProduceResponse { topics: { topic: string; partitions: ProducePartitionResponse[] }[] }
 
 // ---------- Fetch
-export interface FetchPartitionRequest { partition: number; fetchOffset: bigint; partitionMaxBytes: number; logStartOffset?: bigint }
+export interface FetchPartitionRequest {
+  partition: number;
+  fetchOffset: bigint;
+  partitionMaxBytes: number;
+  logStartOffset?: bigint;
+  /** The leader epoch the fetcher knows (KIP-320): a leader of another epoch refuses with FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH. */
+  currentLeaderEpoch?: number;
+  /** Followers: the epoch of the last batch they hold, so the leader can tell whether they diverged (Fetch v12). */
+  lastFetchedEpoch?: number;
+}
 export interface FetchRequest {
   maxWaitMs: number;
   minBytes: number;
@@ -92,6 +101,8 @@ export interface FetchPartitionResponse {
   logStartOffset: bigint;
   /** Whole batches from the segment, as stored; may start before fetchOffset (the containing batch). */
   records: Uint8Array | null;
+  /** To a follower whose log diverged: truncate to where this epoch ends, then fetch again (no records come with it). */
+  divergingEpoch?: { epoch: number; endOffset: bigint };
   error?: WafkaErrorJSON;
 }
 export interface FetchResponse { topics: { topic: string; partitions: FetchPartitionResponse[] }[] }

@@ -86,24 +86,40 @@ export class SimNetwork {
    * after `timeoutMs` of `from`'s clock.
    */
   remote<T extends object>(from: SimNode, to: SimNode, target: T, timeoutMs: number): T {
+    return this.remoteOf<T>(from, () => ({ node: to, target }), timeoutMs);
+  }
+
+  /**
+   * Like remote(), with the target looked up when each call is sent (a
+   * process restarted on a new node, a new controller): null means nobody is
+   * there, and the call times out as if the message were lost.
+   */
+  remoteOf<T extends object>(from: SimNode, resolve: () => { node: SimNode; target: T } | null, timeoutMs: number): T {
     const network = this;
-    return new Proxy(target, {
-      get(object, property) {
-        const member = Reflect.get(object, property, object);
-        if (typeof member !== 'function') return member;
-        return (...args: unknown[]) => network.#call(from, to, () => member.apply(object, args), `${String(property)}`, timeoutMs);
+    return new Proxy({} as T, {
+      get(_object, property) {
+        if (typeof property !== 'string' || property === 'then') return undefined;
+        return (...args: unknown[]) => {
+          const to = resolve();
+          return network.#call(from, to?.node ?? null, () => {
+            const member = (to!.target as Record<string, unknown>)[property];
+            if (typeof member !== 'function') throw new TypeError(`${property} is not a method of the remote object`);
+            return (member as (...a: unknown[]) => unknown).apply(to!.target, args);
+          }, property, timeoutMs);
+        };
       },
     });
   }
 
-  #call(from: SimNode, to: SimNode, invoke: () => unknown, what: string, timeoutMs: number): Promise<unknown> {
+  #call(from: SimNode, to: SimNode | null, invoke: () => unknown, what: string, timeoutMs: number): Promise<unknown> {
     return new Promise((resolve, reject) => {
       let settled = false;
       const timer = from.clock.setTimeout(() => {
         if (settled) return;
         settled = true;
-        reject(new WafkaError('REQUEST_TIMED_OUT', `${what} from ${from.name} to ${to.name}: no answer within ${timeoutMs} ms`));
+        reject(new WafkaError('REQUEST_TIMED_OUT', `${what} from ${from.name} to ${to?.name ?? 'nobody'}: no answer within ${timeoutMs} ms`));
       }, timeoutMs);
+      if (!to) return;
       const answer = (outcome: () => void) => this.send(to, from, () => {
         if (settled) return;
         settled = true;

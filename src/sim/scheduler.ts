@@ -60,8 +60,9 @@ export class SimScheduler implements Clock {
     this.#rng = xoroshiro128plus(seed | 0);
   }
 
+  /** Whole milliseconds, as Date.now() gives them; timers keep their fractional due times (network delays) for ordering. */
   nowMs(): number {
-    return this.#nowMs;
+    return Math.floor(this.#nowMs);
   }
 
   /** Timer callbacks run so far. */

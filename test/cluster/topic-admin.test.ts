@@ -10,14 +10,14 @@ const allocated = vi.hoisted(() => ({ partitionsMax: 0 }));
 vi.mock('../../src/cluster/assignment.ts', async (importOriginal) => {
   const original = await importOriginal<typeof import('../../src/cluster/assignment.ts')>();
   return {
-    assignPartitions: (ids: readonly number[], first: number, count: number, start: number) => {
+    assignPartitions: (ids: readonly number[], first: number, count: number, start: number, replicationFactor?: number) => {
       allocated.partitionsMax = Math.max(allocated.partitionsMax, count);
-      return original.assignPartitions(ids, first, count, start);
+      return original.assignPartitions(ids, first, count, start, replicationFactor);
     },
   };
 });
 
-const limits: TopicLimits = { topicsMax: 50, partitionsPerTopicMax: 100, partitionsTotalMax: 300 };
+const limits: TopicLimits = { topicsMax: 50, partitionsPerTopicMax: 100, partitionsTotalMax: 300, replicationFactorMax: 1 };
 const defaults = { numPartitions: 1, replicationFactor: 1 };
 
 function cluster(brokers = 3): ClusterMetadata {

@@ -1,0 +1,205 @@
+/**
+ * One partition replica hosted by a broker (Kafka's Partition): its log, the
+ * assignment this broker last applied (leader, leader epoch, replicas, ISR,
+ * partition epoch), and, while this broker leads it, what the leader knows of
+ * its followers and the produce requests waiting for them.
+ *
+ * The high watermark is owned here, not by the storage adapter: a leader
+ * moves it to the lowest log end offset of its ISR (with one replica, that is
+ * its own log end, as before replication); a follower takes the leader's,
+ * capped at its own log end. It never moves back.
+ *
+ * ISR changes are proposed by the leader (shrink: a follower that stopped
+ * catching up; expand: one that caught up) and take effect only once the
+ * controller stored them and the broker applied the new metadata. Until then
+ * the high watermark is computed over the larger of the two sets, so that a
+ * record counts as committed only when every replica that may lead next has
+ * it (Kafka's "maximal ISR").
+ */
+import type { PartitionState } from '../cluster/metadata.ts';
+import type { ResolvedTopicConfig } from '../cluster/topic-config.ts';
+import { WafkaError } from '../errors.ts';
+import type { PartitionKey } from './fetch-waiters.ts';
+import { FollowerProgress } from './follower-progress.ts';
+import type { PartitionRef, ReplicaLog } from './replica-log.ts';
+
+export type ReplicaRole = 'leader' | 'follower' | 'offline';
+
+export class Partition {
+  readonly nodeId: number;
+  readonly key: PartitionKey;
+  readonly ref: PartitionRef;
+  readonly config: ResolvedTopicConfig;
+  /** Settles once the log is open (created or recovered). */
+  opening!: Promise<ReplicaLog>;
+  log: ReplicaLog | null = null;
+  /** Appends, truncations and maintenance run one at a time, in arrival order. */
+  chain: Promise<unknown> = Promise.resolve();
+  /** Bumped on every append: lets a fetch see an append that raced with its read. */
+  appendCount = 0;
+  closed = false;
+  #state: PartitionState;
+  /** While leading: the followers' progress; null as a follower. */
+  #progress: FollowerProgress | null = null;
+  /** The log end offset when this broker became leader: where its leader epoch starts. */
+  #leaderEpochStartOffset = 0n;
+  /** An ISR change sent to the controller and not yet seen in the metadata. */
+  #proposedIsr: number[] | null = null;
+
+  constructor(nodeId: number, key: PartitionKey, ref: PartitionRef, config: ResolvedTopicConfig, state: PartitionState) {
+    this.nodeId = nodeId;
+    this.key = key;
+    this.ref = ref;
+    this.config = config;
+    this.#state = state;
+  }
+
+  get state(): Readonly<PartitionState> {
+    return this.#state;
+  }
+
+  get role(): ReplicaRole {
+    if (this.#state.leader === this.nodeId) return 'leader';
+    return this.#state.leader >= 0 ? 'follower' : 'offline';
+  }
+
+  get leaderEpoch(): number {
+    return this.#state.leaderEpoch;
+  }
+
+  get replicated(): boolean {
+    return this.#state.replicas.length > 1;
+  }
+
+  /** The ISR the high watermark is computed over: the stored one, plus members a pending expansion adds. */
+  get maximalIsr(): number[] {
+    const isr = [...this.#state.isr];
+    for (const id of this.#proposedIsr ?? []) if (!isr.includes(id)) isr.push(id);
+    return isr;
+  }
+
+  get proposedIsr(): readonly number[] | null {
+    return this.#proposedIsr;
+  }
+
+  get progress(): FollowerProgress | null {
+    return this.#progress;
+  }
+
+  /**
+   * Takes a newer assignment of this partition from the metadata. Returns
+   * what changed for this broker: it became leader (of a new leader epoch),
+   * became a follower (or leaderless), or kept its role.
+   */
+  applyState(next: PartitionState, nowMs: number): 'became-leader' | 'became-follower' | 'same-role' {
+    const wasLeader = this.role === 'leader';
+    const epochChanged = next.leaderEpoch !== this.#state.leaderEpoch;
+    this.#state = { ...next, replicas: [...next.replicas], isr: [...next.isr] };
+    if (this.#proposedIsr && (epochChanged || sameMembers(this.#proposedIsr, next.isr))) this.#proposedIsr = null;
+    const isLeader = this.role === 'leader';
+    if (isLeader && (!wasLeader || epochChanged || !this.#progress)) {
+      this.#becomeLeader(nowMs);
+      return 'became-leader';
+    }
+    if (!isLeader && (wasLeader || epochChanged)) {
+      this.#progress = null;
+      this.#proposedIsr = null;
+      return 'became-follower';
+    }
+    return 'same-role';
+  }
+
+  /** Called once the log is open: a leader starts its term at the log's end. */
+  logOpened(nowMs: number): void {
+    if (this.role === 'leader') this.#becomeLeader(nowMs);
+  }
+
+  #becomeLeader(nowMs: number): void {
+    const log = this.log;
+    if (!log) return; // logOpened() finishes the job
+    this.#leaderEpochStartOffset = log.logEndOffset;
+    this.#progress = new FollowerProgress(this.#state.replicas.filter((r) => r !== this.nodeId), log.highWatermark, nowMs);
+    this.#proposedIsr = null;
+    this.advanceHighWatermark();
+  }
+
+  /** Checks that this broker leads the partition in `leaderEpoch` (when given), as a leader-only request needs. */
+  checkLeader(leaderEpoch?: number): ReplicaLog {
+    this.checkEpoch(leaderEpoch);
+    if (this.role !== 'leader' || !this.log || !this.#progress) {
+      throw new WafkaError('NOT_LEADER_OR_FOLLOWER', `broker ${this.nodeId} is not the leader of ${this.ref.topic}-${this.ref.partition}: the leader is broker ${this.#state.leader} (leaderEpoch ${this.#state.leaderEpoch})`);
+    }
+    return this.log;
+  }
+
+  /** FENCED_LEADER_EPOCH for a request from an older leader epoch, UNKNOWN_LEADER_EPOCH for one from a newer. */
+  checkEpoch(leaderEpoch: number | undefined): void {
+    if (leaderEpoch === undefined || leaderEpoch < 0) return;
+    if (leaderEpoch < this.#state.leaderEpoch) {
+      throw new WafkaError('FENCED_LEADER_EPOCH', `${this.ref.topic}-${this.ref.partition}: leader epoch ${leaderEpoch} is older than ${this.#state.leaderEpoch}`);
+    }
+    if (leaderEpoch > this.#state.leaderEpoch) {
+      throw new WafkaError('UNKNOWN_LEADER_EPOCH', `${this.ref.topic}-${this.ref.partition}: leader epoch ${leaderEpoch} is newer than ${this.#state.leaderEpoch} known to broker ${this.nodeId}`);
+    }
+  }
+
+  /** NOT_ENOUGH_REPLICAS before an acks=-1 append when the ISR is smaller than minInsyncReplicas. */
+  checkEnoughReplicas(): void {
+    const isrSize = this.#state.isr.length;
+    if (isrSize < this.config.minInsyncReplicas) {
+      throw new WafkaError('NOT_ENOUGH_REPLICAS', `${this.ref.topic}-${this.ref.partition} has ${isrSize} in-sync replicas [${this.#state.isr}], fewer than minInsyncReplicas ${this.config.minInsyncReplicas}`);
+    }
+  }
+
+  /**
+   * A leader's high watermark: the lowest log end offset in the maximal ISR.
+   * Returns true when it moved.
+   */
+  advanceHighWatermark(): boolean {
+    const log = this.log;
+    if (!log || !this.#progress) return false;
+    if (!this.#progress.updateHighWatermark(this.maximalIsr, this.nodeId, log.logEndOffset)) {
+      // The log may lag the tracker after a reopen: never leave the log's own mark below it.
+      if (log.highWatermark < this.#progress.highWatermark) log.highWatermark = this.#progress.highWatermark;
+      return false;
+    }
+    const moved = this.#progress.highWatermark > log.highWatermark;
+    log.highWatermark = this.#progress.highWatermark;
+    return moved;
+  }
+
+  /** A follower's high watermark: the leader's, capped at its own end; never back. */
+  followHighWatermark(leaderHighWatermark: bigint): void {
+    const log = this.log;
+    if (!log) return;
+    const capped = leaderHighWatermark < log.logEndOffset ? leaderHighWatermark : log.logEndOffset;
+    if (capped > log.highWatermark) log.highWatermark = capped;
+  }
+
+  /**
+   * The ISR change this leader should ask for now, if any: drop members that
+   * have not caught up within replicaLagTimeMaxMs, add followers that reached
+   * the high watermark and this leader epoch's start. Never drops the leader.
+   */
+  isrChangeToPropose(nowMs: number, replicaLagTimeMaxMs: number, eligible: (id: number) => boolean): number[] | null {
+    if (this.role !== 'leader' || !this.#progress || this.#proposedIsr) return null;
+    const isr = this.#state.isr;
+    const lagging = this.#progress.laggingIsrMembers(isr, this.nodeId, nowMs, replicaLagTimeMaxMs);
+    const ready = this.#progress.followersReadyToJoin(isr, this.#leaderEpochStartOffset).filter(eligible);
+    if (lagging.length === 0 && ready.length === 0) return null;
+    return [...isr.filter((id) => !lagging.includes(id)), ...ready];
+  }
+
+  proposeIsr(isr: number[]): void {
+    this.#proposedIsr = isr;
+  }
+
+  /** The controller refused or lost the proposal: propose again on the next check. */
+  proposalFailed(): void {
+    this.#proposedIsr = null;
+  }
+}
+
+function sameMembers(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((x) => b.includes(x));
+}

@@ -1,0 +1,560 @@
+/**
+ * One seeded run of a whole wafka cluster under faults, as Jepsen runs a
+ * database: real Broker and Controller code, on memory storage that can lose
+ * what was not flushed, over the simulated network, all on one SimScheduler.
+ * Producers send acks=-1 records with unique values, consumers read what is
+ * committed, and a nemesis kills, crashes, pauses and isolates brokers and
+ * the controller. Kafka's invariants are checked after every step, and the
+ * history at the end:
+ *
+ * - at most one broker leads a partition in any one leader epoch;
+ * - leader epochs and partition epochs in the metadata never go back, nor
+ *   does any replica's high watermark (per broker incarnation);
+ * - replicas agree below their high watermarks;
+ * - every record acknowledged with acks=-1 is in the log, at its offset;
+ * - an offset, once consumed, never changes value.
+ *
+ * Faults come one broker at a time, and a broker is faulted again only once
+ * every ISR is full (Kafka's assumption with replicationFactor 3 and
+ * minInsyncReplicas 2: one replica may fail at a time).
+ */
+import { Broker, type ControllerLink } from '../broker/broker.ts';
+import { StorageReplicaLogs } from '../broker/storage-logs.ts';
+import type { ClusterMetadata } from '../cluster/metadata.ts';
+import { MemoryMetadataStore } from '../cluster/memory-metadata-store.ts';
+import type { MetadataStore } from '../cluster/metadata-store.ts';
+import { LocalMetadataHub, type MetadataWatch } from '../cluster/metadata-watch.ts';
+import { Controller } from '../controller/controller.ts';
+import { decodeBatchSync, encodeBatchSync, loadCore } from '../core/index.ts';
+import type { WafkaError } from '../errors.ts';
+import type { BrokerApi, ProduceResponse } from '../protocol/types.ts';
+import { MemoryBackend } from '../storage/index.ts';
+import { SimNetwork } from './network.ts';
+import { SimNode } from './node.ts';
+import { SimScheduler } from './scheduler.ts';
+
+export interface SimClusterOptions {
+  seed: number;
+  brokers?: number;
+  partitions?: number;
+  replicationFactor?: number;
+  minInsyncReplicas?: number;
+  /** Simulated time with producers, consumers and faults running (default 20 s). */
+  faultyPhaseMs?: number;
+  /** Turn the nemesis off (a run that must then see no failed produce at all). */
+  faults?: boolean;
+  /** Probability that a network message is lost (default 0.01). */
+  dropProbability?: number;
+}
+
+export interface SimReport {
+  seed: number;
+  steps: number;
+  simulatedMs: number;
+  acknowledged: number;
+  failedOrUnknown: number;
+  /** Failed or unknown produce outcomes by error type. */
+  failures: Record<string, number>;
+  consumed: number;
+  faults: string[];
+  violations: string[];
+}
+
+const TOPIC = 'sim';
+const REQUEST_TIMEOUT_MS = 1_000;
+const SESSION_TIMEOUT_MS = 600;
+
+interface BrokerSlot {
+  id: number;
+  node: SimNode;
+  broker: Broker | null;
+  backend: MemoryBackend;
+  incarnation: number;
+}
+
+interface Acked { partition: number; offset: bigint; value: string }
+
+export async function runClusterSimulation(options: SimClusterOptions): Promise<SimReport> {
+  await loadCore();
+  const sim = new SimCluster(options);
+  return sim.run();
+}
+
+/** The one-line command that replays a seed. */
+export const replayCommand = (seed: number) => `npm run sim -- --seed ${seed}`;
+
+class SimCluster {
+  readonly options: Required<SimClusterOptions>;
+  readonly scheduler: SimScheduler;
+  readonly network: SimNetwork;
+  readonly store: CheckedStore;
+  readonly hub = new LocalMetadataHub();
+  readonly slots: BrokerSlot[] = [];
+  readonly clientNode: SimNode;
+  readonly nemesisNode: SimNode;
+  controller: { node: SimNode; instance: Controller | null } | null = null;
+  #controllerGeneration = 0;
+  readonly violations: string[] = [];
+  readonly faults: string[] = [];
+  readonly acked: Acked[] = [];
+  failedOrUnknown = 0;
+  /** Why produce requests failed, by error type. */
+  readonly failures = new Map<string, number>();
+  /** partition → offset → value, as consumed. */
+  readonly consumed = new Map<number, Map<bigint, string>>();
+  /** Highest high watermark seen per (broker incarnation, partition). */
+  readonly #highWatermarks = new Map<string, bigint>();
+  #valueSeq = 0;
+  #producing = true;
+
+  constructor(options: SimClusterOptions) {
+    this.options = {
+      brokers: 3, partitions: 3, replicationFactor: 3, minInsyncReplicas: 2, faultyPhaseMs: 20_000, faults: true, dropProbability: 0.01,
+      ...options,
+    };
+    this.scheduler = new SimScheduler(this.options.seed);
+    // The network loses messages once the faulty phase starts (setup is not under test).
+    this.network = new SimNetwork(this.scheduler, { dropProbability: 0 });
+    this.store = new CheckedStore(this.violations);
+    this.clientNode = new SimNode(this.scheduler, 'client');
+    this.nemesisNode = new SimNode(this.scheduler, 'nemesis');
+    this.scheduler.afterStep = () => this.#checkStep();
+  }
+
+  async run(): Promise<SimReport> {
+    const { scheduler } = this;
+    try {
+      await this.#startController();
+      for (let id = 0; id < this.options.brokers; id++) {
+        const slot: BrokerSlot = { id, node: new SimNode(this.scheduler, `broker-${id}`), broker: null, backend: new MemoryBackend(), incarnation: 0 };
+        this.slots.push(slot);
+      }
+      await scheduler.settle(Promise.all(this.slots.map((s) => this.#startBroker(s))), 30_000);
+      await scheduler.settle(this.#createTopic(), 30_000);
+      this.network.dropProbability = this.options.dropProbability;
+
+      const endMs = scheduler.nowMs() + this.options.faultyPhaseMs;
+      const work = [
+        ...Array.from({ length: 3 }, () => this.#produceLoop(endMs)),
+        ...Array.from({ length: this.options.partitions }, (_, p) => this.#consumeLoop(p, endMs)),
+        this.options.faults ? this.#nemesisLoop(endMs) : Promise.resolve(),
+        this.#agreementLoop(endMs),
+      ];
+      await scheduler.settle(Promise.all(work), this.options.faultyPhaseMs + 60_000);
+      this.#producing = false;
+      await scheduler.settle(this.#healAll(), 30_000);
+      await scheduler.settle(this.#waitUntilSettled(), 60_000);
+      await scheduler.settle(this.#finalChecks(), 60_000);
+    } catch (error) {
+      this.violations.push(`run failed: ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      for (const slot of this.slots) slot.node.kill();
+      this.controller?.node.kill();
+    }
+    for (const error of scheduler.errors) this.violations.push(`a timer callback threw: ${String(error)}`);
+    return {
+      seed: this.options.seed, steps: scheduler.steps, simulatedMs: scheduler.nowMs() - Date.UTC(2026, 0, 1),
+      acknowledged: this.acked.length, failedOrUnknown: this.failedOrUnknown, failures: Object.fromEntries(this.failures),
+      consumed: [...this.consumed.values()].reduce((n, m) => n + m.size, 0), faults: this.faults, violations: this.violations,
+    };
+  }
+
+  // ------------------------------------------------------------------ processes
+
+  async #startController(): Promise<void> {
+    const node = new SimNode(this.scheduler, `controller-${this.#controllerGeneration++}`);
+    const entry: { node: SimNode; instance: Controller | null } = { node, instance: null };
+    this.controller = entry;
+    entry.instance = await Controller.activate({
+      nodeId: 1000 + this.#controllerGeneration, clusterId: 'sim', store: this.store, watch: this.#watchFor(node),
+      clock: node.clock, brokerSessionTimeoutMs: SESSION_TIMEOUT_MS,
+    });
+  }
+
+  async #startBroker(slot: BrokerSlot): Promise<void> {
+    const node = slot.node;
+    const sharedStore: MetadataStore = { read: () => this.store.read(), compareAndSet: (v, m) => this.store.compareAndSet(v, m), close: async () => {} };
+    const controllerLink = this.network.remoteOf<ControllerLink>(node, () => {
+      const c = this.controller;
+      return c?.instance && !c.instance.closed ? { node: c.node, target: c.instance } : null;
+    }, REQUEST_TIMEOUT_MS);
+    const peers = new Map<number, BrokerApi>();
+    const broker = await Broker.start({
+      nodeId: slot.id, clusterId: 'sim', host: node.name, clock: node.clock,
+      config: {
+        replicaLagTimeMaxMs: 1_000, brokerHeartbeatIntervalMs: 100, replicaFetchWaitMaxMs: 200, replicaFetchBackoffMs: 50,
+        logMaintenanceIntervalMs: 3_600_000, topicDefaults: { minInsyncReplicas: this.options.minInsyncReplicas, segmentBytes: 16 * 1024 },
+      },
+      metadataStore: sharedStore, metadataWatch: this.#watchFor(node), storage: new StorageReplicaLogs(slot.backend, 'memory'),
+      controller: () => controllerLink,
+      peer: (id) => {
+        let api = peers.get(id);
+        if (!api) peers.set(id, api = this.#brokerApi(node, id));
+        return api;
+      },
+    });
+    if (node.state === 'dead') {
+      void broker.close().catch(() => {});
+      return;
+    }
+    slot.broker = broker;
+  }
+
+  /** How `from` reaches broker `id` (whichever incarnation runs now). */
+  #brokerApi(from: SimNode, id: number): BrokerApi {
+    return this.network.remoteOf<BrokerApi>(from, () => {
+      const slot = this.slots[id];
+      return slot?.broker && slot.node.state !== 'dead' ? { node: slot.node, target: slot.broker } : null;
+    }, REQUEST_TIMEOUT_MS);
+  }
+
+  /** The doorbell as a node hears it: held while it is paused, never after it died. */
+  #watchFor(node: SimNode): MetadataWatch {
+    const handle = this.hub.handle();
+    return {
+      announce: (version) => handle.announce(version),
+      subscribe: (listener) => handle.subscribe((version) => node.run(() => listener(version))),
+      close: () => handle.close(),
+    };
+  }
+
+  /** Creates the topic once every broker is registered and unfenced, and waits until every replica hosts it. */
+  async #createTopic(): Promise<void> {
+    const api = this.#brokerApi(this.clientNode, 0);
+    for (let attempt = 0; ; attempt++) {
+      const m = await this.store.read();
+      if ((m?.brokers.filter((b) => !b.fenced).length ?? 0) >= this.options.brokers) {
+        const { topics } = await api.createTopics({ topics: [{ topic: TOPIC, numPartitions: this.options.partitions, replicationFactor: this.options.replicationFactor }] });
+        if (!topics[0].error || topics[0].error.type === 'TOPIC_ALREADY_EXISTS') break;
+        if (attempt > 50) throw new Error(`createTopics: ${topics[0].error.message}`);
+      }
+      await sleep(this.clientNode, 50);
+    }
+    const hosted = () => this.slots.every((s) => (s.broker?.describeReplicas().filter((r) => r.topic === TOPIC && r.logEndOffset >= 0n).length ?? 0) === this.options.partitions);
+    while (!hosted()) await sleep(this.clientNode, 10);
+  }
+
+  // ------------------------------------------------------------------ clients
+
+  async #leaderOf(partition: number): Promise<number> {
+    const m = await this.store.read();
+    return m?.topics[TOPIC]?.partitions[partition]?.leader ?? -1;
+  }
+
+  async #produceLoop(endMs: number): Promise<void> {
+    const clock = this.clientNode.clock;
+    while (clock.nowMs() < endMs) {
+      await sleep(this.clientNode, this.scheduler.int(1, 20));
+      const partition = this.scheduler.int(0, this.options.partitions - 1);
+      const value = `v${this.#valueSeq++}`;
+      // The client's metadata: what some broker would answer. The store is what every broker reads.
+      const leader = await this.#leaderOf(partition);
+      if (leader < 0) { this.#failed('LEADER_NOT_AVAILABLE'); continue; }
+      const records = encodeBatchSync([{ key: null, value, timestamp: clock.nowMs() }], { baseTimestamp: clock.nowMs() });
+      let response: ProduceResponse;
+      try {
+        response = await this.#brokerApi(this.clientNode, leader).produce({
+          acks: -1, timeoutMs: REQUEST_TIMEOUT_MS / 2, topics: [{ topic: TOPIC, partitions: [{ partition, records }] }],
+        });
+      } catch (error) {
+        this.#failed((error as WafkaError).type ?? 'UNKNOWN');
+        continue;
+      }
+      const answer = response.topics[0]?.partitions[0];
+      if (!answer || answer.error) { this.#failed(answer?.error?.type ?? 'NO_ANSWER'); continue; }
+      this.acked.push({ partition, offset: answer.baseOffset, value });
+    }
+  }
+
+  #failed(type: string): void {
+    this.failedOrUnknown++;
+    this.failures.set(type, (this.failures.get(type) ?? 0) + 1);
+  }
+
+  async #consumeLoop(partition: number, endMs: number): Promise<void> {
+    const clock = this.clientNode.clock;
+    let position = 0n;
+    const seen = new Map<bigint, string>();
+    this.consumed.set(partition, seen);
+    while (clock.nowMs() < endMs + 2_000) {
+      await sleep(this.clientNode, this.scheduler.int(5, 50));
+      const leader = await this.#leaderOf(partition);
+      if (leader < 0) continue;
+      try {
+        const response = await this.#brokerApi(this.clientNode, leader).fetch({
+          maxWaitMs: 100, minBytes: 1, maxBytes: 1 << 20, isolationLevel: 'read_uncommitted',
+          topics: [{ topic: TOPIC, partitions: [{ partition, fetchOffset: position, partitionMaxBytes: 1 << 20 }] }],
+        });
+        const r = response.topics[0]?.partitions[0];
+        if (!r || r.error || !r.records) continue;
+        for (const { offset, value } of decodeRecords(r.records)) {
+          if (offset < position) continue;
+          const before = seen.get(offset);
+          if (before !== undefined && before !== value) this.violations.push(`partition ${partition} offset ${offset} was consumed as ${before}, now ${value}`);
+          seen.set(offset, value);
+          position = offset + 1n;
+        }
+      } catch {
+        // A timeout or an unreachable leader: try again.
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ nemesis
+
+  async #nemesisLoop(endMs: number): Promise<void> {
+    const s = this.scheduler;
+    const node = this.nemesisNode;
+    while (node.clock.nowMs() < endMs) {
+      await sleep(node, s.int(200, 1_500));
+      await this.#waitForFullIsrs(5_000);
+      if (node.clock.nowMs() >= endMs) break;
+      const kind = s.pick(['kill', 'crash-lossy', 'pause', 'isolate-from-controller', 'isolate', 'kill-controller', 'pause-controller'] as const);
+      const slot = s.pick(this.slots);
+      const durationMs = s.int(100, 2_500);
+      this.faults.push(`${Math.round(node.clock.nowMs() - Date.UTC(2026, 0, 1))}ms ${kind}${kind.includes('controller') ? '' : ` broker-${slot.id}`} for ${durationMs}ms`);
+      switch (kind) {
+        case 'kill':
+        case 'crash-lossy': {
+          const lockFreed = s.chance(0.5);
+          this.#kill(slot, kind === 'crash-lossy');
+          if (lockFreed) void this.#controllerApi().brokerGone(slot.id).catch(() => {});
+          await sleep(node, durationMs);
+          await this.#restart(slot);
+          break;
+        }
+        case 'pause':
+          slot.node.pause();
+          await sleep(node, durationMs);
+          slot.node.resume();
+          break;
+        case 'isolate-from-controller':
+        case 'isolate': {
+          const others = kind === 'isolate' ? [this.clientNode, this.controller!.node, ...this.slots.map((x) => x.node)] : [this.controller!.node];
+          this.network.isolate(slot.node, others);
+          await sleep(node, durationMs);
+          this.network.heal(slot.node);
+          break;
+        }
+        case 'kill-controller': {
+          const old = this.controller!;
+          old.node.kill();
+          old.instance?.close();
+          await sleep(node, Math.min(durationMs, 500));
+          await this.#startController();
+          break;
+        }
+        case 'pause-controller': {
+          // A zombie controller: it wakes after another took over, and must not write.
+          const old = this.controller!;
+          old.node.pause();
+          await sleep(node, Math.min(durationMs, 500));
+          await this.#startController();
+          await sleep(node, durationMs);
+          old.node.resume();
+          break;
+        }
+      }
+    }
+  }
+
+  #controllerApi(): Controller {
+    return this.network.remoteOf<Controller>(this.nemesisNode, () => {
+      const c = this.controller;
+      return c?.instance && !c.instance.closed ? { node: c.node, target: c.instance } : null;
+    }, REQUEST_TIMEOUT_MS);
+  }
+
+  #kill(slot: BrokerSlot, loseUnflushed: boolean): void {
+    slot.node.kill();
+    slot.broker = null;
+    slot.backend = slot.backend.crashImage(loseUnflushed ? () => this.scheduler.random() : undefined);
+  }
+
+  async #restart(slot: BrokerSlot): Promise<void> {
+    slot.node = new SimNode(this.scheduler, `broker-${slot.id}`);
+    slot.incarnation++;
+    await this.#startBroker(slot);
+  }
+
+  async #waitForFullIsrs(timeoutMs: number): Promise<void> {
+    const node = this.nemesisNode;
+    const deadline = node.clock.nowMs() + timeoutMs;
+    while (node.clock.nowMs() < deadline) {
+      const m = await this.store.read();
+      const partitions = m?.topics[TOPIC]?.partitions ?? [];
+      if (partitions.every((p) => p.leader >= 0 && p.isr.length === p.replicas.length)) return;
+      await sleep(node, 50);
+    }
+  }
+
+  async #healAll(): Promise<void> {
+    this.network.heal();
+    this.network.dropProbability = 0;
+    if (!this.controller?.instance || this.controller.instance.closed || this.controller.node.state !== 'running') {
+      this.controller?.node.resume();
+      if (!this.controller?.instance || this.controller.instance.closed) await this.#startController();
+    }
+    for (const slot of this.slots) {
+      if (slot.node.state === 'paused') slot.node.resume();
+      if (slot.node.state === 'dead' || !slot.broker) await this.#restart(slot);
+    }
+  }
+
+  /** Until every ISR is full and every replica's high watermark is its leader's log end. */
+  async #waitUntilSettled(): Promise<void> {
+    const node = this.nemesisNode;
+    for (let i = 0; i < 600; i++) {
+      const snapshots = this.slots.flatMap((s) => s.broker?.describeReplicas() ?? []);
+      const m = await this.store.read();
+      const partitions = m?.topics[TOPIC]?.partitions ?? [];
+      const settled = partitions.length > 0 && partitions.every((p) => {
+        if (p.leader < 0 || p.isr.length !== p.replicas.length) return false;
+        const replicas = snapshots.filter((r) => r.topic === TOPIC && r.partition === p.partition);
+        const leader = replicas.find((r) => r.role === 'leader' && r.leaderEpoch === p.leaderEpoch);
+        return !!leader && replicas.length === p.replicas.length && replicas.every((r) => r.logEndOffset === leader.logEndOffset && r.highWatermark === leader.logEndOffset);
+      });
+      if (settled) return;
+      await sleep(node, 100);
+    }
+    this.violations.push('the cluster did not settle (full ISRs, equal logs) within 60 s after the faults healed');
+  }
+
+  // ------------------------------------------------------------------ checks
+
+  /** After every step: one leader per epoch; high watermarks never back. */
+  #checkStep(): void {
+    const leaders = new Map<string, number>();
+    for (const slot of this.slots) {
+      if (!slot.broker || slot.node.state === 'dead') continue;
+      for (const r of slot.broker.describeReplicas()) {
+        if (r.role === 'leader') {
+          const key = `${r.topic}-${r.partition}@${r.leaderEpoch}`;
+          const other = leaders.get(key);
+          if (other !== undefined && other !== slot.id && this.violations.length < 100) this.violations.push(`step ${this.scheduler.steps}: brokers ${other} and ${slot.id} both lead ${key}`);
+          leaders.set(key, slot.id);
+        }
+        const hwKey = `${slot.id}.${slot.incarnation}:${r.partition}`;
+        const before = this.#highWatermarks.get(hwKey) ?? -1n;
+        if (r.highWatermark >= 0n && r.highWatermark < before) {
+          this.violations.push(`step ${this.scheduler.steps}: broker ${slot.id} high watermark of ${r.topic}-${r.partition} went back from ${before} to ${r.highWatermark}`);
+        }
+        if (r.highWatermark >= 0n && r.highWatermark !== before) this.#highWatermarks.set(hwKey, r.highWatermark);
+      }
+    }
+  }
+
+  /** Every simulated second: the replicas agree on every record below both their high watermarks. */
+  async #agreementLoop(endMs: number): Promise<void> {
+    while (this.nemesisNode.clock.nowMs() < endMs) {
+      await sleep(this.nemesisNode, 1_000);
+      await this.#checkAgreement(false);
+    }
+  }
+
+  async #checkAgreement(final: boolean): Promise<Map<number, Map<bigint, string>>> {
+    const logs = new Map<number, Map<bigint, string>>();
+    for (let p = 0; p < this.options.partitions; p++) {
+      const replicas: { id: number; hw: bigint; records: Map<bigint, string> }[] = [];
+      for (const slot of this.slots) {
+        const broker = slot.broker;
+        const snapshot = broker?.describeReplicas().find((r) => r.topic === TOPIC && r.partition === p);
+        if (!broker || !snapshot || slot.node.state === 'dead') continue;
+        replicas.push({ id: slot.id, hw: snapshot.highWatermark, records: await readAll(broker, p, snapshot.logStartOffset, snapshot.highWatermark) });
+      }
+      for (let i = 1; i < replicas.length; i++) {
+        const a = replicas[0];
+        const b = replicas[i];
+        const below = a.hw < b.hw ? a.hw : b.hw;
+        for (const [offset, value] of a.records) {
+          if (offset >= below) continue;
+          const other = b.records.get(offset);
+          if (other !== undefined && other !== value) this.violations.push(`${final ? 'final' : `step ${this.scheduler.steps}`}: partition ${p} offset ${offset} is ${value} on broker ${a.id}, ${other} on broker ${b.id}`);
+        }
+      }
+      if (replicas[0]) logs.set(p, replicas[0].records);
+    }
+    return logs;
+  }
+
+  async #finalChecks(): Promise<void> {
+    const logs = await this.#checkAgreement(true);
+    for (const a of this.acked) {
+      const value = logs.get(a.partition)?.get(a.offset);
+      if (value !== a.value) this.violations.push(`acknowledged ${a.value} at partition ${a.partition} offset ${a.offset} is ${value === undefined ? 'lost' : `now ${value}`}`);
+    }
+    for (const [p, seen] of this.consumed) {
+      for (const [offset, value] of seen) {
+        const now = logs.get(p)?.get(offset);
+        if (now !== value) this.violations.push(`consumed ${value} at partition ${p} offset ${offset} is ${now === undefined ? 'gone' : `now ${now}`}`);
+      }
+    }
+  }
+}
+
+/** A store that checks every write: leader and partition epochs never go back. */
+class CheckedStore extends MemoryMetadataStore {
+  readonly #violations: string[];
+  #last: ClusterMetadata | null = null;
+
+  constructor(violations: string[]) {
+    super();
+    this.#violations = violations;
+  }
+
+  override async compareAndSet(expectedVersion: number, next: ClusterMetadata): Promise<boolean> {
+    const ok = await super.compareAndSet(expectedVersion, next);
+    if (!ok) return false;
+    const last = this.#last;
+    if (last) {
+      if (next.controllerEpoch < last.controllerEpoch) this.#violations.push(`controller epoch went back from ${last.controllerEpoch} to ${next.controllerEpoch}`);
+      for (const [name, topic] of Object.entries(next.topics)) {
+        const before = last.topics[name];
+        if (!before || before.topicId !== topic.topicId) continue;
+        for (const p of topic.partitions) {
+          const q = before.partitions[p.partition];
+          if (!q) continue;
+          if (p.leaderEpoch < q.leaderEpoch) this.#violations.push(`${name}-${p.partition}: leader epoch went back from ${q.leaderEpoch} to ${p.leaderEpoch}`);
+          if ((p.partitionEpoch ?? 0) < (q.partitionEpoch ?? 0)) this.#violations.push(`${name}-${p.partition}: partition epoch went back`);
+          if (p.leader !== q.leader && p.leaderEpoch === q.leaderEpoch) this.#violations.push(`${name}-${p.partition}: leader changed from ${q.leader} to ${p.leader} within leader epoch ${p.leaderEpoch}`);
+        }
+      }
+    }
+    this.#last = structuredClone(next);
+    return true;
+  }
+}
+
+function sleep(node: SimNode, ms: number): Promise<void> {
+  return new Promise((resolve) => { node.clock.setTimeout(resolve, ms); });
+}
+
+function decodeRecords(bytes: Uint8Array): { offset: bigint; value: string }[] {
+  const out: { offset: bigint; value: string }[] = [];
+  const td = new TextDecoder();
+  for (let pos = 0; pos < bytes.length;) {
+    const batch = decodeBatchSync(bytes, { position: pos });
+    for (const r of batch.records) out.push({ offset: r.offset, value: r.value ? td.decode(r.value) : '' });
+    pos += batch.sizeInBytes;
+  }
+  return out;
+}
+
+/** Every record of a replica's log in [from, upTo). */
+async function readAll(broker: Broker, partition: number, from: bigint, upTo: bigint): Promise<Map<bigint, string>> {
+  const out = new Map<bigint, string>();
+  let offset = from;
+  for (let i = 0; i < 10_000 && offset < upTo; i++) {
+    const bytes = await broker.readReplica(TOPIC, partition, offset, 1 << 20);
+    if (!bytes || bytes.length === 0) break;
+    let next = offset;
+    for (const r of decodeRecords(bytes)) {
+      if (r.offset < upTo) out.set(r.offset, r.value);
+      if (r.offset >= next) next = r.offset + 1n;
+    }
+    if (next === offset) break;
+    offset = next;
+  }
+  return out;
+}
+

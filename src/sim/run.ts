@@ -1,0 +1,42 @@
+/**
+ * `npm run sim -- --seeds N [--from S] [--ms T]` runs N seeded cluster
+ * simulations (seeds S..S+N-1) and prints a line per failing seed with the
+ * command that replays it; `--seed S` runs one seed and prints its report.
+ */
+import { parseArgs } from 'node:util';
+import { replayCommand, runClusterSimulation } from './cluster.ts';
+
+const { values } = parseArgs({
+  options: {
+    seeds: { type: 'string', default: '100' },
+    from: { type: 'string', default: '1' },
+    seed: { type: 'string' },
+    ms: { type: 'string', default: '3000' },
+  },
+});
+const faultyPhaseMs = Number(values.ms);
+if (!Number.isSafeInteger(faultyPhaseMs) || faultyPhaseMs < 0) throw new RangeError(`--ms ${values.ms}`);
+
+if (values.seed !== undefined) {
+  const report = await runClusterSimulation({ seed: Number(values.seed), faultyPhaseMs });
+  console.log(JSON.stringify(report, null, 2));
+  process.exit(report.violations.length === 0 ? 0 : 1);
+}
+
+const count = Number(values.seeds);
+const from = Number(values.from);
+let failed = 0;
+let acknowledged = 0;
+let faults = 0;
+const startedMs = Date.now();
+for (let seed = from; seed < from + count; seed++) {
+  const report = await runClusterSimulation({ seed, faultyPhaseMs });
+  acknowledged += report.acknowledged;
+  faults += report.faults.length;
+  if (report.violations.length > 0) {
+    failed++;
+    console.log(`seed ${seed}: ${report.violations[0]} (${report.violations.length} violations) — replay: ${replayCommand(seed)}`);
+  }
+}
+console.log(`${count} seeds, ${failed} failing, ${faults} faults injected, ${acknowledged} acknowledged records checked, ${((Date.now() - startedMs) / 1000).toFixed(1)} s`);
+process.exit(failed === 0 ? 0 : 1);

@@ -1,0 +1,4 @@
+// Seeds 501..750 of the cluster simulation (the seeds are split over files so that they run in parallel).
+import { describeSeeds } from './cluster-seeds.ts';
+
+describeSeeds(501, 250);
