@@ -51,13 +51,16 @@ export function yieldToEventLoop(): Promise<void> {
  */
 export class TurnBudget {
   readonly unitsPerTurn: number;
+  readonly #yield: () => Promise<void>;
   #spent = 0;
   /** Yields taken so far (for tests and metrics). */
   yields = 0;
 
-  constructor(unitsPerTurn: number) {
+  /** `yieldFn`: how to yield (default yieldToEventLoop; a simulated clock passes its own). */
+  constructor(unitsPerTurn: number, yieldFn: () => Promise<void> = yieldToEventLoop) {
     if (!(unitsPerTurn > 0)) throw new RangeError(`unitsPerTurn ${unitsPerTurn}: expected > 0`);
     this.unitsPerTurn = unitsPerTurn;
+    this.#yield = yieldFn;
   }
 
   spend(units: number): Promise<void> | undefined {
@@ -70,6 +73,6 @@ export class TurnBudget {
   yieldNow(): Promise<void> {
     this.#spent = 0;
     this.yields++;
-    return yieldToEventLoop();
+    return this.#yield();
   }
 }
