@@ -300,7 +300,8 @@ export class Broker implements BrokerApi {
     });
     return {
       clusterId: metadata.clusterId,
-      controllerId: metadata.controllerId,
+      // As KRaft brokers do (KIP-590): a controller that is not a broker is out of clients' reach, and any broker takes admin requests.
+      controllerId: metadata.brokers.some((b) => b.nodeId === metadata.controllerId) ? metadata.controllerId : this.nodeId,
       brokers: metadata.brokers.map((b) => ({ nodeId: b.nodeId, host: b.host, rack: b.rack ?? null })),
       topics,
       metadataVersion: metadata.version,

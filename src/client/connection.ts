@@ -160,8 +160,13 @@ export class ClusterClient {
       const api = await this.broker(nodeId);
       result = await call(api);
     } catch (error) {
-      const wafkaError = toWafkaError(error);
+      let wafkaError = toWafkaError(error);
       if (invalidatesMetadata(wafkaError)) this.markStale();
+      // A broker that went away is a network failure to this client: with replication its partitions get
+      // new leaders, so the call is worth retrying after a metadata refresh (Kafka's clients do the same).
+      if (wafkaError.type === 'BROKER_NOT_AVAILABLE' && !wafkaError.retriable) {
+        wafkaError = new WafkaError('BROKER_NOT_AVAILABLE', wafkaError.message.replace(/^BROKER_NOT_AVAILABLE: /, ''), { retriable: true, cause: wafkaError });
+      }
       this.options.logger.debug(`${apiName} to broker ${nodeId} failed`, { error: wafkaError.message });
       throw wafkaError;
     }

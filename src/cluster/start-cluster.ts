@@ -10,9 +10,11 @@
  * Restart on the same storage (same clusterId, same dir) recovers every topic
  * (metadata store) and every record (partition logs). Brokers are 0..N-1.
  */
-import { Broker } from '../broker/broker.ts';
+import { Broker, type ControllerLink } from '../broker/broker.ts';
 import type { BrokerConfigInput } from '../broker/broker-config.ts';
 import { StorageReplicaLogs } from '../broker/storage-logs.ts';
+import { Controller } from '../controller/controller.ts';
+import { systemClock } from '../clock.ts';
 import { WafkaError } from '../errors.ts';
 import { importNodeOnly } from '../node-only.ts';
 import type { BrokerApi } from '../protocol/types.ts';
@@ -48,6 +50,8 @@ export interface StartClusterOptions {
   startTimeoutMs?: number;
   /** Browser: how long a broker waits for its Web Lock held by a predecessor (default 5 s). */
   lockWaitMs?: number;
+  /** In-process clusters: a broker whose heartbeats stop this long is fenced and loses its leadership (default 1.5 s). */
+  brokerSessionTimeoutMs?: number;
 }
 
 export interface Cluster extends ClusterConnection {
@@ -74,6 +78,7 @@ export async function startCluster(options: StartClusterOptions): Promise<Cluste
   const settings: Settings = {
     clusterId, storage: options.storage, dir: options.dir ?? 'data', brokerConfig,
     startTimeoutMs: options.startTimeoutMs ?? 30_000, lockWaitMs: options.lockWaitMs ?? 5_000,
+    brokerSessionTimeoutMs: options.brokerSessionTimeoutMs ?? 1_500,
   };
   const nodeIds = Array.from({ length: count }, (_, i) => i);
   if (options.storage === 'memory') return startInProcess(settings, nodeIds);
@@ -102,8 +107,15 @@ function releasedOnStop(cluster: Cluster, release: () => Promise<void>): Cluster
   return cluster;
 }
 
+/** The in-realm controller's id: outside the broker id range, as a KRaft controller's own node id would be. */
+const CONTROLLER_NODE_ID = 1_000;
+
+const sharedMemoryStore = (store: MemoryMetadataStore) =>
+  ({ read: () => store.read(), compareAndSet: store.compareAndSet.bind(store), close: async () => {} });
+
 interface Settings {
   clusterId: string;
+  brokerSessionTimeoutMs: number;
   storage: StorageKind;
   dir: string;
   brokerConfig: BrokerConfigInput;
@@ -113,29 +125,52 @@ interface Settings {
 
 // ------------------------------------------------------------------ in-process
 
+/**
+ * In-process brokers, with a controller in this realm too: they replicate by
+ * fetching from each other directly, and the controller fences a broker that
+ * stops (or stops heartbeating) and moves its leadership.
+ */
 async function startInProcess(settings: Settings, nodeIds: number[]): Promise<Cluster> {
   const { clusterId, storage } = settings;
   // Memory brokers share one store and an in-realm doorbell; others share their real store like workers do.
   const memoryStore = new MemoryMetadataStore();
   const hub = new LocalMetadataHub();
+  const controllerMetadata = storage === 'memory'
+    ? { store: sharedMemoryStore(memoryStore), watch: hub.handle() }
+    : await openSharedMetadata(storage, clusterId, settings.dir);
+  const controller = await Controller.activate({
+    nodeId: CONTROLLER_NODE_ID, clusterId, store: controllerMetadata.store, watch: controllerMetadata.watch,
+    clock: systemClock, brokerSessionTimeoutMs: settings.brokerSessionTimeoutMs,
+  });
+  const link: ControllerLink = controller;
+  const live = new Map<number, Broker>();
   const started = await Promise.allSettled(nodeIds.map(async (nodeId) => {
+    const replication = { controller: () => (controller.closed ? null : link), peer: (id: number) => live.get(id) ?? null };
+    let broker: Broker;
     if (storage === 'memory') {
       const { MemoryBackend } = await import('../storage/memory.ts');
-      return Broker.start({
+      broker = await Broker.start({
         nodeId, clusterId, host: 'in-process', config: settings.brokerConfig,
-        metadataStore: { read: () => memoryStore.read(), compareAndSet: (v, m) => memoryStore.compareAndSet(v, m), close: async () => {} },
+        metadataStore: sharedMemoryStore(memoryStore),
         metadataWatch: hub.handle(),
         storage: new StorageReplicaLogs(new MemoryBackend(), 'memory'),
+        ...replication,
       });
+    } else {
+      const { store, watch } = await openSharedMetadata(storage, clusterId, settings.dir);
+      const logs = await openBrokerLogs(storage, { clusterId, nodeId, dir: settings.dir });
+      broker = await Broker.start({ nodeId, clusterId, host: 'in-process', config: settings.brokerConfig, metadataStore: store, metadataWatch: watch, storage: logs, ...replication });
     }
-    const { store, watch } = await openSharedMetadata(storage, clusterId, settings.dir);
-    const logs = await openBrokerLogs(storage, { clusterId, nodeId, dir: settings.dir });
-    return Broker.start({ nodeId, clusterId, host: 'in-process', config: settings.brokerConfig, metadataStore: store, metadataWatch: watch, storage: logs });
+    live.set(nodeId, broker);
+    return broker;
   }));
   const brokers = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   const failure = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failure) {
     await Promise.allSettled(brokers.map((b) => b.close()));
+    controller.close();
+    await controllerMetadata.store.close().catch(() => {});
+    controllerMetadata.watch.close();
     throw failure.reason;
   }
   const clients = brokers.map((b) => inProcessBroker(b));
@@ -159,6 +194,9 @@ async function startInProcess(settings: Settings, nodeIds: number[]): Promise<Cl
       stopping ??= (async () => {
         clients.forEach((c: InProcessBrokerClient) => c.close());
         const results = await Promise.allSettled(brokers.map((b) => b.close()));
+        controller.close();
+        await controllerMetadata.store.close().catch(() => {});
+        controllerMetadata.watch.close();
         for (const port of ports) port.close();
         const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
         if (failed) throw failed.reason;
