@@ -21,6 +21,7 @@ const SUITES: Record<string, SuiteFn> = {
   'core-chromium': async (o, log) => (await import('./suites/chromium-suites.ts')).runInChromium('core', o, log),
   storage: async (o, log) => (await import('./suites/storage.ts')).runStorage(o, log),
   e2e: async (o, log) => (await import('./suites/e2e.ts')).runE2e(o, log),
+  replication: async (o, log) => ({ results: await (await import('./suites/replication.ts')).runReplication(o, log) }),
 };
 
 /**

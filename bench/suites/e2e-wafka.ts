@@ -33,15 +33,16 @@ export async function openClient(cluster: Cluster): Promise<E2eContext> {
 
 let topicSeq = 0;
 
-export async function newTopic(ctx: E2eContext, partitions = PARTITIONS): Promise<string> {
+export async function newTopic(ctx: E2eContext, partitions = PARTITIONS, replicationFactor = 1): Promise<string> {
   const topic = `bench-${Date.now().toString(36)}-${++topicSeq}`;
-  await ctx.admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true });
+  const configEntries = replicationFactor > 1 ? [{ name: 'min.insync.replicas', value: '2' }] : [];
+  await ctx.admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor, configEntries }], waitForLeaders: true });
   return topic;
 }
 
 /** Produces `values` to `topic`; returns elapsed ms until all sends are acknowledged. */
-export async function produce(ctx: E2eContext, topic: string, values: string[]): Promise<number> {
-  const producer = ctx.wafka.producer({ ...PRODUCER, allowAutoTopicCreation: false });
+export async function produce(ctx: E2eContext, topic: string, values: string[], acks: 1 | -1 = PRODUCER.acks): Promise<number> {
+  const producer = ctx.wafka.producer({ ...PRODUCER, acks, allowAutoTopicCreation: false });
   await producer.connect();
   const inFlight: Promise<unknown>[] = [];
   const t0 = performance.now();
@@ -102,8 +103,8 @@ export async function pipeline(ctx: E2eContext, topic: string, values: string[])
 }
 
 /** `count` single-record sends, each awaited (lingerMs 0, acks=1), `gapMs` apart; returns per-send ms. */
-export async function sendLatencies(ctx: E2eContext, topic: string, value: string, count: number, gapMs = 2): Promise<number[]> {
-  const producer = ctx.wafka.producer({ lingerMs: 0, acks: 1, allowAutoTopicCreation: false });
+export async function sendLatencies(ctx: E2eContext, topic: string, value: string, count: number, gapMs = 2, acks: 1 | -1 = 1): Promise<number[]> {
+  const producer = ctx.wafka.producer({ lingerMs: 0, acks, allowAutoTopicCreation: false });
   await producer.connect();
   const out: number[] = [];
   for (let i = 0; i < count + 20; i++) {

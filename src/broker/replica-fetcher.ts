@@ -21,6 +21,9 @@ import { partitionKey } from './fetch-waiters.ts';
 import { truncationPoint } from './log-divergence.ts';
 import type { Partition } from './partition.ts';
 
+/** How much longer than its long-poll a follower waits for an answer before it takes the leader for gone (a dead worker answers nothing). */
+const REPLICA_ANSWER_GRACE_MS = 2_000;
+
 export interface ReplicaFetcherSettings {
   replicaFetchWaitMaxMs: number;
   replicaFetchMaxBytes: number;
@@ -86,7 +89,7 @@ export class ReplicaFetcher {
       let backOff = false;
       try {
         const sent = new Map(partitions.map((p) => [p.key, { partition: p, leaderEpoch: p.leaderEpoch, fetchOffset: p.log!.logEndOffset }]));
-        const response = await leader.fetch(this.#request(partitions));
+        const response = await this.#withTimeout(leader.fetch(this.#request(partitions)), this.#host.settings.replicaFetchWaitMaxMs + REPLICA_ANSWER_GRACE_MS);
         this.rounds++;
         for (const t of response.topics) {
           for (const r of t.partitions) {
@@ -152,6 +155,18 @@ export class ReplicaFetcher {
       }
       p.followHighWatermark(r.highWatermark);
       return false;
+    });
+  }
+
+  #withTimeout<T>(call: Promise<T>, timeoutMs: number): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const timer = this.#host.clock.setTimeout(() => {
+        reject(new WafkaError('REQUEST_TIMED_OUT', `no fetch answer from broker ${this.leaderId} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      call.then(
+        (value) => { this.#host.clock.clearTimeout(timer); resolve(value); },
+        (error) => { this.#host.clock.clearTimeout(timer); reject(error); },
+      );
     });
   }
 

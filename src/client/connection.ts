@@ -164,6 +164,7 @@ export class ClusterClient {
       if (invalidatesMetadata(wafkaError)) this.markStale();
       // A broker that went away is a network failure to this client: with replication its partitions get
       // new leaders, so the call is worth retrying after a metadata refresh (Kafka's clients do the same).
+      if (wafkaError.type === 'BROKER_NOT_AVAILABLE') this.#apis.delete(nodeId); // a restarted broker is a new connection
       if (wafkaError.type === 'BROKER_NOT_AVAILABLE' && !wafkaError.retriable) {
         wafkaError = new WafkaError('BROKER_NOT_AVAILABLE', wafkaError.message.replace(/^BROKER_NOT_AVAILABLE: /, ''), { retriable: true, cause: wafkaError });
       }

@@ -6,6 +6,8 @@
  */
 import { Broker } from '../broker/broker.ts';
 import { WafkaError } from '../errors.ts';
+import { BrokerClient } from '../transport/broker-client.ts';
+import { controllerClient } from '../transport/controller-channel.ts';
 import { exposeBroker } from '../transport/expose-broker.ts';
 import { openBrokerLogs, openSharedMetadata } from './broker-storage.ts';
 import { acquireWebLock, brokerLockName } from './web-lock.ts';
@@ -22,6 +24,8 @@ export function serveBrokerWorker(control: WorkerControl): void {
   let broker: Broker | undefined;
   let starting: Promise<void> | undefined;
   let releaseLock: () => void = () => {};
+  /** Other brokers, for follower fetches; a newer port for the same broker (it restarted) replaces the old one. */
+  const peers = new Map<number, BrokerClient>();
   control.listen((message) => {
     if (message?.type === 'wafka:init' && !starting) {
       starting = start(message).catch((error) => {
@@ -29,6 +33,12 @@ export function serveBrokerWorker(control: WorkerControl): void {
         const json = error instanceof WafkaError ? error.toJSON() : { name: (error as Error)?.name ?? 'Error', message: String((error as Error)?.message ?? error) };
         control.post({ type: 'wafka:failed', error: json });
       });
+    } else if (message?.type === 'wafka:peer') {
+      peers.get(message.nodeId)?.close();
+      peers.set(message.nodeId, new BrokerClient(message.port, { onClose: () => message.port.close() }));
+    } else if (message?.type === 'wafka:hang') {
+      const until = Date.now() + Math.min(Math.max(0, message.ms), 600_000);
+      while (Date.now() < until) { /* hung on purpose */ }
     } else if (message?.type === 'wafka:connect') {
       void starting?.then(() => broker && exposeBroker(broker, message.port));
     } else if (message?.type === 'wafka:stop') {
@@ -37,6 +47,7 @@ export function serveBrokerWorker(control: WorkerControl): void {
         try {
           await starting;
           await broker?.close();
+          for (const peer of peers.values()) peer.close();
         } catch (e) {
           error = String((e as Error)?.message ?? e);
         }
@@ -52,9 +63,14 @@ export function serveBrokerWorker(control: WorkerControl): void {
     }
     const { store, watch } = await openSharedMetadata(init.storage, init.clusterId, init.dir);
     const storage = await openBrokerLogs(init.storage, { clusterId: init.clusterId, nodeId: init.nodeId, dir: init.dir });
+    const controller = init.controllerPort ? controllerClient(init.controllerPort) : null;
     broker = await Broker.start({
       nodeId: init.nodeId, clusterId: init.clusterId, host: control.runtime, config: init.brokerConfig,
       metadataStore: store, metadataWatch: watch, storage,
+      ...(controller && {
+        controller: () => controller,
+        peer: (id: number) => { const p = peers.get(id); return p && !p.closed ? p : null; },
+      }),
     });
     exposeBroker(broker, init.port);
     control.post({ type: 'wafka:ready', nodeId: init.nodeId });

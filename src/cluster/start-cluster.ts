@@ -19,6 +19,7 @@ import { WafkaError } from '../errors.ts';
 import { importNodeOnly } from '../node-only.ts';
 import type { BrokerApi } from '../protocol/types.ts';
 import { BrokerClient } from '../transport/broker-client.ts';
+import { exposeController } from '../transport/controller-channel.ts';
 import { exposeBroker } from '../transport/expose-broker.ts';
 import { inProcessBroker, type InProcessBrokerClient } from '../transport/in-process.ts';
 import { openBrokerLogs, openSharedMetadata, type StorageKind } from './broker-storage.ts';
@@ -50,8 +51,10 @@ export interface StartClusterOptions {
   startTimeoutMs?: number;
   /** Browser: how long a broker waits for its Web Lock held by a predecessor (default 5 s). */
   lockWaitMs?: number;
-  /** In-process clusters: a broker whose heartbeats stop this long is fenced and loses its leadership (default 1.5 s). */
+  /** A broker whose heartbeats stop this long is fenced and loses its leadership (default 1.5 s). */
   brokerSessionTimeoutMs?: number;
+  /** Workers: start a broker whose worker died again, after a backoff growing from 200 ms to 10 s (default true). */
+  restartBrokers?: boolean;
 }
 
 export interface Cluster extends ClusterConnection {
@@ -62,6 +65,20 @@ export interface Cluster extends ClusterConnection {
    * another tab or worker (see connectCluster). Each port is one connection.
    */
   connectPort(nodeId: number): MessagePort;
+  /**
+   * Ends broker `nodeId`'s worker at once, as a crash would (chaos drills,
+   * failover tests): the controller fences it and moves its leadership; with
+   * `restartBrokers` (the default) the cluster starts it again, and it
+   * recovers its log and catches up. In-process clusters have no worker to end.
+   */
+  killBroker(nodeId: number): Promise<void>;
+  /**
+   * Makes broker `nodeId`'s worker busy-loop for `ms` (chaos drills): a hung
+   * broker, alive and holding its lock but answering nothing. The controller
+   * fences it when its session expires; when it wakes it finds itself a
+   * follower, and whatever it took as a leader meanwhile is refused or cut.
+   */
+  hangBroker(nodeId: number, ms: number): void;
   /** Flushes and closes every broker, then ends the workers. Idempotent. */
   stop(): Promise<void>;
 }
@@ -79,6 +96,7 @@ export async function startCluster(options: StartClusterOptions): Promise<Cluste
     clusterId, storage: options.storage, dir: options.dir ?? 'data', brokerConfig,
     startTimeoutMs: options.startTimeoutMs ?? 30_000, lockWaitMs: options.lockWaitMs ?? 5_000,
     brokerSessionTimeoutMs: options.brokerSessionTimeoutMs ?? 1_500,
+    restartBrokers: options.restartBrokers ?? true,
   };
   const nodeIds = Array.from({ length: count }, (_, i) => i);
   if (options.storage === 'memory') return startInProcess(settings, nodeIds);
@@ -116,6 +134,7 @@ const sharedMemoryStore = (store: MemoryMetadataStore) =>
 interface Settings {
   clusterId: string;
   brokerSessionTimeoutMs: number;
+  restartBrokers: boolean;
   storage: StorageKind;
   dir: string;
   brokerConfig: BrokerConfigInput;
@@ -182,6 +201,12 @@ async function startInProcess(settings: Settings, nodeIds: number[]): Promise<Cl
     brokers: clients,
     bootstrap: { clusterId, nodeIds, transport: 'in-process' },
     broker: brokerLookup(clusterId, byId),
+    killBroker: async () => {
+      throw new WafkaError('UNSUPPORTED_VERSION', 'an in-process cluster has no broker worker to end');
+    },
+    hangBroker: () => {
+      throw new WafkaError('UNSUPPORTED_VERSION', 'an in-process cluster has no broker worker to hang (it would hang this thread)');
+    },
     connectPort(nodeId) {
       const broker = brokers[nodeIds.indexOf(nodeId)];
       if (!broker) throw new WafkaError('BROKER_NOT_AVAILABLE', `no broker ${nodeId}`);
@@ -229,9 +254,11 @@ interface RunningWorker {
   handle: WorkerHandle;
   client: BrokerClient;
   next(type: WorkerToParent['type'], timeoutMs: number): Promise<WorkerToParent>;
+  /** Once per worker: its pending calls fail and the cluster hears of it. */
+  reportDeath(reason: string): void;
 }
 
-async function startWorker(settings: Settings, nodeId: number, kind: 'node' | 'browser'): Promise<RunningWorker> {
+async function startWorker(settings: Settings, nodeId: number, kind: 'node' | 'browser', controllerPort: MessagePort, onDeath: (reason: string) => void): Promise<RunningWorker> {
   const handle = await spawnWorker(kind, nodeId);
   const inbox: WorkerToParent[] = [];
   const waiting = new Set<() => void>();
@@ -257,15 +284,19 @@ async function startWorker(settings: Settings, nodeId: number, kind: 'node' | 'b
   });
   const { port1, port2 } = new MessageChannel();
   const client = new BrokerClient(port1, { onClose: () => port1.close() });
-  handle.onDeath((reason) => {
-    death ??= reason;
+  const reportDeath = (reason: string) => {
+    if (death !== undefined) return;
+    death = reason;
     client.close(new WafkaError('BROKER_NOT_AVAILABLE', `broker ${nodeId} worker died: ${reason}`));
     for (const wake of [...waiting]) wake();
-  });
+    onDeath(reason);
+  };
+  handle.onDeath(reportDeath);
   handle.post({
     type: 'wafka:init', nodeId, clusterId: settings.clusterId, storage: settings.storage as Exclude<StorageKind, 'memory'>,
     dir: settings.storage === 'files' ? settings.dir : undefined, brokerConfig: settings.brokerConfig, lockWaitMs: settings.lockWaitMs, port: port2,
-  }, [port2]);
+    controllerPort,
+  }, [port2, controllerPort]);
   try {
     const answer = await next('wafka:ready', settings.startTimeoutMs);
     if (answer.type === 'wafka:failed') {
@@ -277,33 +308,112 @@ async function startWorker(settings: Settings, nodeId: number, kind: 'node' | 'b
     await handle.terminate();
     throw error;
   }
-  return { nodeId, handle, client, next };
+  return { nodeId, handle, client, next, reportDeath };
 }
 
+/**
+ * Broker workers and, in this realm, their controller: each worker reaches
+ * the controller through a port of its own and every other broker through a
+ * port per peer (follower fetches). A worker that dies is fenced at once (its
+ * death is seen here, as a freed lock would be) and, unless turned off,
+ * started again; its peers get new ports to it.
+ */
 async function startWorkers(settings: Settings, nodeIds: number[], kind: 'node' | 'browser'): Promise<Cluster> {
-  const started = await Promise.allSettled(nodeIds.map((id) => startWorker(settings, id, kind)));
-  const workers = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const metadata = await openSharedMetadata(settings.storage as Exclude<StorageKind, 'memory'>, settings.clusterId, settings.dir);
+  const controller = await Controller.activate({
+    nodeId: CONTROLLER_NODE_ID, clusterId: settings.clusterId, store: metadata.store, watch: metadata.watch,
+    clock: systemClock, brokerSessionTimeoutMs: settings.brokerSessionTimeoutMs,
+  });
+  const controllerPorts: MessagePort[] = [];
+  const controllerPort = () => {
+    const { port1, port2 } = new MessageChannel();
+    exposeController(controller, port1);
+    controllerPorts.push(port1);
+    return port2;
+  };
+  const workers = new Map<number, RunningWorker>();
+  const byId = new Map<number, BrokerApi>();
+  let stopping: Promise<void> | undefined;
+  const restartAttempts = new Map<number, number>();
+  const restartPending = new Set<number>();
+
+  /** Gives `a` a port to `b`'s broker. */
+  const link = (a: RunningWorker, b: RunningWorker) => {
+    const { port1, port2 } = new MessageChannel();
+    b.handle.post({ type: 'wafka:connect', port: port1 }, [port1]);
+    a.handle.post({ type: 'wafka:peer', nodeId: b.nodeId, port: port2 }, [port2]);
+  };
+  const onDeath = (nodeId: number) => (reason: string) => {
+    if (stopping) return;
+    void controller.brokerGone(nodeId).catch(() => {});
+    if (settings.restartBrokers) scheduleRestart(nodeId, reason);
+  };
+  const scheduleRestart = (nodeId: number, reason: string) => {
+    if (restartPending.has(nodeId)) return;
+    restartPending.add(nodeId);
+    const attempt = restartAttempts.get(nodeId) ?? 0;
+    restartAttempts.set(nodeId, attempt + 1);
+    const delayMs = Math.min(10_000, 200 * 2 ** Math.min(attempt, 6));
+    const timer = setTimeout(() => {
+      restartPending.delete(nodeId);
+      if (stopping || workers.get(nodeId)?.client.closed === false) return;
+      void spawn(nodeId).then(
+        (worker) => { restartAttempts.set(nodeId, 0); for (const other of workers.values()) if (other !== worker) { link(worker, other); link(other, worker); } },
+        () => { if (!stopping) scheduleRestart(nodeId, reason); },
+      );
+    }, delayMs);
+    (timer as { unref?: () => void }).unref?.();
+  };
+  const spawn = async (nodeId: number) => {
+    const worker = await startWorker(settings, nodeId, kind, controllerPort(), onDeath(nodeId));
+    workers.set(nodeId, worker);
+    byId.set(nodeId, worker.client);
+    return worker;
+  };
+
+  const started = await Promise.allSettled(nodeIds.map((id) => spawn(id)));
   const failure = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  const closeController = async () => {
+    controller.close();
+    for (const port of controllerPorts) port.close();
+    await metadata.store.close().catch(() => {});
+    metadata.watch.close();
+  };
   if (failure) {
-    await Promise.allSettled(workers.map((w) => stopWorker(w)));
+    stopping = Promise.resolve();
+    await Promise.allSettled([...workers.values()].map((w) => stopWorker(w)));
+    await closeController();
     throw failure.reason;
   }
-  const byId = new Map<number, BrokerApi>(workers.map((w) => [w.nodeId, w.client]));
-  let stopping: Promise<void> | undefined;
+  for (const a of workers.values()) for (const b of workers.values()) if (a !== b) link(a, b);
   return {
     clusterId: settings.clusterId, storage: settings.storage, inProcess: false,
-    brokers: workers.map((w) => w.client),
+    get brokers() { return nodeIds.map((id) => workers.get(id)!.client); },
     bootstrap: { clusterId: settings.clusterId, nodeIds, transport: 'worker' },
     broker: brokerLookup(settings.clusterId, byId),
     connectPort(nodeId) {
-      const worker = workers.find((w) => w.nodeId === nodeId);
+      const worker = workers.get(nodeId);
       if (!worker || worker.client.closed) throw new WafkaError('BROKER_NOT_AVAILABLE', `no running broker ${nodeId}`);
       const { port1, port2 } = new MessageChannel();
       worker.handle.post({ type: 'wafka:connect', port: port2 }, [port2]);
       return port1;
     },
+    hangBroker(nodeId, ms) {
+      const worker = workers.get(nodeId);
+      if (!worker || worker.client.closed) throw new WafkaError('BROKER_NOT_AVAILABLE', `no running broker ${nodeId}`);
+      if (!Number.isSafeInteger(ms) || ms < 0 || ms > 600_000) throw new RangeError(`hang of ${ms} ms: expected 0..600000`);
+      worker.handle.post({ type: 'wafka:hang', ms }, []);
+    },
+    async killBroker(nodeId) {
+      const worker = workers.get(nodeId);
+      if (!worker) throw new WafkaError('BROKER_NOT_AVAILABLE', `no broker ${nodeId}`);
+      if (worker.client.closed) return;
+      await worker.handle.terminate();
+      // A terminated browser worker sends no event: its death is reported here (once, whoever reports first).
+      worker.reportDeath('killed');
+    },
     stop() {
-      stopping ??= Promise.all(workers.map((w) => stopWorker(w))).then(() => {});
+      stopping ??= Promise.all([...workers.values()].map((w) => stopWorker(w))).then(closeController);
       return stopping;
     },
   };

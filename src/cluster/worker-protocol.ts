@@ -4,7 +4,8 @@
  *
  *   parent → worker   init (once): who the broker is, where its storage is, and
  *                     the first port to serve on;
- *                     connect: one more port to serve (a client elsewhere);
+ *                     connect: one more port to serve (a client elsewhere, or a peer broker);
+ *                     peer: a port to another broker of the cluster (follower fetches);
  *                     stop: close the broker (flush, release storage).
  *   worker → parent   ready | failed (answer to init), stopped (answer to stop).
  */
@@ -23,9 +24,17 @@ export interface BrokerWorkerInit {
   /** How long to wait for the broker's Web Lock (browser) held by a predecessor. */
   lockWaitMs?: number;
   port: MessagePort;
+  /** The cluster's controller, served by the host (absent: the broker registers itself, replication factor 1). */
+  controllerPort?: MessagePort;
 }
 
-export type ParentToWorker = BrokerWorkerInit | { type: 'wafka:connect'; port: MessagePort } | { type: 'wafka:stop' };
+export type ParentToWorker =
+  | BrokerWorkerInit
+  | { type: 'wafka:connect'; port: MessagePort }
+  | { type: 'wafka:peer'; nodeId: number; port: MessagePort }
+  /** Chaos: the worker's thread busy-loops for `ms` (a hung broker: alive, its lock held, answering nothing). */
+  | { type: 'wafka:hang'; ms: number }
+  | { type: 'wafka:stop' };
 
 export type WorkerToParent =
   | { type: 'wafka:ready'; nodeId: number }

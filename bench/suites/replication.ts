@@ -1,0 +1,125 @@
+/**
+ * The replication suite (Node): three brokers in worker threads on files.
+ * Throughput with acks=-1 and replication factor 3 (minInsyncReplicas 2)
+ * against acks=1 and replication factor 1 on the same cluster and values,
+ * rounds interleaved; produce latency of single sends at a low rate, both
+ * ways; failover: from killing the leader's worker to the first send
+ * acknowledged by the new leader.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startCluster } from '../../src/cluster/index.ts';
+import { loadBenchCore } from '../lib/core-load.ts';
+import { summarize, type Case, type CaseResult, type MeasureOptions } from '../lib/measure.ts';
+import { caseTable } from '../lib/report.ts';
+import { e2eValues } from './e2e-data.ts';
+import { latencyStats, newTopic, openClient, produce, sendLatencies } from './e2e-wafka.ts';
+
+export async function runReplication(opts: Partial<MeasureOptions> & Record<string, unknown>, log: (s: string) => void): Promise<CaseResult[]> {
+  const quick = !!opts.quick;
+  log(`wafka core: ${await loadBenchCore()}`);
+  const dir = mkdtempSync(join(tmpdir(), 'wafka-bench-repl-'));
+  const cluster = await startCluster({ brokers: 3, storage: 'files', dir, clusterId: 'bench-repl' });
+  const results: CaseResult[] = [];
+  try {
+    const ctx = await openClient(cluster);
+    const n = quick ? 30_000 : 150_000;
+    const rounds = Number(opts.rounds ?? (quick ? 2 : 4));
+    const values = e2eValues(n);
+    await produce(ctx, await newTopic(ctx, 3, 3), values.slice(0, n / 4), -1); // warm-up, untimed
+    await produce(ctx, await newTopic(ctx, 3, 1), values.slice(0, n / 4), 1);
+    const samples = new Map<string, number[]>([['wafka', []], ['acks1-rf1', []]]);
+    for (let r = 0; r < rounds; r++) {
+      const steps = [
+        async () => samples.get('wafka')!.push(n / ((await produce(ctx, await newTopic(ctx, 3, 3), values, -1)) / 1000)),
+        async () => samples.get('acks1-rf1')!.push(n / ((await produce(ctx, await newTopic(ctx, 3, 1), values, 1)) / 1000)),
+      ];
+      for (const i of r % 2 ? [1, 0] : [0, 1]) await steps[i]();
+      log(`round ${r + 1}/${rounds}: acks=-1 RF=3 ${samples.get('wafka')!.at(-1)!.toFixed(0)} rec/s, acks=1 RF=1 ${samples.get('acks1-rf1')!.at(-1)!.toFixed(0)} rec/s`);
+    }
+    const throughput: Case = {
+      metric: 'e2e-produce-acks-all-rf3-node',
+      unit: 'records/s',
+      higherIsBetter: true,
+      note: `${n} records of 100-byte JSON values per round, ${rounds} rounds, 3 partitions; 3 brokers in worker threads on files`,
+      goal: { peer: 'acks1-rf1', ratio: 0.6 },
+      contenders: [
+        { name: 'wafka', role: 'wafka', note: 'acks=-1, replication factor 3, minInsyncReplicas 2: acknowledged once both followers fetched the records' },
+        { name: 'acks1-rf1', role: 'peer', note: 'the same producer and cluster with acks=1 and replication factor 1 (Kafka\'s 2014 benchmark: 3x synchronous replication ran at 0.51x of this)' },
+      ],
+    };
+    const res = summarize(throughput, samples);
+    log(caseTable(res));
+    results.push(res);
+
+    const count = quick ? 100 : 300;
+    const latency = new Map<string, { p50: number[]; p99: number[] }>([['wafka', { p50: [], p99: [] }], ['acks1-rf1', { p50: [], p99: [] }]]);
+    for (let r = 0; r < 2; r++) {
+      for (const [name, rf, acks] of [['wafka', 3, -1], ['acks1-rf1', 1, 1]] as const) {
+        const s = latencyStats(await sendLatencies(ctx, await newTopic(ctx, 1, rf), values[0], count, 2, acks));
+        latency.get(name)!.p50.push(s.p50);
+        latency.get(name)!.p99.push(s.p99);
+      }
+    }
+    for (const q of ['p50', 'p99'] as const) {
+      const c: Case = {
+        metric: `produce-latency-acks-all-rf3-${q}-node`,
+        unit: 'ms',
+        higherIsBetter: false,
+        note: `${count} single-record sends per run, each awaited, 2 ms apart, 2 runs; the ${q} of each run`,
+        ...(q === 'p99' ? { goal: { value: 3 } } : {}),
+        contenders: [
+          { name: 'wafka', role: 'wafka', note: 'lingerMs 0, acks=-1, replication factor 3' },
+          { name: 'acks1-rf1', role: 'peer', note: 'lingerMs 0, acks=1, replication factor 1' },
+        ],
+      };
+      const r = summarize(c, new Map([...latency].map(([k, v]) => [k, v[q]])));
+      log(caseTable(r));
+      results.push(r);
+    }
+
+    // Failover: kill the leader's worker; time until a send is acknowledged by the new leader.
+    const kills = quick ? 5 : 20;
+    const topic = await newTopic(ctx, 1, 3);
+    const producer = ctx.wafka.producer({ lingerMs: 0, acks: -1, allowAutoTopicCreation: false, retry: { retries: 100, initialRetryTime: 5, maxRetryTime: 50 } });
+    await producer.connect();
+    const failoverMs: number[] = [];
+    const leaderOf = async () => {
+      for (const id of cluster.bootstrap.nodeIds) {
+        try { return (await cluster.broker(id).metadata({ topics: [topic] })).topics[0].partitions[0]; } catch { /* down */ }
+      }
+      throw new Error('no broker answers');
+    };
+    for (let k = 0; k < kills; k++) {
+      await producer.send({ topic, messages: [{ value: 'before' }] });
+      const before = await leaderOf();
+      const t0 = performance.now();
+      await cluster.killBroker(before.leader);
+      await producer.send({ topic, messages: [{ value: 'after' }] });
+      failoverMs.push(performance.now() - t0);
+      // Let the killed broker come back and rejoin before the next kill.
+      for (let i = 0; i < 600 && (await leaderOf()).isr.length < 3; i++) await new Promise((r) => setTimeout(r, 50));
+    }
+    await producer.disconnect();
+    const sorted = [...failoverMs].sort((a, b) => a - b);
+    for (const [q, value] of [['p50', sorted[Math.floor(sorted.length / 2)]], ['p99', sorted[sorted.length - 1]]] as const) {
+      const c: Case = {
+        metric: `failover-terminated-${q}-node`,
+        unit: 'ms',
+        higherIsBetter: false,
+        note: `${kills} kills of the leader's worker thread (Worker.terminate), each timed from the kill to the first acks=-1 send the new leader acknowledges; ${q === 'p99' ? 'the worst of them' : 'the median'}. Kafka needs about its broker session timeout (9 s) for a broker that dies without a clean shutdown`,
+        ...(q === 'p99' ? { goal: { value: 500 } } : {}),
+        contenders: [{ name: 'wafka', role: 'wafka', note: 'the cluster sees the worker die, the controller fences it and elects a new leader from the ISR, the producer refreshes its metadata and retries' }],
+      };
+      const r = summarize(c, new Map([['wafka', [value]]]));
+      log(caseTable(r));
+      results.push(r);
+    }
+    await ctx.admin.disconnect();
+  } finally {
+    await cluster.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return results;
+}
