@@ -1020,6 +1020,7 @@ export class Broker implements BrokerApi {
       leaderEpoch: state.leaderEpoch, partitionEpoch: state.partitionEpoch ?? 0, newIsr: isr,
     }).then(
       (stored) => {
+        replica.proposalDone();
         if (replica.closed || stored.leaderEpoch !== replica.leaderEpoch) return;
         const change = replica.applyState(stored, this.clock.nowMs());
         if (change !== 'same-role') this.#roleChanged(replica);
@@ -1027,7 +1028,7 @@ export class Broker implements BrokerApi {
         void this.#refresh().catch(() => {});
       },
       (error) => {
-        replica.proposalFailed();
+        replica.proposalFailed(asWafkaError(error).type);
         this.#metrics.countError(asWafkaError(error).type);
         void this.#refresh().catch(() => {});
       },

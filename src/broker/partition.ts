@@ -43,8 +43,17 @@ export class Partition {
   #progress: FollowerProgress | null = null;
   /** The log end offset when this broker became leader: where its leader epoch starts. */
   #leaderEpochStartOffset = 0n;
-  /** An ISR change sent to the controller and not yet seen in the metadata. */
+  /**
+   * An ISR change sent to the controller and not yet seen in the metadata. It
+   * stays until the metadata shows the outcome (this ISR, or a newer
+   * partition epoch) or the controller refuses it outright: an answer that was
+   * lost may hide a change the controller did store, and until this leader
+   * knows, a replica it may have added must count for the high watermark.
+   */
   #proposedIsr: number[] | null = null;
+  /** The partition epoch the proposal was made against. */
+  #proposedAgainstEpoch = -1;
+  #proposalInFlight = false;
 
   constructor(nodeId: number, key: PartitionKey, ref: PartitionRef, config: ResolvedTopicConfig, state: PartitionState) {
     this.nodeId = nodeId;
@@ -95,7 +104,10 @@ export class Partition {
     const wasLeader = this.role === 'leader';
     const epochChanged = next.leaderEpoch !== this.#state.leaderEpoch;
     this.#state = { ...next, replicas: [...next.replicas], isr: [...next.isr] };
-    if (this.#proposedIsr && (epochChanged || sameMembers(this.#proposedIsr, next.isr))) this.#proposedIsr = null;
+    if (this.#proposedIsr && (epochChanged || sameMembers(this.#proposedIsr, next.isr) || (next.partitionEpoch ?? 0) > this.#proposedAgainstEpoch)) {
+      this.#proposedIsr = null;
+      this.#proposalInFlight = false;
+    }
     const isLeader = this.role === 'leader';
     if (isLeader && (!wasLeader || epochChanged || !this.#progress)) {
       this.#becomeLeader(nowMs);
@@ -104,6 +116,7 @@ export class Partition {
     if (!isLeader && (wasLeader || epochChanged)) {
       this.#progress = null;
       this.#proposedIsr = null;
+      this.#proposalInFlight = false;
       return 'became-follower';
     }
     return 'same-role';
@@ -120,6 +133,7 @@ export class Partition {
     this.#leaderEpochStartOffset = log.logEndOffset;
     this.#progress = new FollowerProgress(this.#state.replicas.filter((r) => r !== this.nodeId), log.highWatermark, nowMs);
     this.#proposedIsr = null;
+    this.#proposalInFlight = false;
     this.advanceHighWatermark();
   }
 
@@ -182,7 +196,9 @@ export class Partition {
    * the high watermark and this leader epoch's start. Never drops the leader.
    */
   isrChangeToPropose(nowMs: number, replicaLagTimeMaxMs: number, eligible: (id: number) => boolean): number[] | null {
-    if (this.role !== 'leader' || !this.#progress || this.#proposedIsr) return null;
+    if (this.role !== 'leader' || !this.#progress || this.#proposalInFlight) return null;
+    // A proposal whose outcome is unknown is sent again as it was (the same partition epoch: at most one of them applies).
+    if (this.#proposedIsr) return this.#proposedIsr;
     const isr = this.#state.isr;
     const lagging = this.#progress.laggingIsrMembers(isr, this.nodeId, nowMs, replicaLagTimeMaxMs);
     const ready = this.#progress.followersReadyToJoin(isr, this.#leaderEpochStartOffset).filter(eligible);
@@ -191,12 +207,24 @@ export class Partition {
   }
 
   proposeIsr(isr: number[]): void {
+    if (!this.#proposedIsr || !sameMembers(this.#proposedIsr, isr)) this.#proposedAgainstEpoch = this.#state.partitionEpoch ?? 0;
     this.#proposedIsr = isr;
+    this.#proposalInFlight = true;
   }
 
-  /** The controller refused or lost the proposal: propose again on the next check. */
-  proposalFailed(): void {
-    this.#proposedIsr = null;
+  /**
+   * The proposal got no answer or an error. Refusals that prove it was not
+   * stored (checked against the current partition epoch) drop it; anything
+   * else keeps it counted until the metadata tells (see #proposedIsr).
+   */
+  proposalFailed(errorType: string): void {
+    this.#proposalInFlight = false;
+    if (['INELIGIBLE_REPLICA', 'INVALID_REQUEST', 'UNKNOWN_TOPIC_OR_PARTITION', 'NOT_LEADER_OR_FOLLOWER'].includes(errorType)) this.#proposedIsr = null;
+  }
+
+  /** The controller stored the proposal (its answer is applied as the new state). */
+  proposalDone(): void {
+    this.#proposalInFlight = false;
   }
 }
 

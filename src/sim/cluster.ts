@@ -312,7 +312,7 @@ class SimCluster {
       const kind = s.pick(['kill', 'crash-lossy', 'pause', 'isolate-from-controller', 'isolate', 'kill-controller', 'pause-controller'] as const);
       const slot = s.pick(this.slots);
       const durationMs = s.int(100, 2_500);
-      this.faults.push(`${Math.round(node.clock.nowMs() - Date.UTC(2026, 0, 1))}ms ${kind}${kind.includes('controller') ? '' : ` broker-${slot.id}`} for ${durationMs}ms`);
+      this.faults.push(`${Math.round(node.clock.nowMs() - Date.UTC(2026, 0, 1))}ms ${kind}${kind.endsWith('-controller') && !kind.startsWith('isolate') ? '' : ` broker-${slot.id}`} for ${durationMs}ms`);
       switch (kind) {
         case 'kill':
         case 'crash-lossy': {

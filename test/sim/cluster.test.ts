@@ -18,4 +18,9 @@ describe('cluster simulation', () => {
     expect(report.acknowledged).toBeGreaterThan(100);
     expect(report.consumed).toBe(report.acknowledged);
   });
+
+  it('seed 5150: a leader whose ISR-expansion answer was lost kept committing without the added replica, which then led and lost acknowledged records (fixed)', async () => {
+    const report = await runClusterSimulation({ seed: 5150, faultyPhaseMs: 5_000 });
+    expect(report.violations).toEqual([]);
+  });
 });
