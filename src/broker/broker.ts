@@ -28,7 +28,7 @@
  * returns whole stored batches. Every request from outside is bounded (see
  * BrokerConfig).
  */
-import { sleep, systemClock, type Clock, type TimerHandle } from '../clock.ts';
+import { systemClock, type Clock, type TimerHandle } from '../clock.ts';
 import type { AlterPartitionRequest, BrokerRegistrationRequest } from '../controller/controller.ts';
 import { loadCore } from '../core/index.ts';
 import { WafkaError } from '../errors.ts';
@@ -137,7 +137,7 @@ export class Broker implements BrokerApi {
   readonly #waiters: FetchWaiters;
   readonly #produceWaiters: ProduceWaiters;
   /** Shared by all fetches: bounds what they read in one turn together. */
-  readonly #fetchTurn: TurnBudget;
+  readonly #fetchTurn: TurnBudget | null;
   readonly #replicas = new Map<PartitionKey, Partition>();
   /** Why a replica this broker leads could not be opened (until an open succeeds): requests get this, not NOT_LEADER_OR_FOLLOWER. */
   readonly #openFailures = new Map<PartitionKey, WafkaError>();
@@ -175,8 +175,8 @@ export class Broker implements BrokerApi {
     this.#controller = options.controller ?? null;
     this.#waiters = new FetchWaiters(this.config.waitingFetchesMax, this.clock);
     this.#produceWaiters = new ProduceWaiters(this.clock, this.config.waitingProducesMax);
-    // An injected clock (the simulation) schedules the yields too: a platform task would escape its order.
-    this.#fetchTurn = new TurnBudget(FETCH_TURN_BYTES, options.clock ? () => sleep(this.clock, 0) : undefined);
+    // Under an injected clock (the simulation) nothing yields: a platform task would escape its order.
+    this.#fetchTurn = options.clock ? null : new TurnBudget(FETCH_TURN_BYTES);
     this.#metadata = { version: 0, clusterId: options.clusterId, controllerEpoch: 0, controllerId: -1, brokers: [], topics: {}, nextAssignmentStart: 0 };
   }
 
@@ -511,7 +511,7 @@ export class Broker implements BrokerApi {
           this.#metrics.countError(asWafkaError(error).type);
           partitions.push({ partition: p.partition, highWatermark: -1n, lastStableOffset: -1n, logStartOffset: -1n, records: null, error: errorJSON(error) });
         }
-        const turn = this.#fetchTurn.spend(partitions[partitions.length - 1].records?.byteLength ?? 0);
+        const turn = this.#fetchTurn?.spend(partitions[partitions.length - 1].records?.byteLength ?? 0);
         if (turn) await turn;
       }
       topics.push({ topic: t.topic, partitions });
