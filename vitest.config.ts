@@ -27,7 +27,7 @@ export default defineConfig({
           name: 'node',
           environment: 'node',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/**/*.browser.test.ts', 'test/e2e/**'],
+          exclude: ['test/**/*.browser.test.ts', 'test/e2e/**', 'test/package/**'],
           testTimeout: 30_000,
         },
       },
@@ -41,6 +41,17 @@ export default defineConfig({
           testTimeout: 180_000,
           hookTimeout: 180_000,
           fileParallelism: false,
+        },
+      },
+      {
+        // The packed tarball in fresh apps, runtimes and bundlers (test/package/): one pack, one install.
+        extends: true,
+        test: {
+          name: 'package',
+          environment: 'node',
+          include: ['test/package/**/*.test.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 900_000,
         },
       },
       {

@@ -13,12 +13,23 @@
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = join(root, 'dist');
 const at = (path) => join(root, path);
+
+/**
+ * The Node-only modules importNodeOnly() loads (NODE_ONLY_MODULES in src/node-only.ts): each one
+ * becomes its own entry, dist/<file name>.js.
+ */
+const NODE_ONLY = [...readFileSync(at('src/node-only.ts'), 'utf8').matchAll(/^\s+\w+: '(\.\/[\w/.-]+\.ts)',$/gm)].map(([, specifier]) => ({
+  specifier, name: basename(specifier, '.ts'), source: at(join('src', specifier)),
+}));
+if (NODE_ONLY.length === 0 || new Set(NODE_ONLY.map((m) => m.name)).size !== NODE_ONLY.length) {
+  throw new Error(`build: cannot read distinct NODE_ONLY_MODULES from src/node-only.ts: ${JSON.stringify(NODE_ONLY)}`);
+}
 
 /** Literal specifiers in the sources that point into the repository, and what they become in dist. */
 function sourceUrlRewrites(wasmUrl) {
@@ -27,12 +38,7 @@ function sourceUrlRewrites(wasmUrl) {
     'src/cluster/start-cluster.ts': [["'../../workers/broker.worker.ts'", "'wafka/broker.worker.js'"]],
     'src/cluster/node-broker-worker.ts': [["'../../workers/broker.node-worker.ts'", "'./broker.node-worker.js'"]],
     'src/transport/node-worker.ts': [["'../../workers/node-worker-bootstrap.mjs'", "'./node-worker-bootstrap.mjs'"]],
-    'src/node-only.ts': [
-      ["'./storage/node-fs.ts'", "'./node-fs.js'"],
-      ["'./cluster/file-metadata-store.ts'", "'./file-metadata-store.js'"],
-      ["'./cluster/node-broker-worker.ts'", "'./node-broker-worker.js'"],
-      ["'./cluster/data-dir-lock.ts'", "'./data-dir-lock.js'"],
-    ],
+    'src/node-only.ts': NODE_ONLY.map(({ specifier, name }) => [`'${specifier}'`, `'./${name}.js'`]),
   };
 }
 
@@ -73,7 +79,11 @@ function run(command, args) {
 }
 
 rmSync(dist, { recursive: true, force: true });
-run('npm', ['run', '--silent', 'asbuild']);
+// The release Wasm is compiled straight into dist/ (not build/, which the tests running beside a
+// pack may be reading); the text form asc writes with it is not shipped.
+mkdirSync(join(dist, 'wafka'), { recursive: true });
+run('npx', ['asc', 'assembly/index.ts', '--target', 'release', '--outFile', 'dist/wafka/wafka.wasm', '--textFile', 'dist/wafka.wat']);
+rmSync(join(dist, 'wafka.wat'));
 
 await build({
   ...common,
@@ -85,10 +95,7 @@ await build({
     // The `wafka` command (package.json bin):
     cli: at('src/cli.ts'),
     // Node-only, loaded by importNodeOnly() and the worker-thread spawner:
-    'node-fs': at('src/storage/node-fs.ts'),
-    'file-metadata-store': at('src/cluster/file-metadata-store.ts'),
-    'node-broker-worker': at('src/cluster/node-broker-worker.ts'),
-    'data-dir-lock': at('src/cluster/data-dir-lock.ts'),
+    ...Object.fromEntries(NODE_ONLY.map(({ name, source }) => [name, source])),
     'broker.node-worker': at('workers/broker.node-worker.ts'),
   },
   outdir: dist,
@@ -102,16 +109,14 @@ copyFileSync(at('workers/node-worker-bootstrap.mjs'), join(dist, 'node-worker-bo
 
 // The browser broker: one file with everything it runs (comlink and idb included), no imports, so a
 // bundler (Vite's default worker format 'iife' among them) takes it as it is. The Wasm sits beside it.
-mkdirSync(join(dist, 'wafka'));
+// Not minified: the app's bundler minifies, and minifying here would drop the bundlers' magic comments.
 await build({
   ...common,
   entryPoints: { 'broker.worker': at('workers/broker.worker.ts') },
   outdir: join(dist, 'wafka'),
   platform: 'browser',
-  minify: true,
   plugins: [rewriteUrls(sourceUrlRewrites('./wafka.wasm'))],
 });
-copyFileSync(at('build/wafka.wasm'), join(dist, 'wafka', 'wafka.wasm'));
 
 run('npx', ['tsc', '-p', 'tsconfig.build.json']);
 rewriteDeclarationSpecifiers(join(dist, 'types'));

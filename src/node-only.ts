@@ -3,10 +3,11 @@
  * `node:` built-ins) is imported here, at the point of use, by a specifier in
  * a variable: bundlers follow only literal `import('...')`, so a browser
  * bundle of wafka never contains these modules and needs no stubs for `node:`.
- * On Node (and Deno, Bun) the import resolves as written.
+ * On Node (and Deno, Bun) the import resolves as written. webpack is told by
+ * its magic comment, Vite by its own, to leave these imports alone.
  *
- * The price: a bundle of wafka made for Node does not contain them either;
- * there, run wafka's sources (as `npm start` and the tests do).
+ * The package's build (scripts/build.mjs) emits each of these modules as its
+ * own file in dist/ and rewrites the specifiers below to those files.
  */
 
 /** wafka's Node-only modules, by specifiers relative to this file. */
@@ -32,10 +33,10 @@ interface NodeBuiltins {
 
 export function importNodeOnly<K extends keyof NodeOnlyModules>(name: K): Promise<NodeOnlyModules[K]> {
   const specifier: string = NODE_ONLY_MODULES[name];
-  return import(/* @vite-ignore */ specifier);
+  return import(/* webpackIgnore: true */ /* @vite-ignore */ specifier);
 }
 
 export function importNodeBuiltin<K extends keyof NodeBuiltins>(name: K): Promise<NodeBuiltins[K]> {
   const specifier: string = name;
-  return import(/* @vite-ignore */ specifier);
+  return import(/* webpackIgnore: true */ /* @vite-ignore */ specifier);
 }

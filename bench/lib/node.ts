@@ -48,7 +48,7 @@ function readSuites(): SuiteResult[] {
   } catch {
     return [];
   }
-  const order = ['core', 'core-chromium', 'storage', 'e2e'];
+  const order = ['core', 'core-chromium', 'storage', 'e2e', 'bundle'];
   const rank = (f: string): number => {
     const i = order.indexOf(f.replace(/\.json$/, ''));
     return i < 0 ? order.length : i;

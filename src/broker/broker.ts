@@ -32,6 +32,7 @@ import { systemClock, type Clock, type TimerHandle } from '../clock.ts';
 import type { AlterPartitionRequest, BrokerRegistrationRequest } from '../controller/controller.ts';
 import { loadCore } from '../core/index.ts';
 import { WafkaError } from '../errors.ts';
+import { TurnBudget } from '../event-loop.ts';
 import { getTopic, type ClusterMetadata, type PartitionState, type TopicState } from '../cluster/metadata.ts';
 import { updateMetadata, type MetadataStore } from '../cluster/metadata-store.ts';
 import type { MetadataWatch } from '../cluster/metadata-watch.ts';
@@ -113,6 +114,12 @@ const PRODUCE_TIMEOUT_MS_MAX = 300_000;
 
 /** Logs opened at the same time; a restart with many partitions opens them in waves of this size. */
 const OPENING_CONCURRENCY_MAX = 8;
+/**
+ * Bytes a fetch reads between two yields to the event loop: files and memory
+ * are read synchronously, and a fetch of many partitions (up to
+ * fetchBytesMax) would otherwise hold the thread for the whole read.
+ */
+export const FETCH_TURN_BYTES = 1024 * 1024;
 
 export class Broker implements BrokerApi {
   readonly nodeId: number;
@@ -129,6 +136,8 @@ export class Broker implements BrokerApi {
   readonly #metrics = new BrokerMetricsCounters();
   readonly #waiters: FetchWaiters;
   readonly #produceWaiters: ProduceWaiters;
+  /** Shared by all fetches: bounds what they read in one turn together. */
+  readonly #fetchTurn: TurnBudget | null;
   readonly #replicas = new Map<PartitionKey, Partition>();
   /** Why a replica this broker leads could not be opened (until an open succeeds): requests get this, not NOT_LEADER_OR_FOLLOWER. */
   readonly #openFailures = new Map<PartitionKey, WafkaError>();
@@ -166,6 +175,8 @@ export class Broker implements BrokerApi {
     this.#controller = options.controller ?? null;
     this.#waiters = new FetchWaiters(this.config.waitingFetchesMax, this.clock);
     this.#produceWaiters = new ProduceWaiters(this.clock, this.config.waitingProducesMax);
+    // Under an injected clock (the simulation) nothing yields: a platform task would escape its order.
+    this.#fetchTurn = options.clock ? null : new TurnBudget(FETCH_TURN_BYTES);
     this.#metadata = { version: 0, clusterId: options.clusterId, controllerEpoch: 0, controllerId: -1, brokers: [], topics: {}, nextAssignmentStart: 0 };
   }
 
@@ -500,6 +511,8 @@ export class Broker implements BrokerApi {
           this.#metrics.countError(asWafkaError(error).type);
           partitions.push({ partition: p.partition, highWatermark: -1n, lastStableOffset: -1n, logStartOffset: -1n, records: null, error: errorJSON(error) });
         }
+        const turn = this.#fetchTurn?.spend(partitions[partitions.length - 1].records?.byteLength ?? 0);
+        if (turn) await turn;
       }
       topics.push({ topic: t.topic, partitions });
     }

@@ -20,6 +20,8 @@ export interface EpochedLog {
   readonly logEndOffset: bigint;
   /** The largest epoch ≤ `epoch` and where it ends; leaderEpoch -1 when the log knows none. */
   endOffsetForEpoch(epoch: number): { leaderEpoch: number; endOffset: bigint };
+  /** The leader epoch cache: each epoch and its first offset, oldest first. */
+  readonly leaderEpochs: readonly { epoch: number; startOffset: bigint }[];
 }
 
 export interface DivergingEpoch {
@@ -52,7 +54,12 @@ export function truncationPoint(follower: EpochedLog, diverging: DivergingEpoch)
   const min = (a: bigint, b: bigint) => (a < b ? a : b);
   if (diverging.epoch === UNDEFINED_EPOCH) return { offset: min(diverging.endOffset, end), complete: true };
   const mine = follower.endOffsetForEpoch(diverging.epoch);
-  if (mine.leaderEpoch === UNDEFINED_EPOCH) return { offset: min(diverging.endOffset, end), complete: true };
+  if (mine.leaderEpoch === UNDEFINED_EPOCH) {
+    // Every epoch this follower holds is newer than any the leader shares with it: nothing from the start
+    // of its oldest epoch on is the leader's.
+    const firstEpochStart = follower.leaderEpochs[0]?.startOffset ?? follower.logStartOffset;
+    return { offset: min(min(diverging.endOffset, end), firstEpochStart), complete: true };
+  }
   if (mine.leaderEpoch !== diverging.epoch) return { offset: min(mine.endOffset, end), complete: false };
   return { offset: min(diverging.endOffset, mine.endOffset), complete: true };
 }

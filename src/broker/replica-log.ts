@@ -27,6 +27,8 @@ export interface ReplicaLog {
   highWatermark: bigint;
   /** The epoch of the last batch written; -1 for an empty log. */
   readonly latestEpoch: number;
+  /** The leader epoch cache: each epoch and its first offset, oldest first. */
+  readonly leaderEpochs: readonly { epoch: number; startOffset: bigint }[];
   /** The largest epoch ≤ `epoch` and where it ends in this log (Kafka's OffsetForLeaderEpoch). */
   endOffsetForEpoch(epoch: number): { leaderEpoch: number; endOffset: bigint };
   /**

@@ -100,6 +100,9 @@ class StoredReplicaLog implements ReplicaLog {
   get latestEpoch(): number {
     return this.#log.latestEpoch;
   }
+  get leaderEpochs(): readonly { epoch: number; startOffset: bigint }[] {
+    return this.#log.leaderEpochs;
+  }
 
   endOffsetForEpoch(epoch: number): { leaderEpoch: number; endOffset: bigint } {
     return this.#log.endOffsetForEpoch(epoch);

@@ -11,11 +11,15 @@
  * KIP-480). The sender encodes drained batches with the core; the staging is
  * kept until the batch completes (a retry encodes it again).
  *
- * Bounded: at most `bufferMemoryBytes` of records are buffered (record sizes
- * as reserved by the producer); `reserve()` makes a sender wait until
- * completed batches free space. While someone waits, every open batch counts
- * as ready, so the sender drains them (Kafka's "exhausted" rule) and the wait
- * ends.
+ * Bounded by what is really held, as Kafka's BufferPool counts buffer.memory:
+ * `bufferedBytes` is the staging capacity of every incomplete batch (its
+ * buffers' sizes, strings staged as UTF-8) plus the encoded produce requests
+ * in flight (holdRequest), and `reserve()` makes a send wait while that is at
+ * `bufferMemoryBytes`. A record's estimate (estimateRecordBytes) is reserved
+ * before it is staged and then replaced by what staging it really added, so
+ * the bound is passed by at most one batch's staging growth. While someone
+ * waits, every open batch counts as ready, so the sender drains them (Kafka's
+ * "exhausted" rule) and the wait ends.
  *
  * Batches of a partition are sent in order: the sender drains a partition's
  * batches front to back, and a retry puts them back at the front (so does
@@ -74,8 +78,8 @@ export class ProducerBatch {
   recordCount = 0;
   /** Exact bytes of the batch, uncompressed, header included. */
   sizeBytes = BATCH_OVERHEAD_BYTES;
-  /** Bytes counted against bufferMemoryBytes for its records. */
-  reservedBytes = 0;
+  /** Bytes counted against bufferMemoryBytes for it: its staging capacity (see RecordAccumulator.#account). */
+  heldBytes = 0;
   sealed = false;
   attempts = 0;
   retryAtMs = 0;
@@ -97,8 +101,8 @@ export class ProducerBatch {
    */
   parts: { from: number; batch: ProducerBatch }[] | undefined;
 
-  constructor(topic: string, partition: number, acks: Acks, compression: CompressionType, nowMs: number, capacityBytes = 16_384) {
-    this.staged = new StagedRecords(capacityBytes);
+  constructor(topic: string, partition: number, acks: Acks, compression: CompressionType, nowMs: number, capacityBytes = 16_384, budgetBytes = Infinity) {
+    this.staged = new StagedRecords(capacityBytes, budgetBytes);
     this.topic = topic;
     this.partition = partition;
     this.acks = acks;
@@ -146,6 +150,10 @@ export function rangeError(batch: ProducerBatch, from: number, to: number): { er
 
 /** A batch's staging buffer starts at batchSizeBytes, at most this (it grows as needed). */
 const STAGING_START_MAX = 1 << 20;
+/** Room for a record's framing beyond batchSizeBytes in a batch's staging. */
+const STAGING_SLACK_BYTES = 1024;
+/** A batch's staging starts at most at this share of bufferMemoryBytes (a small buffer still takes several batches). */
+const STAGING_START_SHARE = 8;
 
 export class PartitionQueue {
   readonly topic: string;
@@ -163,6 +171,12 @@ export interface AccumulatorOptions {
   batchSizeBytes: number;
   lingerMs: number;
   bufferMemoryBytes: number;
+  /**
+   * Of bufferMemoryBytes, what records may not take: room for the encoded
+   * requests in flight (the sender starts one only while it fits, or when none
+   * is in flight; see requestRoomBytes). Default 0.
+   */
+  requestHeadroomBytes?: number;
   /** Called when a batch is sealed (the sender wakes up). */
   onSeal?: (batch: ProducerBatch) => void;
   now?: () => number;
@@ -183,6 +197,7 @@ export class RecordAccumulator {
     this.options = options;
   }
 
+  /** Bytes held now: staging capacity of incomplete batches, encoded requests in flight, estimates of records being added. */
   get bufferedBytes(): number { return this.#bufferedBytes; }
   get waitingForSpace(): boolean { return this.#waiters.length > 0; }
   get incompleteCount(): number { return this.#incomplete.size; }
@@ -200,9 +215,15 @@ export class RecordAccumulator {
     for (const byPartition of this.#queues.values()) yield* byPartition.values();
   }
 
-  /** True when `bytes` more fit under the bound (an empty buffer always takes one record). */
+  /** True when `bytes` more records fit under the bound, less the request headroom (an empty buffer always takes one record). */
   hasSpace(bytes: number): boolean {
-    return this.#bufferedBytes === 0 || this.#bufferedBytes + bytes <= this.options.bufferMemoryBytes;
+    const recordsMax = this.options.bufferMemoryBytes - (this.options.requestHeadroomBytes ?? 0);
+    return this.#bufferedBytes === 0 || this.#bufferedBytes + bytes <= recordsMax;
+  }
+
+  /** Bytes an encoded request may still take under bufferMemoryBytes (≤ 0: none fits). */
+  get requestRoomBytes(): number {
+    return this.options.bufferMemoryBytes - this.#bufferedBytes;
   }
 
   /** Counts `bytes` as buffered if they fit now and nobody waits before us. */
@@ -216,6 +237,27 @@ export class RecordAccumulator {
   unreserve(bytes: number): void {
     this.#bufferedBytes -= bytes;
     this.#wakeWaiters();
+  }
+
+  /**
+   * An encoded produce request of `bytes` is in flight (its buffer lives
+   * beside the batches' staging, which a retry encodes again): counted until
+   * releaseRequest(). It never waits: the sender checks requestRoomBytes.
+   */
+  holdRequest(bytes: number): void {
+    this.#bufferedBytes += bytes;
+  }
+
+  releaseRequest(bytes: number): void {
+    this.#bufferedBytes -= bytes;
+    this.#wakeWaiters();
+  }
+
+  /** Counts the change of a batch's staging capacity since it was last counted. */
+  #account(batch: ProducerBatch): void {
+    const now = batch.staged.capacityBytes;
+    this.#bufferedBytes += now - batch.heldBytes;
+    batch.heldBytes = now;
   }
 
   /** Resolves once `bytes` are counted as buffered; waiters are served in order. */
@@ -253,7 +295,9 @@ export class RecordAccumulator {
     run?: StringRun,
   ): ProducerBatch | null {
     let batch = q.open;
-    if (batch && batch.acks === acks && batch.compression === compression) {
+    // A record whose bytes alone (a character is at least one) do not fit is not staged there to find out.
+    const fitsAtMost = batch !== undefined && batch.sizeBytes + 1 + byteLength(key) + byteLength(value) <= this.options.batchSizeBytes;
+    if (batch && fitsAtMost && batch.acks === acks && batch.compression === compression) {
       const s = batch.staged;
       const count = s.count, used = s.used, recordsBytes = s.recordsBytes, boundBytes = s.boundBytes;
       const runNext = run !== undefined ? run.next : 0;
@@ -261,18 +305,22 @@ export class RecordAccumulator {
       try {
         size = s.append(timestamp, key, value, headers as RecordHeaders | undefined, run);
       } catch (error) {
-        // A record that cannot be staged leaves the batch as it was.
+        // A record that cannot be staged leaves the batch as it was (its staging may have grown).
         s.truncate(count, used, recordsBytes, boundBytes);
         if (run !== undefined) run.next = runNext;
+        this.#account(batch);
         throw error;
       }
       if (batch.sizeBytes + size <= this.options.batchSizeBytes) return this.#added(batch, size, reservedBytes);
       s.truncate(count, used, recordsBytes, boundBytes);
       if (run !== undefined) run.next = runNext; // the record is staged again elsewhere
+      this.#account(batch);
     }
     // The sticky partitioner switches before a new batch starts (KIP-480): the caller re-partitions and calls again.
     if (abortOnNewBatch) return null;
-    const fresh = new ProducerBatch(q.topic, q.partition, acks, compression, this.#now(), Math.min(this.options.batchSizeBytes + 1024, STAGING_START_MAX));
+    const budgetBytes = this.options.batchSizeBytes + STAGING_SLACK_BYTES;
+    const startBytes = Math.min(budgetBytes, STAGING_START_MAX, Math.max(1024, Math.floor(this.options.bufferMemoryBytes / STAGING_START_SHARE)));
+    const fresh = new ProducerBatch(q.topic, q.partition, acks, compression, this.#now(), startBytes, budgetBytes);
     let size: number;
     try {
       size = fresh.staged.append(timestamp, key, value, headers as RecordHeaders | undefined, run);
@@ -288,10 +336,12 @@ export class RecordAccumulator {
     return this.#added(fresh, size, reservedBytes);
   }
 
+  /** The record is staged: its estimate is replaced by what staging it added to the batch's capacity. */
   #added(batch: ProducerBatch, size: number, reservedBytes: number): ProducerBatch {
     batch.recordCount++;
     batch.sizeBytes += size;
-    batch.reservedBytes += reservedBytes;
+    this.#bufferedBytes -= reservedBytes;
+    this.#account(batch);
     this.stats.recordsAppended++;
     if (batch.sizeBytes >= this.options.batchSizeBytes) this.seal(batch);
     return batch;
@@ -377,7 +427,7 @@ export class RecordAccumulator {
     const capacity = Math.min(Math.max(64, (src.used >> 1) + 1024), STAGING_START_MAX);
     const parts: ProducerBatch[] = [];
     const part = () => {
-      const b = new ProducerBatch(batch.topic, batch.partition, batch.acks, batch.compression, batch.createdMs, capacity);
+      const b = new ProducerBatch(batch.topic, batch.partition, batch.acks, batch.compression, batch.createdMs, capacity, (src.used >> 1) + 1024);
       b.attempts = batch.attempts;
       b.timeoutMs = batch.timeoutMs;
       b.sendAlone = true;
@@ -396,17 +446,12 @@ export class RecordAccumulator {
       into.sizeBytes += into.staged.appendFrom(src, i);
       into.recordCount++;
     }
-    // The buffered bytes, shared by size (their sum is the batch's).
-    let left = batch.reservedBytes;
-    for (let p = 0; p < parts.length; p++) {
-      const share = p === parts.length - 1 ? left : Math.floor(batch.reservedBytes * (parts[p].sizeBytes / batch.sizeBytes));
-      parts[p].reservedBytes = share;
-      left -= share;
-    }
-    batch.reservedBytes = 0;
     batch.settled = true;
     batch.parts = parts.map((b, p) => ({ from: froms[p], batch: b }));
     src.release();
+    // What is held moves from the batch to its parts.
+    this.#account(batch);
+    for (const b of parts) this.#account(b);
     this.#incomplete.delete(batch);
     for (const b of parts) {
       this.#incomplete.add(b);
@@ -426,7 +471,7 @@ export class RecordAccumulator {
     batch.outcome = outcome;
     batch.staged.release();
     this.#incomplete.delete(batch);
-    this.#bufferedBytes -= batch.reservedBytes;
+    this.#account(batch);
     if ('result' in outcome) batch.resolve(outcome.result);
     else batch.reject(outcome.error);
     this.#wakeWaiters();

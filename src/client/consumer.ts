@@ -24,7 +24,10 @@ import { arrayArgument, EARLIEST_OFFSET, LATEST_OFFSET, objectArgument, offsetAr
 import { ClusterClient, fromErrorJSON, toWafkaError, type BrokerConnector } from './connection.ts';
 import { CONSUMER_EVENTS, InstrumentationEmitter, type Listener, type RemoveListener } from './instrumentation.ts';
 import type { Logger } from './logger.ts';
-import { backoffMs, resolveRetry, sleep, type RetryOptions } from './retry.ts';
+import { backoffMs, resolveRetry, type RetryOptions } from './retry.ts';
+import { Wakeup } from './wakeup.ts';
+import { TurnBudget } from '../event-loop.ts';
+import { batchSizeAt } from '../core/index.ts';
 import type { BatchCodec, DecodedBatch } from './codec.ts';
 import type { ConsumerConfig, KafkaMessage } from './types.ts';
 
@@ -114,6 +117,13 @@ interface PartitionState {
 
 const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
+/**
+ * Bytes of fetched records the consumer decodes and delivers between two
+ * yields to the event loop (a macrotask), so that timers and I/O run during a
+ * catch-up (≈ 1-2 ms of work here; a yield costs microseconds).
+ */
+export const CONSUMER_TURN_BYTES = 256 * 1024;
+
 /** Kafka's consumer defaults: fetch.max.bytes 50 MiB, max.partition.fetch.bytes 1 MiB. */
 export const CONSUMER_DEFAULTS = {
   minBytes: 1,
@@ -142,8 +152,12 @@ export class Consumer {
   readonly #pausedTopics = new Set<string>();
   #runConfig: ConsumerRunConfig | undefined;
   readonly #loops = new Map<number, Promise<void>>();
-  #stopSignal: { promise: Promise<void>; resolve: () => void } = deferred();
-  #changed: { promise: Promise<void>; resolve: () => void } = deferred();
+  /** Rung by stop(): ends long polls and backoffs (latched until the next run). */
+  #stopSignal = new Wakeup({ latched: true });
+  /** Rung by a change (seek, resume, new partitions): ends an idle loop's wait. */
+  readonly #changed = new Wakeup();
+  /** Work between two yields to the event loop (decoding and delivering fetched records). */
+  readonly #turn = new TurnBudget(CONSUMER_TURN_BYTES);
   #slots = 1;
   readonly #slotWaiters: (() => void)[] = [];
   #refreshing: Promise<void> | undefined;
@@ -205,7 +219,7 @@ export class Consumer {
     this.#runConfig = { eachBatchAutoResolve: true, partitionsConsumedConcurrently: 1, ...config };
     this.#slots = Math.max(1, this.#runConfig.partitionsConsumedConcurrently ?? 1);
     this.#running = true;
-    this.#stopSignal = deferred();
+    this.#stopSignal = new Wakeup({ latched: true });
     try {
       await this.#assign();
     } catch (error) {
@@ -219,7 +233,7 @@ export class Consumer {
   async stop(): Promise<void> {
     if (!this.#running) return;
     this.#running = false;
-    this.#stopSignal.resolve();
+    this.#stopSignal.ring();
     this.#signalChange();
     await Promise.all([...this.#loops.values()]);
     this.#loops.clear();
@@ -305,9 +319,7 @@ export class Consumer {
   }
 
   #signalChange(): void {
-    const previous = this.#changed;
-    this.#changed = deferred();
-    previous.resolve();
+    this.#changed.ring();
   }
 
   // ---------- assignment: every partition of every subscribed topic
@@ -410,7 +422,7 @@ export class Consumer {
         this.#spawnLoops();
       } catch (error) {
         this.#logger.warn('metadata refresh failed', { error: String(error) });
-        await Promise.race([sleep(this.#retry.initialRetryTime), this.#stopSignal.promise]);
+        await this.#stopSignal.sleep(this.#retry.initialRetryTime);
       }
     })().finally(() => { this.#refreshing = undefined; });
     await this.#refreshing;
@@ -424,7 +436,7 @@ export class Consumer {
       const mine = [...this.#partitions.values()].filter((s) =>
         s.position !== undefined && !this.#isPaused(s.topic, s.partition) && this.#cluster.leaderOf(s.topic, s.partition) === nodeId);
       if (mine.length === 0) {
-        await Promise.race([this.#changed.promise, sleep(200)]);
+        await this.#changed.sleep(200);
         continue;
       }
       try {
@@ -436,7 +448,7 @@ export class Consumer {
         if (!e.retriable || failures >= this.#retry.retries) throw e;
         this.#logger.warn(`fetch from broker ${nodeId} failed, retrying`, { error: e.message });
         this.#cluster.markStale();
-        await Promise.race([sleep(backoffMs(this.#retry, failures++)), this.#stopSignal.promise]);
+        await this.#stopSignal.sleep(backoffMs(this.#retry, failures++));
       }
     }
   }
@@ -461,13 +473,11 @@ export class Consumer {
     this.#instrumentation.emit(CONSUMER_EVENTS.FETCH_START, { nodeId });
     const startedMs = Date.now();
     const fetch = this.#cluster.request(nodeId, 'Fetch', 0, (api) => api.fetch(request));
-    const stopped = this.#stopSignal.promise.then(() => undefined);
     // A change (resume, seek, new partitions) does not cancel a long poll; stop does.
-    const response = await Promise.race([fetch, stopped]);
-    if (!response) { fetch.catch(() => {}); return; }
+    const response = await this.#stopSignal.race(fetch);
+    if (!response) return;
 
-    let numberOfBatches = 0;
-    const work: Promise<void>[] = [];
+    const fetched: { state: PartitionState; offset: bigint; generation: number; records: Uint8Array; highWatermark: bigint }[] = [];
     for (const t of response.topics) {
       for (const p of t.partitions) {
         const asked = requested.get(tpKey(t.topic, p.partition));
@@ -481,11 +491,17 @@ export class Consumer {
         state.highWatermark = p.highWatermark;
         state.logStartOffset = p.logStartOffset;
         if (!p.records || p.records.byteLength === 0) continue;
-        numberOfBatches++;
-        work.push(this.#handlePartition(state, asked.offset, asked.generation, p.records, p.highWatermark));
+        fetched.push({ state, offset: asked.offset, generation: asked.generation, records: p.records, highWatermark: p.highWatermark });
       }
     }
-    this.#instrumentation.emit(CONSUMER_EVENTS.FETCH, { numberOfBatches, duration: Date.now() - startedMs, nodeId });
+    this.#instrumentation.emit(CONSUMER_EVENTS.FETCH, { numberOfBatches: fetched.length, duration: Date.now() - startedMs, nodeId });
+    const work: Promise<void>[] = [];
+    for (const f of fetched) {
+      // Partitions are decoded one after another, in turns of bounded work (their handlers run meanwhile).
+      const turn = this.#turn.spend(f.records.byteLength);
+      if (turn) await turn;
+      work.push(this.#handlePartition(f.state, f.offset, f.generation, f.records, f.highWatermark));
+    }
     await Promise.all(work);
   }
 
@@ -515,33 +531,60 @@ export class Consumer {
     else this.#slots++;
   }
 
+  /**
+   * Decodes and delivers one partition's fetched records a chunk at a time:
+   * whole batches until their records reach maxBytesPerPartition (one batch at
+   * least), so that what compressed batches decompress to is held a chunk at
+   * a time, not for the whole fetch (a 1 MiB fetch of well-compressed batches
+   * holds tens of MiB of records).
+   */
   async #handlePartition(state: PartitionState, fetchOffset: bigint, generation: number, records: Uint8Array, highWatermark: bigint): Promise<void> {
     const codec = this.#codec!;
-    const { batches, failure } = await codec.decodeBatches(records);
-    if (generation !== state.generation || state.position !== fetchOffset) return; // seeked meanwhile
-    // Skip whole batches below the position, and control batches.
-    const messages: KafkaMessage[] = [];
-    let nextOffset = fetchOffset;
-    for (const batch of batches) {
-      if (batch.lastOffset < fetchOffset) continue;
-      if (!batch.isControl) appendMessages(batch, fetchOffset, messages);
-      if (batch.lastOffset + 1n > nextOffset) nextOffset = batch.lastOffset + 1n;
-    }
-    if (messages.length === 0) {
-      // Only control records or compacted gaps: move on.
-      if (nextOffset > fetchOffset) state.position = nextOffset;
-    } else {
-      await this.#acquireSlot();
-      try {
-        if (!this.#running || generation !== state.generation || state.position !== fetchOffset || this.#isPaused(state.topic, state.partition)) return;
-        await this.#deliver(state, generation, messages, nextOffset, highWatermark);
-      } finally {
-        this.#releaseSlot();
+    const chunkBytes = this.#config.maxBytesPerPartition;
+    let position = 0;
+    let from = fetchOffset;
+    for (;;) {
+      // Skip whole batches below the position, and control batches.
+      const messages: KafkaMessage[] = [];
+      let nextOffset = from;
+      let messageBytes = 0;
+      let failure: { baseOffset: bigint; error: WafkaError } | undefined;
+      while (position < records.byteLength && messageBytes < chunkBytes) {
+        const size = batchSizeAt(records, position);
+        if (size < 0 || position + size > records.byteLength) { position = records.byteLength; break; } // a truncated trailing batch: fetched again next time
+        const decoded = await codec.decodeBatches(position === 0 && size === records.byteLength ? records : records.subarray(position, position + size));
+        for (const batch of decoded.batches) {
+          if (batch.lastOffset < from) continue;
+          const before = messages.length;
+          if (!batch.isControl) appendMessages(batch, from, messages);
+          for (let i = before; i < messages.length; i++) messageBytes += messages[i].size;
+          if (batch.lastOffset + 1n > nextOffset) nextOffset = batch.lastOffset + 1n;
+        }
+        if (decoded.failure) { failure = decoded.failure; break; }
+        position += size;
       }
-    }
-    // A batch that cannot be decoded stops the partition once everything before it is delivered.
-    if (failure && generation === state.generation && state.position === nextOffset && this.#running) {
-      throw new UndecodableBatchError(state.topic, state.partition, failure.baseOffset < nextOffset ? nextOffset : failure.baseOffset, failure.error);
+      if (generation !== state.generation || state.position !== from) return; // seeked meanwhile
+      if (messages.length === 0) {
+        // Only control records or compacted gaps: move on.
+        if (nextOffset > from) state.position = nextOffset;
+      } else {
+        await this.#acquireSlot();
+        try {
+          if (!this.#running || generation !== state.generation || state.position !== from || this.#isPaused(state.topic, state.partition)) return;
+          await this.#deliver(state, generation, messages, nextOffset, highWatermark);
+        } finally {
+          this.#releaseSlot();
+        }
+      }
+      // A batch that cannot be decoded stops the partition once everything before it is delivered.
+      if (failure && generation === state.generation && state.position === nextOffset && this.#running) {
+        throw new UndecodableBatchError(state.topic, state.partition, failure.baseOffset < nextOffset ? nextOffset : failure.baseOffset, failure.error);
+      }
+      // The next chunk, if this one was delivered in full (not stopped, seeked, paused or failed).
+      if (failure || position >= records.byteLength || !this.#running || generation !== state.generation || state.position !== nextOffset) return;
+      from = nextOffset;
+      const turn = this.#turn.spend(messageBytes);
+      if (turn) await turn;
     }
   }
 
@@ -604,6 +647,8 @@ export class Consumer {
           let i = 0;
           if (state.position! > firstOffset) while (i < messages.length && BigInt(messages[i].offset) < state.position!) i++;
           for (; i < messages.length; i++) {
+            const turn = this.#turn.spend(messages[i].size);
+            if (turn) await turn;
             if (stale() || this.#isPaused(topic, partition)) break;
             const message = messages[i];
             try {
@@ -625,7 +670,7 @@ export class Consumer {
           throw error;
         }
         this.#logger.error(`handler failed on ${topic}-${partition}, retrying`, { error: String(error), attempt });
-        await Promise.race([sleep(backoffMs(this.#retry, attempt)), this.#stopSignal.promise]);
+        await this.#stopSignal.sleep(backoffMs(this.#retry, attempt));
         if (!this.#running) return;
       }
     }
@@ -686,10 +731,4 @@ export function appendMessages(batch: DecodedBatch, fromOffset: bigint, out: Kaf
       isControlRecord: false,
     });
   }
-}
-
-function deferred(): { promise: Promise<void>; resolve: () => void } {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => { resolve = r; });
-  return { promise, resolve };
 }

@@ -102,6 +102,7 @@ export class Producer {
       batchSizeBytes: c.batchSizeBytes,
       lingerMs: c.lingerMs,
       bufferMemoryBytes: c.bufferMemoryBytes,
+      requestHeadroomBytes: Math.min(Math.floor(c.bufferMemoryBytes / 2), c.maxInFlightRequests * c.maxRequestSizeBytes),
       onSeal: () => this.#wake(0),
     });
   }
@@ -359,8 +360,11 @@ export class Producer {
     }
     for (const [nodeId, queues] of byBroker) {
       if ((this.#inFlight.get(nodeId) ?? 0) >= this.#config.maxInFlightRequests) continue;
+      // The encoded request must fit under bufferMemoryBytes, unless nothing is in flight (progress).
+      const room = this.#accumulator.requestRoomBytes;
+      if (room <= 0 && this.#requests.size > 0) continue;
       const taken: ProducerBatch[] = [];
-      let budget = this.#config.maxRequestSizeBytes;
+      let budget = room <= 0 ? this.#config.maxRequestSizeBytes : Math.min(this.#config.maxRequestSizeBytes, room);
       let acks: Acks | undefined;
       for (const q of queues) {
         if (budget <= 0) break;
@@ -437,6 +441,16 @@ export class Producer {
     }
     if (sent.length === 0) return;
 
+    // The encoded request lives beside the batches' staging until it is answered.
+    this.#accumulator.holdRequest(size);
+    try {
+      await this.#send(nodeId, acks, request, size, sent);
+    } finally {
+      this.#accumulator.releaseRequest(size);
+    }
+  }
+
+  async #send(nodeId: number, acks: Acks, request: ProduceRequest, size: number, sent: ProducerBatch[][]): Promise<void> {
     const promise = this.#cluster.request(nodeId, 'Produce', size, (api) => api.produce(request));
     if (acks === 0) {
       // Fire and forget, as Kafka's acks=0: the send completes once the request is handed over.

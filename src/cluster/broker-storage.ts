@@ -10,7 +10,6 @@
  *   opfs        OPFS wafka/<cluster>/broker-<id>/            IndexedDB + BroadcastChannel (dedicated worker)
  *   indexeddb   IndexedDB database wafka:<cluster>:broker-<id>  IndexedDB + BroadcastChannel
  */
-import { StorageReplicaLogs } from '../broker/storage-logs.ts';
 import { importNodeOnly } from '../node-only.ts';
 import type { ReplicaLogStorage } from '../broker/replica-log.ts';
 import type { MetadataStore } from './metadata-store.ts';
@@ -34,6 +33,8 @@ export function indexedDbBrokerDbName(clusterId: string, nodeId: number): string
 }
 
 export async function openBrokerLogs(kind: Exclude<StorageKind, 'memory'>, where: BrokerStorageLocation): Promise<ReplicaLogStorage> {
+  // Lazily, as the backends: a page that only hosts the controller (openSharedMetadata) loads no log code.
+  const { StorageReplicaLogs } = await import('../broker/storage-logs.ts');
   switch (kind) {
     case 'files': {
       if (!where.dir) throw new TypeError("storage 'files' needs a dir");

@@ -10,9 +10,7 @@
  * Restart on the same storage (same clusterId, same dir) recovers every topic
  * (metadata store) and every record (partition logs). Brokers are 0..N-1.
  */
-import { Broker, type ControllerLink } from '../broker/broker.ts';
 import type { BrokerConfigInput } from '../broker/broker-config.ts';
-import { StorageReplicaLogs } from '../broker/storage-logs.ts';
 import { Controller } from '../controller/controller.ts';
 import { systemClock } from '../clock.ts';
 import { WafkaError } from '../errors.ts';
@@ -20,12 +18,8 @@ import { importNodeOnly } from '../node-only.ts';
 import type { BrokerApi } from '../protocol/types.ts';
 import { BrokerClient } from '../transport/broker-client.ts';
 import { exposeController } from '../transport/controller-channel.ts';
-import { exposeBroker } from '../transport/expose-broker.ts';
-import { inProcessBroker, type InProcessBrokerClient } from '../transport/in-process.ts';
-import { openBrokerLogs, openSharedMetadata, type StorageKind } from './broker-storage.ts';
+import { openSharedMetadata, type StorageKind } from './broker-storage.ts';
 import { brokerLookup, type ClusterConnection } from './cluster-connection.ts';
-import { MemoryMetadataStore } from './memory-metadata-store.ts';
-import { LocalMetadataHub } from './metadata-watch.ts';
 import type { WorkerHandle, WorkerToParent } from './worker-protocol.ts';
 
 /** Each broker is a worker with its own storage; more than this on one device is a mistake. */
@@ -99,6 +93,8 @@ export async function startCluster(options: StartClusterOptions): Promise<Cluste
     restartBrokers: options.restartBrokers ?? true,
   };
   const nodeIds = Array.from({ length: count }, (_, i) => i);
+  // The in-process starter holds the brokers' code; a page whose brokers run in workers never loads it.
+  const startInProcess = async (s: Settings, ids: number[]) => (await import('./in-process-cluster.ts')).startInProcess(s, ids);
   if (options.storage === 'memory') return startInProcess(settings, nodeIds);
   if (options.storage === 'files') {
     // One owner per data directory, across processes: the lock is taken before any broker touches a file.
@@ -126,12 +122,10 @@ function releasedOnStop(cluster: Cluster, release: () => Promise<void>): Cluster
 }
 
 /** The in-realm controller's id: outside the broker id range, as a KRaft controller's own node id would be. */
-const CONTROLLER_NODE_ID = 1_000;
+export const CONTROLLER_NODE_ID = 1_000;
 
-const sharedMemoryStore = (store: MemoryMetadataStore) =>
-  ({ read: () => store.read(), compareAndSet: store.compareAndSet.bind(store), close: async () => {} });
-
-interface Settings {
+/** The options startCluster resolved, as the in-process and the worker starters take them. */
+export interface Settings {
   clusterId: string;
   brokerSessionTimeoutMs: number;
   restartBrokers: boolean;
@@ -140,95 +134,6 @@ interface Settings {
   brokerConfig: BrokerConfigInput;
   startTimeoutMs: number;
   lockWaitMs: number;
-}
-
-// ------------------------------------------------------------------ in-process
-
-/**
- * In-process brokers, with a controller in this realm too: they replicate by
- * fetching from each other directly, and the controller fences a broker that
- * stops (or stops heartbeating) and moves its leadership.
- */
-async function startInProcess(settings: Settings, nodeIds: number[]): Promise<Cluster> {
-  const { clusterId, storage } = settings;
-  // Memory brokers share one store and an in-realm doorbell; others share their real store like workers do.
-  const memoryStore = new MemoryMetadataStore();
-  const hub = new LocalMetadataHub();
-  const controllerMetadata = storage === 'memory'
-    ? { store: sharedMemoryStore(memoryStore), watch: hub.handle() }
-    : await openSharedMetadata(storage, clusterId, settings.dir);
-  const controller = await Controller.activate({
-    nodeId: CONTROLLER_NODE_ID, clusterId, store: controllerMetadata.store, watch: controllerMetadata.watch,
-    clock: systemClock, brokerSessionTimeoutMs: settings.brokerSessionTimeoutMs,
-  });
-  const link: ControllerLink = controller;
-  const live = new Map<number, Broker>();
-  const started = await Promise.allSettled(nodeIds.map(async (nodeId) => {
-    const replication = { controller: () => (controller.closed ? null : link), peer: (id: number) => live.get(id) ?? null };
-    let broker: Broker;
-    if (storage === 'memory') {
-      const { MemoryBackend } = await import('../storage/memory.ts');
-      broker = await Broker.start({
-        nodeId, clusterId, host: 'in-process', config: settings.brokerConfig,
-        metadataStore: sharedMemoryStore(memoryStore),
-        metadataWatch: hub.handle(),
-        storage: new StorageReplicaLogs(new MemoryBackend(), 'memory'),
-        ...replication,
-      });
-    } else {
-      const { store, watch } = await openSharedMetadata(storage, clusterId, settings.dir);
-      const logs = await openBrokerLogs(storage, { clusterId, nodeId, dir: settings.dir });
-      broker = await Broker.start({ nodeId, clusterId, host: 'in-process', config: settings.brokerConfig, metadataStore: store, metadataWatch: watch, storage: logs, ...replication });
-    }
-    live.set(nodeId, broker);
-    return broker;
-  }));
-  const brokers = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-  const failure = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failure) {
-    await Promise.allSettled(brokers.map((b) => b.close()));
-    controller.close();
-    await controllerMetadata.store.close().catch(() => {});
-    controllerMetadata.watch.close();
-    throw failure.reason;
-  }
-  const clients = brokers.map((b) => inProcessBroker(b));
-  const byId = new Map<number, BrokerApi>(clients.map((c, i) => [nodeIds[i], c]));
-  let stopping: Promise<void> | undefined;
-  const ports: MessagePort[] = [];
-  return {
-    clusterId, storage, inProcess: true,
-    brokers: clients,
-    bootstrap: { clusterId, nodeIds, transport: 'in-process' },
-    broker: brokerLookup(clusterId, byId),
-    killBroker: async () => {
-      throw new WafkaError('UNSUPPORTED_VERSION', 'an in-process cluster has no broker worker to end');
-    },
-    hangBroker: () => {
-      throw new WafkaError('UNSUPPORTED_VERSION', 'an in-process cluster has no broker worker to hang (it would hang this thread)');
-    },
-    connectPort(nodeId) {
-      const broker = brokers[nodeIds.indexOf(nodeId)];
-      if (!broker) throw new WafkaError('BROKER_NOT_AVAILABLE', `no broker ${nodeId}`);
-      const { port1, port2 } = new MessageChannel();
-      exposeBroker(broker, port1);
-      ports.push(port1);
-      return port2;
-    },
-    stop() {
-      stopping ??= (async () => {
-        clients.forEach((c: InProcessBrokerClient) => c.close());
-        const results = await Promise.allSettled(brokers.map((b) => b.close()));
-        controller.close();
-        await controllerMetadata.store.close().catch(() => {});
-        controllerMetadata.watch.close();
-        for (const port of ports) port.close();
-        const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-        if (failed) throw failed.reason;
-      })();
-      return stopping;
-    },
-  };
 }
 
 // ------------------------------------------------------------------ workers

@@ -417,7 +417,11 @@ class SimCluster {
       if (settled) return;
       await sleep(node, 100);
     }
-    this.violations.push('the cluster did not settle (full ISRs, equal logs) within 60 s after the faults healed');
+    const m = await this.store.read();
+    const state = (m?.topics[TOPIC]?.partitions ?? []).map((p) => `p${p.partition} leader ${p.leader}@${p.leaderEpoch} isr [${p.isr}]`).join('; ');
+    const replicas = this.slots.flatMap((s) => (s.broker?.describeReplicas() ?? []).map((r) => `b${s.id}:p${r.partition} ${r.role}@${r.leaderEpoch} leo ${r.logEndOffset} hw ${r.highWatermark}`)).join('; ');
+    const brokers = (m?.brokers ?? []).map((b) => `b${b.nodeId}${b.fenced ? ' fenced' : ''} epoch ${b.brokerEpoch}`).join(', ');
+    this.violations.push(`the cluster did not settle (full ISRs, equal logs) within 60 s after the faults healed: ${state} | ${replicas} | ${brokers}`);
   }
 
   // ------------------------------------------------------------------ checks

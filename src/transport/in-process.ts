@@ -5,9 +5,14 @@
  * keeps; see Broker.produce), and fetch records belong to the caller.
  *
  * It still behaves like a connection: after close(), calls reject with
- * BROKER_NOT_AVAILABLE, and the broker's own lifecycle (close) is not exposed.
+ * BROKER_NOT_AVAILABLE, and the broker's own lifecycle (close) is not exposed;
+ * and an answer arrives in a task of its own, as a message from a worker
+ * would (see yieldToEventLoop): a broker on memory or files answers without
+ * waiting for anything, and a client looping over such answers would
+ * otherwise never let timers and I/O run.
  */
 import { WafkaError } from '../errors.ts';
+import { yieldToEventLoop } from '../event-loop.ts';
 import type { BrokerApi } from '../protocol/types.ts';
 
 const METHODS = [
@@ -24,10 +29,14 @@ export function inProcessBroker(broker: BrokerApi): InProcessBrokerClient {
     get closed() { return closed; },
   } as InProcessBrokerClient;
   for (const method of METHODS) {
-    (client as unknown as Record<string, unknown>)[method] = (request: unknown) =>
-      closed
-        ? Promise.reject(new WafkaError('BROKER_NOT_AVAILABLE', 'broker connection closed'))
-        : (broker[method] as (r: unknown) => Promise<unknown>).call(broker, request);
+    (client as unknown as Record<string, unknown>)[method] = async (request: unknown) => {
+      if (closed) throw new WafkaError('BROKER_NOT_AVAILABLE', 'broker connection closed');
+      try {
+        return await (broker[method] as (r: unknown) => Promise<unknown>).call(broker, request);
+      } finally {
+        await yieldToEventLoop();
+      }
+    };
   }
   return client;
 }

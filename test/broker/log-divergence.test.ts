@@ -119,4 +119,19 @@ describe('log divergence by leader epochs', () => {
     expect(findDivergingEpoch(leader, 2n, 5)).toBeNull();
     expect(findDivergingEpoch(leader, 3n, 5)).toEqual({ epoch: 5, endOffset: 2n });
   });
+
+  it('truncates a follower whose every epoch is newer than what it shares with the leader to the start of its oldest epoch', async () => {
+    // The follower led epoch 4 from an empty log and wrote offset 0; the leader's offset 0 is from epoch 2,
+    // written before and kept when it was elected for epoch 5: the follower shares nothing with it.
+    const leader = await open();
+    const follower = await open();
+    await lead(leader, 2, 'old');
+    await lead(follower, 4, 'mine');
+    await lead(leader, 5, 'new');
+    const answer = findDivergingEpoch(leader, follower.logEndOffset, follower.latestEpoch)!;
+    expect(answer).toEqual({ epoch: 2, endOffset: 1n });
+    expect(truncationPoint(follower, answer)).toEqual({ offset: 0n, complete: true });
+    await catchUp(leader, follower);
+    expect(await values(follower)).toEqual(['0:old', '1:new']);
+  });
 });

@@ -49,12 +49,18 @@ describe('RecordAccumulator', () => {
   });
 
   it('bounds buffered bytes: reserve waits until completed batches free space, in order', async () => {
-    const { acc, add } = make({ bufferMemoryBytes: 400, lingerMs: 0 });
     const bytes = estimateRecordBytes({ value: 'x'.repeat(100) });
+    // What one batch holds: its staging capacity (the same for each fresh batch).
+    const probe = make({ bufferMemoryBytes: 4000 });
+    probe.add(0, 'x'.repeat(100));
+    const batchBytes = probe.acc.bufferedBytes;
+    expect(batchBytes).toBeGreaterThan(bytes);
+    // Room for two batches and one more record's estimate, not two.
+    const { acc, add } = make({ bufferMemoryBytes: 2 * batchBytes + bytes + bytes / 2 });
     add(0, 'x'.repeat(100));
     add(1, 'x'.repeat(100));
-    add(2, 'x'.repeat(100));
-    expect(acc.bufferedBytes).toBe(3 * bytes);
+    add(2, 'x'.repeat(100)); // fits by its estimate; its batch passes the bound by one batch's staging
+    expect(acc.bufferedBytes).toBe(3 * batchBytes);
     expect(acc.tryReserve(bytes)).toBe(false);
     const order: number[] = [];
     const first = acc.reserve(bytes).then(() => order.push(1));
@@ -66,13 +72,33 @@ describe('RecordAccumulator', () => {
     acc.complete(b0, { result: { baseOffset: 0n, logAppendTimeMs: -1n, logStartOffset: 0n } });
     await first;
     expect(order).toEqual([1]);
-    expect(acc.bufferedBytes).toBe(3 * bytes);
+    expect(acc.bufferedBytes).toBe(2 * batchBytes + bytes); // the first waiter's estimate is reserved
     const [q1] = acc.ready().filter((q) => q.partition === 1);
     const [b1] = acc.drain(q1, 1 << 20);
     acc.complete(b1, { error: new Error('failed for good') });
     await second;
     expect(order).toEqual([1, 2]);
     await expect(b1.done).rejects.toThrow('failed for good');
+  });
+
+  it('counts what batches hold: staging capacity, strings by their UTF-8 bytes, requests in flight; all given back', () => {
+    const { acc, add } = make({ batchSizeBytes: 1000, lingerMs: 1e9 });
+    add(0, 'a');
+    const fresh = acc.bufferedBytes;
+    // 20,000 two-byte characters: 40,000 bytes staged in a batch of their own, whose staging grows to hold them.
+    add(0, '\u00e9'.repeat(20_000));
+    expect(acc.bufferedBytes).toBeGreaterThan(fresh + 40_000);
+    expect(acc.bufferedBytes).toBeLessThan(fresh + 2 * 40_000);
+    acc.holdRequest(5000);
+    const held = acc.bufferedBytes;
+    const [q] = acc.ready(Infinity);
+    const batches = acc.drain(q, 1 << 20);
+    expect(batches.map((b) => b.recordCount)).toEqual([1, 1]);
+    for (const b of batches) acc.complete(b, { result: { baseOffset: 0n, logAppendTimeMs: -1n, logStartOffset: 0n } });
+    expect(acc.bufferedBytes).toBe(5000);
+    expect(held).toBeGreaterThan(5000);
+    acc.releaseRequest(5000);
+    expect(acc.bufferedBytes).toBe(0);
   });
 
   it('abortOnNewBatch: returns null instead of starting a batch (the sticky partitioner switches first)', () => {

@@ -1,10 +1,8 @@
 // A cluster of broker dedicated workers in real Chromium, on OPFS and on
 // IndexedDB: produce, fetch, typed errors and transferred bytes across the
 // worker boundary, stop, restart on the same storage, read again.
-import { deleteDB } from 'idb';
 import { afterEach, describe, expect, test } from 'vitest';
-import { indexedDbBrokerDbName } from '../../src/cluster/broker-storage.ts';
-import { metadataDbName } from '../../src/cluster/indexeddb-metadata-store.ts';
+import { removeClusterStorage } from './browser-cluster-storage.ts';
 import { startCluster, type Cluster } from '../../src/cluster/start-cluster.ts';
 import { connectCluster } from '../../src/cluster/connect-cluster.ts';
 import { loadCore } from '../../src/core/index.ts';
@@ -17,23 +15,11 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
 });
 
-function removeClusterStorage(clusterId: string): Promise<unknown> {
-  return Promise.all([
-    (async () => {
-      const root = await navigator.storage.getDirectory();
-      const wafka = await root.getDirectoryHandle('wafka').catch(() => null);
-      await wafka?.removeEntry(clusterId, { recursive: true }).catch(() => {});
-    })(),
-    deleteDB(metadataDbName(clusterId)),
-    ...Array.from({ length: BROKERS }, (_, i) => deleteDB(indexedDbBrokerDbName(clusterId, i))),
-  ]);
-}
-
 describe.each(['opfs', 'indexeddb'] as const)('broker workers on %s', (storage) => {
   test('produce, fetch, errors and transfer through workers; restart on the same storage', async () => {
     await loadCore();
     const clusterId = `browser-${storage}-${crypto.randomUUID().slice(0, 8)}`;
-    cleanups.push(() => removeClusterStorage(clusterId));
+    cleanups.push(() => removeClusterStorage(clusterId, BROKERS));
     let cluster: Cluster = await startCluster({ brokers: BROKERS, storage, clusterId });
     cleanups.push(() => cluster.stop());
     expect(cluster.bootstrap).toEqual({ clusterId, nodeIds: [0, 1, 2], transport: 'worker' });
@@ -75,7 +61,7 @@ describe.each(['opfs', 'indexeddb'] as const)('broker workers on %s', (storage) 
 test('a broker id is a Web Lock: a second cluster on the same storage waits, then fails typed', async () => {
   await loadCore();
   const clusterId = `lock-${crypto.randomUUID().slice(0, 8)}`;
-  cleanups.push(() => removeClusterStorage(clusterId));
+  cleanups.push(() => removeClusterStorage(clusterId, BROKERS));
   const owner = await startCluster({ brokers: 1, storage: 'indexeddb', clusterId });
   cleanups.push(() => owner.stop());
   const error = await startCluster({ brokers: 1, storage: 'indexeddb', clusterId, lockWaitMs: 200 }).catch((e) => e);
@@ -87,7 +73,7 @@ test('a broker id is a Web Lock: a second cluster on the same storage waits, the
 test('a client elsewhere reaches the brokers through transferred MessagePorts', async () => {
   await loadCore();
   const clusterId = `ports-${crypto.randomUUID().slice(0, 8)}`;
-  cleanups.push(() => removeClusterStorage(clusterId));
+  cleanups.push(() => removeClusterStorage(clusterId, BROKERS));
   const cluster = await startCluster({ brokers: 2, storage: 'indexeddb', clusterId, allowAutoTopicCreation: true });
   cleanups.push(() => cluster.stop());
   const connection = connectCluster({ clusterId, ports: cluster.bootstrap.nodeIds.map((id) => cluster.connectPort(id)) });
