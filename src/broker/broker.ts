@@ -142,6 +142,8 @@ export class Broker implements BrokerApi {
   /** Why a replica this broker leads could not be opened (until an open succeeds): requests get this, not NOT_LEADER_OR_FOLLOWER. */
   readonly #openFailures = new Map<PartitionKey, WafkaError>();
   readonly #fetchers = new Map<number, ReplicaFetcher>();
+  /** What the replica fetchers reach of this broker. */
+  readonly #fetcherHost: ReplicaFetcherHost;
   /** From the controller's last registration answer; -1 before. */
   #brokerEpoch = -1;
   #heartbeatTimer: TimerHandle | undefined;
@@ -175,6 +177,17 @@ export class Broker implements BrokerApi {
     this.#controller = options.controller ?? null;
     this.#waiters = new FetchWaiters(this.config.waitingFetchesMax, this.clock);
     this.#produceWaiters = new ProduceWaiters(this.clock, this.config.waitingProducesMax);
+    this.#fetcherHost = {
+      nodeId: this.nodeId,
+      clock: this.clock,
+      settings: this.config,
+      followedFrom: (leaderId) => [...this.#replicas.values()].filter((r) => r.role === 'follower' && r.state.leader === leaderId && r.log && !r.closed),
+      peer: (leaderId) => this.#peer(leaderId),
+      runInOrder: (replica, work) => this.#runInOrder(replica, work),
+      metadataMayBeStale: () => { void this.#refresh().catch(() => {}); },
+      appended: (replica, batches, records, bytes) => this.#countAppend(replica, batches, records, bytes),
+      countError: (type) => this.#metrics.countError(type),
+    };
     // Under an injected clock (the simulation) nothing yields: a platform task would escape its order.
     this.#fetchTurn = options.clock ? null : new TurnBudget(FETCH_TURN_BYTES);
     this.#metadata = { version: 0, clusterId: options.clusterId, controllerEpoch: 0, controllerId: -1, brokers: [], topics: {}, nextAssignmentStart: 0 };
@@ -976,21 +989,6 @@ export class Broker implements BrokerApi {
     }
   }
 
-  /** Built on first use: it reads fields the constructor sets. */
-  get #fetcherHost(): ReplicaFetcherHost {
-    return this.#fetcherHostOnce ??= {
-    nodeId: this.nodeId,
-    clock: this.clock,
-    settings: this.config,
-    followedFrom: (leaderId) => [...this.#replicas.values()].filter((r) => r.role === 'follower' && r.state.leader === leaderId && r.log && !r.closed),
-    peer: (leaderId) => this.#peer(leaderId),
-    runInOrder: (replica, work) => this.#runInOrder(replica, work),
-    metadataMayBeStale: () => { void this.#refresh().catch(() => {}); },
-    appended: (replica, batches, records, bytes) => this.#countAppend(replica, batches, records, bytes),
-    countError: (type) => this.#metrics.countError(type),
-    };
-  }
-  #fetcherHostOnce: ReplicaFetcherHost | null = null;
 
   /** Eligible to join an ISR: registered and not fenced, as far as this broker's metadata says. */
   #eligible(nodeId: number): boolean {
