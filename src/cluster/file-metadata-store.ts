@@ -26,7 +26,7 @@ import { acquireOwnerLock, describeOwner, type OwnerLock } from './owner-lock.ts
 import { assertNextVersion, type MetadataStore } from './metadata-store.ts';
 
 export interface FileMetadataStoreOptions {
-  /** A lock of this process's other threads older than this is taken as abandoned (default 2 s; below lockWaitMsMax). */
+  /** A lock of this process's other threads without a heartbeat this long is taken as abandoned (default 4 s; below lockWaitMsMax). */
   lockStaleMs?: number;
   /** Give up taking the lock after this long (REQUEST_TIMED_OUT, retriable). */
   lockWaitMsMax?: number;
@@ -45,7 +45,7 @@ export class FileMetadataStore implements MetadataStore {
     this.dir = dir;
     this.path = join(dir, METADATA_FILE_NAME);
     this.#lockPath = `${this.path}.lock`;
-    this.#lockStaleMs = options.lockStaleMs ?? 2_000;
+    this.#lockStaleMs = options.lockStaleMs ?? 4_000;
     this.#lockWaitMsMax = options.lockWaitMsMax ?? 5_000;
     if (!(this.#lockStaleMs >= 0 && this.#lockStaleMs < this.#lockWaitMsMax)) {
       throw new RangeError(`lockStaleMs ${this.#lockStaleMs} must be at least 0 and below lockWaitMsMax ${this.#lockWaitMsMax}: a waiter must outlast a stale lock`);

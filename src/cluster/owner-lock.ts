@@ -15,9 +15,11 @@
  * or a pid whose start token differs). A lock of a live process is never
  * broken, with one exception: a lock of this same process but another thread
  * (whose liveness a process cannot see) may be broken once its file has gone
- * `sameProcessStaleMs` untouched; only short-lived locks set it, and their
- * holder touches the file every quarter of that while it lives. A lock from
- * another host cannot be checked and is treated as alive.
+ * `sameProcessStaleMs` untouched; only short-lived locks set it. A lock from
+ * another host (a shared volume, a container restarted under a new hostname)
+ * cannot be checked by pid: it is broken once it has gone `otherHostStaleMs`
+ * untouched. Holders touch their lock file (a heartbeat) every quarter of the
+ * shorter of the two while they hold it.
  *
  * proper-lockfile was considered: it judges staleness by an mtime that its
  * holder refreshes on a timer, so a lock of a killed process survives until
@@ -55,6 +57,8 @@ export interface AcquireOwnerLockOptions {
    * dead thread (or one whose event loop stalls this long) loses it.
    */
   sameProcessStaleMs?: number;
+  /** Break a lock taken on another host after this long without a heartbeat (default 30 s). */
+  otherHostStaleMs?: number;
   /** The error a live owner causes, given the owner (default: KAFKA_STORAGE_ERROR naming the owner). */
   heldError?: (path: string, owner: LockOwner | undefined, waitedMs: number) => Error;
 }
@@ -76,6 +80,9 @@ export function describeOwner(owner: LockOwner | undefined): string {
   const where = owner.pid === process.pid && owner.hostname === hostname() ? 'this process' : `process ${owner.pid}`;
   return `${where} (pid ${owner.pid} on ${owner.hostname}, thread ${owner.threadId}, ${owner.purpose}, since ${new Date(owner.acquiredAtMs).toISOString()})`;
 }
+
+/** A lock of another host, whose pid cannot be checked, untouched this long is taken as abandoned. */
+const OTHER_HOST_STALE_MS = 30_000;
 
 /** An unreadable lock file older than this is broken (a fresh one may be a lock of another format being taken). */
 const UNREADABLE_STALE_MS = 2_000;
@@ -100,6 +107,7 @@ function ownerHere(purpose: string): LockOwner {
 export async function acquireOwnerLock(path: string, options: AcquireOwnerLockOptions): Promise<OwnerLock> {
   const owner = ownerHere(options.purpose);
   const waitMs = options.waitMs ?? 0;
+  const otherHostStaleMs = options.otherHostStaleMs ?? OTHER_HOST_STALE_MS;
   const startedMs = Date.now();
   const text = JSON.stringify(owner);
   const tempPath = `${path}.${process.pid}.${threadId}.${Math.random().toString(36).slice(2)}.tmp`;
@@ -115,13 +123,13 @@ export async function acquireOwnerLock(path: string, options: AcquireOwnerLockOp
       try {
         await link(tempPath, path);
         heldHere.set(path, text);
-        return lockHandle(path, owner, text, options.sameProcessStaleMs);
+        return lockHandle(path, owner, text, Math.min(options.sameProcessStaleMs ?? Infinity, otherHostStaleMs) / 4);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw storageError(`cannot create ${path}`, error);
       }
       const seen = await readLock(path);
       if (seen === null) continue; // released meanwhile
-      if (isStale(path, seen, options.sameProcessStaleMs)) {
+      if (isStale(path, seen, options.sameProcessStaleMs, otherHostStaleMs)) {
         await breakLock(path, seen.text);
         continue;
       }
@@ -137,13 +145,13 @@ export async function acquireOwnerLock(path: string, options: AcquireOwnerLockOp
   }
 }
 
-function lockHandle(path: string, owner: LockOwner, text: string, staleMs: number | undefined): OwnerLock {
+function lockHandle(path: string, owner: LockOwner, text: string, heartbeatMs: number): OwnerLock {
   let released: Promise<void> | undefined;
-  const heartbeat = staleMs === undefined ? undefined : setInterval(() => {
+  const heartbeat = setInterval(() => {
     const now = new Date();
     utimes(path, now, now).catch(() => {});
-  }, Math.max(1, staleMs / 4));
-  (heartbeat as { unref?: () => void } | undefined)?.unref?.();
+  }, Math.max(1, heartbeatMs));
+  (heartbeat as { unref?: () => void }).unref?.();
   return {
     path, owner,
     release() {
@@ -183,11 +191,11 @@ function parseOwner(text: string): LockOwner | undefined {
 }
 
 /** Whether the lock's owner is gone (or, for a lock of this process held by another thread, too old). */
-function isStale(path: string, seen: SeenLock, sameProcessStaleMs: number | undefined): boolean {
+function isStale(path: string, seen: SeenLock, sameProcessStaleMs: number | undefined, otherHostStaleMs: number): boolean {
   const owner = seen.owner;
   // Locks are written whole (link), so an unreadable one is outside damage or an older format: judge it by age.
   if (!owner) return Date.now() - seen.mtimeMs > UNREADABLE_STALE_MS;
-  if (owner.hostname !== hostname()) return false;
+  if (owner.hostname !== hostname()) return Date.now() - seen.mtimeMs > otherHostStaleMs;
   const life = processLife(owner.pid, owner.processStart);
   if (life === 'dead') return true;
   if (owner.pid !== process.pid) return false;

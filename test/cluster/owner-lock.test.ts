@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -66,8 +66,8 @@ describe('owner lock', () => {
     const dir = await mkdtemp(join(tmpdir(), 'wafka-lock-'));
     dirs.push(dir);
     const path = join(dir, 'x.lock');
-    const staleMs = 100;
-    for (const holdMs of [600, 0]) {
+    const staleMs = 1_000;
+    for (const holdMs of [2_500, 0]) {
       const flag = new SharedArrayBuffer(4);
       const worker = startNodeWorker(new URL('./fixtures/lock-holder.node-worker.ts', import.meta.url), { path, holdMs, staleMs, flag });
       await new Promise((resolve) => worker.once('message', resolve));
@@ -78,5 +78,18 @@ describe('owner lock', () => {
       await lock.release();
       await worker.terminate();
     }
+  });
+
+  test('a lock from another host is refused while its heartbeat is fresh, and broken once it has gone otherHostStaleMs untouched', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'wafka-lock-'));
+    dirs.push(dir);
+    const path = join(dir, 'x.lock');
+    await writeFile(path, JSON.stringify({ pid: process.pid, hostname: 'elsewhere', processStart: '', threadId: 0, purpose: 'remote', acquiredAtMs: 0 }));
+    const error = await acquireOwnerLock(path, { purpose: 'here', otherHostStaleMs: 60_000 }).catch((e) => e);
+    expect(error).toMatchObject({ type: 'KAFKA_STORAGE_ERROR', owner: { hostname: 'elsewhere' } });
+    expect(error.message).toContain('on elsewhere');
+    const old = new Date(Date.now() - 61_000);
+    await utimes(path, old, old);
+    await (await acquireOwnerLock(path, { purpose: 'here', otherHostStaleMs: 60_000 })).release();
   });
 });
