@@ -88,6 +88,25 @@ describe('topics, produce, consume on a files cluster', () => {
   });
 });
 
+describe('consume tails a topic until Ctrl-C', () => {
+  it('prints what is there, keeps following, and on SIGINT stops the brokers and exits 0', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'consume', '-t', 'fresh', '--from-beginning', '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => { stdout += String(d); });
+    child.stderr.on('data', (d) => { stderr += String(d); });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const deadline = Date.now() + 60_000;
+    while (stdout !== 'one\ntwo\n') {
+      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`consume: ${stdout} ${stderr}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(stderr).toContain("consumed 2 messages from topic 'fresh'");
+  }, 90_000);
+});
+
 describe.concurrent('bad input: a clear message, exit code 2 (arguments) or 1 (refused by the cluster)', () => {
   it.each([
     [['bogus'], /unknown command 'bogus'/],
