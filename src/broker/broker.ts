@@ -506,8 +506,14 @@ export class Broker implements BrokerApi {
             }
           }
           if (p.fetchOffset < logStartOffset || p.fetchOffset > log.logEndOffset) {
-            throw new WafkaError('OFFSET_OUT_OF_RANGE',
+            const error = new WafkaError('OFFSET_OUT_OF_RANGE',
               `fetchOffset ${p.fetchOffset} outside [${logStartOffset}, ${log.logEndOffset}] of ${t.topic}-${p.partition}`);
+            if (replicaId < 0) throw error;
+            // A follower learns where this log starts and ends, to start over or truncate there (./replica-fetcher.ts).
+            failed = true;
+            this.#metrics.countError(error.type);
+            partitions.push({ partition: p.partition, highWatermark, lastStableOffset: highWatermark, logStartOffset, logEndOffset: log.logEndOffset, records: null, error: errorJSON(error) });
+            continue;
           }
           let records: Uint8Array | null = null;
           const budget = Math.min(p.partitionMaxBytes, maxBytes - bytes);

@@ -103,6 +103,8 @@ export interface FetchPartitionResponse {
   records: Uint8Array | null;
   /** To a follower whose log diverged: truncate to where this epoch ends, then fetch again (no records come with it). */
   divergingEpoch?: { epoch: number; endOffset: bigint };
+  /** To a follower whose fetch offset is OFFSET_OUT_OF_RANGE: the leader's log end (its log start is logStartOffset). */
+  logEndOffset?: bigint;
   error?: WafkaErrorJSON;
 }
 export interface FetchResponse { topics: { topic: string; partitions: FetchPartitionResponse[] }[] }

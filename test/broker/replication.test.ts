@@ -141,6 +141,27 @@ describe('replication', () => {
     expect((await produce(1)).error).toBeUndefined();
   }, 30_000);
 
+  it("rejoins the ISR after the leader deleted records past the follower's log end: it starts over at the leader's log start (Kafka's truncateFullyAndStartAt)", async () => {
+    cluster = await replicatedCluster(2);
+    const [leader, follower] = cluster.brokers as Broker[];
+    await leader.createTopics({ topics: [{ topic: 't', replicaAssignment: [{ partition: 0, replicas: [0, 1] }] }] });
+    await until(() => follower.describeReplicas().length === 1);
+    await cluster.stop(1);
+    await until(async () => (await partitionsOf('t'))[0].isr.join() === '0');
+    for (let i = 0; i < 5; i++) {
+      const answer = (await leader.produce({ acks: -1, timeoutMs: 2_000, topics: [{ topic: 't', partitions: [{ partition: 0, records: await batchOf([`a${i}`, `b${i}`]) }] }] })).topics[0].partitions[0];
+      expect(answer.error).toBeUndefined();
+    }
+    const deleted = await leader.deleteRecords({ topics: [{ topic: 't', partitions: [{ partition: 0, offset: 8n }] }] });
+    expect(deleted.topics[0].partitions[0]).toMatchObject({ lowWatermark: 8n });
+    const back = await cluster.start(1);
+    await until(async () => (await partitionsOf('t'))[0].isr.length === 2);
+    const replica = back.describeReplicas().find((r) => r.topic === 't')!;
+    expect(replica.logStartOffset).toBe(8n);
+    expect(replica.logEndOffset).toBe(10n);
+    expect(await back.readReplica('t', 0, 8n, 1 << 20)).toEqual(await leader.readReplica('t', 0, 8n, 1 << 20));
+  }, 30_000);
+
   it('times out an acks=-1 produce whose followers do not fetch, with REQUEST_TIMED_OUT, and shrinks the ISR', async () => {
     cluster = await replicatedCluster(2);
     const [leader, follower] = cluster.brokers as Broker[];
