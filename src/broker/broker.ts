@@ -497,13 +497,12 @@ export class Broker implements BrokerApi {
           const log = replica.checkLeader(p.currentLeaderEpoch);
           const highWatermark = log.highWatermark;
           const logStartOffset = log.logStartOffset;
-          if (replicaId >= 0) {
-            const divergingEpoch = findDivergingEpoch(log, p.fetchOffset, p.lastFetchedEpoch ?? -1);
-            if (divergingEpoch) {
-              partitions.push({ partition: p.partition, highWatermark, lastStableOffset: highWatermark, logStartOffset, records: null, divergingEpoch });
-              failed = true; // answer now: the follower has to truncate before anything else
-              continue;
-            }
+          // A follower's or a consumer's last fetched epoch (KIP-320): past where this log holds it, the log diverged.
+          const divergingEpoch = findDivergingEpoch(log, p.fetchOffset, p.lastFetchedEpoch ?? -1);
+          if (divergingEpoch) {
+            partitions.push({ partition: p.partition, highWatermark, lastStableOffset: highWatermark, logStartOffset, records: null, divergingEpoch });
+            failed = true; // answer now: the fetcher has to truncate (or resume earlier) before anything else
+            continue;
           }
           if (p.fetchOffset < logStartOffset || p.fetchOffset > log.logEndOffset) {
             const error = new WafkaError('OFFSET_OUT_OF_RANGE',

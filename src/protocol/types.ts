@@ -34,6 +34,8 @@ export interface TopicConfig {
   flushMs?: number;
   maxMessageBytes?: number;
   minInsyncReplicas?: number;
+  /** Elect a leader outside the ISR rather than leave the partition offline (may lose committed records). */
+  uncleanLeaderElectionEnable?: boolean;
 }
 
 // ---------- Metadata

@@ -35,8 +35,9 @@ async function replicatedCluster(count: number) {
   const methods = ['metadata', 'produce', 'fetch', 'listOffsets', 'createTopics', 'deleteTopics', 'createPartitions', 'describeConfigs', 'alterConfigs', 'deleteRecords', 'metrics'];
   const apis = Array.from({ length: count }, (_, id) => Object.fromEntries(methods.map((method) => [method, (...args: unknown[]) => {
     const b = brokers[id];
-    if (!b) return Promise.reject(new WafkaError('BROKER_NOT_AVAILABLE', `broker ${id} is down`));
+    // The client learns which broker an endpoint is from its metrics: the identity of an id holds while it is down.
     if (method === 'metrics') return Promise.resolve({ nodeId: id, produceRequests: 0, batchesAppended: 0, recordsAppended: 0, bytesAppended: 0, fetchRequests: 0, bytesFetched: 0, errors: {} });
+    if (!b) return Promise.reject(new WafkaError('BROKER_NOT_AVAILABLE', `broker ${id} is down`));
     return (b as unknown as Record<string, (...a: unknown[]) => unknown>)[method](...args);
   }])) as unknown as BrokerApi);
   return {
@@ -160,6 +161,44 @@ describe('replication', () => {
     expect(replica.logStartOffset).toBe(8n);
     expect(replica.logEndOffset).toBe(10n);
     expect(await back.readReplica('t', 0, 8n, 1 << 20)).toEqual(await leader.readReplica('t', 0, 8n, 1 << 20));
+  }, 30_000);
+
+  it('elects outside the ISR only when the topic allows it (unclean.leader.election.enable), and a consumer detects the truncation (KIP-320) instead of skipping to an offset reset', async () => {
+    cluster = await replicatedCluster(2);
+    const admin0 = cluster.brokers[0]!;
+    await admin0.createTopics({ topics: [
+      { topic: 'clean', replicaAssignment: [{ partition: 0, replicas: [0, 1] }] },
+      { topic: 'unclean', replicaAssignment: [{ partition: 0, replicas: [0, 1] }], configEntries: [{ name: 'unclean.leader.election.enable', value: 'true' }] },
+    ] });
+    const produce = async (broker: Broker, topic: string, values: string[]) => {
+      const answer = (await broker.produce({ acks: -1, timeoutMs: 5_000, topics: [{ topic, partitions: [{ partition: 0, records: await batchOf(values) }] }] })).topics[0].partitions[0];
+      expect(answer.error).toBeUndefined();
+    };
+    for (const topic of ['clean', 'unclean']) await produce(admin0, topic, ['old-0', 'old-1', 'old-2', 'old-3']);
+    await until(() => cluster!.brokers[1]!.describeReplicas().every((r) => r.logEndOffset === 4n));
+    await cluster.stop(1);
+    await until(async () => (await partitionsOf('unclean'))[0].isr.join() === '0' && (await partitionsOf('clean'))[0].isr.join() === '0');
+    for (const topic of ['clean', 'unclean']) await produce(admin0, topic, ['old-4', 'old-5', 'old-6', 'old-7', 'old-8', 'old-9']);
+
+    const warnings: string[] = [];
+    const wafka = new Wafka({ clientId: 'c', cluster: cluster.apis, logCreator: () => ({ level, log }) => { if (level === 2) warnings.push(log.message); } });
+    const consumer = wafka.consumer({ groupId: 'g', maxWaitTimeInMs: 100 });
+    await consumer.connect();
+    await consumer.subscribe({ topics: ['unclean'], fromBeginning: true });
+    const seen: { offset: string; value: string }[] = [];
+    void consumer.run({ eachMessage: async ({ message }) => { seen.push({ offset: message.offset, value: new TextDecoder().decode(message.value!) }); } });
+    await until(() => seen.length === 10);
+
+    await cluster.stop(0);
+    const back = await cluster.start(1);
+    // 'clean' stays offline: its only ISR member is down. 'unclean' elects broker 1, which lacks offsets 4..9.
+    await until(async () => (await partitionsOf('unclean'))[0].leader === 1);
+    expect((await partitionsOf('clean'))[0].leader).toBe(-1);
+    await produce(back, 'unclean', ['new-4', 'new-5', 'new-6', 'new-7']);
+    await until(() => seen.length === 14);
+    expect(seen.slice(10)).toEqual(['new-4', 'new-5', 'new-6', 'new-7'].map((value, i) => ({ offset: String(4 + i), value })));
+    expect(warnings.some((w) => w.includes('log truncation detected on unclean-0'))).toBe(true);
+    await consumer.disconnect();
   }, 30_000);
 
   it('times out an acks=-1 produce whose followers do not fetch, with REQUEST_TIMED_OUT, and shrinks the ISR', async () => {
