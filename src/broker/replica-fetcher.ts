@@ -152,10 +152,12 @@ export class ReplicaFetcher {
       if (r.divergingEpoch) {
         const { offset } = truncationPoint(log, r.divergingEpoch);
         await log.truncateTo(offset);
+        p.producers.truncatedTo(offset);
         return false;
       }
       if (r.records && r.records.byteLength > 0) {
         const result = await log.appendAsFollower(r.records);
+        p.producers.appended(r.records, this.#host.clock.nowMs());
         this.#host.appended(p, result.batchCount, result.recordCount, result.sizeBytes);
       }
       p.followHighWatermark(r.highWatermark);
@@ -174,8 +176,13 @@ export class ReplicaFetcher {
     return this.#host.runInOrder(p, async () => {
       const log = p.log;
       if (p.closed || p.leaderEpoch !== sentEpoch || !log || log.logEndOffset !== fetchOffset) return;
-      if (leaderEndOffset < log.logEndOffset) await log.truncateTo(leaderEndOffset);
-      else if (leaderStartOffset > log.logEndOffset) await log.truncateFullyAndStartAt(leaderStartOffset);
+      if (leaderEndOffset < log.logEndOffset) {
+        await log.truncateTo(leaderEndOffset);
+        p.producers.truncatedTo(leaderEndOffset);
+      } else if (leaderStartOffset > log.logEndOffset) {
+        await log.truncateFullyAndStartAt(leaderStartOffset);
+        p.producers.cleared();
+      }
     });
   }
 

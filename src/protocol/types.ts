@@ -149,6 +149,11 @@ export interface AlterConfigsResponse { resources: { type: ConfigResourceType; n
 export interface DeleteRecordsRequest { topics: { topic: string; partitions: { partition: number; offset: bigint }[] }[]; timeoutMs?: number }
 export interface DeleteRecordsResponse { topics: { topic: string; partitions: { partition: number; lowWatermark: bigint; error?: WafkaErrorJSON }[] }[] }
 
+// ---------- InitProducerId
+/** A producer id for an idempotent producer (transactionalId null); transactional ids are not served yet. */
+export interface InitProducerIdRequest { transactionalId?: string | null; transactionTimeoutMs?: number }
+export interface InitProducerIdResponse { producerId: bigint; producerEpoch: number }
+
 /** Counters a broker keeps about itself (tests count batches through these). */
 export interface BrokerMetrics {
   nodeId: number;
@@ -173,5 +178,6 @@ export interface BrokerApi {
   describeConfigs(request: DescribeConfigsRequest): Promise<DescribeConfigsResponse>;
   alterConfigs(request: AlterConfigsRequest): Promise<AlterConfigsResponse>;
   deleteRecords(request: DeleteRecordsRequest): Promise<DeleteRecordsResponse>;
+  initProducerId(request: InitProducerIdRequest): Promise<InitProducerIdResponse>;
   metrics(): Promise<BrokerMetrics>;
 }

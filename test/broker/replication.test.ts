@@ -1,57 +1,12 @@
 // Replication with real brokers, controller and the KafkaJS-shaped client, in-process on memory storage
 // and the platform's timers: failover on a clean shutdown, catch-up on a restart, minInsyncReplicas.
 import { afterEach, describe, expect, it } from 'vitest';
-import { Broker } from '../../src/broker/broker.ts';
-import { StorageReplicaLogs } from '../../src/broker/storage-logs.ts';
+import type { Broker } from '../../src/broker/broker.ts';
 import { Wafka } from '../../src/client/index.ts';
-import { MemoryMetadataStore } from '../../src/metadata/memory-metadata-store.ts';
-import { LocalMetadataHub } from '../../src/metadata/metadata-watch.ts';
-import { systemClock } from '../../src/clock.ts';
-import { Controller } from '../../src/controller/controller.ts';
-import { loadCore } from '../../src/core/index.ts';
-import type { BrokerApi } from '../../src/protocol/types.ts';
-import { WafkaError } from '../../src/errors.ts';
-import { MemoryBackend } from '../../src/storage/index.ts';
 import { batchOf, readRecords } from './helpers.ts';
+import { replicatedCluster, type ReplicatedCluster } from './replicated-cluster.ts';
 
-async function replicatedCluster(count: number) {
-  await loadCore();
-  const store = new MemoryMetadataStore();
-  const hub = new LocalMetadataHub();
-  const shared = { read: () => store.read(), compareAndSet: store.compareAndSet.bind(store), close: async () => {} };
-  const controller = await Controller.activate({ nodeId: 1000, clusterId: 'r', store: shared, watch: hub.handle(), clock: systemClock, brokerSessionTimeoutMs: 1_000 });
-  const backends = Array.from({ length: count }, () => new MemoryBackend());
-  const brokers: (Broker | null)[] = [];
-  const start = async (nodeId: number) => {
-    brokers[nodeId] = await Broker.start({
-      nodeId, clusterId: 'r', metadataStore: shared, metadataWatch: hub.handle(), storage: new StorageReplicaLogs(backends[nodeId], 'memory'),
-      config: { replicaLagTimeMaxMs: 500, allowAutoTopicCreation: false },
-      controller: () => controller, peer: (id) => brokers[id] ?? null,
-    });
-    return brokers[nodeId]!;
-  };
-  for (let id = 0; id < count; id++) await start(id);
-  // What a client reaches: the broker running now under each id (a stopped one refuses).
-  const methods = ['metadata', 'produce', 'fetch', 'listOffsets', 'createTopics', 'deleteTopics', 'createPartitions', 'describeConfigs', 'alterConfigs', 'deleteRecords', 'metrics'];
-  const apis = Array.from({ length: count }, (_, id) => Object.fromEntries(methods.map((method) => [method, (...args: unknown[]) => {
-    const b = brokers[id];
-    // The client learns which broker an endpoint is from its metrics: the identity of an id holds while it is down.
-    if (method === 'metrics') return Promise.resolve({ nodeId: id, produceRequests: 0, batchesAppended: 0, recordsAppended: 0, bytesAppended: 0, fetchRequests: 0, bytesFetched: 0, errors: {} });
-    if (!b) return Promise.reject(new WafkaError('BROKER_NOT_AVAILABLE', `broker ${id} is down`));
-    return (b as unknown as Record<string, (...a: unknown[]) => unknown>)[method](...args);
-  }])) as unknown as BrokerApi);
-  return {
-    brokers, store, controller, apis,
-    async stop(id: number) { const b = brokers[id]; brokers[id] = null; await b?.close(); },
-    start,
-    async close() {
-      await Promise.all(brokers.map((b) => b?.close()));
-      controller.close();
-    },
-  };
-}
-
-let cluster: Awaited<ReturnType<typeof replicatedCluster>> | undefined;
+let cluster: ReplicatedCluster | undefined;
 afterEach(async () => { await cluster?.close(); cluster = undefined; });
 
 async function until(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
