@@ -2,7 +2,7 @@
  * The broker's counters (BrokerMetrics): totals, and traffic per topic. Tests
  * count produced batches through them; the console turns them into rates.
  */
-import { LENGTH_OFFSET, LOG_OVERHEAD, RECORD_BATCH_OVERHEAD, RECORDS_COUNT_OFFSET } from '../core/batch.ts';
+import { batchSpans, spanIsWhole, RECORDS_COUNT_OFFSET } from '../core/batch.ts';
 import type { BrokerMetrics, TopicTrafficMetrics } from '../protocol/types.ts';
 
 /**
@@ -12,12 +12,9 @@ import type { BrokerMetrics, TopicTrafficMetrics } from '../protocol/types.ts';
 export function recordsInBatches(bytes: Uint8Array): number {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let records = 0;
-  let position = 0;
-  while (position + RECORD_BATCH_OVERHEAD <= bytes.byteLength) {
-    const size = LOG_OVERHEAD + dv.getInt32(position + LENGTH_OFFSET);
-    if (size < RECORD_BATCH_OVERHEAD || position + size > bytes.byteLength) break;
-    records += Math.max(0, dv.getInt32(position + RECORDS_COUNT_OFFSET));
-    position += size;
+  for (const span of batchSpans(dv)) {
+    if (!spanIsWhole(span, bytes.byteLength)) break;
+    records += Math.max(0, dv.getInt32(span.at + RECORDS_COUNT_OFFSET));
   }
   return records;
 }

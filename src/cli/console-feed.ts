@@ -9,7 +9,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { systemClock, type TimerHandle } from '../clock.ts';
-import { asWafkaError } from '../broker/error-json.ts';
+import { asWafkaError } from '../protocol/error-json.ts';
 import { API_CALLS, API_PATH, FEED_CLIENTS_MAX, FEED_MESSAGE_BYTES_MAX, FEED_PATH, FEED_REQUEST_BYTES_MAX, toWire, type ApiCall } from '../console/feed-protocol.ts';
 import { SNAPSHOT_INTERVAL_MS } from '../console/limits.ts';
 import type { ConsoleSnapshot, ConsoleSource, TailResult } from '../console/types.ts';

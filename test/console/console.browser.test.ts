@@ -55,13 +55,10 @@ async function partitionsMatchAdmin(root: Element, admin: Admin, topic: string) 
  * page paints only what its frame shows, so each part is scrolled into view first.
  */
 async function shoot(host: HTMLElement, name: string): Promise<void> {
-  const parts: [string, HTMLElement][] = [['top', $(host, 'header').parentElement!.querySelector('#wc-topics')!.parentElement!], ['bottom', $(host, '#wc-throughput')]];
   window.scrollTo(0, 0);
   await page.screenshot({ path: `../../test-results/${name}-top.png` });
   $(host, '#wc-throughput').scrollIntoView();
-  await new Promise((r) => setTimeout(r, 100));
   await page.screenshot({ path: `../../test-results/${name}-bottom.png` });
-  void parts;
 }
 
 describe('the console on the page\'s own cluster', () => {
