@@ -23,8 +23,7 @@ import { DEMO_MESSAGES_MAX, DEMO_PARTITIONS_MAX, runDemo, type DemoResult } from
 import { CLUSTER_BROKERS_MAX } from './cluster/start-cluster.ts';
 import { DATA_DIR_CLUSTER_ID, dataDirCluster } from './cli/data-dir.ts';
 import { intOption, parse, UsageError } from './cli/usage.ts';
-import { consoleFeed, type ConsoleFeed } from './cli/console-feed.ts';
-import { clusterSource } from './console/cluster-source.ts';
+import type { ConsoleFeed } from './cli/console-feed.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -243,6 +242,8 @@ export async function start(argv: string[]): Promise<void> {
   if (!stopping) {
     const outDir = await playgroundDir();
     const shown = { settings: { ...settings, brokers: where.brokers }, cpus: cpus().length };
+    // Loaded here, not at the top: the other subcommands start without the console's modules.
+    const [{ consoleFeed }, { clusterSource }] = await Promise.all([import('./cli/console-feed.ts'), import('./console/cluster-source.ts')]);
     feed = consoleFeed(clusterSource(cluster, { description: `Node cluster: ${where.brokers} brokers ${cluster.inProcess ? 'in-process' : 'in worker threads'}, storage '${settings.storage}'` }));
     server = await serve(outDir, () => ({ ...shown, result: result ?? null }), settings.port, feed);
     const address = server.address();

@@ -17,7 +17,7 @@ afterEach(async () => {
 });
 
 /** Polls `check` (which throws until it holds) every 50 ms, for at most `tries` polls. */
-async function eventually<T>(check: () => T | Promise<T>, tries = 300): Promise<T> {
+async function eventually<T>(check: () => T | Promise<T>, tries = 1200): Promise<T> {
   let last: unknown;
   for (let i = 0; i < tries; i++) {
     try {
@@ -66,7 +66,7 @@ describe('the console on the page\'s own cluster', () => {
     await page.viewport(1280, 1000);
     const clusterId = `console-${crypto.randomUUID().slice(0, 8)}`;
     cleanups.push(() => removeClusterStorage(clusterId, BROKERS));
-    const cluster = await startCluster({ brokers: BROKERS, storage: 'opfs', clusterId, brokerSessionTimeoutMs: 1_000, restartBrokers: false });
+    const cluster = await startCluster({ brokers: BROKERS, storage: 'opfs', clusterId, brokerSessionTimeoutMs: 5_000, restartBrokers: false });
     cleanups.push(() => cluster.stop());
     const wafka = new Wafka({ clientId: 'console-test', cluster, logLevel: logLevel.NOTHING });
     const admin = wafka.admin();
@@ -135,7 +135,12 @@ describe('the console on the page\'s own cluster', () => {
     await shoot(host, 'console-live');
 
     // A broker worker is terminated: the console shows it down, and the leaders the admin client now reports.
-    const before = await partitionsMatchAdmin(host, admin, 'orders');
+    // From a settled cluster (a loaded machine may have fenced a broker for a moment): every partition led, every ISR full.
+    const before = await eventually(async () => {
+      const ps = await partitionsMatchAdmin(host, admin, 'orders');
+      expect(ps.every((p) => p.leader >= 0 && p.isr.length === p.replicas.length)).toBe(true);
+      return ps;
+    });
     const victim = before[0].leader;
     await cluster.killBroker(victim);
     await eventually(() => expect($(host, `[data-broker="${victim}"]`).getAttribute('data-state')).toBe('down'));
@@ -145,5 +150,5 @@ describe('the console on the page\'s own cluster', () => {
     });
     expect(host.querySelectorAll('[data-under-replicated]').length).toBeGreaterThan(0);
     await shoot(host, 'console-broker-down');
-  }, 120_000);
+  }, 240_000);
 });
