@@ -22,7 +22,8 @@ export function idempotentBatches(bytes: Uint8Array): IdempotentBatch[] {
   for (const span of batchSpans(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength))) {
     if (!spanIsWhole(span, bytes.byteLength)) break;
     const h = readBatchHeader(bytes, span.at);
-    if (h.producerId < 0n) continue;
+    // Control batches come from coordinators, never from a producer's sequence.
+    if (h.producerId < 0n || h.isControlBatch) continue;
     out.push({
       producerId: h.producerId, producerEpoch: h.producerEpoch, baseSequence: h.baseSequence,
       lastOffsetDelta: Number(h.lastOffset - h.baseOffset), baseOffset: h.baseOffset, maxTimestampMs: Number(h.maxTimestamp),
@@ -56,6 +57,8 @@ export class PartitionProducers {
     if (batchCount !== 1) {
       throw new WafkaError('INVALID_RECORD', `${batchCount} batches for one partition in one request: an idempotent producer sends exactly one`);
     }
+    // A producer id without a sequence is for the batch validation to refuse (it says why in Kafka's words).
+    if (batches[0].baseSequence < 0) return { kind: 'append' };
     const state = await this.#load(log, nowMs);
     return state.check(batches[0]);
   }
