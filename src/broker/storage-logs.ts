@@ -97,6 +97,12 @@ class StoredReplicaLog implements ReplicaLog {
   set highWatermark(offset: bigint) {
     this.#log.highWatermark = offset;
   }
+  get segmentCount(): number {
+    return this.#log.segmentCount;
+  }
+  get sizeBytes(): number {
+    return this.#log.sizeBytes;
+  }
   get latestEpoch(): number {
     return this.#log.latestEpoch;
   }
@@ -118,6 +124,10 @@ class StoredReplicaLog implements ReplicaLog {
 
   truncateTo(offset: bigint): Promise<void> {
     return this.#log.truncateTo(offset);
+  }
+
+  truncateFullyAndStartAt(offset: bigint): Promise<void> {
+    return this.#log.truncateFullyAndStartAt(offset);
   }
 
   async read(offset: bigint, maxBytes: number, maxOffset: bigint, minOneBatch: boolean): Promise<Uint8Array | null> {

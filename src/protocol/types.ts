@@ -34,6 +34,8 @@ export interface TopicConfig {
   flushMs?: number;
   maxMessageBytes?: number;
   minInsyncReplicas?: number;
+  /** Elect a leader outside the ISR rather than leave the partition offline (may lose committed records). */
+  uncleanLeaderElectionEnable?: boolean;
 }
 
 // ---------- Metadata
@@ -103,6 +105,8 @@ export interface FetchPartitionResponse {
   records: Uint8Array | null;
   /** To a follower whose log diverged: truncate to where this epoch ends, then fetch again (no records come with it). */
   divergingEpoch?: { epoch: number; endOffset: bigint };
+  /** To a follower whose fetch offset is OFFSET_OUT_OF_RANGE: the leader's log end (its log start is logStartOffset). */
+  logEndOffset?: bigint;
   error?: WafkaErrorJSON;
 }
 export interface FetchResponse { topics: { topic: string; partitions: FetchPartitionResponse[] }[] }
@@ -145,9 +149,18 @@ export interface AlterConfigsResponse { resources: { type: ConfigResourceType; n
 export interface DeleteRecordsRequest { topics: { topic: string; partitions: { partition: number; offset: bigint }[] }[]; timeoutMs?: number }
 export interface DeleteRecordsResponse { topics: { topic: string; partitions: { partition: number; lowWatermark: bigint; error?: WafkaErrorJSON }[] }[] }
 
-/** Counters a broker keeps about itself (tests count batches through these). */
+// ---------- InitProducerId
+/** A producer id for an idempotent producer (transactionalId null); transactional ids are not served yet. */
+export interface InitProducerIdRequest { transactionalId?: string | null; transactionTimeoutMs?: number }
+export interface InitProducerIdResponse { producerId: bigint; producerEpoch: number }
+
+/** Counters a broker keeps about itself (tests count batches through these), and what it hosts now. */
 export interface BrokerMetrics {
   nodeId: number;
+  /** Where the broker runs, as it registered ('worker:1', 'node-worker', 'in-process'). */
+  host: string;
+  /** Where its logs live: 'memory', 'files', 'opfs' or 'indexeddb'. */
+  storage: string;
   produceRequests: number;
   batchesAppended: number;
   recordsAppended: number;
@@ -155,6 +168,34 @@ export interface BrokerMetrics {
   fetchRequests: number;
   bytesFetched: number;
   errors: Record<string, number>;
+  /** Per topic, since the broker started: what it appended as leader, and what consumers (not followers) fetched from it. */
+  topics: TopicTrafficMetrics[];
+  /** Every partition replica it hosts, as it sees it now. */
+  replicas: ReplicaMetrics[];
+  /** The cluster as this broker's metadata shows it. */
+  cluster: { metadataVersion: number; controllerId: number; controllerEpoch: number; brokers: { nodeId: number; host: string; fenced: boolean }[] };
+}
+
+export interface TopicTrafficMetrics {
+  topic: string;
+  recordsAppended: number;
+  bytesAppended: number;
+  /** Records of the batches consumers fetched (whole batches, so a fetch from mid-batch counts the batch). */
+  recordsFetched: number;
+  bytesFetched: number;
+}
+
+export interface ReplicaMetrics {
+  topic: string;
+  partition: number;
+  role: 'leader' | 'follower' | 'offline';
+  leaderEpoch: number;
+  /** -1 while the log is opening. */
+  logStartOffset: string;
+  logEndOffset: string;
+  highWatermark: string;
+  segmentCount: number;
+  sizeBytes: number;
 }
 
 /** What every broker answers, in-process or across a worker boundary. */
@@ -169,6 +210,7 @@ export interface BrokerApi {
   describeConfigs(request: DescribeConfigsRequest): Promise<DescribeConfigsResponse>;
   alterConfigs(request: AlterConfigsRequest): Promise<AlterConfigsResponse>;
   deleteRecords(request: DeleteRecordsRequest): Promise<DeleteRecordsResponse>;
+  initProducerId(request: InitProducerIdRequest): Promise<InitProducerIdResponse>;
   metrics(): Promise<BrokerMetrics>;
 }
 

@@ -17,7 +17,7 @@ import { GROUP_API_METHODS, isGroupApi, type BrokerApi, type GroupApi } from '..
 
 const METHODS = [
   'metadata', 'produce', 'fetch', 'listOffsets', 'createTopics', 'deleteTopics', 'createPartitions',
-  'describeConfigs', 'alterConfigs', 'deleteRecords', 'metrics',
+  'describeConfigs', 'alterConfigs', 'deleteRecords', 'initProducerId', 'metrics',
 ] as const satisfies readonly (keyof BrokerApi)[];
 
 export type InProcessBrokerClient = BrokerApi & Partial<GroupApi> & { close(): void; readonly closed: boolean };
