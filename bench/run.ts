@@ -23,6 +23,7 @@ const SUITES: Record<string, SuiteFn> = {
   storage: async (o, log) => (await import('./suites/storage.ts')).runStorage(o, log),
   e2e: async (o, log) => (await import('./suites/e2e.ts')).runE2e(o, log),
   replication: async (o, log) => ({ results: await (await import('./suites/replication.ts')).runReplication(o, log) }),
+  groups: async (o, log) => ({ results: await (await import('./suites/groups.ts')).runGroups(o, log) }),
   bundle: async (o, log) => ({ results: await (await import('./suites/bundle.ts')).runBundle(o, log) }),
   console: async (o, log) => (await import('./suites/chromium-suites.ts')).runInChromium('console', o, log),
 };
