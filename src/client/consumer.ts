@@ -36,7 +36,7 @@ import type { BatchCodec, DecodedBatch } from './codec.ts';
 import type { ConsumerConfig, KafkaMessage, RebalanceListener, TopicPartitionsList } from './types.ts';
 import { FetchedEpochs } from './fetched-epochs.ts';
 import { roundRobin, type RebalanceProtocol } from './group/assigners.ts';
-import { groupCall } from './group/group-requests.ts';
+import { findCoordinators, groupCall } from './group/group-requests.ts';
 import { GroupMembership, type MembershipHost } from './group/membership.ts';
 import type { TopicPartitionList } from '../protocol/consumer-protocol.ts';
 import { OFFSETS_TOPIC } from '../coordinator/group/offsets-topic-records.ts';
@@ -411,7 +411,6 @@ export class Consumer {
 
   /** KafkaJS's describeGroup: the group as its coordinator describes it. */
   async describeGroup(): Promise<{ groupId: string; state: string; protocol: string; protocolType: string; errorCode: number; members: { memberId: string; clientId: string; clientHost: string; memberMetadata: Uint8Array; memberAssignment: Uint8Array }[] }> {
-    const { findCoordinators } = await import('./group/group-requests.ts');
     const groupId = this.#config.groupId;
     const nodeId = (await findCoordinators(this.#cluster, [groupId])).get(groupId)!;
     const { groups } = await groupCall(this.#cluster, nodeId, 'DescribeGroups', (api) => api.describeGroups({ groups: [groupId] }));

@@ -78,4 +78,68 @@ describe('consumer groups', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(again.sort()).toEqual(Array.from({ length: 20 }, (_, i) => `m${50 + i}`).sort());
   });
+
+  it('a handler slower than the session timeout does not cost the member its place: heartbeats run on their own', async () => {
+    const { wafka, producer } = await setUp(2);
+    await produce(producer, 0, 3);
+    const c = wafka.consumer({ groupId: 'slow', sessionTimeout: 1_500, rebalanceTimeout: 10_000, heartbeatInterval: 100, maxWaitTimeInMs: 100 });
+    consumers.push(c);
+    let joins = 0;
+    let heartbeats = 0;
+    c.on(c.events.GROUP_JOIN, () => { joins++; });
+    c.on(c.events.HEARTBEAT, () => { heartbeats++; });
+    const handled: string[] = [];
+    await c.connect();
+    await c.subscribe({ topic: 'jobs', fromBeginning: true });
+    await c.run({
+      eachMessage: async ({ message }) => {
+        if (handled.length === 0) {
+          // Three session timeouts inside one handler.
+          const heartbeatsBefore = heartbeats;
+          await until(async () => heartbeats >= heartbeatsBefore + 30, 60_000);
+        }
+        handled.push(new TextDecoder().decode(message.value!));
+      },
+    });
+    await until(async () => handled.length === 3, 60_000);
+    expect(joins).toBe(1);
+    await c.commitOffsets();
+    const { groups: [group] } = await (async () => { const a = wafka.admin(); await a.connect(); try { return await a.describeGroups(['slow']); } finally { await a.disconnect(); } })();
+    expect(group.state).toBe('Stable');
+    expect(group.members).toHaveLength(1);
+  });
+
+  it('resetOffsets and setOffsets take effect on the next join; refused with NON_EMPTY_GROUP while members run', async () => {
+    const { wafka, producer, admin } = await setUp(1);
+    await produce(producer, 0, 10);
+    const consumeOnce = async (expected: number) => {
+      const got: string[] = [];
+      const c = wafka.consumer({ groupId: 'reset', ...FAST });
+      await c.connect();
+      await c.subscribe({ topic: 'jobs', fromBeginning: true });
+      await c.run({ eachMessage: async ({ message }) => { got.push(new TextDecoder().decode(message.value!)); } });
+      await until(async () => got.length >= expected);
+      return { c, got };
+    };
+    const first = await consumeOnce(10);
+    await expect(admin.setOffsets({ groupId: 'reset', topic: 'jobs', partitions: [{ partition: 0, offset: '0' }] })).rejects.toMatchObject({ type: 'NON_EMPTY_GROUP' });
+    await first.c.disconnect();
+    expect((await admin.fetchOffsets({ groupId: 'reset', topics: ['jobs'] }))[0].partitions[0].offset).toBe('10');
+    await admin.resetOffsets({ groupId: 'reset', topic: 'jobs', earliest: true });
+    const again = await consumeOnce(10);
+    expect(again.got).toEqual(first.got);
+    await again.c.disconnect();
+    await admin.setOffsets({ groupId: 'reset', topic: 'jobs', partitions: [{ partition: 0, offset: '7' }] });
+    const fromSeven = await consumeOnce(3);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(fromSeven.got).toEqual(['m7', 'm8', 'm9']);
+    consumers.push(fromSeven.c);
+    const lag = await admin.fetchGroupLag({ groupId: 'reset', topics: ['jobs'] });
+    expect(lag[0].partitions[0].high).toBe('10');
+    expect((await admin.listGroups()).groups.map((g) => g.groupId)).toContain('reset');
+    await expect(admin.deleteGroups(['reset'])).rejects.toMatchObject({ type: 'NON_EMPTY_GROUP' });
+    await fromSeven.c.disconnect();
+    await admin.deleteGroups(['reset']);
+    expect((await admin.fetchOffsets({ groupId: 'reset', topics: ['jobs'] }))[0].partitions[0].offset).toBe('-1');
+  });
 });

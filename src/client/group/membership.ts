@@ -70,8 +70,10 @@ export class GroupMembership {
   #stopSignal = new Wakeup({ latched: true });
   #loop: Promise<void> | null = null;
   #heartbeats: Promise<void> | null = null;
-  /** Set while a join/sync round runs (heartbeats pause; the coordinator keeps the member alive meanwhile). */
+  /** Set while JoinGroup or SyncGroup is in flight (heartbeats pause; the coordinator keeps the member alive meanwhile). */
   #joining = false;
+  /** Set from the moment a rebalance starts here (revocation included) until its assignment is in. */
+  #rebalancing = false;
   #onFatal: (error: WafkaError) => void = () => {};
 
   constructor(options: MembershipOptions, context: { cluster: ClusterClient; host: MembershipHost; instrumentation: InstrumentationEmitter; logger: Logger }) {
@@ -151,7 +153,7 @@ export class GroupMembership {
   /** Join and sync rounds until one gives this member an assignment it keeps. */
   async #joinUntilAssigned(): Promise<void> {
     for (let attempt = 0; this.#running && this.#rejoinNeeded; attempt++) {
-      this.#joining = true;
+      this.#rebalancing = true;
       try {
         this.#rejoinNeeded = false;
         await this.#joinAndSync();
@@ -164,6 +166,7 @@ export class GroupMembership {
         this.#logger.debug(`join of group ${this.options.groupId} failed, trying again`, { error: e.message });
         if (attempt >= 0) await this.#stopSignal.sleep(backoffMs(this.options.retry, Math.min(attempt, 6)));
       } finally {
+        this.#rebalancing = false;
         this.#joining = false;
       }
     }
@@ -183,7 +186,9 @@ export class GroupMembership {
     const { groupId, groupInstanceId } = this.options;
     this.#instrumentation.emit(CONSUMER_EVENTS.REBALANCING, { groupId, memberId: this.memberId });
     // Eager: nothing is consumed through a rebalance. Cooperative members keep theirs.
+    // Heartbeats go on while the handlers finish, so a slow one does not cost the member its session.
     if ((this.options.assigners[0].rebalanceProtocol ?? 'eager') === 'eager') await this.#host.revokeAll();
+    this.#joining = true;
     const coordinatorId = await this.#coordinator();
     const topics = this.#host.subscribedTopics();
     const owned = this.#host.ownedPartitions();
@@ -278,7 +283,7 @@ export class GroupMembership {
     }
     const e = WafkaError.fromJSON(response.error);
     if (generationId !== this.generationId) return; // a rejoin happened meanwhile
-    if (e.type === 'REBALANCE_IN_PROGRESS') { this.requestRejoin(); return; }
+    if (e.type === 'REBALANCE_IN_PROGRESS') { if (!this.#rebalancing) this.requestRejoin(); return; }
     if (e.type === 'UNKNOWN_MEMBER_ID' || e.type === 'ILLEGAL_GENERATION') { this.#reset(); this.requestRejoin(); return; }
     if (COORDINATOR_MOVED.has(e.type)) { this.#coordinatorId = -1; throw e; }
     throw e;
