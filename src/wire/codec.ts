@@ -16,9 +16,20 @@
  * batches go to the socket without being copied or re-encoded).
  */
 
-/** A frame that does not follow the protocol; the listener closes its connection. */
+/**
+ * A frame that does not follow the protocol; the listener closes its
+ * connection. It has no stack: the message says where in the frame, and a
+ * peer sending garbage should not make the broker capture traces.
+ */
 export class WireFormatError extends Error {
   override readonly name = 'WireFormatError';
+
+  constructor(message: string) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    super(message);
+    Error.stackTraceLimit = limit;
+  }
 }
 
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
