@@ -5,7 +5,7 @@
  * for a broker's settings (fixed when it starts).
  */
 import type { ConfigResourceType, DescribeConfigsResponse } from '../../protocol/types.ts';
-import { TOPIC_CONFIG_NAMES, TOPIC_CONFIG_SPECS } from '../../cluster/topic-config.ts';
+import { TOPIC_CONFIG_NAMES, TOPIC_CONFIG_SPECS } from '../../metadata/topic-config.ts';
 import { errorFields, type WireApi } from '../api.ts';
 import { schema } from '../schema.ts';
 
