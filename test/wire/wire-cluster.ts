@@ -26,6 +26,8 @@ export async function startWireCluster(options: { clusterId: string; inProcess?:
   const logger = createLogger({ level: logLevel.WARN, logCreator: () => (entry: LogEntry) => { logged.push(entry.log.message); } });
   const cluster = await startCluster({
     brokers: 3, storage: 'files', dir, clusterId: options.clusterId, inProcess: options.inProcess,
+    // KafkaJS shares this thread with the controller: Kafka's session timeout (9 s), so a loaded machine does not fence brokers mid-test.
+    brokerSessionTimeoutMs: 9_000,
     listen: { port: 0, logger, ...options.limits },
   });
   return {
