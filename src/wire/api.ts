@@ -18,6 +18,10 @@ export interface WireContext {
   /** Every broker's listener, by node id (what Metadata advertises). */
   endpoints(): ReadonlyMap<number, Endpoint>;
   log: Logger;
+  /** The request header's client_id (set per request). */
+  clientId?: string | null;
+  /** The peer's address (set per connection). */
+  clientHost?: string;
 }
 
 export interface WireApi {

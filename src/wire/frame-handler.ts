@@ -82,7 +82,9 @@ export function handleFrame(frame: Uint8Array, context: WireContext): HandledFra
     throw new WireFormatError(`${api.name} v${header.apiVersion} is not served (v${api.minVersion}–v${api.maxVersion})`);
   }
   const request = decode(api.request, reader, header.apiVersion);
-  const response = api.handle(request, header.apiVersion, context).then(
+  // The listener's context with this request's client id; the prototype keeps `broker` looked up at call time.
+  const requestContext: WireContext = Object.create(context, { clientId: { value: header.clientId } });
+  const response = api.handle(request, header.apiVersion, requestContext).then(
     (body) => (body === null ? null : responseFrame(header.correlationId, api, header.apiVersion, body)),
   );
   return { header, api, response };

@@ -166,6 +166,7 @@ class BrokerListener {
   }
 }
 
+const EMPTY = new Uint8Array(0);
 const remoteOf = (socket: Socket) => `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
 
 /** One client connection: framing, in-order answers, limits. */
@@ -186,7 +187,7 @@ export class WireConnection {
 
   constructor(socket: Socket, context: WireContext, limits: Required<WireLimits>, onClose: () => void) {
     this.#socket = socket;
-    this.#context = context;
+    this.#context = Object.create(context, { clientHost: { value: socket.remoteAddress ?? '' } });
     this.#limits = limits;
     this.#onClose = onClose;
     this.#remote = remoteOf(socket);
@@ -200,9 +201,12 @@ export class WireConnection {
 
   #receive(data: Uint8Array): void {
     if (this.#closed) return;
-    this.#pending.push(data);
-    this.#pendingBytes += data.byteLength;
-    while (!this.#closed && this.#pendingBytes >= 4) {
+    if (data.byteLength > 0) {
+      this.#pending.push(data);
+      this.#pendingBytes += data.byteLength;
+    }
+    // Frames already received wait too while the connection has inFlightRequestsMax open.
+    while (!this.#closed && this.#pendingBytes >= 4 && this.#inFlight < this.#limits.inFlightRequestsMax) {
       const size = this.#peekSize();
       if (size < REQUEST_HEADER_BYTES_MIN + 2 || size > this.#limits.socketRequestMaxBytes) {
         this.close(size < 0 || size < REQUEST_HEADER_BYTES_MIN + 2
@@ -269,7 +273,10 @@ export class WireConnection {
       if (this.#closed) return;
       if (chunks) await this.#write(chunks);
       this.#inFlight--;
-      if (this.#inFlight < this.#limits.inFlightRequestsMax && !this.#closed) this.#socket.resume();
+      if (this.#inFlight < this.#limits.inFlightRequestsMax && !this.#closed) {
+        this.#socket.resume();
+        this.#receive(EMPTY);
+      }
     });
   }
 
