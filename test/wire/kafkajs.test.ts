@@ -66,6 +66,16 @@ describe('KafkaJS through the wire-protocol listener', () => {
     await producer.disconnect();
   }, 40_000);
 
+  it('an idempotent producer (InitProducerId, sequence numbers) sends once per message', async () => {
+    const topic = 'kafkajs-idempotent';
+    await admin.createTopics({ topics: [{ topic, numPartitions: 3, replicationFactor: 3 }], waitForLeaders: true });
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    await producer.connect();
+    for (let round = 0; round < 3; round++) await producer.send({ topic, acks: -1, messages: testMessages('idem', round * 30, 30) });
+    await producer.disconnect();
+    checkReceived(await readWithWafka(wire.cluster, topic, 90), 'idem', 90);
+  }, 40_000);
+
   it('admin: create, describe and alter configs, add partitions, list offsets, delete records, delete topics', async () => {
     const topic = 'kafkajs-admin';
     expect(await admin.createTopics({ topics: [{ topic, numPartitions: 2, replicationFactor: 2, configEntries: [{ name: 'retention.ms', value: '3600000' }] }] })).toBe(true);

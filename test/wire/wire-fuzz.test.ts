@@ -33,6 +33,7 @@ const echoBroker: BrokerApi = {
   describeConfigs: async (r) => ({ resources: r.resources.map((x) => ({ type: x.type, name: x.name, configEntries: [{ name: 'retention.ms', value: '1', isDefault: false, readOnly: false, isSensitive: false }] })) }),
   alterConfigs: async (r) => ({ resources: r.resources.map((x) => ({ type: x.type, name: x.name })) }),
   deleteRecords: async (r) => ({ topics: r.topics.map((t) => ({ topic: t.topic, partitions: t.partitions.map((p) => ({ partition: p.partition, lowWatermark: p.offset })) })) }),
+  initProducerId: async () => ({ producerId: 1n, producerEpoch: 0 }),
   metrics: async () => { throw new Error('not asked over the wire'); },
 };
 

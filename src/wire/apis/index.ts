@@ -9,6 +9,7 @@ import { deleteTopics } from './delete-topics.ts';
 import { describeCluster } from './describe-cluster.ts';
 import { describeConfigs } from './describe-configs.ts';
 import { fetch } from './fetch.ts';
+import { initProducerId } from './init-producer-id.ts';
 import { listOffsets } from './list-offsets.ts';
 import { metadata } from './metadata.ts';
 import { produce } from './produce.ts';
@@ -16,7 +17,7 @@ import { produce } from './produce.ts';
 const SERVED: WireApi[] = [];
 SERVED.push(
   produce, fetch, listOffsets, metadata, apiVersions(() => SERVED),
-  createTopics, deleteTopics, deleteRecords, describeConfigs, alterConfigs, createPartitions, describeCluster,
+  createTopics, deleteTopics, deleteRecords, initProducerId, describeConfigs, alterConfigs, createPartitions, describeCluster,
 );
 
 export const WIRE_APIS: readonly WireApi[] = SERVED;
