@@ -260,9 +260,16 @@ async function startWorker(settings: Settings, nodeId: number, kind: 'node' | 'b
  */
 async function startWorkers(settings: Settings, nodeIds: number[], kind: 'node' | 'browser'): Promise<Cluster> {
   const metadata = await openSharedMetadata(settings.storage as Exclude<StorageKind, 'memory'>, settings.clusterId, settings.dir);
+  const workers = new Map<number, RunningWorker>();
   const controller = await Controller.activate({
     nodeId: CONTROLLER_NODE_ID, clusterId: settings.clusterId, store: metadata.store, watch: metadata.watch,
     clock: systemClock, brokerSessionTimeoutMs: settings.brokerSessionTimeoutMs,
+    // A broker fenced while its worker lives is hung: calls to it fail now (retriable), so clients move
+    // to the new leaders instead of waiting for it to wake; it is reachable again once it registers anew.
+    onBrokersFenced: (ids) => {
+      for (const id of ids) workers.get(id)?.client.suspend(new WafkaError('BROKER_NOT_AVAILABLE', `broker ${id} was fenced: its session expired`, { retriable: true }));
+    },
+    onBrokerRegistered: (id) => workers.get(id)?.client.resume(),
   });
   const controllerPorts: MessagePort[] = [];
   const controllerPort = () => {
@@ -271,7 +278,6 @@ async function startWorkers(settings: Settings, nodeIds: number[], kind: 'node' 
     controllerPorts.push(port1);
     return port2;
   };
-  const workers = new Map<number, RunningWorker>();
   const byId = new Map<number, BrokerApi>();
   let stopping: Promise<void> | undefined;
   const restartAttempts = new Map<number, number>();
