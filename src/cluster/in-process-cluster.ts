@@ -5,7 +5,7 @@
  */
 import { Broker, type ControllerLink } from '../broker/broker.ts';
 import { StorageReplicaLogs } from '../broker/storage-logs.ts';
-import { Controller } from '../controller/controller.ts';
+import { CONTROLLER_NODE_ID, Controller } from '../controller/controller.ts';
 import { systemClock } from '../clock.ts';
 import { WafkaError } from '../errors.ts';
 import type { BrokerApi } from '../protocol/types.ts';
@@ -13,9 +13,9 @@ import { exposeBroker } from '../transport/expose-broker.ts';
 import { inProcessBroker, type InProcessBrokerClient } from '../transport/in-process.ts';
 import { openBrokerLogs, openSharedMetadata } from './broker-storage.ts';
 import { brokerLookup } from './cluster-connection.ts';
-import { MemoryMetadataStore } from './memory-metadata-store.ts';
-import { LocalMetadataHub } from './metadata-watch.ts';
-import { CONTROLLER_NODE_ID, type Cluster, type Settings } from './start-cluster.ts';
+import { MemoryMetadataStore } from '../metadata/memory-metadata-store.ts';
+import { LocalMetadataHub } from '../metadata/metadata-watch.ts';
+import type { Cluster, Settings } from './start-cluster.ts';
 
 const sharedMemoryStore = (store: MemoryMetadataStore) =>
   ({ read: () => store.read(), compareAndSet: store.compareAndSet.bind(store), close: async () => {} });
