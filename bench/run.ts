@@ -2,7 +2,8 @@
  * `npm run bench [-- suite...] [--quick] [--rounds=N]`
  *
  * Suites: core (Node), core-chromium (the same core cases in a Chromium
- * worker), storage, e2e, bundle (bytes a page downloads). With no suite named, runs them all. Each prints its
+ * worker), storage, e2e, start (cluster start with 10,000 segments per
+ * replica, Chromium), bundle (bytes a page downloads). With no suite named, runs them all. Each prints its
  * table and writes bench/results/<suite>.json; docs/benchmarks.md is then
  * regenerated from every results file.
  */
@@ -21,6 +22,7 @@ const SUITES: Record<string, SuiteFn> = {
   'core-chromium': async (o, log) => (await import('./suites/chromium-suites.ts')).runInChromium('core', o, log),
   storage: async (o, log) => (await import('./suites/storage.ts')).runStorage(o, log),
   e2e: async (o, log) => (await import('./suites/e2e.ts')).runE2e(o, log),
+  start: async (o, log) => (await import('./suites/chromium-suites.ts')).runInChromium('start', o, log),
   replication: async (o, log) => ({ results: await (await import('./suites/replication.ts')).runReplication(o, log) }),
   bundle: async (o, log) => ({ results: await (await import('./suites/bundle.ts')).runBundle(o, log) }),
 };
