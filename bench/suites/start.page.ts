@@ -49,10 +49,14 @@ async function startAndProduce(clusterId: string): Promise<number> {
   }
 }
 
-function fill(clusterId: string, nodeId: number, segments: number): Promise<{ files: number; ms: number }> {
+function fill(clusterId: string, nodeId: number, segments: number, log: (s: string) => void): Promise<{ files: number; ms: number }> {
   const worker = new Worker(new URL('./start-fill.ts', import.meta.url), { type: 'module' });
   return new Promise((resolve, reject) => {
-    worker.onmessage = (e: MessageEvent<{ type: string; files: number; ms: number; error?: string }>) => {
+    worker.onmessage = (e: MessageEvent<{ type: string; files: number; ms: number; line?: string; error?: string }>) => {
+      if (e.data.type === 'log') {
+        log(e.data.line!);
+        return;
+      }
       worker.terminate();
       if (e.data.type === 'done') resolve(e.data);
       else reject(new Error(e.data.error));
@@ -105,7 +109,7 @@ export async function run({ opts, log }: BrowserSuiteContext): Promise<CaseResul
     await createTopic(big);
     await createTopic(empty);
     const t0 = performance.now();
-    const filled = await Promise.all(Array.from({ length: BROKERS }, (_, id) => fill(big, id, segments)));
+    const filled = await Promise.all(Array.from({ length: BROKERS }, (_, id) => fill(big, id, segments, log)));
     log(`setup: ${segments} segments in each of ${BROKERS} replicas (${filled.map((f) => f.files).join('/')} files) in ${(performance.now() - t0).toFixed(0)} ms`);
     // Warm-up: module loading, Wasm compilation, the first OPFS directory walks.
     log(`warm-up: big ${(await startAndProduce(big)).toFixed(0)} ms, empty ${(await startAndProduce(empty)).toFixed(0)} ms`);
