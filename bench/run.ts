@@ -3,7 +3,8 @@
  *
  * Suites: core (Node), core-chromium (the same core cases in a Chromium
  * worker), storage, e2e, start (cluster start with 10,000 segments per
- * replica, Chromium), bundle (bytes a page downloads). With no suite named, runs them all. Each prints its
+ * replica, Chromium), bundle (bytes a page downloads), console (end-to-end throughput with the
+ * console open against without it, Chromium). With no suite named, runs them all. Each prints its
  * table and writes bench/results/<suite>.json; docs/benchmarks.md is then
  * regenerated from every results file.
  */
@@ -25,6 +26,7 @@ const SUITES: Record<string, SuiteFn> = {
   start: async (o, log) => (await import('./suites/chromium-suites.ts')).runInChromium('start', o, log),
   replication: async (o, log) => ({ results: await (await import('./suites/replication.ts')).runReplication(o, log) }),
   bundle: async (o, log) => ({ results: await (await import('./suites/bundle.ts')).runBundle(o, log) }),
+  console: async (o, log) => (await import('./suites/chromium-suites.ts')).runInChromium('console', o, log),
 };
 
 /**
