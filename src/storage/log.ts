@@ -630,7 +630,9 @@ export class PartitionLog {
     seg.rollBaseMs = rollBaseMs;
     seg.sealTimeIndex();
     if (outcome.validEnd !== size || seg.nextOffset !== next) {
-      throw storageError(`${seg.file.path}: ${outcome.validEnd} B of batches up to offset ${seg.nextOffset} where the manifest has ${size} B up to ${next}`);
+      // The file is not what the manifest says: nothing more is served from this log until it is reopened.
+      this.#failure = storageError(`${seg.file.path}: ${outcome.validEnd} B of batches up to offset ${seg.nextOffset} where the manifest has ${size} B up to ${next}`);
+      throw this.#failure;
     }
   }
 
