@@ -157,6 +157,28 @@ describe('segment manifest', () => {
     await log.close();
   });
 
+  test('a closed segment whose bytes do not match its entry (same size, index files gone) takes the log offline', async () => {
+    const inner = new MemoryBackend();
+    let log = await openPartitionLog({ backend: new NoSizesBackend(inner), dir: 'o-0', config });
+    await fill(log, 60, 'o');
+    const [first, second] = log.segmentBaseOffsets;
+    await log.close();
+    const path = `o-0/${segmentFileName(first, '.log')}`;
+    const bytes = inner.peek(path)!;
+    // The second batch's length field garbled: same file size, but a scan stops after the first batch.
+    const firstSize = 12 + new DataView(bytes.buffer, bytes.byteOffset).getInt32(8);
+    bytes.set([0x7f, 0xff, 0xff, 0xff], firstSize + 8);
+    inner.poke(path, bytes);
+    await inner.remove(`o-0/${segmentFileName(first, '.index')}`);
+    log = await openPartitionLog({ backend: new NoSizesBackend(inner), dir: 'o-0', config });
+    const error = await log.read(first, 100_000).then(() => undefined, (e: unknown) => e);
+    expect(WafkaError.is(error, 'KAFKA_STORAGE_ERROR'), String(error)).toBe(true);
+    // Nothing more is served until a reopen, not even from the segments that are fine.
+    const again = await log.read(second, 100_000).then(() => undefined, (e: unknown) => e);
+    expect(WafkaError.is(again, 'KAFKA_STORAGE_ERROR'), String(again)).toBe(true);
+    await log.close();
+  });
+
   test('a torn or garbled manifest is not used: the log opens by listing and scanning, whole', async () => {
     const inner = new MemoryBackend();
     let log = await openPartitionLog({ backend: new NoSizesBackend(inner), dir: 'g-0', config });
