@@ -73,6 +73,13 @@ export interface Cluster extends ClusterConnection {
    * follower, and whatever it took as a leader meanwhile is refused or cut.
    */
   hangBroker(nodeId: number, ms: number): void;
+  /**
+   * Shuts broker `nodeId` down cleanly and starts it again (a rolling
+   * restart): the controller moves its leadership first, so no send waits
+   * for a dead leader; the new worker recovers its log, catches up and
+   * rejoins the ISR. In-process clusters have no worker to restart.
+   */
+  restartBroker(nodeId: number): Promise<void>;
   /** Flushes and closes every broker, then ends the workers. Idempotent. */
   stop(): Promise<void>;
 }
@@ -245,8 +252,10 @@ async function startWorkers(settings: Settings, nodeIds: number[], kind: 'node' 
     b.handle.post({ type: 'wafka:connect', port: port1 }, [port1]);
     a.handle.post({ type: 'wafka:peer', nodeId: b.nodeId, port: port2 }, [port2]);
   };
+  /** Brokers being restarted cleanly (restartBroker): their old worker's end is no crash. */
+  const restarting = new Set<number>();
   const onDeath = (nodeId: number) => (reason: string) => {
-    if (stopping) return;
+    if (stopping || restarting.has(nodeId)) return;
     void controller.brokerGone(nodeId).catch(() => {});
     if (settings.restartBrokers) scheduleRestart(nodeId, reason);
   };
@@ -305,6 +314,20 @@ async function startWorkers(settings: Settings, nodeIds: number[], kind: 'node' 
       if (!worker || worker.client.closed) throw new WafkaError('BROKER_NOT_AVAILABLE', `no running broker ${nodeId}`);
       if (!Number.isSafeInteger(ms) || ms < 0 || ms > 600_000) throw new RangeError(`hang of ${ms} ms: expected 0..600000`);
       worker.handle.post({ type: 'wafka:hang', ms }, []);
+    },
+    async restartBroker(nodeId) {
+      const worker = workers.get(nodeId);
+      if (!worker) throw new WafkaError('BROKER_NOT_AVAILABLE', `no broker ${nodeId}`);
+      if (restarting.has(nodeId)) throw new WafkaError('BROKER_NOT_AVAILABLE', `broker ${nodeId} is restarting`);
+      restarting.add(nodeId);
+      try {
+        await stopWorker(worker); // the broker's close is a controlled shutdown: its leadership moves first
+        if (stopping) return;
+        const fresh = await spawn(nodeId);
+        for (const other of workers.values()) if (other !== fresh) { link(fresh, other); link(other, fresh); }
+      } finally {
+        restarting.delete(nodeId);
+      }
     },
     async killBroker(nodeId) {
       const worker = workers.get(nodeId);

@@ -39,8 +39,12 @@ export interface ControllerOptions {
   watch: MetadataWatch;
   clock: Clock;
   brokerSessionTimeoutMs: number;
-  /** Whether a topic allows electing a leader outside its ISR (default: never, as Kafka's default). */
-  uncleanLeaderElectionEnable?: (topic: TopicState) => boolean;
+  /**
+   * Whether topics without their own `uncleanLeaderElectionEnable` elect a
+   * leader outside the ISR rather than stay offline (Kafka's broker setting
+   * unclean.leader.election.enable; default false, as Kafka's).
+   */
+  uncleanLeaderElectionEnable?: boolean;
 }
 
 export interface BrokerRegistrationRequest {
@@ -199,7 +203,7 @@ export class Controller {
     const registered = new Map(m.brokers.map((b) => [b.nodeId, b]));
     return {
       eligible: (id) => { const b = registered.get(id); return !!b && !b.fenced && !this.#shuttingDown.has(id); },
-      uncleanLeaderElectionEnable: this.#options.uncleanLeaderElectionEnable?.(topic) ?? false,
+      uncleanLeaderElectionEnable: topic.configs.uncleanLeaderElectionEnable ?? this.#options.uncleanLeaderElectionEnable ?? false,
     };
   }
 

@@ -16,7 +16,7 @@ import { releaseProxy, transfer, wrap, type Remote } from 'comlink/dist/esm/coml
 import { WafkaError } from '../errors.ts';
 import type {
   AlterConfigsRequest, AlterConfigsResponse, BrokerApi, BrokerMetrics, CreatePartitionsRequest, CreatePartitionsResponse,
-  CreateTopicsRequest, CreateTopicsResponse, DeleteRecordsRequest, DeleteRecordsResponse, DeleteTopicsRequest,
+  CreateTopicsRequest, CreateTopicsResponse, DeleteRecordsRequest, DeleteRecordsResponse, InitProducerIdRequest, InitProducerIdResponse, DeleteTopicsRequest,
   DeleteTopicsResponse, DescribeConfigsRequest, DescribeConfigsResponse, FetchRequest, FetchResponse, ListOffsetsRequest,
   ListOffsetsResponse, MetadataRequest, MetadataResponse, ProduceRequest, ProduceResponse,
 } from '../protocol/types.ts';
@@ -93,6 +93,10 @@ export class BrokerClient implements BrokerApi {
   }
   deleteRecords(request: DeleteRecordsRequest): Promise<DeleteRecordsResponse> {
     return this.#call(() => this.#remote.deleteRecords(request));
+  }
+
+  initProducerId(request: InitProducerIdRequest): Promise<InitProducerIdResponse> {
+    return this.#call(() => this.#remote.initProducerId(request));
   }
   metrics(): Promise<BrokerMetrics> {
     return this.#call(() => this.#remote.metrics());

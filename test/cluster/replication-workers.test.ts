@@ -25,6 +25,15 @@ describe('replication across Node worker threads', () => {
     await killTheLeader(cluster, 5);
   }, 240_000);
 
+  test('3 brokers, RF=3, minInsyncReplicas 2, acks=-1: five clean shutdowns and restarts of the leader\'s worker lose nothing acknowledged', async () => {
+    await loadCore();
+    const dir = await mkdtemp(join(tmpdir(), 'wafka-repl-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const cluster = await startCluster({ brokers: 3, storage: 'files', dir, clusterId: 'repl', brokerSessionTimeoutMs: 1_000, restartBrokers: false });
+    cleanups.push(() => cluster.stop());
+    await killTheLeader(cluster, 5, 'clean-shutdown');
+  }, 240_000);
+
   test('a hung leader is fenced when its session expires; a write it takes while hung is not acknowledged and is cut', async () => {
     await loadCore();
     const dir = await mkdtemp(join(tmpdir(), 'wafka-hung-'));
