@@ -30,13 +30,19 @@ export async function runReplication(opts: Partial<MeasureOptions> & Record<stri
     await produce(ctx, await newTopic(ctx, 3, 3), values.slice(0, n / 4), -1); // warm-up, untimed
     await produce(ctx, await newTopic(ctx, 3, 1), values.slice(0, n / 4), 1);
     const samples = new Map<string, number[]>([['wafka', []], ['acks1-rf1', []]]);
+    const idempotentSamples = new Map<string, number[]>([['wafka', []], ['plain', []]]);
     for (let r = 0; r < rounds; r++) {
       const steps = [
-        async () => samples.get('wafka')!.push(n / ((await produce(ctx, await newTopic(ctx, 3, 3), values, -1)) / 1000)),
+        async () => {
+          const rate = n / ((await produce(ctx, await newTopic(ctx, 3, 3), values, -1)) / 1000);
+          samples.get('wafka')!.push(rate);
+          idempotentSamples.get('plain')!.push(rate);
+        },
         async () => samples.get('acks1-rf1')!.push(n / ((await produce(ctx, await newTopic(ctx, 3, 1), values, 1)) / 1000)),
+        async () => idempotentSamples.get('wafka')!.push(n / ((await produce(ctx, await newTopic(ctx, 3, 3), values, -1, { idempotent: true })) / 1000)),
       ];
-      for (const i of r % 2 ? [1, 0] : [0, 1]) await steps[i]();
-      log(`round ${r + 1}/${rounds}: acks=-1 RF=3 ${samples.get('wafka')!.at(-1)!.toFixed(0)} rec/s, acks=1 RF=1 ${samples.get('acks1-rf1')!.at(-1)!.toFixed(0)} rec/s`);
+      for (const i of r % 2 ? [2, 1, 0] : [0, 1, 2]) await steps[i]();
+      log(`round ${r + 1}/${rounds}: acks=-1 RF=3 ${samples.get('wafka')!.at(-1)!.toFixed(0)} rec/s, acks=1 RF=1 ${samples.get('acks1-rf1')!.at(-1)!.toFixed(0)} rec/s, idempotent acks=-1 RF=3 ${idempotentSamples.get('wafka')!.at(-1)!.toFixed(0)} rec/s`);
     }
     const throughput: Case = {
       metric: 'e2e-produce-acks-all-rf3-node',
@@ -52,6 +58,20 @@ export async function runReplication(opts: Partial<MeasureOptions> & Record<stri
     const res = summarize(throughput, samples);
     log(caseTable(res));
     results.push(res);
+    const idempotence: Case = {
+      metric: 'produce-idempotent-node',
+      unit: 'records/s',
+      higherIsBetter: true,
+      note: `the same ${n} records per round, acks=-1, replication factor 3, minInsyncReplicas 2; ${rounds} rounds`,
+      goal: { peer: 'plain', ratio: 0.95 },
+      contenders: [
+        { name: 'wafka', role: 'wafka', note: 'idempotent: true (a producer id, a sequence per partition checked by the leader; one batch per partition in flight)' },
+        { name: 'plain', role: 'peer', note: 'the same producer without idempotence' },
+      ],
+    };
+    const idem = summarize(idempotence, idempotentSamples);
+    log(caseTable(idem));
+    results.push(idem);
 
     const count = quick ? 100 : 300;
     const latency = new Map<string, { p50: number[]; p99: number[] }>([['wafka', { p50: [], p99: [] }], ['acks1-rf1', { p50: [], p99: [] }]]);

@@ -45,6 +45,10 @@ export interface ControllerOptions {
    * unclean.leader.election.enable; default false, as Kafka's).
    */
   uncleanLeaderElectionEnable?: boolean;
+  /** Told when brokers were fenced (session expired or lock freed), after the metadata says so. */
+  onBrokersFenced?: (nodeIds: number[]) => void;
+  /** Told when a broker registered (started, or came back after being fenced). */
+  onBrokerRegistered?: (nodeId: number) => void;
 }
 
 export interface BrokerRegistrationRequest {
@@ -120,6 +124,7 @@ export class Controller {
         return registration.brokerEpoch!;
       });
       this.#sessions.set(request.nodeId, { brokerEpoch, deadlineMs: this.#options.clock.nowMs() + this.#options.brokerSessionTimeoutMs });
+      this.#options.onBrokerRegistered?.(request.nodeId);
       return { brokerEpoch };
     });
   }
@@ -189,6 +194,7 @@ export class Controller {
       for (const id of nodeIds) this.#forEachPartition(m, (p, rules) => fenceReplica(p, id, rules));
       return fencedAny;
     });
+    this.#options.onBrokersFenced?.(nodeIds);
   }
 
   /** Applies `mutate` to every partition, keeping what it returns (null: unchanged). */

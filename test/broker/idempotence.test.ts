@@ -7,18 +7,10 @@ import { encodeBatch } from '../../src/core/index.ts';
 import { WafkaError } from '../../src/errors.ts';
 import type { BrokerApi } from '../../src/protocol/types.ts';
 import { concat } from './helpers.ts';
-import { replicatedCluster, type ReplicatedCluster } from './replicated-cluster.ts';
+import { replicatedCluster, until, type ReplicatedCluster } from './replicated-cluster.ts';
 
 let cluster: ReplicatedCluster | undefined;
 afterEach(async () => { await cluster?.close(); cluster = undefined; });
-
-async function until(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not reached');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 const idempotentBatch = (values: string[], producerId: bigint, baseSequence: number, producerEpoch = 0) =>
   encodeBatch(values.map((value) => ({ key: null, value })), { producerId, producerEpoch, baseSequence });

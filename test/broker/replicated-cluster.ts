@@ -14,6 +14,15 @@ import type { BrokerApi } from '../../src/protocol/types.ts';
 import { WafkaError } from '../../src/errors.ts';
 import { MemoryBackend } from '../../src/storage/index.ts';
 
+/** Polls `check` every 10 ms until it holds; throws after `timeoutMs`. */
+export async function until(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not reached');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 export type ReplicatedCluster = Awaited<ReturnType<typeof replicatedCluster>>;
 
 export async function replicatedCluster(count: number) {

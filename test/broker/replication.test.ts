@@ -4,18 +4,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Broker } from '../../src/broker/broker.ts';
 import { Wafka } from '../../src/client/index.ts';
 import { batchOf, readRecords } from './helpers.ts';
-import { replicatedCluster, type ReplicatedCluster } from './replicated-cluster.ts';
+import { replicatedCluster, until, type ReplicatedCluster } from './replicated-cluster.ts';
 
 let cluster: ReplicatedCluster | undefined;
 afterEach(async () => { await cluster?.close(); cluster = undefined; });
-
-async function until(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not reached');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 const partitionsOf = async (topic: string) => (await cluster!.store.read())!.topics[topic].partitions;
 
