@@ -135,3 +135,13 @@ export class UndecodableBatchError extends WafkaError {
 
 /** A batch or record failed validation: bad magic, length, CRC or varint. */
 export const corrupt = (message: string, cause?: unknown) => new WafkaError('CORRUPT_MESSAGE', message, { cause });
+
+/** A short, safe description of any value for a message (never its whole text, never a throwing toString). */
+export function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'number' || typeof value === 'boolean' || value === undefined || value === null) return String(value);
+  if (typeof value === 'symbol') return 'a symbol';
+  if (typeof value === 'function') return 'a function';
+  return Array.isArray(value) ? 'an array' : 'an object';
+}
