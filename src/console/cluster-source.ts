@@ -14,10 +14,11 @@ import type { Producer } from '../client/producer.ts';
 import { WafkaError } from '../errors.ts';
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP } from '../protocol/types.ts';
 import {
-  BROKER_ANSWER_TIMEOUT_MS, PRODUCE_BYTES_MAX, PRODUCE_HEADERS_MAX, TAIL_FETCH_BYTES_MAX, TAIL_PARTITIONS_MAX, TAIL_RECORDS_MAX,
+  BROKER_ANSWER_TIMEOUT_MS, PRODUCE_BYTES_MAX, SNAPSHOT_GROUPS_MAX, PRODUCE_HEADERS_MAX, TAIL_FETCH_BYTES_MAX, TAIL_PARTITIONS_MAX, TAIL_RECORDS_MAX,
 } from './limits.ts';
+import { AssignerProtocol } from '../client/group/assigners.ts';
 import { takeSnapshot, within } from './snapshot.ts';
-import type { ConsoleSource, ProduceInput, TailPosition, TailRecord, TailResult, TailStart, TopicConfigEntry } from './types.ts';
+import type { ConsoleSource, GroupView, ProduceInput, TailPosition, TailRecord, TailResult, TailStart, TopicConfigEntry } from './types.ts';
 
 const invalid = (message: string) => new WafkaError('INVALID_REQUEST', message, { retriable: false });
 
@@ -95,10 +96,38 @@ export function clusterSource(connection: ClusterConnection, options: ClusterSou
     return groups;
   }
 
+  /** Every group the brokers list (at most SNAPSHOT_GROUPS_MAX): state, members and their partitions, offsets and lag. */
+  async function readGroups(): Promise<{ groups: GroupView[]; leftOut: number }> {
+    const a = await adminClient();
+    const listed = (await a.listGroups()).groups;
+    const shown = listed.slice(0, SNAPSHOT_GROUPS_MAX);
+    const described = shown.length ? (await a.describeGroups(shown.map((g) => g.groupId))).groups : [];
+    const groups = await Promise.all(described.map(async (g): Promise<GroupView> => {
+      const members = g.members.map((m) => {
+        let assignment: { topic: string; partitions: number[] }[] = [];
+        try {
+          const decoded = m.memberAssignment.byteLength ? AssignerProtocol.MemberAssignment.decode(m.memberAssignment) : null;
+          assignment = Object.entries(decoded?.assignment ?? {}).map(([topic, partitions]) => ({ topic, partitions: [...partitions].sort((x, y) => x - y) }));
+        } catch { /* an assignment of another protocol: shown as none */ }
+        return { memberId: m.memberId, clientId: m.clientId, clientHost: m.clientHost, assignment };
+      });
+      try {
+        const committed = await a.fetchOffsets({ groupId: g.groupId });
+        const lag = committed.length ? await a.fetchGroupLag({ groupId: g.groupId, topics: committed.map((t) => t.topic) }) : [];
+        const offsets = lag.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, committed: p.committed, highWatermark: p.high, lag: p.lag })));
+        const totalLag = offsets.reduce((n, o) => n + BigInt(o.lag), 0n);
+        return { groupId: g.groupId, state: g.state, protocol: g.protocol, members, offsets, totalLag: String(totalLag) };
+      } catch (error) {
+        return { groupId: g.groupId, state: g.state, protocol: g.protocol, members, offsets: [], totalLag: '0', error: error instanceof Error ? error.message : String(error) };
+      }
+    }));
+    return { groups, leftOut: listed.length - shown.length };
+  }
+
   return {
     description: options.description ?? `cluster '${connection.clusterId}'`,
 
-    snapshot: () => takeSnapshot(connection),
+    snapshot: () => takeSnapshot(connection, readGroups),
 
     async tailStart(topic: string, partitions: number[] | null, start: TailStart): Promise<TailPosition[]> {
       const all = [...(await leaders(topic)).keys()].sort((a, b) => a - b);
@@ -208,6 +237,11 @@ export function clusterSource(connection: ClusterConnection, options: ClusterSou
 
     async createPartitions(topic, count) {
       await (await adminClient()).createPartitions({ topicPartitions: [{ topic, count }] });
+    },
+
+    async resetGroupOffsets(groupId, topic, to) {
+      if (to !== 'earliest' && to !== 'latest') throw invalid(`reset to 'earliest' or 'latest', not '${String(to)}'`);
+      await (await adminClient()).resetOffsets({ groupId, topic, earliest: to === 'earliest' });
     },
 
     async describeTopicConfigs(topic): Promise<TopicConfigEntry[]> {

@@ -21,7 +21,7 @@ export const FEED_REQUEST_BYTES_MAX = 128 * 1024;
 export const FEED_CLIENTS_MAX = 8;
 
 /** The calls a feed serves: ConsoleSource's methods besides snapshot. */
-export const API_CALLS = ['tailStart', 'tail', 'produce', 'createTopic', 'deleteTopic', 'createPartitions', 'describeTopicConfigs'] as const;
+export const API_CALLS = ['tailStart', 'tail', 'produce', 'createTopic', 'deleteTopic', 'createPartitions', 'describeTopicConfigs', 'resetGroupOffsets'] as const;
 export type ApiCall = (typeof API_CALLS)[number];
 
 export interface WireTailRecord {

@@ -59,6 +59,7 @@ export function feedSource(baseUrl = ''): ConsoleSource {
     deleteTopic: (topic) => call('deleteTopic', [topic]),
     createPartitions: (topic, count) => call('createPartitions', [topic, count]),
     describeTopicConfigs: (topic) => call('describeTopicConfigs', [topic]),
+    resetGroupOffsets: (groupId, topic, to) => call('resetGroupOffsets', [groupId, topic, to]),
     close() { events.close(); },
   };
 }

@@ -4,6 +4,8 @@
 export const SNAPSHOT_INTERVAL_MS = 400;
 /** Topics in one snapshot (the rest are counted in topicsLeftOut). */
 export const SNAPSHOT_TOPICS_MAX = 200;
+/** Consumer groups in one snapshot (the rest are counted in groupsLeftOut). */
+export const SNAPSHOT_GROUPS_MAX = 50;
 /** A broker whose metrics take longer is shown down (a hung broker answers nothing). */
 export const BROKER_ANSWER_TIMEOUT_MS = 1_000;
 /** Bytes one tail call fetches, over all its partitions. */

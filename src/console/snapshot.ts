@@ -9,7 +9,7 @@ import { systemClock, type TimerHandle } from '../clock.ts';
 import type { ClusterConnection } from '../cluster/cluster-connection.ts';
 import type { BrokerMetrics, MetadataResponse } from '../protocol/types.ts';
 import { BROKER_ANSWER_TIMEOUT_MS, SNAPSHOT_TOPICS_MAX } from './limits.ts';
-import type { BrokerView, ConsoleSnapshot, TopicView } from './types.ts';
+import type { BrokerView, ConsoleSnapshot, GroupView, TopicView } from './types.ts';
 
 /** `promise`, or a rejection after `ms`. */
 export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -20,8 +20,13 @@ export function within<T>(promise: Promise<T>, ms: number, what: string): Promis
 
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
-export async function takeSnapshot(connection: ClusterConnection): Promise<ConsoleSnapshot> {
+/** The consumer groups, for a snapshot: at most SNAPSHOT_GROUPS_MAX of them, and how many were left out. */
+export type GroupsReader = () => Promise<{ groups: GroupView[]; leftOut: number }>;
+
+export async function takeSnapshot(connection: ClusterConnection, readGroups?: GroupsReader): Promise<ConsoleSnapshot> {
   const atMs = systemClock.nowMs();
+  // Groups are read beside the brokers; a failure leaves them out of this snapshot (the view keeps the last).
+  const groupsRead = readGroups ? within(readGroups(), BROKER_ANSWER_TIMEOUT_MS * 2, 'groups').catch(() => undefined) : Promise.resolve(undefined);
   const ids = connection.bootstrap.nodeIds;
   const answers = await Promise.all(ids.map(async (nodeId): Promise<{ nodeId: number; metrics?: BrokerMetrics; reason?: string }> => {
     try {
@@ -58,6 +63,7 @@ export async function takeSnapshot(connection: ClusterConnection): Promise<Conso
       };
     }),
   }));
+  const groups = await groupsRead;
   return {
     atMs,
     clusterId: metadata?.clusterId ?? connection.clusterId,
@@ -67,5 +73,6 @@ export async function takeSnapshot(connection: ClusterConnection): Promise<Conso
     brokers,
     topics,
     topicsLeftOut: names.length - shown.size,
+    ...(groups && { groups: groups.groups, groupsLeftOut: groups.leftOut }),
   };
 }

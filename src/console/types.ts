@@ -36,6 +36,35 @@ export interface PartitionView {
 
 export interface TopicView { name: string; partitions: PartitionView[] }
 
+export interface GroupMemberView {
+  memberId: string;
+  clientId: string;
+  clientHost: string;
+  /** topic → partitions assigned to this member (empty while the group rebalances). */
+  assignment: { topic: string; partitions: number[] }[];
+}
+
+export interface GroupOffsetView {
+  topic: string;
+  partition: number;
+  /** '-1' when the group has committed nothing there. */
+  committed: string;
+  highWatermark: string;
+  lag: string;
+}
+
+export interface GroupView {
+  groupId: string;
+  /** Kafka's group state: Empty, PreparingRebalance, CompletingRebalance, Stable, Dead. */
+  state: string;
+  protocol: string;
+  members: GroupMemberView[];
+  offsets: GroupOffsetView[];
+  totalLag: string;
+  /** Why the group could not be described, when it could not. */
+  error?: string;
+}
+
 export interface ConsoleSnapshot {
   /** When it was begun (ms since the epoch): rates are computed between these. */
   atMs: number;
@@ -47,6 +76,9 @@ export interface ConsoleSnapshot {
   topics: TopicView[];
   /** Topics left out (over SNAPSHOT_TOPICS_MAX), so the console can say so. */
   topicsLeftOut: number;
+  /** Consumer groups (at most SNAPSHOT_GROUPS_MAX); absent when the source has no view of groups. */
+  groups?: GroupView[];
+  groupsLeftOut?: number;
 }
 
 export interface TailPosition { partition: number; offset: string }
@@ -87,5 +119,7 @@ export interface ConsoleSource {
   deleteTopic(topic: string): Promise<void>;
   createPartitions(topic: string, count: number): Promise<void>;
   describeTopicConfigs(topic: string): Promise<TopicConfigEntry[]>;
+  /** Commits the earliest or latest offsets of `topic` for a group with no members (Kafka refuses NON_EMPTY_GROUP otherwise). */
+  resetGroupOffsets(groupId: string, topic: string, to: 'earliest' | 'latest'): Promise<void>;
   close(): void;
 }

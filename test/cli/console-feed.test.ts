@@ -103,6 +103,14 @@ describe('the console feed', () => {
     expect(new TextDecoder().decode(record.key!)).toBe('k');
     expect(record.headers.map((h) => [h.key, new TextDecoder().decode(h.value!)])).toEqual([['h', 'v']]);
 
+    // A group's offsets reset from outside it (it has no members): the snapshots then show the group and its lag.
+    expect((await call(url, 'resetGroupOffsets', ['feed-group', 'feed-topic', 'earliest'])).body).toEqual({ ok: true, result: null });
+    expect((await call(url, 'resetGroupOffsets', ['feed-group', 'feed-topic', 'sideways'])).body.error?.type).toBe('INVALID_REQUEST');
+    const withGroup = (await readEvents(url, 2)).snapshots.at(-1)!;
+    expect(withGroup.groups?.map((g) => [g.groupId, g.state, g.members.length])).toEqual([['feed-group', 'Empty', 0]]);
+    expect(withGroup.groups![0].offsets.map((o) => [o.partition, o.committed, o.lag])).toEqual([[0, '0', '0'], [1, '0', '1']]);
+    expect(withGroup.groups![0].totalLag).toBe('1');
+
     // Bad calls are typed errors, not crashes.
     expect((await call(url, 'tail', ['feed-topic', [{ partition: 1, offset: 'x' }]])).body.error?.type).toBe('INVALID_REQUEST');
     expect((await call(url, 'deleteTopic', ['nope'])).body.error?.type).toBe('UNKNOWN_TOPIC_OR_PARTITION');

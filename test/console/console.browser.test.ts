@@ -1,12 +1,14 @@
 // The console in real Chromium, mounted on a page's own cluster (three broker workers on OPFS) while a
 // producer runs: the brokers, leaders and ISR it shows are checked against the admin client's answers, the
 // throughput chart moves, the tail shows messages as they are produced (one of them sent through the
-// console's own produce form); then a broker worker is terminated and the console shows it down and the
+// console's own produce form); a 3-member group shows its members' partitions, then (the producer stopped)
+// committed offsets and lag as the admin client reports them, and its offsets are reset through the
+// console once its members left; then a broker worker is terminated and the console shows it down and the
 // new leaders. Screenshots: test-results/console-*.png.
 import { afterEach, describe, expect, test } from 'vitest';
 import { page } from 'vitest/browser';
 import { startCluster } from '../../src/cluster/start-cluster.ts';
-import { Wafka, logLevel, type Admin } from '../../src/index.ts';
+import { AssignerProtocol, Wafka, logLevel, type Admin } from '../../src/index.ts';
 import { mountConsole } from '../../src/console/index.ts';
 import { removeClusterStorage } from '../cluster/browser-cluster-storage.ts';
 
@@ -51,18 +53,19 @@ async function partitionsMatchAdmin(root: Element, admin: Admin, topic: string) 
 }
 
 /**
- * Screenshots of the console, top (brokers, topics) and bottom (throughput, tail, produce): the test
- * page paints only what its frame shows, so each part is scrolled into view first.
+ * Screenshots of the console's sections, one file each (test-results/<name>-<section>.png): the test
+ * page paints only what its frame shows, so each section is scrolled into view and taken alone.
  */
-async function shoot(host: HTMLElement, name: string): Promise<void> {
-  window.scrollTo(0, 0);
-  await page.screenshot({ path: `../../test-results/${name}-top.png` });
-  $(host, '#wc-throughput').scrollIntoView();
-  await page.screenshot({ path: `../../test-results/${name}-bottom.png` });
+async function shoot(host: HTMLElement, name: string, sections = ['wc-brokers', 'wc-topics', 'wc-groups', 'wc-throughput', 'wc-tail']): Promise<void> {
+  for (const id of sections) {
+    const section = $(host, `#${id}`);
+    section.scrollIntoView();
+    await page.screenshot({ path: `../../test-results/${name}-${id.slice(3)}.png`, element: section });
+  }
 }
 
 describe('the console on the page\'s own cluster', () => {
-  test('brokers, leaders and ISR as admin answers; the chart moves; the tail follows; a killed broker shows down with new leaders', async () => {
+  test('brokers, leaders and ISR as admin answers; the chart moves; the tail follows; a 3-member group, its lag and an offset reset; a killed broker shows down with new leaders', async () => {
     await page.viewport(1280, 1000);
     const clusterId = `console-${crypto.randomUUID().slice(0, 8)}`;
     cleanups.push(() => removeClusterStorage(clusterId, BROKERS));
@@ -135,6 +138,58 @@ describe('the console on the page\'s own cluster', () => {
     await shoot(host, 'console-live');
 
     // A broker worker is terminated: the console shows it down, and the leaders the admin client now reports.
+    // A 3-member group: its state, members and their partitions as describeGroups says.
+    const consumers = await Promise.all([1, 2, 3].map(async (i) => {
+      const c = wafka.consumer({ groupId: 'billing', heartbeatInterval: 500 });
+      await c.connect();
+      await c.subscribe({ topics: ['orders'], fromBeginning: true });
+      await c.run({ eachMessage: async () => {} });
+      cleanups.push(() => c.disconnect());
+      return { c, i };
+    }));
+    const group = $(host, '#wc-groups');
+    await eventually(async () => {
+      const panel = $(group, '[data-group="billing"]');
+      expect(panel.dataset.state).toBe('Stable');
+      expect(panel.dataset.members).toBe('3');
+      const { groups: [described] } = await admin.describeGroups(['billing']);
+      const expected = described.members.map((m) => `orders: ${AssignerProtocol.MemberAssignment.decode(m.memberAssignment)!.assignment.orders.sort().join(', ')}`).sort();
+      const shown = [...panel.querySelectorAll('[data-member] [data-field="assignment"]')].map((td) => td.textContent ?? '').sort();
+      expect(shown).toEqual(expected);
+      expect(shown.join(' ')).toMatch(/^orders: \d orders: \d orders: \d$/);
+    });
+    $(group, '[data-group="billing"] summary').click();
+
+    // The producer stops; the group catches up: committed offsets and lag as the admin client reports them.
+    producing = false;
+    await producerDone;
+    await eventually(async () => {
+      const [committed] = await admin.fetchOffsets({ groupId: 'billing', topics: ['orders'] });
+      const high = await admin.fetchTopicOffsets('orders');
+      for (const p of committed.partitions) {
+        const row = $(group, `[data-group-partition="billing/orders/${p.partition}"]`);
+        expect(cell(row, 'committed')).toBe(p.offset);
+        expect(cell(row, 'highWatermark')).toBe(high.find((h) => h.partition === p.partition)!.high);
+        expect(cell(row, 'lag')).toBe('0');
+      }
+      expect($(group, '[data-group="billing"]').dataset.totalLag).toBe('0');
+    });
+    expect(group.querySelectorAll('canvas').length).toBeGreaterThan(0);
+    await shoot(host, 'console-group');
+
+    // Its consumers leave; its offsets are reset to the earliest through the console, behind its confirmation.
+    for (const { c } of consumers) await c.disconnect();
+    await eventually(() => expect($(group, '[data-group="billing"]').dataset.state).toBe('Empty'));
+    ($(group, '[data-group="billing"] select[name="to"]') as HTMLSelectElement).value = 'earliest';
+    $(group, '[data-group="billing"] button[type="submit"]').click();
+    $(host, 'dialog[open] [data-confirm]').click();
+    await eventually(async () => {
+      const [committed] = await admin.fetchOffsets({ groupId: 'billing', topics: ['orders'] });
+      expect(committed.partitions.map((p) => p.offset)).toEqual(['0', '0', '0']);
+      for (const p of committed.partitions) expect(cell($(group, `[data-group-partition="billing/orders/${p.partition}"]`), 'committed')).toBe('0');
+      expect(Number($(group, '[data-group="billing"]').dataset.totalLag)).toBeGreaterThan(0);
+    });
+
     // From a settled cluster (a loaded machine may have fenced a broker for a moment): every partition led, every ISR full.
     const before = await eventually(async () => {
       const ps = await partitionsMatchAdmin(host, admin, 'orders');

@@ -13,6 +13,7 @@ import { SNAPSHOT_INTERVAL_MS } from '../limits.ts';
 import type { ConsoleSnapshot, ConsoleSource } from '../types.ts';
 import { brokersView } from './brokers-view.ts';
 import { errorText, h, setText } from './dom.ts';
+import { groupsView } from './groups-view.ts';
 import { produceView } from './produce-view.ts';
 import { CONSOLE_CSS } from './styles.ts';
 import { tailView } from './tail-view.ts';
@@ -51,14 +52,14 @@ export function mountConsole(element: HTMLElement, options: MountConsoleOptions)
   const announce = h('p', { role: 'status', 'aria-live': 'polite', 'data-console-message': true });
   const title = h('span', { class: 'wc-muted' }, options.description ?? source.description);
   const say = (text: string) => setText(announce, text);
-  const views: View[] = [brokersView(), topicsView(source, root, say), throughputView(), tailView(source), produceView(source)];
-  const [brokers, topics, throughput, tail, produce] = views;
+  const views: View[] = [brokersView(), topicsView(source, root, say), groupsView(source, root, say), throughputView(), tailView(source), produceView(source)];
+  const [brokers, topics, groups, throughput, tail, produce] = views;
   root.append(style,
     h('header', {}, h('h1', {}, 'wafka console'), title,
-      h('nav', { 'aria-label': 'Console sections' }, ...[['wc-brokers', 'Brokers'], ['wc-topics', 'Topics'], ['wc-throughput', 'Throughput'], ['wc-tail', 'Tail'], ['wc-produce', 'Produce']].map(([id, t]) => h('a', { href: `#${id}` }, t))),
+      h('nav', { 'aria-label': 'Console sections' }, ...[['wc-brokers', 'Brokers'], ['wc-topics', 'Topics'], ['wc-groups', 'Groups'], ['wc-throughput', 'Throughput'], ['wc-tail', 'Tail'], ['wc-produce', 'Produce']].map(([id, t]) => h('a', { href: `#${id}` }, t))),
       status),
     announce,
-    brokers.element, topics.element, throughput.element,
+    brokers.element, topics.element, groups.element, throughput.element,
     tail.element, produce.element);
   element.append(root);
 
