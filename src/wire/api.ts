@@ -6,14 +6,14 @@
  */
 import type { Logger } from '../client/logger.ts';
 import type { WafkaErrorJSON } from '../errors.ts';
-import type { BrokerApi } from '../protocol/types.ts';
+import type { BrokerApi, GroupApi } from '../protocol/types.ts';
 import type { Schema, Struct } from './schema.ts';
 
 export interface Endpoint { host: string; port: number }
 
 export interface WireContext {
-  /** The broker this listener serves. */
-  broker: BrokerApi;
+  /** The broker this listener serves, and the group coordinator it may be. */
+  broker: BrokerApi & GroupApi;
   nodeId: number;
   /** Every broker's listener, by node id (what Metadata advertises). */
   endpoints(): ReadonlyMap<number, Endpoint>;

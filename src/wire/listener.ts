@@ -23,7 +23,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { createLogger, logLevel, type Logger } from '../client/logger.ts';
 import { WafkaError } from '../errors.ts';
-import type { BrokerApi } from '../protocol/types.ts';
+import { isGroupApi, type BrokerApi, type GroupApi } from '../protocol/types.ts';
 import type { Endpoint, WireContext } from './api.ts';
 import { failureReason, handleFrame, REQUEST_HEADER_BYTES_MIN } from './frame-handler.ts';
 
@@ -88,7 +88,7 @@ export async function listenCluster(cluster: ListenedCluster, options: ListenOpt
   try {
     for (const [i, nodeId] of cluster.bootstrap.nodeIds.entries()) {
       const context: WireContext = {
-        get broker() { return cluster.broker(nodeId); },
+        get broker() { return groupCapable(cluster.broker(nodeId), nodeId); },
         nodeId,
         endpoints: () => endpoints,
         log: log.namespace(`wire:${nodeId}`),
@@ -110,6 +110,12 @@ export async function listenCluster(cluster: ListenedCluster, options: ListenOpt
     })),
     close: () => (closing ??= Promise.all(started.map((l) => l.close())).then(() => {})),
   };
+}
+
+/** Every broker of a started cluster (in-process or a worker's client) also answers as group coordinator. */
+function groupCapable(broker: BrokerApi, nodeId: number): BrokerApi & GroupApi {
+  if (!isGroupApi(broker)) throw new WafkaError('BROKER_NOT_AVAILABLE', `broker ${nodeId} is reached through a channel that serves no group APIs`);
+  return broker;
 }
 
 function resolveLimits(options: WireLimits): Required<WireLimits> {

@@ -3,7 +3,7 @@ import { connect, type Socket } from 'node:net';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, type Logger } from '../../src/client/logger.ts';
-import { startCluster, WafkaError, type BrokerApi, type Cluster } from '../../src/index.ts';
+import { startCluster, WafkaError, type BrokerApi, type Cluster, type GroupApi } from '../../src/index.ts';
 import type { WireContext } from '../../src/wire/api.ts';
 import { WireFormatError } from '../../src/wire/codec.ts';
 import { handleFrame, type HandledFrame } from '../../src/wire/frame-handler.ts';
@@ -22,7 +22,7 @@ const quiet: Logger = createLogger({ level: logLevel.NOTHING });
  * encoding in seconds. Real brokers get the fuzz below, and the broker's own
  * input checks have their own (test/fuzz/).
  */
-const echoBroker: BrokerApi = {
+const echoBroker: BrokerApi & GroupApi = {
   metadata: async (r) => ({ clusterId: 'echo', controllerId: 0, metadataVersion: 1, brokers: [{ nodeId: 0, host: 'echo', rack: null }], topics: (r.topics ?? ['t']).map((name) => ({ name, partitions: [{ partitionId: 0, leader: 0, leaderEpoch: 0, replicas: [0], isr: [0] }] })) }),
   produce: async (r) => ({ topics: r.topics.map((t) => ({ topic: t.topic, partitions: t.partitions.map((p) => ({ partition: p.partition, baseOffset: 0n, logAppendTimeMs: -1n, logStartOffset: 0n })) })) }),
   fetch: async (r) => ({ topics: r.topics.map((t) => ({ topic: t.topic, partitions: t.partitions.map((p) => ({ partition: p.partition, highWatermark: 1n, lastStableOffset: 1n, logStartOffset: 0n, records: new Uint8Array(70) })) })) }),
@@ -34,6 +34,17 @@ const echoBroker: BrokerApi = {
   alterConfigs: async (r) => ({ resources: r.resources.map((x) => ({ type: x.type, name: x.name })) }),
   deleteRecords: async (r) => ({ topics: r.topics.map((t) => ({ topic: t.topic, partitions: t.partitions.map((p) => ({ partition: p.partition, lowWatermark: p.offset })) })) }),
   initProducerId: async () => ({ producerId: 1n, producerEpoch: 0 }),
+  findCoordinator: async (r) => ({ coordinators: r.coordinatorKeys.map((key) => ({ key, nodeId: 0, host: 'echo' })) }),
+  joinGroup: async (r) => ({ generationId: 1, protocolType: r.protocolType, protocolName: r.protocols[0]?.name ?? null, leader: 'm', skipAssignment: false, memberId: 'm', members: [{ memberId: 'm', groupInstanceId: null, metadata: new Uint8Array(3) }] }),
+  syncGroup: async () => ({ protocolType: 'consumer', protocolName: 'range', assignment: new Uint8Array(5) }),
+  heartbeat: async () => ({}),
+  leaveGroup: async (r) => ({ members: r.members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId ?? null })) }),
+  offsetCommit: async (r) => ({ topics: r.topics.map((t) => ({ topic: t.topic, partitions: t.partitions.map((p) => ({ partition: p.partition })) })) }),
+  offsetFetch: async (r) => ({ topics: (r.topics ?? []).map((t) => ({ topic: t.topic, partitions: t.partitions.map((partition) => ({ partition, committedOffset: -1n, committedLeaderEpoch: -1, metadata: null })) })) }),
+  describeGroups: async (r) => ({ groups: r.groups.map((groupId) => ({ groupId, groupState: 'Empty' as const, protocolType: 'consumer', protocolData: '', members: [] })) }),
+  listGroups: async () => ({ groups: [{ groupId: 'g', protocolType: 'consumer', groupState: 'Empty' as const }] }),
+  deleteGroups: async (r) => ({ results: r.groupsNames.map((groupId) => ({ groupId })) }),
+  offsetDelete: async () => ({ topics: [] }),
   metrics: async () => { throw new Error('not asked over the wire'); },
 };
 
@@ -87,7 +98,7 @@ describe(`wire protocol fuzz (seed ${SEED})`, () => {
   }, 120_000);
 
   it(`${BROKER_FRAMES.toLocaleString('en-US')} fuzz frames served by a real broker: no crash, and it answers a well-formed request after`, async () => {
-    const context: WireContext = { broker: cluster.broker(0), nodeId: 0, endpoints: () => new Map([[0, { host: '127.0.0.1', port: 9092 }]]), log: quiet };
+    const context: WireContext = { broker: cluster.broker(0) as BrokerApi & GroupApi, nodeId: 0, endpoints: () => new Map([[0, { host: '127.0.0.1', port: 9092 }]]), log: quiet };
     const { counts, surprises } = await fuzzHandler(context, SEED + 3, BROKER_FRAMES);
     expect(surprises.slice(0, 5)).toEqual([]);
     expect(counts.answered).toBeGreaterThan(BROKER_FRAMES / 20);
@@ -95,7 +106,7 @@ describe(`wire protocol fuzz (seed ${SEED})`, () => {
   }, 120_000);
 
   it('every generated valid frame is read and answered (the generator speaks the protocol)', async () => {
-    const context: WireContext = { broker: cluster.broker(0), nodeId: 0, endpoints: () => new Map(), log: quiet };
+    const context: WireContext = { broker: cluster.broker(0) as BrokerApi & GroupApi, nodeId: 0, endpoints: () => new Map(), log: quiet };
     const rand = seeded(SEED + 1);
     for (let i = 0; i < 2_000; i++) {
       const handled = handleFrame(validFrame(rand, i), context);

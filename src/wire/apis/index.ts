@@ -8,7 +8,17 @@ import { deleteRecords } from './delete-records.ts';
 import { deleteTopics } from './delete-topics.ts';
 import { describeCluster } from './describe-cluster.ts';
 import { describeConfigs } from './describe-configs.ts';
+import { deleteGroups } from './delete-groups.ts';
+import { describeGroups } from './describe-groups.ts';
 import { fetch } from './fetch.ts';
+import { findCoordinator } from './find-coordinator.ts';
+import { heartbeat } from './heartbeat.ts';
+import { joinGroup } from './join-group.ts';
+import { leaveGroup } from './leave-group.ts';
+import { listGroups } from './list-groups.ts';
+import { offsetCommit } from './offset-commit.ts';
+import { offsetFetch } from './offset-fetch.ts';
+import { syncGroup } from './sync-group.ts';
 import { initProducerId } from './init-producer-id.ts';
 import { listOffsets } from './list-offsets.ts';
 import { metadata } from './metadata.ts';
@@ -18,6 +28,7 @@ const SERVED: WireApi[] = [];
 SERVED.push(
   produce, fetch, listOffsets, metadata, apiVersions(() => SERVED),
   createTopics, deleteTopics, deleteRecords, initProducerId, describeConfigs, alterConfigs, createPartitions, describeCluster,
+  findCoordinator, joinGroup, syncGroup, heartbeat, leaveGroup, offsetCommit, offsetFetch, describeGroups, listGroups, deleteGroups,
 );
 
 export const WIRE_APIS: readonly WireApi[] = SERVED;
