@@ -16,6 +16,7 @@ const NODE_ONLY_MODULES = {
   fileMetadataStore: './cluster/file-metadata-store.ts',
   nodeBrokerWorker: './cluster/node-broker-worker.ts',
   dataDirLock: './cluster/data-dir-lock.ts',
+  fileControllerLease: './controller/file-controller-lease.ts',
 } as const;
 
 interface NodeOnlyModules {
@@ -23,6 +24,7 @@ interface NodeOnlyModules {
   fileMetadataStore: typeof import('./cluster/file-metadata-store.ts');
   nodeBrokerWorker: typeof import('./cluster/node-broker-worker.ts');
   dataDirLock: typeof import('./cluster/data-dir-lock.ts');
+  fileControllerLease: typeof import('./controller/file-controller-lease.ts');
 }
 
 interface NodeBuiltins {

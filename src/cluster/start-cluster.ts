@@ -12,6 +12,7 @@
  */
 import type { BrokerConfigInput } from '../broker/broker-config.ts';
 import { Controller } from '../controller/controller.ts';
+import { acquireControllerLease, type ControllerLease } from '../controller/controller-lease.ts';
 import { systemClock } from '../clock.ts';
 import { WafkaError } from '../errors.ts';
 import { importNodeOnly } from '../node-only.ts';
@@ -20,6 +21,8 @@ import { BrokerClient } from '../transport/broker-client.ts';
 import { exposeController } from '../transport/controller-channel.ts';
 import { openSharedMetadata, type StorageKind } from './broker-storage.ts';
 import { brokerLookup, type ClusterConnection } from './cluster-connection.ts';
+import type { MetadataStore } from './metadata-store.ts';
+import type { MetadataWatch } from './metadata-watch.ts';
 import type { WorkerHandle, WorkerToParent } from './worker-protocol.ts';
 
 /** Each broker is a worker with its own storage; more than this on one device is a mistake. */
@@ -136,6 +139,32 @@ export interface Settings {
   lockWaitMs: number;
 }
 
+/**
+ * Takes the controller's lease for a cluster whose controller runs here (a
+ * Web Lock in the browser, a lock file on Node; memory clusters are private to
+ * this realm and need none), then claims the controller epoch. A lease found
+ * lost (Node: broken after a stall) closes the controller; its writes would be
+ * refused anyway.
+ */
+export async function activateController(settings: Settings, metadata: { store: MetadataStore; watch: MetadataWatch }): Promise<{ controller: Controller; lease: ControllerLease | null }> {
+  const lease = settings.storage === 'memory'
+    ? null
+    : await acquireControllerLease(settings.storage === 'files'
+      ? { kind: 'file', dir: settings.dir, waitMs: settings.lockWaitMs }
+      : { kind: 'web-lock', clusterId: settings.clusterId, waitMs: settings.lockWaitMs });
+  try {
+    const controller = await Controller.activate({
+      nodeId: CONTROLLER_NODE_ID, clusterId: settings.clusterId, store: metadata.store, watch: metadata.watch,
+      clock: systemClock, brokerSessionTimeoutMs: settings.brokerSessionTimeoutMs,
+    });
+    lease?.onLost(() => controller.close());
+    return { controller, lease };
+  } catch (error) {
+    await lease?.release();
+    throw error;
+  }
+}
+
 // ------------------------------------------------------------------ workers
 
 async function spawnWorker(kind: 'node' | 'browser', nodeId: number): Promise<WorkerHandle> {
@@ -225,9 +254,10 @@ async function startWorker(settings: Settings, nodeId: number, kind: 'node' | 'b
  */
 async function startWorkers(settings: Settings, nodeIds: number[], kind: 'node' | 'browser'): Promise<Cluster> {
   const metadata = await openSharedMetadata(settings.storage as Exclude<StorageKind, 'memory'>, settings.clusterId, settings.dir);
-  const controller = await Controller.activate({
-    nodeId: CONTROLLER_NODE_ID, clusterId: settings.clusterId, store: metadata.store, watch: metadata.watch,
-    clock: systemClock, brokerSessionTimeoutMs: settings.brokerSessionTimeoutMs,
+  const { controller, lease } = await activateController(settings, metadata).catch(async (error) => {
+    await metadata.store.close().catch(() => {});
+    metadata.watch.close();
+    throw error;
   });
   const controllerPorts: MessagePort[] = [];
   const controllerPort = () => {
@@ -280,6 +310,7 @@ async function startWorkers(settings: Settings, nodeIds: number[], kind: 'node' 
   const failure = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   const closeController = async () => {
     controller.close();
+    await lease?.release().catch(() => {});
     for (const port of controllerPorts) port.close();
     await metadata.store.close().catch(() => {});
     metadata.watch.close();
