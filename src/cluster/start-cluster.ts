@@ -23,7 +23,8 @@ import { openSharedMetadata, type StorageKind } from './broker-storage.ts';
 import { brokerLookup, type ClusterConnection } from './cluster-connection.ts';
 import type { MetadataStore } from './metadata-store.ts';
 import type { MetadataWatch } from './metadata-watch.ts';
-import type { WorkerHandle, WorkerToParent } from './worker-protocol.ts';
+import type { SharedCluster } from './shared-cluster.ts';
+import type { BrokerWorkerInit, WorkerHandle, WorkerToParent } from './worker-protocol.ts';
 
 /** Each broker is a worker with its own storage; more than this on one device is a mistake. */
 export const CLUSTER_BROKERS_MAX = 32;
@@ -52,6 +53,14 @@ export interface StartClusterOptions {
   brokerSessionTimeoutMs?: number;
   /** Workers: start a broker whose worker died again, after a backoff growing from 200 ms to 10 s (default true). */
   restartBrokers?: boolean;
+  /**
+   * Browser ('opfs', 'indexeddb'): one cluster for every tab of the origin that starts it with this
+   * clusterId and `shared: true` (./shared-cluster.ts). Each tab hosts up to `maxBrokersPerTab` of the
+   * `brokers` ids that no tab runs; the controller runs in one of the tabs and moves when it closes.
+   */
+  shared?: boolean;
+  /** Shared clusters: the most broker workers this tab runs (default: `brokers`, so one tab alone runs them all). */
+  maxBrokersPerTab?: number;
 }
 
 export interface Cluster extends ClusterConnection {
@@ -80,6 +89,8 @@ export interface Cluster extends ClusterConnection {
   stop(): Promise<void>;
 }
 
+export async function startCluster(options: StartClusterOptions & { shared: true }): Promise<SharedCluster>;
+export async function startCluster(options: StartClusterOptions): Promise<Cluster>;
 export async function startCluster(options: StartClusterOptions): Promise<Cluster> {
   const count = options.brokers ?? 3;
   if (!Number.isInteger(count) || count < 1 || count > CLUSTER_BROKERS_MAX) {
@@ -98,6 +109,14 @@ export async function startCluster(options: StartClusterOptions): Promise<Cluste
   const nodeIds = Array.from({ length: count }, (_, i) => i);
   // The in-process starter holds the brokers' code; a page whose brokers run in workers never loads it.
   const startInProcess = async (s: Settings, ids: number[]) => (await import('./in-process-cluster.ts')).startInProcess(s, ids);
+  if (options.shared) {
+    const maxBrokersPerTab = options.maxBrokersPerTab ?? count;
+    if (!Number.isInteger(maxBrokersPerTab) || maxBrokersPerTab < 0 || maxBrokersPerTab > count) {
+      throw new RangeError(`maxBrokersPerTab = ${maxBrokersPerTab}: expected 0..${count} (brokers)`);
+    }
+    if (options.inProcess) throw new TypeError('a shared cluster runs its brokers in workers: inProcess is not allowed');
+    return (await import('./shared-cluster.ts')).startSharedCluster(settings, nodeIds, maxBrokersPerTab);
+  }
   if (options.storage === 'memory') return startInProcess(settings, nodeIds);
   if (options.storage === 'files') {
     // One owner per data directory, across processes: the lock is taken before any broker touches a file.
@@ -167,7 +186,7 @@ export async function activateController(settings: Settings, metadata: { store: 
 
 // ------------------------------------------------------------------ workers
 
-async function spawnWorker(kind: 'node' | 'browser', nodeId: number): Promise<WorkerHandle> {
+export async function spawnWorker(kind: 'node' | 'browser', nodeId: number): Promise<WorkerHandle> {
   if (kind === 'browser') {
     // The literal `new Worker(new URL(...), { type: 'module' })` is what bundlers (Vite) recognise and bundle;
     // its options must be static for them (no per-broker name).
@@ -183,8 +202,10 @@ async function spawnWorker(kind: 'node' | 'browser', nodeId: number): Promise<Wo
   return spawnNodeBrokerWorker(nodeId);
 }
 
-interface RunningWorker {
+export interface RunningWorker {
   nodeId: number;
+  /** The Web Locks clientId holding this broker's lock (browser): names this incarnation to other tabs. */
+  lockHolder?: string;
   handle: WorkerHandle;
   client: BrokerClient;
   next(type: WorkerToParent['type'], timeoutMs: number): Promise<WorkerToParent>;
@@ -192,8 +213,15 @@ interface RunningWorker {
   reportDeath(reason: string): void;
 }
 
-async function startWorker(settings: Settings, nodeId: number, kind: 'node' | 'browser', controllerPort: MessagePort, onDeath: (reason: string) => void): Promise<RunningWorker> {
+/** Extra fields of a worker's init message (a shared cluster's brokers are `controlled` and name their tab as host). */
+export type WorkerInitExtras = Pick<BrokerWorkerInit, 'controlled' | 'host' | 'controllerCallTimeoutMs'>;
+
+export async function startWorker(
+  settings: Settings, nodeId: number, kind: 'node' | 'browser', controllerPort: MessagePort | undefined,
+  onDeath: (reason: string) => void, extras: WorkerInitExtras = {}, onSpawned?: (handle: WorkerHandle) => void,
+): Promise<RunningWorker> {
   const handle = await spawnWorker(kind, nodeId);
+  onSpawned?.(handle);
   const inbox: WorkerToParent[] = [];
   const waiting = new Set<() => void>();
   let death: string | undefined;
@@ -229,20 +257,22 @@ async function startWorker(settings: Settings, nodeId: number, kind: 'node' | 'b
   handle.post({
     type: 'wafka:init', nodeId, clusterId: settings.clusterId, storage: settings.storage as Exclude<StorageKind, 'memory'>,
     dir: settings.storage === 'files' ? settings.dir : undefined, brokerConfig: settings.brokerConfig, lockWaitMs: settings.lockWaitMs, port: port2,
-    controllerPort,
-  }, [port2, controllerPort]);
+    controllerPort, ...extras,
+  }, controllerPort ? [port2, controllerPort] : [port2]);
+  let lockHolder: string | undefined;
   try {
     const answer = await next('wafka:ready', settings.startTimeoutMs);
     if (answer.type === 'wafka:failed') {
       const e = answer.error;
       throw 'code' in e ? WafkaError.fromJSON(e) : new Error(`broker ${nodeId} failed to start: ${e.name}: ${e.message}`);
     }
+    if (answer.type === 'wafka:ready') lockHolder = answer.lockHolder;
   } catch (error) {
     client.close();
     await handle.terminate();
     throw error;
   }
-  return { nodeId, handle, client, next, reportDeath };
+  return { nodeId, lockHolder, handle, client, next, reportDeath };
 }
 
 /**
@@ -356,7 +386,7 @@ async function startWorkers(settings: Settings, nodeIds: number[], kind: 'node' 
 }
 
 /** Asks the broker to close (flush, release storage and lock), then ends the worker. */
-async function stopWorker(worker: RunningWorker, timeoutMs = 10_000): Promise<void> {
+export async function stopWorker(worker: RunningWorker, timeoutMs = 10_000): Promise<void> {
   try {
     if (!worker.client.closed) {
       worker.handle.post({ type: 'wafka:stop' }, []);

@@ -73,7 +73,7 @@ test('the controller and each broker id are Web Locks: a second cluster on the s
   // The first cluster's controller keeps deciding: its lease was never taken.
   await owner.brokers[0].createTopics({ topics: [{ topic: 'still-owned', numPartitions: 1 }] });
   await owner.stop();
-  expect(((await navigator.locks.query()).held ?? []).map((l) => l.name).filter((n) => n.startsWith(`wafka:${clusterId}:`))).toEqual([]);
+  expect(((await navigator.locks.query()).held ?? []).map((l) => l.name ?? "").filter((n) => n.startsWith(`wafka:${clusterId}:`))).toEqual([]);
 });
 
 test('a client elsewhere reaches the brokers through transferred MessagePorts', async () => {
