@@ -52,7 +52,10 @@ export function serveBrokerWorker(control: WorkerControl): void {
       useController(message.port);
     } else if (message?.type === 'wafka:hang') {
       const until = Date.now() + Math.min(Math.max(0, message.ms), 600_000);
-      while (Date.now() < until) { /* hung on purpose */ }
+      // Hung on purpose. The count is stored where a bundler cannot see it unused: Rollup drops an empty loop.
+      let spins = 0;
+      while (Date.now() < until) spins++;
+      (globalThis as { wafkaHangSpins?: number }).wafkaHangSpins = spins;
     } else if (message?.type === 'wafka:connect') {
       void starting?.then(() => broker && exposeBroker(broker, message.port));
     } else if (message?.type === 'wafka:stop') {
