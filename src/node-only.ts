@@ -19,21 +19,18 @@ const NODE_ONLY_MODULES = {
   fileControllerLease: './controller/file-controller-lease.ts',
 } as const;
 
-interface NodeOnlyModules {
-  nodeFs: typeof import('./storage/node-fs.ts');
-  fileMetadataStore: typeof import('./cluster/file-metadata-store.ts');
-  nodeBrokerWorker: typeof import('./cluster/node-broker-worker.ts');
-  dataDirLock: typeof import('./cluster/data-dir-lock.ts');
-  fileControllerLease: typeof import('./controller/file-controller-lease.ts');
-}
-
 interface NodeBuiltins {
   'node:fs': typeof import('node:fs');
   'node:fs/promises': typeof import('node:fs/promises');
   'node:path': typeof import('node:path');
 }
 
-export function importNodeOnly<K extends keyof NodeOnlyModules>(name: K): Promise<NodeOnlyModules[K]> {
+/**
+ * Loads one of NODE_ONLY_MODULES. The caller names the module's type
+ * (`importNodeOnly<typeof import('./x.ts')>('x')`), so this file, below every
+ * layer that uses it, names no module of theirs.
+ */
+export function importNodeOnly<Module>(name: keyof typeof NODE_ONLY_MODULES): Promise<Module> {
   const specifier: string = NODE_ONLY_MODULES[name];
   return import(/* webpackIgnore: true */ /* @vite-ignore */ specifier);
 }

@@ -2,7 +2,7 @@
  * A broker's settings: Kafka's broker configs where one exists (units last),
  * and a limit on everything a client can make the broker hold or do.
  */
-import { DEFAULT_TOPIC_CONFIG, checkTopicConfig, resolveTopicConfig, type ResolvedTopicConfig } from '../cluster/topic-config.ts';
+import { DEFAULT_TOPIC_CONFIG, checkTopicConfig, resolveTopicConfig, type ResolvedTopicConfig } from '../metadata/topic-config.ts';
 import type { TopicConfig } from '../protocol/types.ts';
 
 export interface BrokerConfig {

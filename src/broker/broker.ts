@@ -12,7 +12,7 @@
  * NOT_ENOUGH_REPLICAS while the ISR is smaller than minInsyncReplicas.
  *
  * Cluster metadata lives in a shared store with compare-and-set
- * (src/cluster/metadata-store.ts). With a controller (../controller/), the
+ * (src/metadata/metadata-store.ts). With a controller (../controller/), the
  * broker registers with it, heartbeats, and asks it for ISR changes; the
  * controller alone decides leaders. Without one (clusters of replication
  * factor 1), a broker registers itself. Admin requests are applied by
@@ -33,14 +33,14 @@ import type { AlterPartitionRequest, BrokerRegistrationRequest } from '../contro
 import { loadCore } from '../core/index.ts';
 import { WafkaError } from '../errors.ts';
 import { TurnBudget } from '../event-loop.ts';
-import { getTopic, type ClusterMetadata, type PartitionState, type TopicState } from '../cluster/metadata.ts';
-import { updateMetadata, type MetadataStore } from '../cluster/metadata-store.ts';
-import type { MetadataWatch } from '../cluster/metadata-watch.ts';
+import { getTopic, type ClusterMetadata, type PartitionState, type TopicState } from '../metadata/metadata.ts';
+import { updateMetadata, type MetadataStore } from '../metadata/metadata-store.ts';
+import type { MetadataWatch } from '../metadata/metadata-watch.ts';
 import {
   alterTopicConfigsIn, createPartitionsIn, createTopicsIn, deleteTopicsIn, type AdminChange, type TopicLimits,
-} from '../cluster/topic-admin.ts';
-import { describeTopicConfig, resolveTopicConfig, type ResolvedTopicConfig } from '../cluster/topic-config.ts';
-import { checkTopicName } from '../cluster/topic-names.ts';
+} from '../metadata/topic-admin.ts';
+import { describeTopicConfig, resolveTopicConfig, type ResolvedTopicConfig } from '../metadata/topic-config.ts';
+import { checkTopicName } from '../metadata/topic-names.ts';
 import {
   EARLIEST_TIMESTAMP, LATEST_TIMESTAMP,
   type AlterConfigsRequest, type AlterConfigsResponse, type BrokerApi, type BrokerMetrics, type ConfigEntry,
@@ -52,7 +52,7 @@ import {
 } from '../protocol/types.ts';
 import { resolveBrokerConfig, type BrokerConfig, type BrokerConfigInput } from './broker-config.ts';
 import { BrokerMetricsCounters } from './broker-metrics.ts';
-import { asWafkaError, errorJSON } from './error-json.ts';
+import { asWafkaError, errorJSON } from '../protocol/error-json.ts';
 import { FetchWaiters, partitionKey, type PartitionKey } from './fetch-waiters.ts';
 import { findDivergingEpoch } from './log-divergence.ts';
 import { Partition } from './partition.ts';

@@ -16,8 +16,8 @@
  * record counts as committed only when every replica that may lead next has
  * it (Kafka's "maximal ISR").
  */
-import type { PartitionState } from '../cluster/metadata.ts';
-import type { ResolvedTopicConfig } from '../cluster/topic-config.ts';
+import type { PartitionState } from '../metadata/metadata.ts';
+import type { ResolvedTopicConfig } from '../metadata/topic-config.ts';
 import { WafkaError } from '../errors.ts';
 import type { PartitionKey } from './fetch-waiters.ts';
 import { FollowerProgress } from './follower-progress.ts';

@@ -6,7 +6,7 @@
  *
  * Offsets are bigint, positions and sizes are numbers of bytes.
  */
-import type { ResolvedTopicConfig } from '../cluster/topic-config.ts';
+import type { ResolvedTopicConfig } from '../metadata/topic-config.ts';
 
 export interface AppendResult {
   baseOffset: bigint;

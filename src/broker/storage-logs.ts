@@ -6,7 +6,7 @@
  * never taken for the log of a re-created topic of the same name.
  */
 import { openPartitionLog, type PartitionLog, type StorageBackend } from '../storage/index.ts';
-import type { ResolvedTopicConfig } from '../cluster/topic-config.ts';
+import type { ResolvedTopicConfig } from '../metadata/topic-config.ts';
 import type { AppendResult, PartitionRef, ReplicaLog, ReplicaLogStorage } from './replica-log.ts';
 
 const PARTITION_METADATA_FILE = 'partition.metadata';

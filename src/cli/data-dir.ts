@@ -8,7 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { METADATA_FILE_NAME } from '../cluster/file-metadata-store.ts';
-import type { ClusterMetadata } from '../cluster/metadata.ts';
+import type { ClusterMetadata } from '../metadata/metadata.ts';
 import { WafkaError } from '../errors.ts';
 import { brokersToStart } from '../client/demo.ts';
 

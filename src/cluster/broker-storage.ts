@@ -12,8 +12,8 @@
  */
 import { importNodeOnly } from '../node-only.ts';
 import type { ReplicaLogStorage } from '../broker/replica-log.ts';
-import type { MetadataStore } from './metadata-store.ts';
-import { BroadcastChannelMetadataWatch, type MetadataWatch } from './metadata-watch.ts';
+import type { MetadataStore } from '../metadata/metadata-store.ts';
+import { BroadcastChannelMetadataWatch, type MetadataWatch } from '../metadata/metadata-watch.ts';
 
 export type StorageKind = 'opfs' | 'indexeddb' | 'files' | 'memory';
 
@@ -38,7 +38,7 @@ export async function openBrokerLogs(kind: Exclude<StorageKind, 'memory'>, where
   switch (kind) {
     case 'files': {
       if (!where.dir) throw new TypeError("storage 'files' needs a dir");
-      const { NodeFileBackend } = await importNodeOnly('nodeFs');
+      const { NodeFileBackend } = await importNodeOnly<typeof import('../storage/node-fs.ts')>('nodeFs');
       return new StorageReplicaLogs(await NodeFileBackend.create(`${where.dir}/broker-${where.nodeId}`), 'files');
     }
     case 'opfs': {
@@ -60,7 +60,7 @@ export async function openSharedMetadata(kind: Exclude<StorageKind, 'memory'>, c
   const watch = new BroadcastChannelMetadataWatch(clusterId);
   if (kind === 'files') {
     if (!dir) throw new TypeError("storage 'files' needs a dir");
-    const { FileMetadataStore } = await importNodeOnly('fileMetadataStore');
+    const { FileMetadataStore } = await importNodeOnly<typeof import('./file-metadata-store.ts')>('fileMetadataStore');
     return { store: new FileMetadataStore(dir), watch };
   }
   const { IndexedDbMetadataStore } = await import('./indexeddb-metadata-store.ts');

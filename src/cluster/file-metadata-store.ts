@@ -21,9 +21,9 @@ import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { WafkaError } from '../errors.ts';
-import type { ClusterMetadata } from './metadata.ts';
+import type { ClusterMetadata } from '../metadata/metadata.ts';
 import { acquireOwnerLock, describeOwner, type OwnerLock } from './owner-lock.ts';
-import { assertNextVersion, type MetadataStore } from './metadata-store.ts';
+import { assertNextVersion, type MetadataStore } from '../metadata/metadata-store.ts';
 
 export interface FileMetadataStoreOptions {
   /** A lock of this process's other threads without a heartbeat this long is taken as abandoned (default 4 s; below lockWaitMsMax). */

@@ -11,8 +11,8 @@ import { exposeBroker } from '../transport/expose-broker.ts';
 import { inProcessBroker, type InProcessBrokerClient } from '../transport/in-process.ts';
 import { openBrokerLogs, openSharedMetadata } from './broker-storage.ts';
 import { brokerLookup } from './cluster-connection.ts';
-import { MemoryMetadataStore } from './memory-metadata-store.ts';
-import { LocalMetadataHub } from './metadata-watch.ts';
+import { MemoryMetadataStore } from '../metadata/memory-metadata-store.ts';
+import { LocalMetadataHub } from '../metadata/metadata-watch.ts';
 import { activateController, type Cluster, type Settings } from './start-cluster.ts';
 
 const sharedMemoryStore = (store: MemoryMetadataStore) =>

@@ -3,9 +3,9 @@ export { connectCluster, type ConnectClusterOptions, type ConnectedCluster } fro
 export type { ClusterBootstrap, ClusterConnection } from './cluster-connection.ts';
 export type { StorageKind } from './broker-storage.ts';
 export { opfsBrokerDir, indexedDbBrokerDbName } from './broker-storage.ts';
-export type { ClusterMetadata, TopicState, PartitionState, BrokerRegistration } from './metadata.ts';
-export type { MetadataStore } from './metadata-store.ts';
-export { updateMetadata } from './metadata-store.ts';
-export { MemoryMetadataStore } from './memory-metadata-store.ts';
+export type { ClusterMetadata, TopicState, PartitionState, BrokerRegistration } from '../metadata/metadata.ts';
+export type { MetadataStore } from '../metadata/metadata-store.ts';
+export { updateMetadata } from '../metadata/metadata-store.ts';
+export { MemoryMetadataStore } from '../metadata/memory-metadata-store.ts';
 export { IndexedDbMetadataStore } from './indexeddb-metadata-store.ts';
-export { BroadcastChannelMetadataWatch, LocalMetadataHub, type MetadataWatch } from './metadata-watch.ts';
+export { BroadcastChannelMetadataWatch, LocalMetadataHub, type MetadataWatch } from '../metadata/metadata-watch.ts';

@@ -11,8 +11,8 @@
  * Importing this module touches no browser global; `idb` opens lazily.
  */
 import { deleteDB, openDB, type DBSchema, type IDBPDatabase } from 'idb';
-import type { ClusterMetadata } from './metadata.ts';
-import { assertNextVersion, type MetadataStore } from './metadata-store.ts';
+import type { ClusterMetadata } from '../metadata/metadata.ts';
+import { assertNextVersion, type MetadataStore } from '../metadata/metadata-store.ts';
 
 interface MetadataDb extends DBSchema {
   metadata: { key: string; value: ClusterMetadata };

@@ -25,7 +25,7 @@
  *   doorbell (BroadcastChannel) tells tabs that a new controller was elected.
  */
 import { systemClock } from '../clock.ts';
-import { Controller } from '../controller/controller.ts';
+import { CONTROLLER_NODE_ID, Controller } from '../controller/controller.ts';
 import { acquireControllerLease, type ControllerLease } from '../controller/controller-lease.ts';
 import { WafkaError } from '../errors.ts';
 import type { BrokerApi } from '../protocol/types.ts';
@@ -34,7 +34,7 @@ import { exposeController } from '../transport/controller-channel.ts';
 import { openSharedMetadata } from './broker-storage.ts';
 import { brokerLookup } from './cluster-connection.ts';
 import {
-  CONTROLLER_NODE_ID, startWorker, stopWorker, type Cluster, type RunningWorker, type Settings,
+  startWorker, stopWorker, type Cluster, type RunningWorker, type Settings,
 } from './start-cluster.ts';
 import type { RelayTarget, RelayToTab, TabToRelay } from './tab-relay.ts';
 import { brokerLockName, requestWebLock, webLocks } from './web-lock.ts';

@@ -11,7 +11,7 @@
  * (metadata store) and every record (partition logs). Brokers are 0..N-1.
  */
 import type { BrokerConfigInput } from '../broker/broker-config.ts';
-import { Controller } from '../controller/controller.ts';
+import { CONTROLLER_NODE_ID, Controller } from '../controller/controller.ts';
 import { acquireControllerLease, type ControllerLease } from '../controller/controller-lease.ts';
 import { systemClock } from '../clock.ts';
 import { WafkaError } from '../errors.ts';
@@ -21,8 +21,8 @@ import { BrokerClient } from '../transport/broker-client.ts';
 import { exposeController } from '../transport/controller-channel.ts';
 import { openSharedMetadata, type StorageKind } from './broker-storage.ts';
 import { brokerLookup, type ClusterConnection } from './cluster-connection.ts';
-import type { MetadataStore } from './metadata-store.ts';
-import type { MetadataWatch } from './metadata-watch.ts';
+import type { MetadataStore } from '../metadata/metadata-store.ts';
+import type { MetadataWatch } from '../metadata/metadata-watch.ts';
 import type { SharedCluster } from './shared-cluster.ts';
 import type { BrokerWorkerInit, WorkerHandle, WorkerToParent } from './worker-protocol.ts';
 
@@ -120,7 +120,7 @@ export async function startCluster(options: StartClusterOptions): Promise<Cluste
   if (options.storage === 'memory') return startInProcess(settings, nodeIds);
   if (options.storage === 'files') {
     // One owner per data directory, across processes: the lock is taken before any broker touches a file.
-    const { lockDataDir } = await importNodeOnly('dataDirLock');
+    const { lockDataDir } = await importNodeOnly<typeof import('./data-dir-lock.ts')>('dataDirLock');
     const release = await lockDataDir(settings.dir, nodeIds);
     try {
       return releasedOnStop(await (options.inProcess ? startInProcess(settings, nodeIds) : startWorkers(settings, nodeIds, 'node')), release);
@@ -142,9 +142,6 @@ function releasedOnStop(cluster: Cluster, release: () => Promise<void>): Cluster
   cluster.stop = () => (stopping ??= stopBrokers().finally(release));
   return cluster;
 }
-
-/** The in-realm controller's id: outside the broker id range, as a KRaft controller's own node id would be. */
-export const CONTROLLER_NODE_ID = 1_000;
 
 /** The options startCluster resolved, as the in-process and the worker starters take them. */
 export interface Settings {
@@ -198,7 +195,7 @@ export async function spawnWorker(kind: 'node' | 'browser', nodeId: number): Pro
       terminate: async () => worker.terminate(),
     };
   }
-  const { spawnNodeBrokerWorker } = await importNodeOnly('nodeBrokerWorker');
+  const { spawnNodeBrokerWorker } = await importNodeOnly<typeof import('./node-broker-worker.ts')>('nodeBrokerWorker');
   return spawnNodeBrokerWorker(nodeId);
 }
 

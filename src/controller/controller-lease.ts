@@ -36,7 +36,7 @@ export type ControllerLeaseRequest =
 /** Takes the lease, waiting at most waitMs (Infinity for a web lock: until `signal` aborts). */
 export async function acquireControllerLease(request: ControllerLeaseRequest): Promise<ControllerLease> {
   if (request.kind === 'file') {
-    const { acquireFileControllerLease } = await importNodeOnly('fileControllerLease');
+    const { acquireFileControllerLease } = await importNodeOnly<typeof import('./file-controller-lease.ts')>('fileControllerLease');
     return acquireFileControllerLease(request.dir, { waitMs: request.waitMs, leaseMs: request.leaseMs ?? CONTROLLER_LEASE_MS });
   }
   const release = (await requestWebLock(controllerLockName(request.clusterId), {

@@ -21,12 +21,15 @@
  */
 import { WafkaError } from '../errors.ts';
 import type { Clock, TimerHandle } from '../clock.ts';
-import type { BrokerRegistration, ClusterMetadata, PartitionState, TopicState } from '../cluster/metadata.ts';
-import { updateMetadata, type MetadataStore } from '../cluster/metadata-store.ts';
-import type { MetadataWatch } from '../cluster/metadata-watch.ts';
+import type { BrokerRegistration, ClusterMetadata, PartitionState, TopicState } from '../metadata/metadata.ts';
+import { updateMetadata, type MetadataStore } from '../metadata/metadata-store.ts';
+import type { MetadataWatch } from '../metadata/metadata-watch.ts';
 import {
   alterIsr, fenceReplica, shutDownReplica, unfenceReplica, type AlterIsrRequest, type ElectionRules,
 } from './partition-change.ts';
+
+/** The in-realm controller's id: outside the broker id range, as a KRaft controller's own node id would be. */
+export const CONTROLLER_NODE_ID = 1_000;
 
 export interface ControllerOptions {
   /** The broker this controller runs in. */

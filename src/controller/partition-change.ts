@@ -19,7 +19,7 @@
  * Pure functions over one PartitionState: the controller applies them inside
  * a compare-and-set of the metadata document.
  */
-import type { PartitionState } from '../cluster/metadata.ts';
+import type { PartitionState } from '../metadata/metadata.ts';
 import { WafkaError } from '../errors.ts';
 
 /** -1: the partition has no leader. */

@@ -186,6 +186,54 @@ export function batchSizeAt(bytes: Uint8Array, position = 0): number {
   return dataView(bytes).getInt32(position + LENGTH_OFFSET) + LOG_OVERHEAD;
 }
 
+// ------------------------------------------------------------ batch spans
+// The one reader of stored batch headers that the log and its segments walk:
+// where a batch starts, how long it is, and which offsets it holds, from the
+// header alone (no decode, no CRC). Callers decide what a bad size or a batch
+// running past their buffer means (corruption, a shorter read, a stop).
+
+export interface BatchSpan {
+  /** Byte position of the batch in the buffer walked. */
+  readonly at: number;
+  /** The whole batch in bytes (the length field plus the 12 bytes before it); may be bogus if the bytes are. */
+  readonly sizeBytes: number;
+  readonly baseOffset: bigint;
+  /** baseOffset + lastOffsetDelta. */
+  readonly lastOffset: bigint;
+}
+
+/** Whether a whole batch header starting at `at` lies within `length` bytes. */
+export function headerFits(length: number, at: number): boolean {
+  return at + RECORD_BATCH_OVERHEAD <= length;
+}
+
+/** The span of the batch whose header starts at `at` (the header must be whole in `dv`). */
+export function batchSpanAt(dv: DataView, at: number): BatchSpan {
+  const baseOffset = dv.getBigInt64(at);
+  return { at, sizeBytes: LOG_OVERHEAD + dv.getInt32(at + LENGTH_OFFSET), baseOffset, lastOffset: baseOffset + BigInt(dv.getInt32(at + LAST_OFFSET_DELTA_OFFSET)) };
+}
+
+/**
+ * The spans of the batches in `dv` from `from`, in order, for as long as each
+ * header is whole. A batch's bytes may run past the buffer (at + sizeBytes >
+ * its length): that one is yielded and the walk ends after it. A size below a
+ * header's ends the walk after yielding it too (it cannot be stepped over).
+ */
+export function* batchSpans(dv: DataView, from = 0): Generator<BatchSpan> {
+  let at = from;
+  while (headerFits(dv.byteLength, at)) {
+    const span = batchSpanAt(dv, at);
+    yield span;
+    if (span.sizeBytes < RECORD_BATCH_OVERHEAD) return;
+    at += span.sizeBytes;
+  }
+}
+
+/** Whether `span` is a sane batch lying whole within `length` bytes. */
+export function spanIsWhole(span: BatchSpan, length: number): boolean {
+  return span.sizeBytes >= RECORD_BATCH_OVERHEAD && span.at + span.sizeBytes <= length;
+}
+
 /**
  * Checks the batch at `position`: complete, magic 2, Length sane, CRC32C.
  * Returns its size in bytes; throws CORRUPT_MESSAGE (with stored vs computed CRC, needed vs available bytes).

@@ -8,7 +8,7 @@ export { CompressionTypes, registerCodec, unregisterCodec, lookupCodec } from '.
 export type { CompressionType, CompressionCodec } from './codecs.ts';
 export {
   encodeBatch, encodeBatchSync, decodeBatch, decodeBatchSync, decodeBatchTable, decodeBatchTableSync, RecordTable,
-  readBatchHeader, validateBatch, checkBatchRecords, batchSizeAt, setBaseOffset, setPartitionLeaderEpoch,
+  readBatchHeader, validateBatch, checkBatchRecords, batchSizeAt, batchSpanAt, batchSpans, headerFits, spanIsWhole, setBaseOffset, setPartitionLeaderEpoch,
   ControlRecordTypes, endTransactionMarkerRecord, encodeEndTransactionMarker, parseControlRecord,
   TimestampTypes, MAX_DECOMPRESSED_BYTES_DEFAULT,
   BASE_OFFSET_OFFSET, LENGTH_OFFSET, PARTITION_LEADER_EPOCH_OFFSET, MAGIC_OFFSET, CRC_OFFSET, ATTRIBUTES_OFFSET,
@@ -17,7 +17,7 @@ export {
   ATTR_COMPRESSION_MASK, ATTR_TIMESTAMP_TYPE, ATTR_TRANSACTIONAL, ATTR_CONTROL, ATTR_DELETE_HORIZON,
 } from './batch.ts';
 export type {
-  RecordInput, EncodeOptions, DecodeOptions, CheckOptions, RecordBatchHeader, DecodedBatch, DecodedBatchTable, DecodedRecord, RecordHeader,
+  RecordInput, EncodeOptions, DecodeOptions, CheckOptions, RecordBatchHeader, BatchSpan, DecodedBatch, DecodedBatchTable, DecodedRecord, RecordHeader,
   RecordHeaders, HeaderValue, TimestampType, ControlRecordType, EndTransactionMarker,
 } from './batch.ts';
 export {

@@ -20,10 +20,10 @@
  */
 import { Broker, type ControllerLink } from '../broker/broker.ts';
 import { StorageReplicaLogs } from '../broker/storage-logs.ts';
-import type { ClusterMetadata } from '../cluster/metadata.ts';
-import { MemoryMetadataStore } from '../cluster/memory-metadata-store.ts';
-import type { MetadataStore } from '../cluster/metadata-store.ts';
-import { LocalMetadataHub, type MetadataWatch } from '../cluster/metadata-watch.ts';
+import type { ClusterMetadata } from '../metadata/metadata.ts';
+import { MemoryMetadataStore } from '../metadata/memory-metadata-store.ts';
+import type { MetadataStore } from '../metadata/metadata-store.ts';
+import { LocalMetadataHub, type MetadataWatch } from '../metadata/metadata-watch.ts';
 import { Controller } from '../controller/controller.ts';
 import { decodeBatchSync, encodeBatchSync, loadCore } from '../core/index.ts';
 import type { WafkaError } from '../errors.ts';

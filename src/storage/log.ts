@@ -50,10 +50,14 @@ import {
 import { LeaderEpochCache, type EpochEntry } from './leader-epoch.ts';
 import {
   loadCore,
+  batchSizeAt,
+  batchSpanAt,
+  batchSpans,
+  headerFits,
+  spanIsWhole,
   ATTRIBUTES_OFFSET,
   ATTR_CONTROL,
   LAST_OFFSET_DELTA_OFFSET,
-  LENGTH_OFFSET,
   LOG_OVERHEAD,
   MAX_TIMESTAMP_OFFSET,
   PARTITION_LEADER_EPOCH_OFFSET,
@@ -418,7 +422,7 @@ export class PartitionLog {
     while (pos < batches.length) {
       // Size first, so an oversized batch is MESSAGE_TOO_LARGE rather than "truncated".
       if (batches.length - pos >= LOG_OVERHEAD) {
-        const size = LOG_OVERHEAD + dv.getInt32(pos + LENGTH_OFFSET);
+        const size = batchSizeAt(batches, pos);
         if (size > limit) throw new WafkaError('MESSAGE_TOO_LARGE', `batch ${incoming.count} at byte ${pos} is ${size} B, over maxMessageBytes ${limit}`);
       }
       // A leader checks the CRC with the records (Kafka's LogValidator), in one core call per batch.
@@ -687,7 +691,7 @@ export class PartitionLog {
     let at = 0;
     for (;;) {
       if (bufPos + at >= end) return undefined;
-      if (at + RECORD_BATCH_OVERHEAD > buf.length) {
+      if (!headerFits(buf.length, at)) {
         bufPos += at;
         buf = yield { file: seg.file, position: bufPos, length: Math.min(end - bufPos, Math.max(maxBytes, RECORD_BATCH_OVERHEAD)) };
         dv = viewOf(buf);
@@ -695,22 +699,20 @@ export class PartitionLog {
         if (buf.length < LOG_OVERHEAD) return undefined;
         continue;
       }
-      const size = LOG_OVERHEAD + dv.getInt32(at + LENGTH_OFFSET);
-      if (size < RECORD_BATCH_OVERHEAD || size > BATCH_BYTES_MAX) {
-        throw new WafkaError('CORRUPT_MESSAGE', `${seg.file.path}: batch at position ${bufPos + at} has size ${size}`);
+      const { sizeBytes, lastOffset } = batchSpanAt(dv, at);
+      if (sizeBytes < RECORD_BATCH_OVERHEAD || sizeBytes > BATCH_BYTES_MAX) {
+        throw new WafkaError('CORRUPT_MESSAGE', `${seg.file.path}: batch at position ${bufPos + at} has size ${sizeBytes}`);
       }
-      const last = dv.getBigInt64(at) + BigInt(dv.getInt32(at + LAST_OFFSET_DELTA_OFFSET));
-      if (last >= offset) break;
-      at += size;
+      if (lastOffset >= offset) break;
+      at += sizeBytes;
     }
     const firstOffset = dv.getBigInt64(at);
     // Take whole batches from `at` while they fit in maxBytes (the first one always).
     let stop = at;
     let nextOffset = offset;
     for (;;) {
-      if (stop + RECORD_BATCH_OVERHEAD > buf.length) break;
-      const size = LOG_OVERHEAD + dv.getInt32(stop + LENGTH_OFFSET);
-      const last = dv.getBigInt64(stop) + BigInt(dv.getInt32(stop + LAST_OFFSET_DELTA_OFFSET));
+      if (!headerFits(buf.length, stop)) break;
+      const { sizeBytes: size, lastOffset: last } = batchSpanAt(dv, stop);
       if (last >= upper) break;
       if (stop > at && stop + size - at > maxBytes) break;
       if (stop + size > buf.length) {
@@ -763,21 +765,18 @@ export class PartitionLog {
           const buf = await seg.file.read(pos, Math.min(seg.size - pos, SCAN_WINDOW_BYTES));
           const dv = viewOf(buf);
           let at = 0;
-          while (at + RECORD_BATCH_OVERHEAD <= buf.length) {
-            const size = LOG_OVERHEAD + dv.getInt32(at + LENGTH_OFFSET);
-            if (size < RECORD_BATCH_OVERHEAD) throw new WafkaError('CORRUPT_MESSAGE', `${seg.file.path}: batch at ${pos + at} has size ${size}`);
-            if (at + size > buf.length) break;
-            const base = dv.getBigInt64(at);
-            const last = base + BigInt(dv.getInt32(at + LAST_OFFSET_DELTA_OFFSET));
-            if (Number(dv.getBigInt64(at + MAX_TIMESTAMP_OFFSET)) >= timestampMs && last >= this.#logStartOffset) {
-              const hit = await firstRecordAtOrAfter(buf.subarray(at, at + size), timestampMs, this.#logStartOffset);
+          for (const span of batchSpans(dv)) {
+            if (span.sizeBytes < RECORD_BATCH_OVERHEAD) throw new WafkaError('CORRUPT_MESSAGE', `${seg.file.path}: batch at ${pos + at} has size ${span.sizeBytes}`);
+            if (!spanIsWhole(span, buf.length)) break;
+            if (Number(dv.getBigInt64(at + MAX_TIMESTAMP_OFFSET)) >= timestampMs && span.lastOffset >= this.#logStartOffset) {
+              const hit = await firstRecordAtOrAfter(buf.subarray(at, at + span.sizeBytes), timestampMs, this.#logStartOffset);
               if (hit) return hit;
             }
-            at += size;
+            at += span.sizeBytes;
           }
           if (at === 0) {
             // A batch larger than the window: widen by reading it alone next round.
-            const size = LOG_OVERHEAD + dv.getInt32(LENGTH_OFFSET);
+            const size = batchSizeAt(buf, 0);
             const whole = await seg.file.read(pos, size);
             const hit = Number(viewOf(whole).getBigInt64(MAX_TIMESTAMP_OFFSET)) >= timestampMs ? await firstRecordAtOrAfter(whole, timestampMs, this.#logStartOffset) : undefined;
             if (hit) return hit;
@@ -819,17 +818,15 @@ export class PartitionLog {
         const buf = await seg.file.read(pos, Math.min(seg.size - pos, SCAN_WINDOW_BYTES));
         const dv = viewOf(buf);
         let at = 0;
-        while (at + RECORD_BATCH_OVERHEAD <= buf.length) {
-          const size = LOG_OVERHEAD + dv.getInt32(at + LENGTH_OFFSET);
-          const last = dv.getBigInt64(at) + BigInt(dv.getInt32(at + LAST_OFFSET_DELTA_OFFSET));
-          if (last >= offset) {
+        for (const span of batchSpans(dv)) {
+          if (span.lastOffset >= offset) {
             cut = pos + at;
             break search;
           }
-          if (at + size > buf.length) break;
-          at += size;
+          if (!spanIsWhole(span, buf.length)) break;
+          at += span.sizeBytes;
         }
-        if (at === 0) at = LOG_OVERHEAD + dv.getInt32(LENGTH_OFFSET);
+        if (at === 0) at = batchSizeAt(buf, 0);
         pos += at;
       }
       await seg.file.truncate(cut);
@@ -1202,9 +1199,8 @@ export class PartitionLog {
    */
   async #startsPastSegmentSpan(seg: Segment, previous: Segment): Promise<boolean> {
     if (seg.size < RECORD_BATCH_OVERHEAD) return false;
-    const dv = viewOf(await seg.file.read(0, RECORD_BATCH_OVERHEAD));
-    const firstBatchLast = dv.getBigInt64(0) + BigInt(dv.getInt32(LAST_OFFSET_DELTA_OFFSET));
-    return firstBatchLast - previous.nextOffset > SEGMENT_OFFSET_SPAN_MAX;
+    const first = batchSpanAt(viewOf(await seg.file.read(0, RECORD_BATCH_OVERHEAD)), 0);
+    return first.lastOffset - previous.nextOffset > SEGMENT_OFFSET_SPAN_MAX;
   }
 
   /** Loads a segment's index files if sane and scans (with CRCs) from the last index entry; else scans it whole. */
@@ -1218,7 +1214,7 @@ export class PartitionLog {
       if (seg.idxCount > 0) {
         const header = await seg.file.read(from, RECORD_BATCH_OVERHEAD);
         const dv = viewOf(header);
-        trusted = header.length === RECORD_BATCH_OVERHEAD && dv.getBigInt64(0) + BigInt(dv.getInt32(LAST_OFFSET_DELTA_OFFSET)) === seg.lastIndexedOffset;
+        trusted = headerFits(header.length, 0) && batchSpanAt(dv, 0).lastOffset === seg.lastIndexedOffset;
         if (trusted) {
           seg.size = from;
           seg.nextOffset = dv.getBigInt64(0);
@@ -1276,11 +1272,8 @@ async function readWhole(backend: StorageBackend, path: string): Promise<Uint8Ar
 
 function* walk(bytes: Uint8Array): Generator<{ bytes: Uint8Array; attributes: number }> {
   const dv = viewOf(bytes);
-  let at = 0;
-  while (at + RECORD_BATCH_OVERHEAD <= bytes.length) {
-    const size = LOG_OVERHEAD + dv.getInt32(at + LENGTH_OFFSET);
-    if (size < RECORD_BATCH_OVERHEAD || at + size > bytes.length) throw new WafkaError('CORRUPT_MESSAGE', `batch at ${at} has size ${size}`);
-    yield { bytes: bytes.subarray(at, at + size), attributes: dv.getInt16(at + ATTRIBUTES_OFFSET) };
-    at += size;
+  for (const span of batchSpans(dv)) {
+    if (!spanIsWhole(span, bytes.length)) throw new WafkaError('CORRUPT_MESSAGE', `batch at ${span.at} has size ${span.sizeBytes}`);
+    yield { bytes: bytes.subarray(span.at, span.at + span.sizeBytes), attributes: dv.getInt16(span.at + ATTRIBUTES_OFFSET) };
   }
 }

@@ -20,7 +20,7 @@
  */
 import type { StorageFile } from './backend.ts';
 import {
-  scanSegment as coreScan, LAST_OFFSET_DELTA_OFFSET, LENGTH_OFFSET, LOG_OVERHEAD, RECORD_BATCH_OVERHEAD, type ScanResult,
+  scanSegment as coreScan, batchSizeAt, batchSpans, spanIsWhole, LOG_OVERHEAD, RECORD_BATCH_OVERHEAD, type ScanResult,
 } from '../core/index.ts';
 import { viewOf } from './record-batch.ts';
 import { BATCH_BYTES_MAX, SCAN_WINDOW_BYTES } from './config.ts';
@@ -304,17 +304,15 @@ export async function scanSegment(seg: Segment, position: number, verifyCrc: boo
     let limit = 0;
     let next = seg.nextOffset;
     let offsetProblem: string | undefined;
-    while (limit + RECORD_BATCH_OVERHEAD <= bytes.length) {
-      const size = LOG_OVERHEAD + dv.getInt32(limit + LENGTH_OFFSET);
-      if (size < RECORD_BATCH_OVERHEAD || limit + size > bytes.length) break;
-      const base = dv.getBigInt64(limit);
-      const last = base + BigInt(dv.getInt32(limit + LAST_OFFSET_DELTA_OFFSET));
+    for (const span of batchSpans(dv)) {
+      if (!spanIsWhole(span, bytes.length)) break;
+      const { baseOffset: base, lastOffset: last } = span;
       if (base < next || last < base || !seg.fits(last)) {
         offsetProblem = `batch at ${pos + limit} has offsets ${base}..${last}, expected from ${next} inside segment ${seg.baseOffset}`;
         break;
       }
       next = last + 1n;
-      limit += size;
+      limit += span.sizeBytes;
     }
     const scanned = offsetProblem ? bytes.subarray(0, limit) : bytes;
     const r = coreScan(scanned, {
@@ -337,7 +335,7 @@ export async function scanSegment(seg: Segment, position: number, verifyCrc: boo
     if (r.stop.reason === 'truncated' && pos - consumed + bytes.length < fileSize) {
       // The window may have cut a batch the file holds: read again from its start, large enough.
       const avail = bytes.length - consumed;
-      const need = avail >= LOG_OVERHEAD ? LOG_OVERHEAD + dv.getInt32(consumed + LENGTH_OFFSET) : RECORD_BATCH_OVERHEAD;
+      const need = avail >= LOG_OVERHEAD ? batchSizeAt(bytes, consumed) : RECORD_BATCH_OVERHEAD;
       if (need > avail && need >= LOG_OVERHEAD && need <= BATCH_BYTES_MAX && pos + need <= fileSize) {
         windowBytes = Math.max(SCAN_WINDOW_BYTES, need);
         continue;

@@ -2,8 +2,8 @@
 import { Broker } from '../../src/broker/broker.ts';
 import type { BrokerConfigInput } from '../../src/broker/broker-config.ts';
 import { StorageReplicaLogs } from '../../src/broker/storage-logs.ts';
-import { MemoryMetadataStore } from '../../src/cluster/memory-metadata-store.ts';
-import { LocalMetadataHub } from '../../src/cluster/metadata-watch.ts';
+import { MemoryMetadataStore } from '../../src/metadata/memory-metadata-store.ts';
+import { LocalMetadataHub } from '../../src/metadata/metadata-watch.ts';
 import { encodeBatch, loadCore, type RecordInput } from '../../src/core/index.ts';
 import { WafkaError } from '../../src/errors.ts';
 import type { BrokerApi, ProduceRequest } from '../../src/protocol/types.ts';

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Partition } from '../../src/broker/partition.ts';
 import { StorageReplicaLogs } from '../../src/broker/storage-logs.ts';
-import { DEFAULT_TOPIC_CONFIG } from '../../src/cluster/topic-config.ts';
+import { DEFAULT_TOPIC_CONFIG } from '../../src/metadata/topic-config.ts';
 import { loadCore } from '../../src/core/index.ts';
 import { MemoryBackend } from '../../src/storage/index.ts';
 import { batchOf } from './helpers.ts';

@@ -1,6 +1,6 @@
 import { afterEach, expect, test } from 'vitest';
 import { IndexedDbMetadataStore } from '../../src/cluster/indexeddb-metadata-store.ts';
-import { emptyMetadata } from '../../src/cluster/metadata.ts';
+import { emptyMetadata } from '../../src/metadata/metadata.ts';
 
 const clusterIds: string[] = [];
 afterEach(async () => {

@@ -3,9 +3,9 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { FileMetadataStore } from '../../src/cluster/file-metadata-store.ts';
-import { MemoryMetadataStore } from '../../src/cluster/memory-metadata-store.ts';
-import { emptyMetadata, type ClusterMetadata } from '../../src/cluster/metadata.ts';
-import { updateMetadata, type MetadataStore } from '../../src/cluster/metadata-store.ts';
+import { MemoryMetadataStore } from '../../src/metadata/memory-metadata-store.ts';
+import { emptyMetadata, type ClusterMetadata } from '../../src/metadata/metadata.ts';
+import { updateMetadata, type MetadataStore } from '../../src/metadata/metadata-store.ts';
 import { startNodeWorker } from '../../src/transport/node-worker.ts';
 import { runFixture } from './child-process.ts';
 

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, test } from 'vitest';
 import { systemClock } from '../../src/clock.ts';
 import { FileMetadataStore } from '../../src/cluster/file-metadata-store.ts';
-import { LocalMetadataHub } from '../../src/cluster/metadata-watch.ts';
+import { LocalMetadataHub } from '../../src/metadata/metadata-watch.ts';
 import { Controller } from '../../src/controller/controller.ts';
 import { acquireControllerLease } from '../../src/controller/controller-lease.ts';
 

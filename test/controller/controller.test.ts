@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { emptyMetadata, type ClusterMetadata, type PartitionState } from '../../src/cluster/metadata.ts';
-import { MemoryMetadataStore } from '../../src/cluster/memory-metadata-store.ts';
-import { LocalMetadataHub } from '../../src/cluster/metadata-watch.ts';
+import { emptyMetadata, type ClusterMetadata, type PartitionState } from '../../src/metadata/metadata.ts';
+import { MemoryMetadataStore } from '../../src/metadata/memory-metadata-store.ts';
+import { LocalMetadataHub } from '../../src/metadata/metadata-watch.ts';
 import { Controller } from '../../src/controller/controller.ts';
 import { SimScheduler } from '../../src/sim/scheduler.ts';
 

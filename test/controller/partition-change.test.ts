@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { PartitionState } from '../../src/cluster/metadata.ts';
+import type { PartitionState } from '../../src/metadata/metadata.ts';
 import {
   NO_LEADER, alterIsr, electLeader, fenceReplica, partitionEpochOf, shutDownReplica, unfenceReplica, type ElectionRules,
 } from '../../src/controller/partition-change.ts';

@@ -1,14 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, test, vi } from 'vitest';
-import { emptyMetadata, getTopic, type ClusterMetadata } from '../../src/cluster/metadata.ts';
-import { createPartitionsIn, createTopicsIn, deleteTopicsIn, type TopicLimits } from '../../src/cluster/topic-admin.ts';
+import { emptyMetadata, getTopic, type ClusterMetadata } from '../../src/metadata/metadata.ts';
+import { createPartitionsIn, createTopicsIn, deleteTopicsIn, type TopicLimits } from '../../src/metadata/topic-admin.ts';
 import { KAFKA_ERRORS } from '../../src/errors.ts';
 import type { CreateTopicSpec } from '../../src/protocol/types.ts';
 
 // Counts what the assignment allocates, to show that a refused count allocates nothing.
 const allocated = vi.hoisted(() => ({ partitionsMax: 0 }));
-vi.mock('../../src/cluster/assignment.ts', async (importOriginal) => {
-  const original = await importOriginal<typeof import('../../src/cluster/assignment.ts')>();
+vi.mock('../../src/metadata/assignment.ts', async (importOriginal) => {
+  const original = await importOriginal<typeof import('../../src/metadata/assignment.ts')>();
   return {
     assignPartitions: (ids: readonly number[], first: number, count: number, start: number, replicationFactor?: number) => {
       allocated.partitionsMax = Math.max(allocated.partitionsMax, count);

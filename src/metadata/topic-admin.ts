@@ -7,7 +7,7 @@
  */
 import { WafkaError } from '../errors.ts';
 import type { CreatePartitionsRequest, CreateTopicSpec, TopicResult } from '../protocol/types.ts';
-import { errorJSON } from '../broker/error-json.ts';
+import { errorJSON } from '../protocol/error-json.ts';
 import { assignPartitions } from './assignment.ts';
 import { getTopic, newTopicId, partitionCount, putTopic, type ClusterMetadata, type PartitionState } from './metadata.ts';
 import { parseTopicConfigEntries } from './topic-config.ts';
