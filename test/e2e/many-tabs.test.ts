@@ -33,11 +33,15 @@ beforeAll(async () => {
     worker: { format: 'es' },
     build: { outDir, emptyOutDir: true, target: 'es2022', sourcemap: false, reportCompressedSize: false, minify: false },
   });
+  // The playground too, under /playground/ (its "Many tabs" section).
+  // @ts-expect-error: a plain .mjs module beside the page, shared with scripts/build.mjs (no types).
+  const { playgroundViteConfig } = await import('../../playground/vite-config.mjs');
+  await build(playgroundViteConfig(join(outDir, 'playground')));
   server = createServer(async (req, res) => {
     const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
     try {
-      const body = await readFile(join(outDir, path === '/' ? 'index.html' : path));
-      res.writeHead(200, { 'content-type': TYPES[extname(path)] ?? (path === '/' ? 'text/html' : 'application/octet-stream') });
+      const body = await readFile(join(outDir, path.endsWith('/') ? `${path}index.html` : path));
+      res.writeHead(200, { 'content-type': TYPES[extname(path)] ?? (path.endsWith('/') ? 'text/html' : 'application/octet-stream') });
       res.end(body);
     } catch {
       res.writeHead(404).end();
@@ -271,5 +275,35 @@ describe('many tabs, one cluster', () => {
     }
     for (const tab of [p, q]) await call(tab, 'leave');
     for (const tab of [p, q]) await tab.close();
+  }, 120_000);
+
+  it('the playground shows which tab runs which broker, and a closed tab\'s broker as down', async () => {
+    const pages = [] as Page[];
+    for (let i = 0; i < 3; i++) {
+      const page = await context.newPage();
+      await page.goto(`${url}playground/`);
+      await page.click('#join-shared');
+      await page.waitForSelector('#shared-brokers:not([hidden])', { timeout: 60_000 }).catch(async (error) => {
+        throw new Error(`${String(error)}\nplayground log: ${await page.textContent('#log')}\n${pageLog}`);
+      });
+      pages.push(page);
+    }
+    const rows = (page: Page) => page.$$eval('#shared-brokers tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')));
+    const tabIdOf = async (page: Page) => /this tab: (\w+)/.exec(await page.textContent('#shared-status') ?? '')?.[1];
+    const ids = await Promise.all(pages.map(tabIdOf));
+    for (const [i, page] of pages.entries()) {
+      const table = await until('every broker shown in its tab', () => rows(page), (r) => r.length === 3 && r.every((row) => row[1].startsWith('tab ')));
+      // Each broker runs in one of the three tabs, one each, and this tab's own is marked.
+      expect(new Set(table.map((row) => row[1]))).toEqual(new Set(ids.map((id) => `tab ${id}`)));
+      expect(table.filter((row) => row[2] === 'this tab').map((row) => row[1])).toEqual([`tab ${ids[i]}`]);
+    }
+    const closedBroker = (await rows(pages[2])).find((row) => row[2] === 'this tab')![0];
+    await pages[2].close();
+    await until('the closed tab\'s broker shown down', () => rows(pages[0]), (r) => r.find((row) => row[0] === closedBroker)?.[1] === 'no tab (down)');
+    for (const page of pages.slice(0, 2)) {
+      await page.click('#leave-shared');
+      await page.waitForSelector('#shared-brokers[hidden]', { state: 'attached' });
+      await page.close();
+    }
   }, 120_000);
 });
