@@ -1,4 +1,4 @@
-// How the playground page is built, by `npx wafka` from a clone (src/main.ts) and by `npm run build`
+// How the playground and console pages are built, by `npx wafka` from a clone (src/main.ts) and by `npm run build`
 // into dist/playground/ (scripts/build.mjs): one Vite config for both.
 import { fileURLToPath } from 'node:url';
 
@@ -10,6 +10,10 @@ export function playgroundViteConfig(outDir) {
     base: './',
     logLevel: 'warn',
     worker: { format: 'es' },
-    build: { outDir, emptyOutDir: true, target: 'es2022', sourcemap: false, reportCompressedSize: false, chunkSizeWarningLimit: 4096 },
+    build: {
+      outDir, emptyOutDir: true, target: 'es2022', sourcemap: false, reportCompressedSize: false, chunkSizeWarningLimit: 4096,
+      // Two pages: the playground, and the console beside it.
+      rollupOptions: { input: { index: fileURLToPath(new URL('./index.html', import.meta.url)), console: fileURLToPath(new URL('./console.html', import.meta.url)) } },
+    },
   };
 }

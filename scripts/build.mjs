@@ -1,5 +1,5 @@
 // Builds the package as users install it, into dist/:
-//   dist/*.js             ESM entries (index, core, storage, zstd) and their shared chunks, with source maps;
+//   dist/*.js             ESM entries (index, core, storage, zstd, console) and their shared chunks, with source maps;
 //                         also the Node-only modules, reached by importNodeOnly() at './<name>.js'
 //   dist/wafka/           what a page loads beside the entries: broker.worker.js, tab-relay.worker.js (self-contained files)
 //                         and wafka.wasm
@@ -13,6 +13,7 @@
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { basename, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -63,6 +64,23 @@ function rewriteUrls(rewrites) {
   };
 }
 
+/**
+ * `import css from 'x.css?inline'` (Vite's form, which the console's sources use): the stylesheet's
+ * text, inlined into the bundle, so an app's bundler needs no CSS handling for wafka/console.
+ */
+function cssAsText() {
+  return {
+    name: 'wafka-css-inline',
+    setup(b) {
+      b.onResolve({ filter: /\.css\?inline$/ }, (args) => ({
+        path: createRequire(join(args.resolveDir, 'x.js')).resolve(args.path.replace(/\?inline$/, '')),
+        namespace: 'css-text',
+      }));
+      b.onLoad({ filter: /.*/, namespace: 'css-text' }, (args) => ({ contents: readFileSync(args.path, 'utf8'), loader: 'text' }));
+    },
+  };
+}
+
 const common = {
   bundle: true,
   format: 'esm',
@@ -93,6 +111,8 @@ await build({
     core: at('src/core/index.ts'),
     storage: at('src/storage/index.ts'),
     zstd: at('src/core/zstd.ts'),
+    // The console, for a page of the app (its chart library, uPlot, stays an import):
+    console: at('src/console/index.ts'),
     // The `wafka` command (package.json bin):
     cli: at('src/cli.ts'),
     // Node-only, loaded by importNodeOnly() and the worker-thread spawner:
@@ -104,7 +124,7 @@ await build({
   chunkNames: '[name]-[hash]',
   // The app's bundler dedupes these with its own copies.
   packages: 'external',
-  plugins: [rewriteUrls(sourceUrlRewrites('wafka/wafka.wasm'))],
+  plugins: [rewriteUrls(sourceUrlRewrites('wafka/wafka.wasm')), cssAsText()],
 });
 copyFileSync(at('workers/node-worker-bootstrap.mjs'), join(dist, 'node-worker-bootstrap.mjs'));
 

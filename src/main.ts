@@ -5,7 +5,9 @@
  *  2. runs the producer → consumer demo (100,000 keyed messages over 3
  *     partitions), checks what comes back and prints the throughput;
  *  3. serves the playground page on http://127.0.0.1:<port>/, where the same
- *     demo runs inside the browser with broker workers on OPFS or IndexedDB;
+ *     demo runs inside the browser with broker workers on OPFS or IndexedDB,
+ *     and the console (console.html) over this cluster, fed live through
+ *     loopback server-sent events (src/cli/console-feed.ts);
  *  4. Ctrl-C stops everything cleanly (brokers flush and close, workers end, exit 0).
  *
  * Flags: START_HELP below.
@@ -21,6 +23,7 @@ import { DEMO_MESSAGES_MAX, DEMO_PARTITIONS_MAX, runDemo, type DemoResult } from
 import { CLUSTER_BROKERS_MAX } from './cluster/start-cluster.ts';
 import { DATA_DIR_CLUSTER_ID, dataDirCluster } from './cli/data-dir.ts';
 import { intOption, parse, UsageError } from './cli/usage.ts';
+import type { ConsoleFeed } from './cli/console-feed.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -29,7 +32,8 @@ export const START_HELP = `Usage: wafka [start] [options]
 Starts a cluster (brokers in worker threads, logs in files), runs the demo
 (keyed messages produced, consumed back and checked, with throughput), then
 serves the playground page, where the same demo runs in your browser with
-broker workers on OPFS or IndexedDB. Ctrl-C stops everything cleanly.
+broker workers on OPFS or IndexedDB, and the console (/console.html), a live
+view of this cluster. Ctrl-C stops everything cleanly.
 
 Options (environment variables in brackets):
   --brokers N        [WAFKA_BROKERS]   1..32, default 3 (raised to the brokers the data directory registered)
@@ -40,7 +44,7 @@ Options (environment variables in brackets):
   --port N           [WAFKA_PORT]      default 8080 (any free port when taken; 0: any)
   --fresh            delete the data directory first
   --no-serve, --demo-only   run the demo, then stop and exit
-  --no-demo          only serve the playground (the cluster still starts)
+  --no-demo          only serve the playground and the console (the cluster still starts)
   -h, --help         this help`;
 
 const OPTIONS = {
@@ -143,9 +147,10 @@ async function buildPlayground(): Promise<string> {
   return outDir;
 }
 
-function serve(rootDir: string, nodeResult: () => unknown, port: number): Promise<Server> {
+function serve(rootDir: string, nodeResult: () => unknown, port: number, feed: ConsoleFeed): Promise<Server> {
   const root = resolve(rootDir) + sep;
   const s = createServer(async (req, res) => {
+    if (feed.handle(req, res)) return;
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     if (url.pathname === '/node-result.json') {
       res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
@@ -184,6 +189,7 @@ export async function start(argv: string[]): Promise<void> {
   const settings = parsed;
   let cluster: Cluster | undefined;
   let server: Server | undefined;
+  let feed: ConsoleFeed | undefined;
   let stopping = false;
 
   async function shutdown(signal: string): Promise<void> {
@@ -192,6 +198,7 @@ export async function start(argv: string[]): Promise<void> {
     log(`\n${signal}: stopping…`);
     const timer = setTimeout(() => { console.error('wafka: shutdown took over 10 s, exiting'); process.exit(1); }, 10_000);
     timer.unref();
+    feed?.close();
     server?.closeAllConnections();
     await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
     await cluster?.stop();
@@ -235,10 +242,14 @@ export async function start(argv: string[]): Promise<void> {
   if (!stopping) {
     const outDir = await playgroundDir();
     const shown = { settings: { ...settings, brokers: where.brokers }, cpus: cpus().length };
-    server = await serve(outDir, () => ({ ...shown, result: result ?? null }), settings.port);
+    // Loaded here, not at the top: the other subcommands start without the console's modules.
+    const [{ consoleFeed }, { clusterSource }] = await Promise.all([import('./cli/console-feed.ts'), import('./console/cluster-source.ts')]);
+    feed = consoleFeed(clusterSource(cluster, { description: `Node cluster: ${where.brokers} brokers ${cluster.inProcess ? 'in-process' : 'in worker threads'}, storage '${settings.storage}'` }));
+    server = await serve(outDir, () => ({ ...shown, result: result ?? null }), settings.port, feed);
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : settings.port;
     log(`\nplayground: http://127.0.0.1:${port}/   (the same demo in your browser: broker workers on OPFS)`);
+    log(`console:    http://127.0.0.1:${port}/console.html   (this cluster, live)`);
     log('Ctrl-C to stop.');
   }
 }

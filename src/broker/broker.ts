@@ -51,7 +51,7 @@ import {
   type MetadataResponse, type ProducePartitionResponse, type ProduceRequest, type ProduceResponse, type TopicMetadata,
 } from '../protocol/types.ts';
 import { resolveBrokerConfig, type BrokerConfig, type BrokerConfigInput } from './broker-config.ts';
-import { BrokerMetricsCounters } from './broker-metrics.ts';
+import { BrokerMetricsCounters, recordsInBatches } from './broker-metrics.ts';
 import { asWafkaError, errorJSON } from '../protocol/error-json.ts';
 import { FetchWaiters, partitionKey, type PartitionKey } from './fetch-waiters.ts';
 import { findDivergingEpoch } from './log-divergence.ts';
@@ -398,14 +398,13 @@ export class Broker implements BrokerApi {
     if (acks === -1) replica.checkEnoughReplicas();
     const result = await log.append(records, replica.leaderEpoch);
     this.#countAppend(replica, result.batchCount, result.recordCount, result.sizeBytes);
+    this.#metrics.countLeaderAppend(replica.ref.topic, result.recordCount, result.sizeBytes);
     this.#highWatermarkMayMove(replica);
     return result;
   }
 
   #countAppend(replica: Partition, batches: number, records: number, bytes: number): void {
-    this.#metrics.batchesAppended += batches;
-    this.#metrics.recordsAppended += records;
-    this.#metrics.bytesAppended += bytes;
+    this.#metrics.countAppend(batches, records, bytes);
     replica.appendCount++;
     this.#waiters.ring(replica.key);
   }
@@ -517,6 +516,7 @@ export class Broker implements BrokerApi {
             records = await log.read(p.fetchOffset, Math.max(0, budget), upTo, bytes === 0);
             if (records && records.byteLength === 0) records = null;
             bytes += records?.byteLength ?? 0;
+            if (records && replicaId < 0) this.#metrics.countConsumerFetch(t.topic, recordsInBatches(records), records.byteLength);
           }
           partitions.push({ partition: p.partition, highWatermark, lastStableOffset: highWatermark, logStartOffset, records });
         } catch (error) {
@@ -696,7 +696,20 @@ export class Broker implements BrokerApi {
   }
 
   async metrics(): Promise<BrokerMetrics> {
-    return this.#metrics.snapshot(this.nodeId);
+    const metadata = this.#metadata;
+    return this.#metrics.snapshot(this.nodeId, {
+      host: this.#host,
+      storage: this.#storage.kind,
+      replicas: [...this.#replicas.values()].map((r) => ({
+        topic: r.ref.topic, partition: r.ref.partition, role: r.role, leaderEpoch: r.leaderEpoch,
+        logStartOffset: String(r.log?.logStartOffset ?? -1n), logEndOffset: String(r.log?.logEndOffset ?? -1n), highWatermark: String(r.log?.highWatermark ?? -1n),
+        segmentCount: r.log?.segmentCount ?? 0, sizeBytes: r.log?.sizeBytes ?? 0,
+      })),
+      cluster: {
+        metadataVersion: metadata.version, controllerId: metadata.controllerId, controllerEpoch: metadata.controllerEpoch,
+        brokers: metadata.brokers.map((b) => ({ nodeId: b.nodeId, host: b.host, fenced: b.fenced === true })),
+      },
+    });
   }
 
   /** What this broker holds of each partition, as it sees it now (the simulation's invariants read this). */
@@ -1048,7 +1061,11 @@ export class Broker implements BrokerApi {
   async #retireReplica(replica: Partition, removeLog: boolean): Promise<void> {
     this.#waiters.ring(replica.key);
     await this.#closeReplica(replica);
-    if (removeLog) await this.#storage.remove(replica.ref);
+    if (removeLog) {
+      await this.#storage.remove(replica.ref);
+      // A deleted topic's traffic goes with it (the counters stay bounded by the topics that exist).
+      if (![...this.#replicas.values()].some((r) => r.ref.topic === replica.ref.topic)) this.#metrics.forgetTopic(replica.ref.topic);
+    }
   }
 
   async #closeReplica(replica: Partition): Promise<void> {

@@ -25,6 +25,9 @@ export interface ReplicaLog {
    * clamped to [logStartOffset, logEndOffset], persisted at flush and close.
    */
   highWatermark: bigint;
+  /** Segments of the log, and the bytes they hold. */
+  readonly segmentCount: number;
+  readonly sizeBytes: number;
   /** The epoch of the last batch written; -1 for an empty log. */
   readonly latestEpoch: number;
   /** The leader epoch cache: each epoch and its first offset, oldest first. */

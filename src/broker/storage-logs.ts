@@ -97,6 +97,12 @@ class StoredReplicaLog implements ReplicaLog {
   set highWatermark(offset: bigint) {
     this.#log.highWatermark = offset;
   }
+  get segmentCount(): number {
+    return this.#log.segmentCount;
+  }
+  get sizeBytes(): number {
+    return this.#log.sizeBytes;
+  }
   get latestEpoch(): number {
     return this.#log.latestEpoch;
   }

@@ -145,9 +145,13 @@ export interface AlterConfigsResponse { resources: { type: ConfigResourceType; n
 export interface DeleteRecordsRequest { topics: { topic: string; partitions: { partition: number; offset: bigint }[] }[]; timeoutMs?: number }
 export interface DeleteRecordsResponse { topics: { topic: string; partitions: { partition: number; lowWatermark: bigint; error?: WafkaErrorJSON }[] }[] }
 
-/** Counters a broker keeps about itself (tests count batches through these). */
+/** Counters a broker keeps about itself (tests count batches through these), and what it hosts now. */
 export interface BrokerMetrics {
   nodeId: number;
+  /** Where the broker runs, as it registered ('worker:1', 'node-worker', 'in-process'). */
+  host: string;
+  /** Where its logs live: 'memory', 'files', 'opfs' or 'indexeddb'. */
+  storage: string;
   produceRequests: number;
   batchesAppended: number;
   recordsAppended: number;
@@ -155,6 +159,34 @@ export interface BrokerMetrics {
   fetchRequests: number;
   bytesFetched: number;
   errors: Record<string, number>;
+  /** Per topic, since the broker started: what it appended as leader, and what consumers (not followers) fetched from it. */
+  topics: TopicTrafficMetrics[];
+  /** Every partition replica it hosts, as it sees it now. */
+  replicas: ReplicaMetrics[];
+  /** The cluster as this broker's metadata shows it. */
+  cluster: { metadataVersion: number; controllerId: number; controllerEpoch: number; brokers: { nodeId: number; host: string; fenced: boolean }[] };
+}
+
+export interface TopicTrafficMetrics {
+  topic: string;
+  recordsAppended: number;
+  bytesAppended: number;
+  /** Records of the batches consumers fetched (whole batches, so a fetch from mid-batch counts the batch). */
+  recordsFetched: number;
+  bytesFetched: number;
+}
+
+export interface ReplicaMetrics {
+  topic: string;
+  partition: number;
+  role: 'leader' | 'follower' | 'offline';
+  leaderEpoch: number;
+  /** -1 while the log is opening. */
+  logStartOffset: string;
+  logEndOffset: string;
+  highWatermark: string;
+  segmentCount: number;
+  sizeBytes: number;
 }
 
 /** What every broker answers, in-process or across a worker boundary. */

@@ -68,7 +68,10 @@ export class FakeBroker implements BrokerApi {
   constructor(cluster: FakeCluster, nodeId: number) {
     this.cluster = cluster;
     this.nodeId = nodeId;
-    this.counters = { nodeId, produceRequests: 0, batchesAppended: 0, recordsAppended: 0, bytesAppended: 0, fetchRequests: 0, bytesFetched: 0, errors: {} };
+    this.counters = {
+      nodeId, host: 'fake', storage: 'memory', produceRequests: 0, batchesAppended: 0, recordsAppended: 0, bytesAppended: 0, fetchRequests: 0, bytesFetched: 0, errors: {},
+      topics: [], replicas: [], cluster: { metadataVersion: 0, controllerId: -1, controllerEpoch: 0, brokers: [] },
+    };
   }
 
   async metadata(request: MetadataRequest): Promise<MetadataResponse> {

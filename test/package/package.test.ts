@@ -29,7 +29,7 @@ describe('the tarball', () => {
   it('holds dist/, the LICENSE, the README and package.json, and nothing from the repository besides', () => {
     const outside = installed.files.filter((f) => !f.startsWith('package/dist/'));
     expect(outside.sort()).toEqual(['package/LICENSE', 'package/README.md', 'package/package.json']);
-    for (const file of ['index.js', 'core.js', 'storage.js', 'zstd.js', 'wafka/broker.worker.js', 'wafka/wafka.wasm', 'types/index.d.ts']) {
+    for (const file of ['index.js', 'core.js', 'storage.js', 'zstd.js', 'console.js', 'wafka/broker.worker.js', 'wafka/wafka.wasm', 'types/index.d.ts']) {
       expect(installed.files).toContain(`package/dist/${file}`);
     }
   });
