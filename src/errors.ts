@@ -40,6 +40,8 @@ export const KAFKA_ERRORS = {
   POLICY_VIOLATION: { code: 44, retriable: false },
   OUT_OF_ORDER_SEQUENCE_NUMBER: { code: 45, retriable: false },
   DUPLICATE_SEQUENCE_NUMBER: { code: 46, retriable: false },
+  INVALID_PRODUCER_EPOCH: { code: 47, retriable: false },
+  UNKNOWN_PRODUCER_ID: { code: 59, retriable: false },
   INVALID_CONFIG: { code: 40, retriable: false },
   NOT_CONTROLLER: { code: 41, retriable: true },
   KAFKA_STORAGE_ERROR: { code: 56, retriable: true },

@@ -41,8 +41,8 @@ export async function newTopic(ctx: E2eContext, partitions = PARTITIONS, replica
 }
 
 /** Produces `values` to `topic`; returns elapsed ms until all sends are acknowledged. */
-export async function produce(ctx: E2eContext, topic: string, values: string[], acks: 1 | -1 = PRODUCER.acks): Promise<number> {
-  const producer = ctx.wafka.producer({ ...PRODUCER, acks, allowAutoTopicCreation: false });
+export async function produce(ctx: E2eContext, topic: string, values: string[], acks: 1 | -1 = PRODUCER.acks, options: { idempotent?: boolean } = {}): Promise<number> {
+  const producer = ctx.wafka.producer({ ...PRODUCER, acks, allowAutoTopicCreation: false, ...options });
   await producer.connect();
   const inFlight: Promise<unknown>[] = [];
   const t0 = performance.now();

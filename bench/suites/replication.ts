@@ -3,8 +3,8 @@
  * Throughput with acks=-1 and replication factor 3 (minInsyncReplicas 2)
  * against acks=1 and replication factor 1 on the same cluster and values,
  * rounds interleaved; produce latency of single sends at a low rate, both
- * ways; failover: from killing the leader's worker to the first send
- * acknowledged by the new leader.
+ * ways; failover: from terminating or hanging the leader's worker to the
+ * first send acknowledged by the new leader.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,13 +30,19 @@ export async function runReplication(opts: Partial<MeasureOptions> & Record<stri
     await produce(ctx, await newTopic(ctx, 3, 3), values.slice(0, n / 4), -1); // warm-up, untimed
     await produce(ctx, await newTopic(ctx, 3, 1), values.slice(0, n / 4), 1);
     const samples = new Map<string, number[]>([['wafka', []], ['acks1-rf1', []]]);
+    const idempotentSamples = new Map<string, number[]>([['wafka', []], ['plain', []]]);
     for (let r = 0; r < rounds; r++) {
       const steps = [
-        async () => samples.get('wafka')!.push(n / ((await produce(ctx, await newTopic(ctx, 3, 3), values, -1)) / 1000)),
+        async () => {
+          const rate = n / ((await produce(ctx, await newTopic(ctx, 3, 3), values, -1)) / 1000);
+          samples.get('wafka')!.push(rate);
+          idempotentSamples.get('plain')!.push(rate);
+        },
         async () => samples.get('acks1-rf1')!.push(n / ((await produce(ctx, await newTopic(ctx, 3, 1), values, 1)) / 1000)),
+        async () => idempotentSamples.get('wafka')!.push(n / ((await produce(ctx, await newTopic(ctx, 3, 3), values, -1, { idempotent: true })) / 1000)),
       ];
-      for (const i of r % 2 ? [1, 0] : [0, 1]) await steps[i]();
-      log(`round ${r + 1}/${rounds}: acks=-1 RF=3 ${samples.get('wafka')!.at(-1)!.toFixed(0)} rec/s, acks=1 RF=1 ${samples.get('acks1-rf1')!.at(-1)!.toFixed(0)} rec/s`);
+      for (const i of r % 2 ? [2, 1, 0] : [0, 1, 2]) await steps[i]();
+      log(`round ${r + 1}/${rounds}: acks=-1 RF=3 ${samples.get('wafka')!.at(-1)!.toFixed(0)} rec/s, acks=1 RF=1 ${samples.get('acks1-rf1')!.at(-1)!.toFixed(0)} rec/s, idempotent acks=-1 RF=3 ${idempotentSamples.get('wafka')!.at(-1)!.toFixed(0)} rec/s`);
     }
     const throughput: Case = {
       metric: 'e2e-produce-acks-all-rf3-node',
@@ -52,6 +58,20 @@ export async function runReplication(opts: Partial<MeasureOptions> & Record<stri
     const res = summarize(throughput, samples);
     log(caseTable(res));
     results.push(res);
+    const idempotence: Case = {
+      metric: 'produce-idempotent-node',
+      unit: 'records/s',
+      higherIsBetter: true,
+      note: `the same ${n} records per round, acks=-1, replication factor 3, minInsyncReplicas 2; ${rounds} rounds`,
+      goal: { peer: 'plain', ratio: 0.95 },
+      contenders: [
+        { name: 'wafka', role: 'wafka', note: 'idempotent: true (a producer id, a sequence per partition checked by the leader; one batch per partition in flight)' },
+        { name: 'plain', role: 'peer', note: 'the same producer without idempotence' },
+      ],
+    };
+    const idem = summarize(idempotence, idempotentSamples);
+    log(caseTable(idem));
+    results.push(idem);
 
     const count = quick ? 100 : 300;
     const latency = new Map<string, { p50: number[]; p99: number[] }>([['wafka', { p50: [], p99: [] }], ['acks1-rf1', { p50: [], p99: [] }]]);
@@ -79,42 +99,60 @@ export async function runReplication(opts: Partial<MeasureOptions> & Record<stri
       results.push(r);
     }
 
-    // Failover: kill the leader's worker; time until a send is acknowledged by the new leader.
-    const kills = quick ? 5 : 20;
+    // Failover: end or hang the leader's worker; time until a send is acknowledged by the new leader.
+    const faults = quick ? 5 : 20;
+    const sessionTimeoutMs = 1_500; // startCluster's default brokerSessionTimeoutMs
     const topic = await newTopic(ctx, 1, 3);
-    const producer = ctx.wafka.producer({ lingerMs: 0, acks: -1, allowAutoTopicCreation: false, retry: { retries: 100, initialRetryTime: 5, maxRetryTime: 50 } });
+    const producer = ctx.wafka.producer({ lingerMs: 0, acks: -1, allowAutoTopicCreation: false, retry: { retries: 1_000, initialRetryTime: 5, maxRetryTime: 50 } });
     await producer.connect();
-    const failoverMs: number[] = [];
     const leaderOf = async () => {
       for (const id of cluster.bootstrap.nodeIds) {
-        try { return (await cluster.broker(id).metadata({ topics: [topic] })).topics[0].partitions[0]; } catch { /* down */ }
+        try { return (await cluster.broker(id).metadata({ topics: [topic] })).topics[0].partitions[0]; } catch { /* down or hung */ }
       }
       throw new Error('no broker answers');
     };
-    for (let k = 0; k < kills; k++) {
-      await producer.send({ topic, messages: [{ value: 'before' }] });
-      const before = await leaderOf();
-      const t0 = performance.now();
-      await cluster.killBroker(before.leader);
-      await producer.send({ topic, messages: [{ value: 'after' }] });
-      failoverMs.push(performance.now() - t0);
-      // Let the killed broker come back and rejoin before the next kill.
-      for (let i = 0; i < 600 && (await leaderOf()).isr.length < 3; i++) await new Promise((r) => setTimeout(r, 50));
-    }
+    const failover = async (fault: (leader: number) => Promise<void> | void): Promise<number[]> => {
+      const times: number[] = [];
+      for (let k = 0; k < faults; k++) {
+        await producer.send({ topic, messages: [{ value: 'before' }] });
+        const before = await leaderOf();
+        const t0 = performance.now();
+        await fault(before.leader);
+        await producer.send({ topic, messages: [{ value: 'after' }] });
+        times.push(performance.now() - t0);
+        // Let the broker come back (restarted, or awake again) and rejoin the ISR before the next fault.
+        for (let i = 0; i < 600 && (await leaderOf()).isr.length < 3; i++) await new Promise((r) => setTimeout(r, 50));
+      }
+      return times;
+    };
+    const cases = [
+      {
+        kind: 'terminated', goalMs: 500, times: await failover((leader) => cluster.killBroker(leader)),
+        what: "kills of the leader's worker thread (Worker.terminate)",
+        how: 'the cluster sees the worker die, the controller fences it and elects a new leader from the ISR, the producer refreshes its metadata and retries',
+      },
+      {
+        kind: 'hung', goalMs: sessionTimeoutMs + 500, times: await failover((leader) => cluster.hangBroker(leader, sessionTimeoutMs + 2_000)),
+        what: `hangs of the leader's worker thread (a busy loop of ${sessionTimeoutMs + 2_000} ms: alive, holding its lock, answering nothing)`,
+        how: `the controller fences it when its heartbeats stop for brokerSessionTimeoutMs (${sessionTimeoutMs} ms) and elects a new leader from the ISR; when the hung broker wakes it is a follower and what it took meanwhile is refused`,
+      },
+    ];
     await producer.disconnect();
-    const sorted = [...failoverMs].sort((a, b) => a - b);
-    for (const [q, value] of [['p50', sorted[Math.floor(sorted.length / 2)]], ['p99', sorted[sorted.length - 1]]] as const) {
-      const c: Case = {
-        metric: `failover-terminated-${q}-node`,
-        unit: 'ms',
-        higherIsBetter: false,
-        note: `${kills} kills of the leader's worker thread (Worker.terminate), each timed from the kill to the first acks=-1 send the new leader acknowledges; ${q === 'p99' ? 'the worst of them' : 'the median'}. Kafka needs about its broker session timeout (9 s) for a broker that dies without a clean shutdown`,
-        ...(q === 'p99' ? { goal: { value: 500 } } : {}),
-        contenders: [{ name: 'wafka', role: 'wafka', note: 'the cluster sees the worker die, the controller fences it and elects a new leader from the ISR, the producer refreshes its metadata and retries' }],
-      };
-      const r = summarize(c, new Map([['wafka', [value]]]));
-      log(caseTable(r));
-      results.push(r);
+    for (const { kind, goalMs, times, what, how } of cases) {
+      const sorted = [...times].sort((a, b) => a - b);
+      for (const [q, value] of [['p50', sorted[Math.floor(sorted.length / 2)]], ['p99', sorted[sorted.length - 1]]] as const) {
+        const c: Case = {
+          metric: `failover-${kind}-${q}-node`,
+          unit: 'ms',
+          higherIsBetter: false,
+          note: `${faults} ${what}, each timed from the fault to the first acks=-1 send the new leader acknowledges; ${q === 'p99' ? 'the worst of them' : 'the median'}. Kafka needs about its broker session timeout (9 s) for a broker that dies without a clean shutdown`,
+          ...(q === 'p99' ? { goal: { value: goalMs } } : {}),
+          contenders: [{ name: 'wafka', role: 'wafka', note: how }],
+        };
+        const r = summarize(c, new Map([['wafka', [value]]]));
+        log(caseTable(r));
+        results.push(r);
+      }
     }
     await ctx.admin.disconnect();
   } finally {

@@ -47,7 +47,7 @@ import {
   type CreatePartitionsRequest, type CreatePartitionsResponse, type CreateTopicSpec, type CreateTopicsRequest,
   type CreateTopicsResponse, type DeleteRecordsRequest, type DeleteRecordsResponse, type DeleteTopicsRequest,
   type DeleteTopicsResponse, type DescribeConfigsRequest, type DescribeConfigsResponse, type FetchPartitionResponse,
-  type FetchRequest, type FetchResponse, type ListOffsetsRequest, type ListOffsetsResponse, type MetadataRequest,
+  type FetchRequest, type FetchResponse, type InitProducerIdRequest, type InitProducerIdResponse, type ListOffsetsRequest, type ListOffsetsResponse, type MetadataRequest,
   type MetadataResponse, type ProducePartitionResponse, type ProduceRequest, type ProduceResponse, type TopicMetadata,
 } from '../protocol/types.ts';
 import { resolveBrokerConfig, type BrokerConfig, type BrokerConfigInput } from './broker-config.ts';
@@ -91,6 +91,9 @@ export interface BrokerOptions {
 }
 
 /** What a broker asks of the controller (../controller/controller.ts), across whatever channel reaches it. */
+/** Producer ids a broker takes from the metadata at a time (Kafka's block is 1000 too). */
+export const PRODUCER_ID_BLOCK_SIZE = 1000;
+
 export interface ControllerLink {
   registerBroker(request: BrokerRegistrationRequest): Promise<{ brokerEpoch: number }>;
   heartbeat(nodeId: number, brokerEpoch: number): Promise<{ fenced: boolean }>;
@@ -134,6 +137,9 @@ export class Broker implements BrokerApi {
   readonly #peer: (nodeId: number) => BrokerApi | null;
   readonly #controller: (() => ControllerLink | null) | null;
   readonly #metrics = new BrokerMetricsCounters();
+  /** The block of producer ids this broker hands out (see initProducerId). */
+  #producerIds: { next: bigint; end: bigint } | null = null;
+  #producerIdTurn: Promise<void> = Promise.resolve();
   readonly #waiters: FetchWaiters;
   readonly #produceWaiters: ProduceWaiters;
   /** Shared by all fetches: bounds what they read in one turn together. */
@@ -396,7 +402,13 @@ export class Broker implements BrokerApi {
     const log = replica.checkLeader();
     // Kafka refuses before writing anything, so a retry does not duplicate what a refused request left.
     if (acks === -1) replica.checkEnoughReplicas();
+    // An idempotent producer's retry of a batch already stored gets its offsets again, and nothing is written.
+    const sequence = await replica.producers.check(log, records, this.clock.nowMs());
+    if (sequence.kind === 'duplicate') {
+      return { baseOffset: sequence.firstOffset, lastOffset: sequence.lastOffset, logStartOffset: log.logStartOffset, batchCount: 0, recordCount: 0, sizeBytes: 0 };
+    }
     const result = await log.append(records, replica.leaderEpoch);
+    replica.producers.appended(records, this.clock.nowMs(), result.baseOffset);
     this.#countAppend(replica, result.batchCount, result.recordCount, result.sizeBytes);
     this.#metrics.countLeaderAppend(replica.ref.topic, result.recordCount, result.sizeBytes);
     this.#highWatermarkMayMove(replica);
@@ -496,17 +508,22 @@ export class Broker implements BrokerApi {
           const log = replica.checkLeader(p.currentLeaderEpoch);
           const highWatermark = log.highWatermark;
           const logStartOffset = log.logStartOffset;
-          if (replicaId >= 0) {
-            const divergingEpoch = findDivergingEpoch(log, p.fetchOffset, p.lastFetchedEpoch ?? -1);
-            if (divergingEpoch) {
-              partitions.push({ partition: p.partition, highWatermark, lastStableOffset: highWatermark, logStartOffset, records: null, divergingEpoch });
-              failed = true; // answer now: the follower has to truncate before anything else
-              continue;
-            }
+          // A follower's or a consumer's last fetched epoch (KIP-320): past where this log holds it, the log diverged.
+          const divergingEpoch = findDivergingEpoch(log, p.fetchOffset, p.lastFetchedEpoch ?? -1);
+          if (divergingEpoch) {
+            partitions.push({ partition: p.partition, highWatermark, lastStableOffset: highWatermark, logStartOffset, records: null, divergingEpoch });
+            failed = true; // answer now: the fetcher has to truncate (or resume earlier) before anything else
+            continue;
           }
           if (p.fetchOffset < logStartOffset || p.fetchOffset > log.logEndOffset) {
-            throw new WafkaError('OFFSET_OUT_OF_RANGE',
+            const error = new WafkaError('OFFSET_OUT_OF_RANGE',
               `fetchOffset ${p.fetchOffset} outside [${logStartOffset}, ${log.logEndOffset}] of ${t.topic}-${p.partition}`);
+            if (replicaId < 0) throw error;
+            // A follower learns where this log starts and ends, to start over or truncate there (./replica-fetcher.ts).
+            failed = true;
+            this.#metrics.countError(error.type);
+            partitions.push({ partition: p.partition, highWatermark, lastStableOffset: highWatermark, logStartOffset, logEndOffset: log.logEndOffset, records: null, error: errorJSON(error) });
+            continue;
           }
           let records: Uint8Array | null = null;
           const budget = Math.min(p.partitionMaxBytes, maxBytes - bytes);
@@ -664,6 +681,36 @@ export class Broker implements BrokerApi {
       }
     }
     return { resources };
+  }
+
+  // ------------------------------------------------------------------ InitProducerId
+
+  /**
+   * A producer id for an idempotent producer, epoch 0. Ids are unique across
+   * the cluster: each broker takes a block of them from the metadata by
+   * compare-and-set (KIP-730's AllocateProducerIds, without the round trip per
+   * block to a controller) and hands them out in order.
+   */
+  async initProducerId(request: InitProducerIdRequest): Promise<InitProducerIdResponse> {
+    this.#checkOpen();
+    checkObject(request, 'request');
+    if (request.transactionalId !== undefined && request.transactionalId !== null) {
+      throw new WafkaError('UNSUPPORTED_VERSION', `transactionalId ${JSON.stringify(request.transactionalId)}: transactional producers are not served yet (idempotent ones are: leave it null)`);
+    }
+    const take = async (): Promise<bigint> => {
+      if (this.#producerIds && this.#producerIds.next < this.#producerIds.end) return this.#producerIds.next++;
+      const { result: first } = await updateMetadata(this.#store, this.clusterId, (m) => {
+        const first = m.producerIdsNext ?? 0;
+        m.producerIdsNext = first + PRODUCER_ID_BLOCK_SIZE;
+        return { next: m, result: first };
+      }, this.clock);
+      this.#producerIds = { next: BigInt(first), end: BigInt(first + PRODUCER_ID_BLOCK_SIZE) };
+      return this.#producerIds.next++;
+    };
+    // One block request at a time: concurrent callers share it.
+    const turn = this.#producerIdTurn.then(take);
+    this.#producerIdTurn = turn.then(() => {}, () => {});
+    return { producerId: await turn, producerEpoch: 0 };
   }
 
   async deleteRecords(request: DeleteRecordsRequest): Promise<DeleteRecordsResponse> {
@@ -1109,6 +1156,7 @@ export class Broker implements BrokerApi {
         if (replica.closed) return;
         const log = await replica.opening;
         await log.maintain(nowMs);
+        replica.producers.expire(nowMs);
       }).catch((error) => this.#metrics.countError(asWafkaError(error).type)));
     }
     this.#maintenanceCursor = (this.#maintenanceCursor + count) % replicas.length;

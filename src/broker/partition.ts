@@ -21,6 +21,7 @@ import type { ResolvedTopicConfig } from '../metadata/topic-config.ts';
 import { WafkaError } from '../errors.ts';
 import type { PartitionKey } from './fetch-waiters.ts';
 import { FollowerProgress } from './follower-progress.ts';
+import { PartitionProducers } from './partition-producers.ts';
 import type { PartitionRef, ReplicaLog } from './replica-log.ts';
 
 export type ReplicaRole = 'leader' | 'follower' | 'offline';
@@ -37,6 +38,8 @@ export class Partition {
   chain: Promise<unknown> = Promise.resolve();
   /** Bumped on every append: lets a fetch see an append that raced with its read. */
   appendCount = 0;
+  /** Idempotent producers' sequences, kept in step with the log. */
+  readonly producers = new PartitionProducers();
   closed = false;
   #state: PartitionState;
   /** While leading: the followers' progress; null as a follower. */

@@ -134,6 +134,11 @@ export class ReplicaFetcher {
   async #handle(p: Partition, sentEpoch: number, fetchOffset: bigint, r: FetchPartitionResponse): Promise<boolean> {
     // The partition moved on while the fetch was out (new epoch, now leader, closed): its answer is stale.
     if (p.closed || p.leaderEpoch !== sentEpoch || p.role !== 'follower' || !p.log) return false;
+    if (r.error?.type === 'OFFSET_OUT_OF_RANGE' && r.logEndOffset !== undefined) {
+      this.#host.countError(r.error.type);
+      await this.#outOfRange(p, sentEpoch, fetchOffset, r.logStartOffset, r.logEndOffset);
+      return false;
+    }
     if (r.error) {
       this.#host.countError(r.error.type);
       if (['FENCED_LEADER_EPOCH', 'UNKNOWN_LEADER_EPOCH', 'NOT_LEADER_OR_FOLLOWER', 'UNKNOWN_TOPIC_OR_PARTITION'].includes(r.error.type)) {
@@ -147,14 +152,37 @@ export class ReplicaFetcher {
       if (r.divergingEpoch) {
         const { offset } = truncationPoint(log, r.divergingEpoch);
         await log.truncateTo(offset);
+        p.producers.truncatedTo(offset);
         return false;
       }
       if (r.records && r.records.byteLength > 0) {
         const result = await log.appendAsFollower(r.records);
+        p.producers.appended(r.records, this.#host.clock.nowMs());
         this.#host.appended(p, result.batchCount, result.recordCount, result.sizeBytes);
       }
       p.followHighWatermark(r.highWatermark);
       return false;
+    });
+  }
+
+  /**
+   * The leader's log no longer holds this follower's fetch offset (Kafka's
+   * fetchOffsetAndTruncate): past the leader's end (only after an unclean
+   * election) the follower truncates to it; below the leader's log start
+   * (records deleted or expired while this follower was away) it empties its
+   * log and starts over at the leader's log start.
+   */
+  #outOfRange(p: Partition, sentEpoch: number, fetchOffset: bigint, leaderStartOffset: bigint, leaderEndOffset: bigint): Promise<void> {
+    return this.#host.runInOrder(p, async () => {
+      const log = p.log;
+      if (p.closed || p.leaderEpoch !== sentEpoch || !log || log.logEndOffset !== fetchOffset) return;
+      if (leaderEndOffset < log.logEndOffset) {
+        await log.truncateTo(leaderEndOffset);
+        p.producers.truncatedTo(leaderEndOffset);
+      } else if (leaderStartOffset > log.logEndOffset) {
+        await log.truncateFullyAndStartAt(leaderStartOffset);
+        p.producers.cleared();
+      }
     });
   }
 

@@ -45,6 +45,8 @@ export interface ReplicaLog {
   appendAsFollower(batches: Uint8Array): Promise<AppendResult>;
   /** Removes every batch holding an offset ≥ `offset` (a follower that diverged from its leader). */
   truncateTo(offset: bigint): Promise<void>;
+  /** Empties the log and starts it over at `offset`, forgetting its leader epochs (a follower behind its leader's log start). */
+  truncateFullyAndStartAt(offset: bigint): Promise<void>;
   /**
    * Whole batches, as stored, from the one holding `offset`, up to `maxBytes`
    * and below `maxOffset` (exclusive); at least one batch when `minOneBatch`

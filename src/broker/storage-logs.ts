@@ -126,6 +126,10 @@ class StoredReplicaLog implements ReplicaLog {
     return this.#log.truncateTo(offset);
   }
 
+  truncateFullyAndStartAt(offset: bigint): Promise<void> {
+    return this.#log.truncateFullyAndStartAt(offset);
+  }
+
   async read(offset: bigint, maxBytes: number, maxOffset: bigint, minOneBatch: boolean): Promise<Uint8Array | null> {
     if (maxBytes === 0 && !minOneBatch) return null;
     const { bytes } = await this.#log.read(offset, maxBytes, { maxOffset });

@@ -14,6 +14,8 @@ export type { RecordTable } from '../core/batch.ts';
 export interface DecodedBatch {
   baseOffset: bigint;
   lastOffset: bigint;
+  /** The leader epoch the batch was written in (-1 if none). */
+  partitionLeaderEpoch: number;
   attributes: number;
   isControl: boolean;
   isTransactional: boolean;

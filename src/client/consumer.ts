@@ -30,6 +30,7 @@ import { TurnBudget } from '../event-loop.ts';
 import { batchSizeAt } from '../core/index.ts';
 import type { BatchCodec, DecodedBatch } from './codec.ts';
 import type { ConsumerConfig, KafkaMessage } from './types.ts';
+import { FetchedEpochs } from './fetched-epochs.ts';
 
 export interface ConsumerContext {
   connector: BrokerConnector;
@@ -113,6 +114,8 @@ interface PartitionState {
   generation: number;
   highWatermark: bigint;
   logStartOffset: bigint;
+  /** The leader epochs of the batches fetched (KIP-320). */
+  epochs: FetchedEpochs;
 }
 
 const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
@@ -349,7 +352,7 @@ export class Consumer {
       for (const p of this.#cluster.partitions(topic)) {
         const key = tpKey(topic, p.partitionId);
         if (this.#partitions.has(key)) continue;
-        const state: PartitionState = { topic, partition: p.partitionId, position: undefined, fromBeginning, generation: 0, highWatermark: -1n, logStartOffset: -1n };
+        const state: PartitionState = { topic, partition: p.partitionId, position: undefined, fromBeginning, generation: 0, highWatermark: -1n, logStartOffset: -1n, epochs: new FetchedEpochs() };
         const seek = this.#pendingSeeks.get(key);
         if (seek) {
           if (seek.offset >= 0n) state.position = seek.offset;
@@ -460,7 +463,7 @@ export class Consumer {
       requested.set(tpKey(s.topic, s.partition), { state: s, offset: s.position!, generation: s.generation });
       let t = topics.get(s.topic);
       if (!t) topics.set(s.topic, (t = { topic: s.topic, partitions: [] }));
-      t.partitions.push({ partition: s.partition, fetchOffset: s.position!, partitionMaxBytes: this.#config.maxBytesPerPartition });
+      t.partitions.push({ partition: s.partition, fetchOffset: s.position!, partitionMaxBytes: this.#config.maxBytesPerPartition, lastFetchedEpoch: s.epochs.epochBefore(s.position!) });
     }
     const request: FetchRequest = {
       maxWaitMs: this.#config.maxWaitTimeInMs,
@@ -488,6 +491,10 @@ export class Consumer {
           this.#onPartitionError(state, asked.generation, error);
           continue;
         }
+        if (p.divergingEpoch) {
+          this.#onTruncation(state, asked.offset, asked.generation, p.divergingEpoch.endOffset);
+          continue;
+        }
         state.highWatermark = p.highWatermark;
         state.logStartOffset = p.logStartOffset;
         if (!p.records || p.records.byteLength === 0) continue;
@@ -503,6 +510,21 @@ export class Consumer {
       work.push(this.#handlePartition(f.state, f.offset, f.generation, f.records, f.highWatermark));
     }
     await Promise.all(work);
+  }
+
+  /**
+   * The leader's log ends before this consumer's position in the epoch of its
+   * last fetched record: records it consumed are gone (an unclean election).
+   * Resume where the logs agree, and say which offsets changed.
+   */
+  #onTruncation(state: PartitionState, fetchOffset: bigint, generation: number, endOffset: bigint): void {
+    if (generation !== state.generation || state.position !== fetchOffset) return;
+    const resumeAt = endOffset < fetchOffset ? endOffset : fetchOffset;
+    this.#logger.warn(`log truncation detected on ${state.topic}-${state.partition}: records from offset ${resumeAt} up to ${fetchOffset} were consumed from a log the leader no longer has; resuming at ${resumeAt}`, {
+      topic: state.topic, partition: state.partition, fetchOffset: String(fetchOffset), resumeAt: String(resumeAt),
+    });
+    state.epochs.truncateTo(resumeAt);
+    state.position = resumeAt;
   }
 
   #onPartitionError(state: PartitionState, generation: number, error: WafkaError): void {
@@ -554,6 +576,7 @@ export class Consumer {
         if (size < 0 || position + size > records.byteLength) { position = records.byteLength; break; } // a truncated trailing batch: fetched again next time
         const decoded = await codec.decodeBatches(position === 0 && size === records.byteLength ? records : records.subarray(position, position + size));
         for (const batch of decoded.batches) {
+          state.epochs.record(batch.baseOffset, batch.lastOffset, batch.partitionLeaderEpoch);
           if (batch.lastOffset < from) continue;
           const before = messages.length;
           if (!batch.isControl) appendMessages(batch, from, messages);

@@ -43,6 +43,7 @@ const codec: BatchCodec = {
       batches.push({
         baseOffset: header.baseOffset,
         lastOffset: header.lastOffset,
+        partitionLeaderEpoch: header.partitionLeaderEpoch,
         attributes: header.attributes,
         isControl: header.isControlBatch,
         isTransactional: header.isTransactional,

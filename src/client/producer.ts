@@ -76,14 +76,18 @@ export class Producer {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #timerAtMs = Infinity;
   #refreshing: Promise<unknown> | undefined;
+  /** An idempotent producer's id and sequences; null for a plain one. */
+  readonly #idempotence: Idempotence | null;
 
   constructor(config: ProducerConfig, context: ProducerContext) {
-    if (config.idempotent || config.transactionalId) {
-      throw new WafkaError('UNSUPPORTED_VERSION', 'idempotent and transactional producers are not implemented yet');
+    if (config.transactionalId) {
+      throw new WafkaError('UNSUPPORTED_VERSION', 'transactional producers are not implemented yet (idempotent ones are: idempotent: true)');
     }
     this.#config = { ...PRODUCER_DEFAULTS, allowAutoTopicCreation: true, ...stripUndefined(config) };
     const c = this.#config;
     if (!VALID_ACKS.has(c.acks)) throw new WafkaError('INVALID_REQUIRED_ACKS', `acks ${c.acks} is not one of 0, 1, -1`);
+    this.#idempotence = config.idempotent ? new Idempotence() : null;
+    if (this.#idempotence && c.acks !== -1) throw notAllAcks(c.acks);
     for (const key of ['lingerMs', 'batchSizeBytes', 'bufferMemoryBytes', 'maxRequestSizeBytes', 'maxInFlightRequests'] as const) {
       if (!Number.isFinite(c[key]) || c[key] < 0 || (key !== 'lingerMs' && c[key] === 0)) throw new TypeError(`wafka: producer ${key} must be a positive number, got ${c[key]}`);
     }
@@ -118,12 +122,13 @@ export class Producer {
 
   logger(): Logger { return this.#logger; }
 
-  isIdempotent(): boolean { return false; }
+  isIdempotent(): boolean { return this.#idempotence !== null; }
 
   async connect(): Promise<void> {
     if (this.#connected) return;
     this.#codec = await this.#codecLoader();
     await this.#cluster.refresh([]);
+    if (this.#idempotence) await this.#initProducerId();
     this.#connected = true;
     this.#closing = false;
     this.#instrumentation.emit(PRODUCER_EVENTS.CONNECT, null);
@@ -178,6 +183,7 @@ export class Producer {
     const acks = batch.acks ?? this.#config.acks;
     const compression = batch.compression ?? this.#config.compression ?? CompressionTypes.None;
     if (!VALID_ACKS.has(acks)) throw new WafkaError('INVALID_REQUIRED_ACKS', `acks ${acks} is not one of 0, 1, -1`);
+    if (this.#idempotence && acks !== -1) throw notAllAcks(acks);
     if (!VALID_COMPRESSION.has(compression)) throw new WafkaError('UNSUPPORTED_COMPRESSION_TYPE', `compression ${compression} is not one of ${[...VALID_COMPRESSION].join(', ')}`);
     const timeoutMs = batch.timeout ?? PRODUCER_DEFAULTS.timeout;
     if (!Array.isArray(batch.topicMessages)) throw new TypeError('wafka: sendBatch needs topicMessages: [{ topic, messages }]');
@@ -345,6 +351,18 @@ export class Producer {
     const nowMs = Date.now();
     const ready = this.#accumulator.ready(nowMs);
     if (ready.length === 0) return;
+    if (this.#idempotence?.stale) {
+      // A batch with a sequence failed for good: whether it was stored is unknown, so its sequences cannot be
+      // reused or skipped. A new producer id starts every partition at sequence 0 (KIP-360's way out).
+      try {
+        await this.#initProducerId();
+      } catch (error) {
+        const delayMs = backoffMs(this.#retry, Math.min(this.#idempotence.initFailures++, this.#retry.retries));
+        this.#logger.warn(`InitProducerId failed, retrying in ${delayMs} ms`, { error: String(error) });
+        for (const q of ready) q.batches[0].retryAtMs = nowMs + delayMs;
+        return;
+      }
+    }
     if (this.#cluster.isStale()) await this.#refreshMetadata(ready);
 
     const byBroker = new Map<number, PartitionQueue[]>();
@@ -371,6 +389,11 @@ export class Producer {
         if (acks !== undefined && q.batches[0].acks !== acks) continue;
         const batches = this.#accumulator.drain(q, budget, nowMs);
         if (batches.length === 0) continue;
+        if (this.#idempotence) {
+          // One batch per partition per request, as Kafka requires of idempotent ones; the rest wait their turn.
+          if (batches.length > 1) this.#accumulator.requeue(batches.splice(1));
+          this.#idempotence.stamp(batches[0]);
+        }
         acks ??= batches[0].acks;
         q.muted = true;
         for (const b of batches) { taken.push(b); budget -= b.sizeBytes; }
@@ -529,7 +552,8 @@ export class Producer {
       // A batch of several records over the topic's limit: split it and send the parts (Kafka's splitAndReenqueue);
       // only a batch of one record that is too large fails.
       this.#logger.debug(`splitting a batch of ${first.recordCount} records of ${first.topic}-${first.partition} after ${error.type}`);
-      this.#accumulator.split(first);
+      const parts = this.#accumulator.split(first);
+      this.#idempotence?.split(first, parts);
       return;
     }
     if (error.retriable && first.attempts < this.#retry.retries) {
@@ -540,9 +564,78 @@ export class Producer {
       return;
     }
     this.#logger.error(`produce to ${first.topic}-${first.partition} failed`, { error: error.message, retriable: error.retriable, attempts: first.attempts });
+    for (const b of list) this.#idempotence?.failed(b);
     for (const b of list) this.#accumulator.complete(b, { error });
   }
 
+  async #initProducerId(): Promise<void> {
+    const ids = this.#cluster.brokerIds();
+    let lastError: unknown;
+    for (const nodeId of ids) {
+      try {
+        const { producerId, producerEpoch } = await this.#cluster.request(nodeId, 'InitProducerId', 0, (api) => api.initProducerId({ transactionalId: null }));
+        this.#idempotence!.reset(producerId, producerEpoch);
+        this.#logger.debug(`producer id ${producerId} epoch ${producerEpoch}`);
+        return;
+      } catch (error) {
+        lastError = error;
+      }
+    }
+    throw toWafkaError(lastError ?? new WafkaError('BROKER_NOT_AVAILABLE', 'no broker to ask for a producer id'));
+  }
+}
+
+/**
+ * An idempotent producer's identity and the next sequence of each partition.
+ * A batch takes its sequences when it is first sent and keeps them through
+ * every retry (one batch per partition is in flight, so order holds).
+ */
+class Idempotence {
+  producerId = -1n;
+  producerEpoch = -1;
+  /** A batch with sequences failed for good: a new producer id is needed before the next send. */
+  stale = false;
+  /** InitProducerId attempts that failed in a row (for the backoff). */
+  initFailures = 0;
+  readonly #next = new Map<string, number>();
+
+  reset(producerId: bigint, producerEpoch: number): void {
+    this.producerId = producerId;
+    this.producerEpoch = producerEpoch;
+    this.#next.clear();
+    this.stale = false;
+    this.initFailures = 0;
+  }
+
+  stamp(batch: ProducerBatch): void {
+    const s = batch.staged;
+    if (s.baseSequence >= 0) return; // a retry: the same id and sequences
+    const key = `${batch.topic}\u0000${batch.partition}`;
+    const sequence = this.#next.get(key) ?? 0;
+    s.producerId = this.producerId;
+    s.producerEpoch = this.producerEpoch;
+    s.baseSequence = sequence;
+    this.#next.set(key, (sequence + batch.recordCount) % 0x80000000);
+  }
+
+  /** A refused batch split in two: its parts take its sequences, in order. */
+  split(batch: ProducerBatch, parts: ProducerBatch[]): void {
+    const s = batch.staged;
+    if (s.baseSequence < 0) return;
+    let sequence = s.baseSequence;
+    for (const part of parts) {
+      Object.assign(part.staged, { producerId: s.producerId, producerEpoch: s.producerEpoch, baseSequence: sequence });
+      sequence = (sequence + part.recordCount) % 0x80000000;
+    }
+  }
+
+  failed(batch: ProducerBatch): void {
+    if (batch.staged.baseSequence >= 0 && batch.staged.producerId === this.producerId) this.stale = true;
+  }
+}
+
+function notAllAcks(acks: number): WafkaError {
+  return new WafkaError('INVALID_REQUIRED_ACKS', `acks ${acks}: an idempotent producer needs acks -1 (all in-sync replicas), as Kafka's does`);
 }
 
 /** Errors of one batch that a partition's whole payload gets: retried batch by batch. */

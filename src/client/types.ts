@@ -78,8 +78,13 @@ export interface ProducerConfig {
   /** Ask brokers to create a topic on first use (they also need auto-creation on). Default true, as KafkaJS. */
   allowAutoTopicCreation?: boolean;
   metadataMaxAge?: number;
-  /** Idempotence and transactions are later issues; accepted and rejected when true. */
+  /**
+   * Exactly one copy of each batch however often it is retried (Kafka's
+   * enable.idempotence): a producer id from the cluster, a sequence per
+   * partition. Needs acks -1. Default false, as KafkaJS.
+   */
   idempotent?: boolean;
+  /** Transactions are not served yet: a producer with one is refused (UNSUPPORTED_VERSION). */
   transactionalId?: string;
 }
 

@@ -80,6 +80,9 @@ export async function startInProcess(settings: Settings, nodeIds: number[]): Pro
     killBroker: async () => {
       throw new WafkaError('UNSUPPORTED_VERSION', 'an in-process cluster has no broker worker to end');
     },
+    restartBroker: async () => {
+      throw new WafkaError('UNSUPPORTED_VERSION', 'an in-process cluster has no broker worker to restart');
+    },
     hangBroker: () => {
       throw new WafkaError('UNSUPPORTED_VERSION', 'an in-process cluster has no broker worker to hang (it would hang this thread)');
     },

@@ -368,6 +368,14 @@ export async function startSharedCluster(settings: Settings, nodeIds: number[], 
       if (!Number.isSafeInteger(ms) || ms < 0 || ms > 600_000) throw new RangeError(`hang of ${ms} ms: expected 0..600000`);
       worker.handle.post({ type: 'wafka:hang', ms }, []);
     },
+    async restartBroker(nodeId) {
+      const entry = hosted.get(nodeId);
+      const worker = entry?.worker;
+      if (!entry || !worker) throw new WafkaError('BROKER_NOT_AVAILABLE', `broker ${nodeId} is not hosted by this tab`);
+      entry.worker = null;
+      await stopWorker(worker); // a clean shutdown: leadership moves first
+      await spawn(entry);
+    },
     async killBroker(nodeId) {
       const worker = hosted.get(nodeId)?.worker;
       if (!worker) throw new WafkaError('BROKER_NOT_AVAILABLE', `broker ${nodeId} is not hosted by this tab`);

@@ -11,7 +11,7 @@
  * (metadata store) and every record (partition logs). Brokers are 0..N-1.
  */
 import type { BrokerConfigInput } from '../broker/broker-config.ts';
-import { CONTROLLER_NODE_ID, Controller } from '../controller/controller.ts';
+import { CONTROLLER_NODE_ID, Controller, type ControllerOptions } from '../controller/controller.ts';
 import { acquireControllerLease, type ControllerLease } from '../controller/controller-lease.ts';
 import { systemClock } from '../clock.ts';
 import { WafkaError } from '../errors.ts';
@@ -85,6 +85,13 @@ export interface Cluster extends ClusterConnection {
    * follower, and whatever it took as a leader meanwhile is refused or cut.
    */
   hangBroker(nodeId: number, ms: number): void;
+  /**
+   * Shuts broker `nodeId` down cleanly and starts it again (a rolling
+   * restart): the controller moves its leadership first, so no send waits
+   * for a dead leader; the new worker recovers its log, catches up and
+   * rejoins the ISR. In-process clusters have no worker to restart.
+   */
+  restartBroker(nodeId: number): Promise<void>;
   /** Flushes and closes every broker, then ends the workers. Idempotent. */
   stop(): Promise<void>;
 }
@@ -162,7 +169,10 @@ export interface Settings {
  * lost (Node: broken after a stall) closes the controller; its writes would be
  * refused anyway.
  */
-export async function activateController(settings: Settings, metadata: { store: MetadataStore; watch: MetadataWatch }): Promise<{ controller: Controller; lease: ControllerLease | null }> {
+export async function activateController(
+  settings: Settings, metadata: { store: MetadataStore; watch: MetadataWatch },
+  hooks: Pick<ControllerOptions, 'onBrokersFenced' | 'onBrokerRegistered'> = {},
+): Promise<{ controller: Controller; lease: ControllerLease | null }> {
   const lease = settings.storage === 'memory'
     ? null
     : await acquireControllerLease(settings.storage === 'files'
@@ -171,7 +181,7 @@ export async function activateController(settings: Settings, metadata: { store: 
   try {
     const controller = await Controller.activate({
       nodeId: CONTROLLER_NODE_ID, clusterId: settings.clusterId, store: metadata.store, watch: metadata.watch,
-      clock: systemClock, brokerSessionTimeoutMs: settings.brokerSessionTimeoutMs,
+      clock: systemClock, brokerSessionTimeoutMs: settings.brokerSessionTimeoutMs, ...hooks,
     });
     lease?.onLost(() => controller.close());
     return { controller, lease };
@@ -281,7 +291,15 @@ export async function startWorker(
  */
 async function startWorkers(settings: Settings, nodeIds: number[], kind: 'node' | 'browser'): Promise<Cluster> {
   const metadata = await openSharedMetadata(settings.storage as Exclude<StorageKind, 'memory'>, settings.clusterId, settings.dir);
-  const { controller, lease } = await activateController(settings, metadata).catch(async (error) => {
+  const workers = new Map<number, RunningWorker>();
+  const { controller, lease } = await activateController(settings, metadata, {
+    // A broker fenced while its worker lives is hung: calls to it fail now (retriable), so clients move
+    // to the new leaders instead of waiting for it to wake; it is reachable again once it registers anew.
+    onBrokersFenced: (ids) => {
+      for (const id of ids) workers.get(id)?.client.suspend(new WafkaError('BROKER_NOT_AVAILABLE', `broker ${id} was fenced: its session expired`, { retriable: true }));
+    },
+    onBrokerRegistered: (id) => workers.get(id)?.client.resume(),
+  }).catch(async (error) => {
     await metadata.store.close().catch(() => {});
     metadata.watch.close();
     throw error;
@@ -293,7 +311,6 @@ async function startWorkers(settings: Settings, nodeIds: number[], kind: 'node' 
     controllerPorts.push(port1);
     return port2;
   };
-  const workers = new Map<number, RunningWorker>();
   const byId = new Map<number, BrokerApi>();
   let stopping: Promise<void> | undefined;
   const restartAttempts = new Map<number, number>();
@@ -305,8 +322,10 @@ async function startWorkers(settings: Settings, nodeIds: number[], kind: 'node' 
     b.handle.post({ type: 'wafka:connect', port: port1 }, [port1]);
     a.handle.post({ type: 'wafka:peer', nodeId: b.nodeId, port: port2 }, [port2]);
   };
+  /** Brokers being restarted cleanly (restartBroker): their old worker's end is no crash. */
+  const restarting = new Set<number>();
   const onDeath = (nodeId: number) => (reason: string) => {
-    if (stopping) return;
+    if (stopping || restarting.has(nodeId)) return;
     void controller.brokerGone(nodeId).catch(() => {});
     if (settings.restartBrokers) scheduleRestart(nodeId, reason);
   };
@@ -366,6 +385,20 @@ async function startWorkers(settings: Settings, nodeIds: number[], kind: 'node' 
       if (!worker || worker.client.closed) throw new WafkaError('BROKER_NOT_AVAILABLE', `no running broker ${nodeId}`);
       if (!Number.isSafeInteger(ms) || ms < 0 || ms > 600_000) throw new RangeError(`hang of ${ms} ms: expected 0..600000`);
       worker.handle.post({ type: 'wafka:hang', ms }, []);
+    },
+    async restartBroker(nodeId) {
+      const worker = workers.get(nodeId);
+      if (!worker) throw new WafkaError('BROKER_NOT_AVAILABLE', `no broker ${nodeId}`);
+      if (restarting.has(nodeId)) throw new WafkaError('BROKER_NOT_AVAILABLE', `broker ${nodeId} is restarting`);
+      restarting.add(nodeId);
+      try {
+        await stopWorker(worker); // the broker's close is a controlled shutdown: its leadership moves first
+        if (stopping) return;
+        const fresh = await spawn(nodeId);
+        for (const other of workers.values()) if (other !== fresh) { link(fresh, other); link(other, fresh); }
+      } finally {
+        restarting.delete(nodeId);
+      }
     },
     async killBroker(nodeId) {
       const worker = workers.get(nodeId);

@@ -180,9 +180,20 @@ export function clusterSource(connection: ClusterConnection, options: ClusterSou
 
     async produce(input: ProduceInput) {
       const { topic, partition, key, value, headers } = checkProduceInput(input);
-      const p = await producerClient();
-      const [meta] = await p.send({ topic, acks: -1, messages: [{ key, value, partition, headers: Object.fromEntries(headers.map((h) => [h.key, h.value])) }] });
-      return { partition: meta.partition, offset: meta.baseOffset };
+      const send = async () => {
+        const [meta] = await (await producerClient()).send({ topic, acks: -1, messages: [{ key, value, partition, headers: Object.fromEntries(headers.map((h) => [h.key, h.value])) }] });
+        return { partition: meta.partition, offset: meta.baseOffset };
+      };
+      try {
+        return await send();
+      } catch (error) {
+        // The producer's metadata may predate the topic or its last partitions (added by anyone): once more with a fresh one.
+        if (!(error instanceof WafkaError) || error.type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw error;
+        const stale = producer;
+        producer = undefined;
+        void stale?.then((p) => p.disconnect()).catch(() => {});
+        return send();
+      }
     },
 
     async createTopic(topic, numPartitions, replicationFactor) {

@@ -39,8 +39,16 @@ export interface ControllerOptions {
   watch: MetadataWatch;
   clock: Clock;
   brokerSessionTimeoutMs: number;
-  /** Whether a topic allows electing a leader outside its ISR (default: never, as Kafka's default). */
-  uncleanLeaderElectionEnable?: (topic: TopicState) => boolean;
+  /**
+   * Whether topics without their own `uncleanLeaderElectionEnable` elect a
+   * leader outside the ISR rather than stay offline (Kafka's broker setting
+   * unclean.leader.election.enable; default false, as Kafka's).
+   */
+  uncleanLeaderElectionEnable?: boolean;
+  /** Told when brokers were fenced (session expired or lock freed), after the metadata says so. */
+  onBrokersFenced?: (nodeIds: number[]) => void;
+  /** Told when a broker registered (started, or came back after being fenced). */
+  onBrokerRegistered?: (nodeId: number) => void;
 }
 
 export interface BrokerRegistrationRequest {
@@ -116,6 +124,7 @@ export class Controller {
         return registration.brokerEpoch!;
       });
       this.#sessions.set(request.nodeId, { brokerEpoch, deadlineMs: this.#options.clock.nowMs() + this.#options.brokerSessionTimeoutMs });
+      this.#options.onBrokerRegistered?.(request.nodeId);
       return { brokerEpoch };
     });
   }
@@ -185,6 +194,7 @@ export class Controller {
       for (const id of nodeIds) this.#forEachPartition(m, (p, rules) => fenceReplica(p, id, rules));
       return fencedAny;
     });
+    this.#options.onBrokersFenced?.(nodeIds);
   }
 
   /** Applies `mutate` to every partition, keeping what it returns (null: unchanged). */
@@ -199,7 +209,7 @@ export class Controller {
     const registered = new Map(m.brokers.map((b) => [b.nodeId, b]));
     return {
       eligible: (id) => { const b = registered.get(id); return !!b && !b.fenced && !this.#shuttingDown.has(id); },
-      uncleanLeaderElectionEnable: this.#options.uncleanLeaderElectionEnable?.(topic) ?? false,
+      uncleanLeaderElectionEnable: topic.configs.uncleanLeaderElectionEnable ?? this.#options.uncleanLeaderElectionEnable ?? false,
     };
   }
 

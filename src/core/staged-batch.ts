@@ -147,6 +147,10 @@ export class StagedRecords {
   used = 0;
   /** Timestamp of the first record: the batch's base timestamp (ms). */
   baseTimestamp = 0;
+  /** An idempotent producer's id, epoch and this batch's first sequence; -1 for none (written into the header). */
+  producerId = -1n;
+  producerEpoch = -1;
+  baseSequence = -1;
   /** Exact bytes of the records section, uncompressed. */
   recordsBytes = 0;
   /** The core's bound on the records section (what batchBuild may write). */
@@ -474,9 +478,9 @@ export function encodeStagedSync(batches: readonly StagedRecords[], compression:
     dv.setInt32(dst + PARTITION_LEADER_EPOCH_OFFSET, -1);
     dv.setInt16(dst + ATTRIBUTES_OFFSET, compression);
     dv.setBigInt64(dst + BASE_TIMESTAMP_OFFSET, BigInt(s.baseTimestamp));
-    dv.setBigInt64(dst + PRODUCER_ID_OFFSET, -1n);
-    dv.setInt16(dst + PRODUCER_EPOCH_OFFSET, -1);
-    dv.setInt32(dst + BASE_SEQUENCE_OFFSET, -1);
+    dv.setBigInt64(dst + PRODUCER_ID_OFFSET, s.producerId);
+    dv.setInt16(dst + PRODUCER_EPOCH_OFFSET, s.producerEpoch);
+    dv.setInt32(dst + BASE_SEQUENCE_OFFSET, s.baseSequence);
     const n = ex.batchBuild(tableAt, count, dst, dstCap, scratch, codecInCore ? s.boundBytes : 0);
     if (n < 0) throw coreError(ex, n, 'building a batch');
     dst += n;

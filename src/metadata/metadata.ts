@@ -55,6 +55,8 @@ export interface ClusterMetadata {
   topics: Record<string, TopicState>;
   /** Where round-robin assignment of the next topic starts, so topics spread over brokers. */
   nextAssignmentStart: number;
+  /** The first producer id no broker has taken yet (brokers take blocks of PRODUCER_ID_BLOCK_SIZE, as KIP-730's). */
+  producerIdsNext?: number;
 }
 
 export function emptyMetadata(clusterId: string): ClusterMetadata {

@@ -14,7 +14,7 @@ import type { TopicConfig } from '../protocol/types.ts';
 export type TopicConfigName = keyof TopicConfig;
 export type ResolvedTopicConfig = Required<TopicConfig>;
 
-type Spec = { kafkaName: string; kind: 'int'; min: number; max: number } | { kafkaName: string; kind: 'policy' };
+type Spec = { kafkaName: string; kind: 'int'; min: number; max: number } | { kafkaName: string; kind: 'policy' } | { kafkaName: string; kind: 'boolean' };
 
 /** Ranges as the storage engine enforces them (src/storage/config.ts), plus minInsyncReplicas. */
 const SEGMENT_BYTES_MAX = 1024 * 1024 * 1024;
@@ -34,6 +34,7 @@ export const TOPIC_CONFIG_SPECS: Readonly<Record<TopicConfigName, Spec>> = {
   flushMs: { kafkaName: 'flush.ms', kind: 'int', min: 0, max: INT_MAX },
   maxMessageBytes: { kafkaName: 'max.message.bytes', kind: 'int', min: 61, max: BATCH_BYTES_MAX },
   minInsyncReplicas: { kafkaName: 'min.insync.replicas', kind: 'int', min: 1, max: 1000 },
+  uncleanLeaderElectionEnable: { kafkaName: 'unclean.leader.election.enable', kind: 'boolean' },
 };
 
 export const TOPIC_CONFIG_NAMES = Object.keys(TOPIC_CONFIG_SPECS) as TopicConfigName[];
@@ -52,6 +53,7 @@ export const DEFAULT_TOPIC_CONFIG: Readonly<ResolvedTopicConfig> = Object.freeze
   flushMs: INT_MAX,
   maxMessageBytes: 1048588,
   minInsyncReplicas: 1,
+  uncleanLeaderElectionEnable: false,
 });
 
 const BY_KAFKA_NAME = new Map(TOPIC_CONFIG_NAMES.map((name) => [TOPIC_CONFIG_SPECS[name].kafkaName, name]));
@@ -91,8 +93,14 @@ export function parseTopicConfigEntries(entries: readonly { name: string; value:
   return config;
 }
 
-function parseValue(key: TopicConfigName, text: string): number | string {
+function parseValue(key: TopicConfigName, text: string): number | string | boolean {
   const spec = TOPIC_CONFIG_SPECS[key];
+  if (spec.kind === 'boolean') {
+    // As Kafka's ConfigDef reads a BOOLEAN: 'true' or 'false', any case.
+    const word = text.trim().toLowerCase();
+    if (word === 'true' || word === 'false') return word === 'true';
+    throw new WafkaError('INVALID_CONFIG', `${key} = '${text}': expected 'true' or 'false'`);
+  }
   if (spec.kind === 'policy') {
     const policy = text.split(',').map((s) => s.trim()).sort().join(',');
     if (policy === 'delete' || policy === 'compact') return policy;

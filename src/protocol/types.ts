@@ -34,6 +34,8 @@ export interface TopicConfig {
   flushMs?: number;
   maxMessageBytes?: number;
   minInsyncReplicas?: number;
+  /** Elect a leader outside the ISR rather than leave the partition offline (may lose committed records). */
+  uncleanLeaderElectionEnable?: boolean;
 }
 
 // ---------- Metadata
@@ -103,6 +105,8 @@ export interface FetchPartitionResponse {
   records: Uint8Array | null;
   /** To a follower whose log diverged: truncate to where this epoch ends, then fetch again (no records come with it). */
   divergingEpoch?: { epoch: number; endOffset: bigint };
+  /** To a follower whose fetch offset is OFFSET_OUT_OF_RANGE: the leader's log end (its log start is logStartOffset). */
+  logEndOffset?: bigint;
   error?: WafkaErrorJSON;
 }
 export interface FetchResponse { topics: { topic: string; partitions: FetchPartitionResponse[] }[] }
@@ -144,6 +148,11 @@ export interface AlterConfigsRequest { resources: { type: ConfigResourceType; na
 export interface AlterConfigsResponse { resources: { type: ConfigResourceType; name: string; error?: WafkaErrorJSON }[] }
 export interface DeleteRecordsRequest { topics: { topic: string; partitions: { partition: number; offset: bigint }[] }[]; timeoutMs?: number }
 export interface DeleteRecordsResponse { topics: { topic: string; partitions: { partition: number; lowWatermark: bigint; error?: WafkaErrorJSON }[] }[] }
+
+// ---------- InitProducerId
+/** A producer id for an idempotent producer (transactionalId null); transactional ids are not served yet. */
+export interface InitProducerIdRequest { transactionalId?: string | null; transactionTimeoutMs?: number }
+export interface InitProducerIdResponse { producerId: bigint; producerEpoch: number }
 
 /** Counters a broker keeps about itself (tests count batches through these), and what it hosts now. */
 export interface BrokerMetrics {
@@ -201,5 +210,6 @@ export interface BrokerApi {
   describeConfigs(request: DescribeConfigsRequest): Promise<DescribeConfigsResponse>;
   alterConfigs(request: AlterConfigsRequest): Promise<AlterConfigsResponse>;
   deleteRecords(request: DeleteRecordsRequest): Promise<DeleteRecordsResponse>;
+  initProducerId(request: InitProducerIdRequest): Promise<InitProducerIdResponse>;
   metrics(): Promise<BrokerMetrics>;
 }

@@ -2,8 +2,9 @@
  * One seeded run of a whole wafka cluster under faults, as Jepsen runs a
  * database: real Broker and Controller code, on memory storage that can lose
  * what was not flushed, over the simulated network, all on one SimScheduler.
- * Producers send acks=-1 records with unique values, consumers read what is
- * committed, and a nemesis kills, crashes, pauses and isolates brokers and
+ * Producers send acks=-1 records with unique values (one of them an
+ * idempotent producer that retries each batch until it is acknowledged),
+ * consumers read what is committed, and a nemesis kills, crashes, pauses and isolates brokers and
  * the controller. Kafka's invariants are checked after every step, and the
  * history at the end:
  *
@@ -12,7 +13,9 @@
  *   does any replica's high watermark (per broker incarnation);
  * - replicas agree below their high watermarks;
  * - every record acknowledged with acks=-1 is in the log, at its offset;
- * - an offset, once consumed, never changes value.
+ * - an offset, once consumed, never changes value;
+ * - the idempotent producer's records are stored once each, in the order it
+ *   sent them per partition, however often it retried.
  *
  * Faults come one broker at a time, and a broker is faulted again only once
  * every ISR is full (Kafka's assumption with replicationFactor 3 and
@@ -97,6 +100,7 @@ class SimCluster {
   readonly violations: string[] = [];
   readonly faults: string[] = [];
   readonly acked: Acked[] = [];
+  readonly idempotentAcked: (Acked & { sequence: number })[] = [];
   failedOrUnknown = 0;
   /** Why produce requests failed, by error type. */
   readonly failures = new Map<string, number>();
@@ -136,6 +140,7 @@ class SimCluster {
       const endMs = scheduler.nowMs() + this.options.faultyPhaseMs;
       const work = [
         ...Array.from({ length: 3 }, () => this.#produceLoop(endMs)),
+        this.#idempotentProduceLoop(endMs),
         ...Array.from({ length: this.options.partitions }, (_, p) => this.#consumeLoop(p, endMs)),
         this.options.faults ? this.#nemesisLoop(endMs) : Promise.resolve(),
         this.#agreementLoop(endMs),
@@ -263,6 +268,63 @@ class SimCluster {
       const answer = response.topics[0]?.partitions[0];
       if (!answer || answer.error) { this.#failed(answer?.error?.type ?? 'NO_ANSWER'); continue; }
       this.acked.push({ partition, offset: answer.baseOffset, value });
+    }
+  }
+
+  /**
+   * An idempotent producer: a producer id, a sequence per partition, and each
+   * batch sent again (same sequence) after any failure until it is
+   * acknowledged; only then does the partition's next batch take the next
+   * sequence. A refusal of its sequences is a violation: nothing it did
+   * warrants one.
+   */
+  async #idempotentProduceLoop(endMs: number): Promise<void> {
+    const clock = this.clientNode.clock;
+    let producerId = -1n;
+    while (producerId < 0n && clock.nowMs() < endMs) {
+      const id = this.scheduler.int(0, this.slots.length - 1);
+      try {
+        producerId = (await this.#brokerApi(this.clientNode, id).initProducerId({ transactionalId: null })).producerId;
+      } catch {
+        await sleep(this.clientNode, this.scheduler.int(5, 50));
+      }
+    }
+    const sequences = new Map<number, number>();
+    while (clock.nowMs() < endMs) {
+      await sleep(this.clientNode, this.scheduler.int(1, 20));
+      const partition = this.scheduler.int(0, this.options.partitions - 1);
+      const baseSequence = sequences.get(partition) ?? 0;
+      const value = `i${this.#valueSeq++}`;
+      const records = encodeBatchSync([{ key: null, value, timestamp: clock.nowMs() }], { baseTimestamp: clock.nowMs(), producerId, producerEpoch: 0, baseSequence });
+      for (;;) {
+        const leader = await this.#leaderOf(partition);
+        let error: string | undefined;
+        if (leader < 0) error = 'LEADER_NOT_AVAILABLE';
+        else {
+          try {
+            const answer = (await this.#brokerApi(this.clientNode, leader).produce({
+              acks: -1, timeoutMs: REQUEST_TIMEOUT_MS / 2, topics: [{ topic: TOPIC, partitions: [{ partition, records }] }],
+            })).topics[0]?.partitions[0];
+            if (answer && !answer.error) {
+              this.acked.push({ partition, offset: answer.baseOffset, value });
+              this.idempotentAcked.push({ partition, offset: answer.baseOffset, value, sequence: baseSequence });
+              sequences.set(partition, baseSequence + 1);
+              break;
+            }
+            error = answer?.error?.type ?? 'NO_ANSWER';
+          } catch (e) {
+            error = (e as WafkaError).type ?? 'UNKNOWN';
+          }
+        }
+        this.#failed(error);
+        if (['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH', 'INVALID_RECORD'].includes(error)) {
+          this.violations.push(`idempotent batch ${value} (partition ${partition}, sequence ${baseSequence}) refused with ${error}`);
+          return;
+        }
+        // Retried even past the end of the faulty phase: the batch's fate must be known before the next one.
+        if (clock.nowMs() > endMs + 20_000) return;
+        await sleep(this.clientNode, this.scheduler.int(5, 50));
+      }
     }
   }
 
@@ -486,6 +548,20 @@ class SimCluster {
     for (const a of this.acked) {
       const value = logs.get(a.partition)?.get(a.offset);
       if (value !== a.value) this.violations.push(`acknowledged ${a.value} at partition ${a.partition} offset ${a.offset} is ${value === undefined ? 'lost' : `now ${value}`}`);
+    }
+    // The idempotent producer's records: once each, in sequence order, per partition.
+    for (const [p, log] of logs) {
+      const offsets = new Map<string, bigint>();
+      for (const [offset, value] of log) {
+        if (!value.startsWith('i')) continue;
+        const earlier = offsets.get(value);
+        if (earlier !== undefined) this.violations.push(`idempotent record ${value} is stored twice in partition ${p}: offsets ${earlier} and ${offset}`);
+        offsets.set(value, offset);
+      }
+      const sent = this.idempotentAcked.filter((a) => a.partition === p).sort((a, b) => a.sequence - b.sequence);
+      for (let i = 1; i < sent.length; i++) {
+        if (sent[i].offset <= sent[i - 1].offset) this.violations.push(`idempotent records out of order in partition ${p}: sequence ${sent[i].sequence} at ${sent[i].offset}, ${sent[i - 1].sequence} at ${sent[i - 1].offset}`);
+      }
     }
     for (const [p, seen] of this.consumed) {
       for (const [offset, value] of seen) {

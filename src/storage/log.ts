@@ -843,6 +843,15 @@ export class PartitionLog {
     });
   }
 
+  /** Removes everything and starts the log over at `offset` (any offset ≥ 0), with no leader epochs: a follower behind its leader's log start. */
+  truncateFullyAndStartAt(offset: bigint): Promise<void> {
+    return this.#exclusive(async () => {
+      if (offset < 0n) throw new RangeError(`truncateFullyAndStartAt(${offset})`);
+      await this.#truncateFullyAndStartAt(offset);
+      if (this.#epochs.truncateFromEnd(0n)) await this.#epochs.save();
+    });
+  }
+
   async #truncateFullyAndStartAt(offset: bigint): Promise<void> {
     while (this.#segments.length > 0) await this.#deleteSegment(this.#segments.pop()!);
     this.#segments.push(await this.#openSegment(offset, true));

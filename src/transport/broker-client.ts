@@ -16,7 +16,7 @@ import { releaseProxy, transfer, wrap, type Remote } from 'comlink/dist/esm/coml
 import { WafkaError } from '../errors.ts';
 import type {
   AlterConfigsRequest, AlterConfigsResponse, BrokerApi, BrokerMetrics, CreatePartitionsRequest, CreatePartitionsResponse,
-  CreateTopicsRequest, CreateTopicsResponse, DeleteRecordsRequest, DeleteRecordsResponse, DeleteTopicsRequest,
+  CreateTopicsRequest, CreateTopicsResponse, DeleteRecordsRequest, DeleteRecordsResponse, InitProducerIdRequest, InitProducerIdResponse, DeleteTopicsRequest,
   DeleteTopicsResponse, DescribeConfigsRequest, DescribeConfigsResponse, FetchRequest, FetchResponse, ListOffsetsRequest,
   ListOffsetsResponse, MetadataRequest, MetadataResponse, ProduceRequest, ProduceResponse,
 } from '../protocol/types.ts';
@@ -36,6 +36,7 @@ export class BrokerClient implements BrokerApi {
   readonly #transferProduceRecords: boolean;
   readonly #onClose?: () => void;
   #closedError: WafkaError | null = null;
+  #suspendedError: WafkaError | null = null;
   readonly #pendingRejects = new Set<(error: WafkaError) => void>();
   /** Bytes copied because a produce payload viewed part of a larger buffer (for tests and tuning). */
   bytesCopiedForTransfer = 0;
@@ -94,6 +95,10 @@ export class BrokerClient implements BrokerApi {
   deleteRecords(request: DeleteRecordsRequest): Promise<DeleteRecordsResponse> {
     return this.#call(() => this.#remote.deleteRecords(request));
   }
+
+  initProducerId(request: InitProducerIdRequest): Promise<InitProducerIdResponse> {
+    return this.#call(() => this.#remote.initProducerId(request));
+  }
   metrics(): Promise<BrokerMetrics> {
     return this.#call(() => this.#remote.metrics());
   }
@@ -127,8 +132,26 @@ export class BrokerClient implements BrokerApi {
     this.#onClose?.();
   }
 
+  /**
+   * The broker is alive but was declared gone (fenced while hung): settles
+   * every pending call with `reason` and refuses new ones until resume(), so
+   * that callers move to the new leaders instead of waiting for it to wake.
+   */
+  suspend(reason: WafkaError): void {
+    if (this.#closedError) return;
+    this.#suspendedError = reason;
+    for (const reject of this.#pendingRejects) reject(reason);
+    this.#pendingRejects.clear();
+  }
+
+  /** The broker registered again: calls go through again. */
+  resume(): void {
+    this.#suspendedError = null;
+  }
+
   #call<T>(send: () => Promise<T>): Promise<T> {
     if (this.#closedError) return Promise.reject(this.#closedError);
+    if (this.#suspendedError) return Promise.reject(this.#suspendedError);
     return new Promise<T>((resolve, reject) => {
       const rejectOnClose = (error: WafkaError) => reject(error);
       this.#pendingRejects.add(rejectOnClose);

@@ -23,6 +23,7 @@ export function exposeBroker(broker: BrokerApi, endpoint: EndpointLike): void {
     describeConfigs: (r) => broker.describeConfigs(r),
     alterConfigs: (r) => broker.alterConfigs(r),
     deleteRecords: (r) => broker.deleteRecords(r),
+    initProducerId: (r) => broker.initProducerId(r),
     metrics: () => broker.metrics(),
   };
   expose(served, toEndpoint(endpoint));

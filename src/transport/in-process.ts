@@ -17,7 +17,7 @@ import type { BrokerApi } from '../protocol/types.ts';
 
 const METHODS = [
   'metadata', 'produce', 'fetch', 'listOffsets', 'createTopics', 'deleteTopics', 'createPartitions',
-  'describeConfigs', 'alterConfigs', 'deleteRecords', 'metrics',
+  'describeConfigs', 'alterConfigs', 'deleteRecords', 'initProducerId', 'metrics',
 ] as const satisfies readonly (keyof BrokerApi)[];
 
 export type InProcessBrokerClient = BrokerApi & { close(): void; readonly closed: boolean };

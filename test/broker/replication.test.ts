@@ -1,65 +1,13 @@
 // Replication with real brokers, controller and the KafkaJS-shaped client, in-process on memory storage
 // and the platform's timers: failover on a clean shutdown, catch-up on a restart, minInsyncReplicas.
 import { afterEach, describe, expect, it } from 'vitest';
-import { Broker } from '../../src/broker/broker.ts';
-import { StorageReplicaLogs } from '../../src/broker/storage-logs.ts';
+import type { Broker } from '../../src/broker/broker.ts';
 import { Wafka } from '../../src/client/index.ts';
-import { MemoryMetadataStore } from '../../src/metadata/memory-metadata-store.ts';
-import { LocalMetadataHub } from '../../src/metadata/metadata-watch.ts';
-import { systemClock } from '../../src/clock.ts';
-import { Controller } from '../../src/controller/controller.ts';
-import { loadCore } from '../../src/core/index.ts';
-import type { BrokerApi } from '../../src/protocol/types.ts';
-import { WafkaError } from '../../src/errors.ts';
-import { MemoryBackend } from '../../src/storage/index.ts';
 import { batchOf, readRecords } from './helpers.ts';
+import { replicatedCluster, until, type ReplicatedCluster } from './replicated-cluster.ts';
 
-async function replicatedCluster(count: number) {
-  await loadCore();
-  const store = new MemoryMetadataStore();
-  const hub = new LocalMetadataHub();
-  const shared = { read: () => store.read(), compareAndSet: store.compareAndSet.bind(store), close: async () => {} };
-  const controller = await Controller.activate({ nodeId: 1000, clusterId: 'r', store: shared, watch: hub.handle(), clock: systemClock, brokerSessionTimeoutMs: 1_000 });
-  const backends = Array.from({ length: count }, () => new MemoryBackend());
-  const brokers: (Broker | null)[] = [];
-  const start = async (nodeId: number) => {
-    brokers[nodeId] = await Broker.start({
-      nodeId, clusterId: 'r', metadataStore: shared, metadataWatch: hub.handle(), storage: new StorageReplicaLogs(backends[nodeId], 'memory'),
-      config: { replicaLagTimeMaxMs: 500, allowAutoTopicCreation: false },
-      controller: () => controller, peer: (id) => brokers[id] ?? null,
-    });
-    return brokers[nodeId]!;
-  };
-  for (let id = 0; id < count; id++) await start(id);
-  // What a client reaches: the broker running now under each id (a stopped one refuses).
-  const methods = ['metadata', 'produce', 'fetch', 'listOffsets', 'createTopics', 'deleteTopics', 'createPartitions', 'describeConfigs', 'alterConfigs', 'deleteRecords', 'metrics'];
-  const apis = Array.from({ length: count }, (_, id) => Object.fromEntries(methods.map((method) => [method, (...args: unknown[]) => {
-    const b = brokers[id];
-    if (!b) return Promise.reject(new WafkaError('BROKER_NOT_AVAILABLE', `broker ${id} is down`));
-    if (method === 'metrics') return Promise.resolve({ nodeId: id, produceRequests: 0, batchesAppended: 0, recordsAppended: 0, bytesAppended: 0, fetchRequests: 0, bytesFetched: 0, errors: {} });
-    return (b as unknown as Record<string, (...a: unknown[]) => unknown>)[method](...args);
-  }])) as unknown as BrokerApi);
-  return {
-    brokers, store, controller, apis,
-    async stop(id: number) { const b = brokers[id]; brokers[id] = null; await b?.close(); },
-    start,
-    async close() {
-      await Promise.all(brokers.map((b) => b?.close()));
-      controller.close();
-    },
-  };
-}
-
-let cluster: Awaited<ReturnType<typeof replicatedCluster>> | undefined;
+let cluster: ReplicatedCluster | undefined;
 afterEach(async () => { await cluster?.close(); cluster = undefined; });
-
-async function until(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not reached');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 const partitionsOf = async (topic: string) => (await cluster!.store.read())!.topics[topic].partitions;
 
@@ -139,6 +87,65 @@ describe('replication', () => {
     expect(leader.describeReplicas()[0].logEndOffset).toBe(end);
     // acks=1 does not ask for the ISR.
     expect((await produce(1)).error).toBeUndefined();
+  }, 30_000);
+
+  it("rejoins the ISR after the leader deleted records past the follower's log end: it starts over at the leader's log start (Kafka's truncateFullyAndStartAt)", async () => {
+    cluster = await replicatedCluster(2);
+    const [leader, follower] = cluster.brokers as Broker[];
+    await leader.createTopics({ topics: [{ topic: 't', replicaAssignment: [{ partition: 0, replicas: [0, 1] }] }] });
+    await until(() => follower.describeReplicas().length === 1);
+    await cluster.stop(1);
+    await until(async () => (await partitionsOf('t'))[0].isr.join() === '0');
+    for (let i = 0; i < 5; i++) {
+      const answer = (await leader.produce({ acks: -1, timeoutMs: 2_000, topics: [{ topic: 't', partitions: [{ partition: 0, records: await batchOf([`a${i}`, `b${i}`]) }] }] })).topics[0].partitions[0];
+      expect(answer.error).toBeUndefined();
+    }
+    const deleted = await leader.deleteRecords({ topics: [{ topic: 't', partitions: [{ partition: 0, offset: 8n }] }] });
+    expect(deleted.topics[0].partitions[0]).toMatchObject({ lowWatermark: 8n });
+    const back = await cluster.start(1);
+    await until(async () => (await partitionsOf('t'))[0].isr.length === 2);
+    const replica = back.describeReplicas().find((r) => r.topic === 't')!;
+    expect(replica.logStartOffset).toBe(8n);
+    expect(replica.logEndOffset).toBe(10n);
+    expect(await back.readReplica('t', 0, 8n, 1 << 20)).toEqual(await leader.readReplica('t', 0, 8n, 1 << 20));
+  }, 30_000);
+
+  it('elects outside the ISR only when the topic allows it (unclean.leader.election.enable), and a consumer detects the truncation (KIP-320) instead of skipping to an offset reset', async () => {
+    cluster = await replicatedCluster(2);
+    const admin0 = cluster.brokers[0]!;
+    await admin0.createTopics({ topics: [
+      { topic: 'clean', replicaAssignment: [{ partition: 0, replicas: [0, 1] }] },
+      { topic: 'unclean', replicaAssignment: [{ partition: 0, replicas: [0, 1] }], configEntries: [{ name: 'unclean.leader.election.enable', value: 'true' }] },
+    ] });
+    const produce = async (broker: Broker, topic: string, values: string[]) => {
+      const answer = (await broker.produce({ acks: -1, timeoutMs: 5_000, topics: [{ topic, partitions: [{ partition: 0, records: await batchOf(values) }] }] })).topics[0].partitions[0];
+      expect(answer.error).toBeUndefined();
+    };
+    for (const topic of ['clean', 'unclean']) await produce(admin0, topic, ['old-0', 'old-1', 'old-2', 'old-3']);
+    await until(() => cluster!.brokers[1]!.describeReplicas().every((r) => r.logEndOffset === 4n));
+    await cluster.stop(1);
+    await until(async () => (await partitionsOf('unclean'))[0].isr.join() === '0' && (await partitionsOf('clean'))[0].isr.join() === '0');
+    for (const topic of ['clean', 'unclean']) await produce(admin0, topic, ['old-4', 'old-5', 'old-6', 'old-7', 'old-8', 'old-9']);
+
+    const warnings: string[] = [];
+    const wafka = new Wafka({ clientId: 'c', cluster: cluster.apis, logCreator: () => ({ level, log }) => { if (level === 2) warnings.push(log.message); } });
+    const consumer = wafka.consumer({ groupId: 'g', maxWaitTimeInMs: 100 });
+    await consumer.connect();
+    await consumer.subscribe({ topics: ['unclean'], fromBeginning: true });
+    const seen: { offset: string; value: string }[] = [];
+    void consumer.run({ eachMessage: async ({ message }) => { seen.push({ offset: message.offset, value: new TextDecoder().decode(message.value!) }); } });
+    await until(() => seen.length === 10);
+
+    await cluster.stop(0);
+    const back = await cluster.start(1);
+    // 'clean' stays offline: its only ISR member is down. 'unclean' elects broker 1, which lacks offsets 4..9.
+    await until(async () => (await partitionsOf('unclean'))[0].leader === 1);
+    expect((await partitionsOf('clean'))[0].leader).toBe(-1);
+    await produce(back, 'unclean', ['new-4', 'new-5', 'new-6', 'new-7']);
+    await until(() => seen.length === 14);
+    expect(seen.slice(10)).toEqual(['new-4', 'new-5', 'new-6', 'new-7'].map((value, i) => ({ offset: String(4 + i), value })));
+    expect(warnings.some((w) => w.includes('log truncation detected on unclean-0'))).toBe(true);
+    await consumer.disconnect();
   }, 30_000);
 
   it('times out an acks=-1 produce whose followers do not fetch, with REQUEST_TIMED_OUT, and shrinks the ISR', async () => {

@@ -33,7 +33,7 @@ describe('consumer memory', () => {
     expect(result.samples).toBeGreaterThanOrEqual(30);
     expect(result.peakBytes).toBeLessThan(8 * fetchBytes);
     expect(result.afterDisconnectBytes).toBeLessThan(fetchBytes);
-  });
+  }, 120_000);
 
   it('holds a small multiple of its fetch size, decompressed, while it reads LZ4 batches that decompress 60x', async () => {
     const maxBytesPerPartition = 256 * 1024;
@@ -51,5 +51,5 @@ describe('consumer memory', () => {
     expect(result.samples).toBeGreaterThanOrEqual(30);
     expect(result.peakBytes).toBeLessThan(8 * fetchBytes);
     expect(result.afterDisconnectBytes).toBeLessThan(fetchBytes);
-  });
+  }, 120_000);
 });

@@ -258,6 +258,10 @@ export class FakeBroker implements BrokerApi {
     };
   }
 
+  async initProducerId(): Promise<never> {
+    throw new WafkaError('UNSUPPORTED_VERSION', 'the fake broker has no producer ids');
+  }
+
   async deleteRecords(request: DeleteRecordsRequest): Promise<DeleteRecordsResponse> {
     return {
       topics: request.topics.map(({ topic, partitions }) => ({

@@ -43,12 +43,13 @@ export async function storedValues(cluster: Cluster, topic: string, partition = 
 }
 
 /**
- * RF=3, minInsyncReplicas 2: sends 500 records, then `kills` times kills the
- * leader's worker while sending 500 more, waits for a new leader, sends 500
- * more, and waits until the restarted broker is back in the ISR. Checks that
- * every acknowledged record is stored.
+ * RF=3, minInsyncReplicas 2: sends 500 records, then `kills` times ends the
+ * leader's worker (terminated, or shut down cleanly and restarted) while
+ * sending 500 more, waits for a new leader, sends 500 more, and waits until
+ * the restarted broker is back in the ISR. Checks that every acknowledged
+ * record is stored.
  */
-export async function killTheLeader(cluster: Cluster, kills: number): Promise<void> {
+export async function killTheLeader(cluster: Cluster, kills: number, how: 'terminate' | 'clean-shutdown' = 'terminate'): Promise<void> {
   const wafka = new Wafka({ clientId: 'drill', cluster });
   const admin = wafka.admin();
   await admin.connect();
@@ -68,7 +69,7 @@ export async function killTheLeader(cluster: Cluster, kills: number): Promise<vo
   await sendSome(500);
   for (let kill = 0; kill < kills; kill++) {
     const before = await partitionState(cluster, 'orders');
-    const killing = cluster.killBroker(before.leader);
+    const killing = how === 'terminate' ? cluster.killBroker(before.leader) : cluster.restartBroker(before.leader);
     await sendSome(500); // while the leader dies and another takes over
     await killing;
     await until(async () => (await partitionState(cluster, 'orders')).leaderEpoch > before.leaderEpoch);

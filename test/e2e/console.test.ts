@@ -99,6 +99,12 @@ describe('the console served by wafka start', () => {
     await confirm();
     await expect.poll(() => topic.locator('[data-partition]').count(), { timeout: 15_000 }).toBe(3);
     await expect.poll(() => topic.locator('[data-partition="console-e2e/2"] [data-field="replicas"]').textContent(), { timeout: 15_000 }).toMatch(/^\d, \d$/);
+    // The tail follows every partition, the new one too: a message sent to it shows.
+    await page.fill('#wc-produce input[name="partition"]', '2');
+    await page.fill('#wc-produce textarea[name="value"]', 'to the new partition');
+    await page.click('#wc-produce button[type="submit"]');
+    await expect.poll(() => page.locator('[data-produce-result]').textContent(), { timeout: 10_000 }).toBe('sent to console-e2e-2 at offset 0');
+    await expect.poll(() => page.locator('#wc-tail [data-offset="2/0"]').count(), { timeout: 10_000 }).toBe(1);
     await mkdir('test-results', { recursive: true });
     await page.screenshot({ path: 'test-results/console-node.png', fullPage: true });
 

@@ -36,4 +36,4 @@ test('wafka, wafka/storage and the broker worker bundle for the browser without 
     expect([...f.imports, ...f.dynamicImports].filter((i) => i.startsWith('node:')), f.fileName).toEqual([]);
   }
   expect(warnings.filter((w) => /externalized for browser compatibility/.test(w))).toEqual([]);
-});
+}, 120_000);

@@ -59,7 +59,8 @@ export function tailView(source: ConsoleSource) {
       body)));
 
   let kept: TailRecord[] = [];
-  let following: { topic: string; positions: TailPosition[]; paused: boolean; timer?: TimerHandle } | undefined;
+  /** `all`: every partition, so partitions added while following are followed too (from their start). */
+  let following: { topic: string; positions: TailPosition[]; all: boolean; paused: boolean; timer?: TimerHandle } | undefined;
 
   const matches = (r: TailRecord, needle: string) => !needle || `${show(r.key, 'text')}\n${show(r.value, 'text')}`.toLowerCase().includes(needle);
   function render(): void {
@@ -109,8 +110,9 @@ export function tailView(source: ConsoleSource) {
         : from.value === 'timestamp' ? { from: 'timestamp', timestampMs: Number.isNaN(Date.parse(at.value)) ? Number(at.value) : Date.parse(at.value) }
           : { from: from.value as 'latest' | 'earliest' };
       if (start.from === 'timestamp' && !Number.isFinite(start.timestampMs)) throw new Error(`'${at.value}' is not a time`);
-      const positions = await source.tailStart(topic.value, parsePartitions(partitions.value), start);
-      following = { topic: topic.value, positions, paused: false };
+      const chosen = parsePartitions(partitions.value);
+      const positions = await source.tailStart(topic.value, chosen, start);
+      following = { topic: topic.value, positions, all: chosen === null, paused: false };
       toggle.textContent = 'Pause';
       void poll();
     } catch (error) { setState(`tail: ${errorText(error)}`, 'error'); }
@@ -124,6 +126,9 @@ export function tailView(source: ConsoleSource) {
   return {
     element,
     update(s: ConsoleSnapshot) {
+      const f = following;
+      const grown = f?.all ? s.topics.find((t) => t.name === f.topic)?.partitions.filter((p) => !f.positions.some((x) => x.partition === p.partition)) : undefined;
+      if (f && grown?.length) f.positions = [...f.positions, ...grown.map((p) => ({ partition: p.partition, offset: '0' }))];
       const names = s.topics.map((t) => t.name);
       const current = [...topic.options].map((o) => o.value);
       if (current.join('\n') !== names.join('\n')) {
