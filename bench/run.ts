@@ -2,8 +2,9 @@
  * `npm run bench [-- suite...] [--quick] [--rounds=N]`
  *
  * Suites: core (Node), core-chromium (the same core cases in a Chromium
- * worker), storage, e2e, bundle (bytes a page downloads), console (end-to-end throughput with the
- * console open against without it, Chromium), crosstab (tabs of one profile). With no suite named, runs them all. Each prints its
+ * worker), storage, e2e, replication, wire (Kafka clients over the wire protocol), bundle (bytes a
+ * page downloads), console (end-to-end throughput with the console open against without it,
+ * Chromium), crosstab (tabs of one profile). With no suite named, runs them all. Each prints its
  * table and writes bench/results/<suite>.json; docs/benchmarks.md is then
  * regenerated from every results file.
  */
@@ -24,6 +25,7 @@ const SUITES: Record<string, SuiteFn> = {
   e2e: async (o, log) => (await import('./suites/e2e.ts')).runE2e(o, log),
   replication: async (o, log) => ({ results: await (await import('./suites/replication.ts')).runReplication(o, log) }),
   bundle: async (o, log) => ({ results: await (await import('./suites/bundle.ts')).runBundle(o, log) }),
+  wire: async (o, log) => ({ results: await (await import('./suites/wire.ts')).runWire(o, log) }),
   console: async (o, log) => (await import('./suites/chromium-suites.ts')).runInChromium('console', o, log),
   crosstab: async (o, log) => (await import('./suites/crosstab.ts')).runCrosstab(o, log),
 };

@@ -6,6 +6,7 @@
  *   wafka topics list|create|describe|delete
  *   wafka produce --topic T        lines of stdin as messages
  *   wafka consume --topic T        messages as lines of stdout
+ *   wafka serve [--port 9092]      Kafka's wire protocol for Kafka clients, until Ctrl-C
  *
  * The subcommands work on a files cluster in a data directory (--dir, default
  * ./data), started in this process for the length of the command. Exit codes:
@@ -14,6 +15,7 @@
  */
 import { consumeCommand, CONSUME_HELP } from './cli/consume.ts';
 import { produceCommand, PRODUCE_HELP } from './cli/produce.ts';
+import { serveCommand, SERVE_HELP } from './cli/serve.ts';
 import { topicsCommand, TOPICS_HELP } from './cli/topics.ts';
 import { EXIT_USAGE, UsageError } from './cli/usage.ts';
 import { START_HELP, start } from './main.ts';
@@ -28,15 +30,24 @@ Commands:
   topics                list, create, describe or delete topics (kafka-topics)
   produce               send lines of stdin as messages (kafka-console-producer)
   consume               print messages of a topic (kafka-console-consumer)
+  serve                 serve Kafka's wire protocol (port 9092 on) to any Kafka client
 
 The commands work on a files cluster in a data directory (--dir, default ./data);
 one process at a time uses a data directory.
 Run 'wafka <command> --help' for a command's options.`;
 
-const HELPS: Record<string, string> = { start: START_HELP, topics: TOPICS_HELP, produce: PRODUCE_HELP, consume: CONSUME_HELP };
+const HELPS: Record<string, string> = { start: START_HELP, topics: TOPICS_HELP, produce: PRODUCE_HELP, consume: CONSUME_HELP, serve: SERVE_HELP };
 
 const out = (line: string) => { process.stdout.write(`${line}\n`); };
 const note = (line: string) => { process.stderr.write(`wafka: ${line}\n`); };
+
+/** Resolves on Ctrl-C or SIGTERM. */
+function stopSignal(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+}
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
@@ -47,16 +58,11 @@ async function main(argv: string[]): Promise<void> {
   if (command === '--help' || command === '-h') { out(HELP); return; }
   if (command === 'topics') return topicsCommand(rest, out, note);
   if (command === 'produce') return produceCommand(rest, process.stdin, note, out);
-  if (command === 'consume') {
-    const stopped = new Promise<void>((resolve) => {
-      process.once('SIGINT', () => resolve());
-      process.once('SIGTERM', () => resolve());
-    });
-    return consumeCommand(rest, out, note, stopped);
-  }
+  if (command === 'consume') return consumeCommand(rest, out, note, stopSignal());
+  if (command === 'serve') return serveCommand(rest, out, note, stopSignal());
   if (command === 'start') return start(rest);
   if (command === undefined || command.startsWith('-')) return start(argv);
-  throw new UsageError(`unknown command '${command}': expected start, topics, produce or consume`);
+  throw new UsageError(`unknown command '${command}': expected start, topics, produce, consume or serve`);
 }
 
 try {

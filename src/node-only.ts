@@ -17,6 +17,7 @@ const NODE_ONLY_MODULES = {
   nodeBrokerWorker: './cluster/node-broker-worker.ts',
   dataDirLock: './cluster/data-dir-lock.ts',
   fileControllerLease: './controller/file-controller-lease.ts',
+  wireListener: './wire/listener.ts',
 } as const;
 
 interface NodeBuiltins {

@@ -73,7 +73,7 @@ export async function startInProcess(settings: Settings, nodeIds: number[]): Pro
   let stopping: Promise<void> | undefined;
   const ports: MessagePort[] = [];
   return {
-    clusterId, storage, inProcess: true,
+    clusterId, storage, inProcess: true, listeners: [],
     brokers: clients,
     bootstrap: { clusterId, nodeIds, transport: 'in-process' },
     broker: brokerLookup(clusterId, byId),

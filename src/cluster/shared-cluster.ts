@@ -345,7 +345,7 @@ export async function startSharedCluster(settings: Settings, nodeIds: number[], 
 
   let stopped: Promise<void> | undefined;
   const cluster: SharedCluster = {
-    shared: true, tabId, clusterId, storage: settings.storage, inProcess: false,
+    shared: true, tabId, clusterId, storage: settings.storage, inProcess: false, listeners: [],
     get brokers() { return reachable(); },
     bootstrap: { clusterId, nodeIds, transport: 'port' },
     broker: (nodeId) => {

@@ -17,6 +17,7 @@ import { systemClock } from '../clock.ts';
 import { WafkaError } from '../errors.ts';
 import { importNodeOnly } from '../node-only.ts';
 import type { BrokerApi } from '../protocol/types.ts';
+import type { ListenOptions, WireListener, WireListeners } from '../wire/listener.ts';
 import { BrokerClient } from '../transport/broker-client.ts';
 import { exposeController } from '../transport/controller-channel.ts';
 import { openSharedMetadata, type StorageKind } from './broker-storage.ts';
@@ -61,6 +62,13 @@ export interface StartClusterOptions {
   shared?: boolean;
   /** Shared clusters: the most broker workers this tab runs (default: `brokers`, so one tab alone runs them all). */
   maxBrokersPerTab?: number;
+  /**
+   * Node, Deno, Bun: serve Kafka's wire protocol, one TCP listener per broker
+   * (ports port..port+N-1; port 0 picks free ones), bound to 127.0.0.1 unless
+   * `host` names another address, so Kafka clients (KafkaJS, librdkafka, ...)
+   * connect to it (src/wire/listener.ts).
+   */
+  listen?: ListenOptions;
 }
 
 export interface Cluster extends ClusterConnection {
@@ -85,6 +93,8 @@ export interface Cluster extends ClusterConnection {
    * follower, and whatever it took as a leader meanwhile is refused or cut.
    */
   hangBroker(nodeId: number, ms: number): void;
+  /** The Kafka wire-protocol listeners (`listen`), one per broker; empty without. */
+  readonly listeners: readonly WireListener[];
   /**
    * Shuts broker `nodeId` down cleanly and starts it again (a rolling
    * restart): the controller moves its leadership first, so no send waits
@@ -99,6 +109,27 @@ export interface Cluster extends ClusterConnection {
 export async function startCluster(options: StartClusterOptions & { shared: true }): Promise<SharedCluster>;
 export async function startCluster(options: StartClusterOptions): Promise<Cluster>;
 export async function startCluster(options: StartClusterOptions): Promise<Cluster> {
+  const cluster = await startBrokers(options);
+  if (!options.listen) return cluster;
+  try {
+    const { listenCluster } = await importNodeOnly<typeof import('../wire/listener.ts')>('wireListener');
+    return listening(cluster, await listenCluster(cluster, options.listen));
+  } catch (error) {
+    await cluster.stop();
+    throw error;
+  }
+}
+
+/** The cluster whose stop() first closes its listeners (no request arrives at a closing broker). */
+function listening(cluster: Cluster, wire: WireListeners): Cluster {
+  const stopBrokers = cluster.stop.bind(cluster);
+  let stopping: Promise<void> | undefined;
+  Object.defineProperty(cluster, 'listeners', { value: wire.listeners, enumerable: true });
+  cluster.stop = () => (stopping ??= wire.close().finally(stopBrokers));
+  return cluster;
+}
+
+async function startBrokers(options: StartClusterOptions): Promise<Cluster> {
   const count = options.brokers ?? 3;
   if (!Number.isInteger(count) || count < 1 || count > CLUSTER_BROKERS_MAX) {
     throw new RangeError(`brokers = ${count}: expected 1..${CLUSTER_BROKERS_MAX}`);
@@ -369,7 +400,7 @@ async function startWorkers(settings: Settings, nodeIds: number[], kind: 'node' 
   }
   for (const a of workers.values()) for (const b of workers.values()) if (a !== b) link(a, b);
   return {
-    clusterId: settings.clusterId, storage: settings.storage, inProcess: false,
+    clusterId: settings.clusterId, storage: settings.storage, inProcess: false, listeners: [],
     get brokers() { return nodeIds.map((id) => workers.get(id)!.client); },
     bootstrap: { clusterId: settings.clusterId, nodeIds, transport: 'worker' },
     broker: brokerLookup(settings.clusterId, byId),

@@ -48,7 +48,8 @@ export function prepareTransfer(
     } else if (bytes.byteLength === 0) {
       out.push(bytes);
     } else {
-      const copy = bytes.slice();
+      // Uint8Array's slice, not the view's own: a Node Buffer's slice() shares memory (it is subarray()).
+      const copy = Uint8Array.prototype.slice.call(bytes);
       bytesCopied += copy.byteLength;
       transfer.add(copy.buffer);
       out.push(copy);

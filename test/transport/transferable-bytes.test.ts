@@ -21,4 +21,14 @@ describe('prepareTransfer (copy-partial)', () => {
     const whole = prepareTransfer([bytes], 'copy-partial');
     expect([whole.bytesCopied, whole.transfer[0]]).toEqual([0, bytes.buffer]);
   });
+
+  it('copies a partial Node Buffer into a buffer of its own (Buffer#slice is a view, not a copy): the bytes around it stay usable', () => {
+    const socketChunk = Buffer.from(new Uint8Array(100).map((_, i) => i));
+    const records = socketChunk.subarray(60, 100);
+    const r = prepareTransfer([records], 'copy-partial');
+    expect(r.bytesCopied).toBe(40);
+    expect(r.transfer).not.toContain(socketChunk.buffer);
+    expect(r.payloads[0].buffer.byteLength).toBe(40);
+    expect([...r.payloads[0]]).toEqual([...records]);
+  });
 });
