@@ -3,8 +3,11 @@
 // initial value 0xFFFFFFFF, final xor 0xFFFFFFFF. Check value of the ASCII
 // bytes "123456789" is 0xE3069283.
 //
-// Table-driven (Wasm has no CRC or carry-less multiply instruction). Inputs of
-// 1 KiB and more run as four interleaved streams, slicing-by-8: the input is
+// Inputs of 8 KiB and more: the table-free Chorba sweep (below, ≈ 3-4× the
+// tables' speed), then the table code for its last 1672 bytes.
+//
+// Shorter inputs: table-driven (Wasm has no CRC or carry-less multiply
+// instruction). Inputs of 1 KiB and more run as four interleaved streams, slicing-by-8: the input is
 // cut into chunks of 4 × B bytes (B = 2048, then B = 256 for what is left);
 // each chunk's four B-byte parts run at once as four independent dependency
 // chains from a zero register, addressed from one pointer with constant load
@@ -160,9 +163,98 @@ function update(c: u32, p: usize, end: usize): u32 {
 
 /** Continues a CRC32C: `crc` is a previous result (0 to start). Reads [ptr, ptr+len). */
 export function crc32cUpdate(crc: u32, ptr: usize, len: usize): u32 {
-  let c = ~crc;
-  let p = ptr;
-  const end = ptr + len;
+  if (len >= CHORBA_MIN_BYTES) return ~chorba(~crc, ptr, ptr + len);
+  return ~tables(~crc, ptr, ptr + len);
+}
+
+// Chorba (Sam Russell, 2024: "Chorba: A novel CRC32 implementation"), for
+// the Castagnoli polynomial: P divides the sparse polynomial
+//   Q(y) = y^209 + y^144 + y^54 + y^39 + y^14 + 1,  y = x^64
+// (found by a meet-in-the-middle search over x^(64 i) mod P; P has an even
+// number of terms, so every multiple has even weight, and 6 is the fewest
+// with a degree this low). Hence x^(64 209) ≡ x^(64 144) + x^(64 54) +
+// x^(64 39) + x^(64 14) + 1 (mod P): a 64-bit word of the message may be
+// replaced by copies of itself 65, 155, 170, 195 and 209 words further on
+// without changing the CRC. Sweeping front to back, each word is XORed with
+// the words already carried into it and carried on (no table, no multiply:
+// two-word v128 loads and XORs), until only the last 209 words (1672 bytes)
+// are left; those run through the table code. The words carried forward
+// live in a window of the last 209 results (CHORBA_WINDOW), slid down every
+// CHORBA_CHUNK words.
+const CHORBA_MIN_BYTES: usize = 8192;
+const CHORBA_SPAN: usize = 209;
+const CHORBA_CHUNK: usize = 2048;
+/** The 209 words carried in, then room for CHORBA_CHUNK results. */
+const CHORBA_WINDOW = memory.data(<i32>((CHORBA_SPAN + CHORBA_CHUNK) * 8), 16);
+const CHORBA_TAIL = memory.data(<i32>(CHORBA_SPAN * 8), 16);
+
+/** The carried word due at window position w (w = the slot 209 words back; the new word goes to w + 209 words). */
+// @ts-ignore: decorator
+@inline function carried(w: usize): v128 {
+  // Offsets: (209 - d) words for d = 209, 195, 170, 155, 65.
+  return v128.xor(
+    v128.xor(v128.load(w), v128.load(w, 14 * 8)),
+    v128.xor(v128.xor(v128.load(w, 39 * 8), v128.load(w, 54 * 8)), v128.load(w, 144 * 8)),
+  );
+}
+
+// @ts-ignore: decorator
+@inline function carried64(w: usize): u64 {
+  return (load<u64>(w) ^ load<u64>(w, 14 * 8)) ^ ((load<u64>(w, 39 * 8) ^ load<u64>(w, 54 * 8)) ^ load<u64>(w, 144 * 8));
+}
+
+/** Raw register update over [p, end), len ≥ CHORBA_MIN_BYTES. */
+function chorba(c: u32, p: usize, end: usize): u32 {
+  while ((p & 7) != 0) {
+    c = byteStep(c, p);
+    p++;
+  }
+  const words = (end - p) >> 3;
+  const sweep = words - CHORBA_SPAN; // words carried forward; the last CHORBA_SPAN words are what is left
+  memory.fill(CHORBA_WINDOW, 0, CHORBA_SPAN * 8);
+  // The register enters as the first word's low 32 bits (reflected CRC: a register is a prefix XORed in).
+  store<u64>(CHORBA_WINDOW, load<u64>(p) ^ <u64>c, CHORBA_SPAN * 8);
+  let q = p + 8;
+  let w = CHORBA_WINDOW + 8;
+  let done: usize = 1;
+  while (done < sweep) {
+    const n = min(sweep - done, CHORBA_CHUNK - (w - CHORBA_WINDOW) / 8);
+    const stop = w + (n & ~1) * 8;
+    while (w < stop) {
+      v128.store(w, v128.xor(v128.load(q), carried(w)), CHORBA_SPAN * 8);
+      q += 16;
+      w += 16;
+    }
+    if (n & 1) {
+      store<u64>(w, load<u64>(q) ^ carried64(w), CHORBA_SPAN * 8);
+      q += 8;
+      w += 8;
+    }
+    done += n;
+    if (w - CHORBA_WINDOW == CHORBA_CHUNK * 8) {
+      memory.copy(CHORBA_WINDOW, w, CHORBA_SPAN * 8);
+      w = CHORBA_WINDOW;
+    }
+  }
+  // The last 209 words: their own bits plus what was carried into them; nothing is carried on.
+  for (let i: usize = 0; i < CHORBA_SPAN; i++) {
+    const slot = w + i * 8;
+    let x = load<u64>(q + i * 8);
+    // Only results of swept words count: slots at or past the sweep's end hold none.
+    if (i < CHORBA_SPAN - 144) x ^= load<u64>(slot, 144 * 8);
+    if (i < CHORBA_SPAN - 54) x ^= load<u64>(slot, 54 * 8);
+    if (i < CHORBA_SPAN - 39) x ^= load<u64>(slot, 39 * 8);
+    if (i < CHORBA_SPAN - 14) x ^= load<u64>(slot, 14 * 8);
+    x ^= load<u64>(slot);
+    store<u64>(CHORBA_TAIL + i * 8, x);
+  }
+  c = tables(0, CHORBA_TAIL, CHORBA_TAIL + CHORBA_SPAN * 8);
+  return tables(c, q + CHORBA_SPAN * 8, end);
+}
+
+/** Raw register update over [p, end) with the tables: four streams from 1 KiB, else one. */
+function tables(c: u32, p: usize, end: usize): u32 {
+  const len = end - p;
   if (len >= STREAMS * SHORT_B) {
     while ((p & 7) != 0) {
       c = byteStep(c, p);
@@ -210,7 +302,7 @@ export function crc32cUpdate(crc: u32, ptr: usize, len: usize): u32 {
       p += (STREAMS - 1) * SHORT_B;
     }
   }
-  return ~update(c, p, end);
+  return update(c, p, end);
 }
 
 /** CRC32C of [ptr, ptr+len). */

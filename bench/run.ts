@@ -2,9 +2,10 @@
  * `npm run bench [-- suite...] [--quick] [--rounds=N]`
  *
  * Suites: core (Node), core-chromium (the same core cases in a Chromium
- * worker), storage, e2e, replication, wire (Kafka clients over the wire protocol), bundle (bytes a
- * page downloads), console (end-to-end throughput with the console open against without it,
- * Chromium), crosstab (tabs of one profile). With no suite named, runs them all. Each prints its
+ * worker), storage, e2e, start (cluster start with 10,000 segments per replica, Chromium),
+ * replication, wire (Kafka clients over the wire protocol), bundle (bytes a page downloads),
+ * console (end-to-end throughput with the console open against without it, Chromium), crosstab
+ * (tabs of one profile). With no suite named, runs them all. Each prints its
  * table and writes bench/results/<suite>.json; docs/benchmarks.md is then
  * regenerated from every results file.
  */
@@ -23,7 +24,9 @@ const SUITES: Record<string, SuiteFn> = {
   'core-chromium': async (o, log) => (await import('./suites/chromium-suites.ts')).runInChromium('core', o, log),
   storage: async (o, log) => (await import('./suites/storage.ts')).runStorage(o, log),
   e2e: async (o, log) => (await import('./suites/e2e.ts')).runE2e(o, log),
+  start: async (o, log) => (await import('./suites/chromium-suites.ts')).runInChromium('start', o, log),
   replication: async (o, log) => ({ results: await (await import('./suites/replication.ts')).runReplication(o, log) }),
+  groups: async (o, log) => ({ results: await (await import('./suites/groups.ts')).runGroups(o, log) }),
   bundle: async (o, log) => ({ results: await (await import('./suites/bundle.ts')).runBundle(o, log) }),
   wire: async (o, log) => ({ results: await (await import('./suites/wire.ts')).runWire(o, log) }),
   console: async (o, log) => (await import('./suites/chromium-suites.ts')).runInChromium('console', o, log),

@@ -25,11 +25,21 @@ export const KAFKA_ERRORS = {
   STALE_CONTROLLER_EPOCH: { code: 11, retriable: false },
   OFFSET_METADATA_TOO_LARGE: { code: 12, retriable: false },
   NETWORK_EXCEPTION: { code: 13, retriable: true },
+  COORDINATOR_LOAD_IN_PROGRESS: { code: 14, retriable: true },
+  COORDINATOR_NOT_AVAILABLE: { code: 15, retriable: true },
+  NOT_COORDINATOR: { code: 16, retriable: true },
   INVALID_TOPIC_EXCEPTION: { code: 17, retriable: false },
   RECORD_LIST_TOO_LARGE: { code: 18, retriable: false },
   NOT_ENOUGH_REPLICAS: { code: 19, retriable: true },
   NOT_ENOUGH_REPLICAS_AFTER_APPEND: { code: 20, retriable: true },
   INVALID_REQUIRED_ACKS: { code: 21, retriable: false },
+  ILLEGAL_GENERATION: { code: 22, retriable: false },
+  INCONSISTENT_GROUP_PROTOCOL: { code: 23, retriable: false },
+  INVALID_GROUP_ID: { code: 24, retriable: false },
+  UNKNOWN_MEMBER_ID: { code: 25, retriable: false },
+  INVALID_SESSION_TIMEOUT: { code: 26, retriable: false },
+  REBALANCE_IN_PROGRESS: { code: 27, retriable: false },
+  INVALID_COMMIT_OFFSET_SIZE: { code: 28, retriable: false },
   INVALID_TIMESTAMP: { code: 32, retriable: false },
   UNSUPPORTED_VERSION: { code: 35, retriable: false },
   TOPIC_ALREADY_EXISTS: { code: 36, retriable: false },
@@ -48,6 +58,12 @@ export const KAFKA_ERRORS = {
   FENCED_LEADER_EPOCH: { code: 74, retriable: true },
   UNKNOWN_LEADER_EPOCH: { code: 75, retriable: true },
   UNSUPPORTED_COMPRESSION_TYPE: { code: 76, retriable: false },
+  NON_EMPTY_GROUP: { code: 68, retriable: false },
+  GROUP_ID_NOT_FOUND: { code: 69, retriable: false },
+  MEMBER_ID_REQUIRED: { code: 79, retriable: false },
+  GROUP_MAX_SIZE_REACHED: { code: 81, retriable: false },
+  FENCED_INSTANCE_ID: { code: 82, retriable: false },
+  GROUP_SUBSCRIBED_TO_TOPIC: { code: 86, retriable: false },
   INVALID_RECORD: { code: 87, retriable: false },
   INVALID_UPDATE_VERSION: { code: 95, retriable: false },
   UNKNOWN_TOPIC_ID: { code: 100, retriable: true },
@@ -119,3 +135,13 @@ export class UndecodableBatchError extends WafkaError {
 
 /** A batch or record failed validation: bad magic, length, CRC or varint. */
 export const corrupt = (message: string, cause?: unknown) => new WafkaError('CORRUPT_MESSAGE', message, { cause });
+
+/** A short, safe description of any value for a message (never its whole text, never a throwing toString). */
+export function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'number' || typeof value === 'boolean' || value === undefined || value === null) return String(value);
+  if (typeof value === 'symbol') return 'a symbol';
+  if (typeof value === 'function') return 'a function';
+  return Array.isArray(value) ? 'an array' : 'an object';
+}

@@ -54,7 +54,7 @@ export function crcCases(impls: Impl<Crc>[], d: ReturnType<typeof coreData>): Ca
       unit: 'MB/s',
       higherIsBetter: true,
       work: MB(buf.length),
-      goal: { peer: 'hash-wasm', ratio: 1.2 },
+      goal: { peer: 'hash-wasm', ratio: 2.5 },
       note: `CRC32C (Castagnoli) of ${label} of JSON event data, one call per buffer`,
       contenders: impls.map((i) =>
         contender(i, () => (sink ^= i.fn(buf)), () => {

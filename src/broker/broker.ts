@@ -41,6 +41,9 @@ import {
 } from '../metadata/topic-admin.ts';
 import { describeTopicConfig, resolveTopicConfig, type ResolvedTopicConfig } from '../metadata/topic-config.ts';
 import { checkTopicName } from '../metadata/topic-names.ts';
+import { GroupCoordinator } from '../coordinator/group/group-coordinator.ts';
+import { offsetsBatch, offsetsTopicSpec, replayOffsetsPartition } from '../coordinator/group/offsets-topic.ts';
+import { OFFSETS_TOPIC } from '../coordinator/group/offsets-topic-records.ts';
 import {
   EARLIEST_TIMESTAMP, LATEST_TIMESTAMP,
   type AlterConfigsRequest, type AlterConfigsResponse, type BrokerApi, type BrokerMetrics, type ConfigEntry,
@@ -49,6 +52,12 @@ import {
   type DeleteTopicsResponse, type DescribeConfigsRequest, type DescribeConfigsResponse, type FetchPartitionResponse,
   type FetchRequest, type FetchResponse, type InitProducerIdRequest, type InitProducerIdResponse, type ListOffsetsRequest, type ListOffsetsResponse, type MetadataRequest,
   type MetadataResponse, type ProducePartitionResponse, type ProduceRequest, type ProduceResponse, type TopicMetadata,
+  COORDINATOR_KEY_TYPE_GROUP,
+  type DeleteGroupsRequest, type DeleteGroupsResponse, type DescribeGroupsRequest, type DescribeGroupsResponse,
+  type FindCoordinatorRequest, type FindCoordinatorResponse, type GroupApi, type HeartbeatRequest, type HeartbeatResponse,
+  type JoinGroupRequest, type JoinGroupResponse, type LeaveGroupRequest, type LeaveGroupResponse, type ListGroupsRequest,
+  type ListGroupsResponse, type OffsetCommitRequest, type OffsetCommitResponse, type OffsetDeleteRequest,
+  type OffsetDeleteResponse, type OffsetFetchRequest, type OffsetFetchResponse, type SyncGroupRequest, type SyncGroupResponse,
 } from '../protocol/types.ts';
 import { resolveBrokerConfig, type BrokerConfig, type BrokerConfigInput } from './broker-config.ts';
 import { BrokerMetricsCounters, recordsInBatches } from './broker-metrics.ts';
@@ -124,7 +133,7 @@ const OPENING_CONCURRENCY_MAX = 8;
  */
 export const FETCH_TURN_BYTES = 1024 * 1024;
 
-export class Broker implements BrokerApi {
+export class Broker implements BrokerApi, GroupApi {
   readonly nodeId: number;
   readonly clusterId: string;
   readonly config: BrokerConfig;
@@ -167,6 +176,8 @@ export class Broker implements BrokerApi {
   #maintenanceTimer: TimerHandle | undefined;
   #maintenanceCursor = 0;
   #closing: Promise<void> | null = null;
+  /** The group coordinator of the __consumer_offsets partitions this broker leads. */
+  readonly groups: GroupCoordinator;
 
   private constructor(options: BrokerOptions) {
     checkInt(options.nodeId, 'nodeId', 0);
@@ -197,6 +208,21 @@ export class Broker implements BrokerApi {
     // Under an injected clock (the simulation) nothing yields: a platform task would escape its order.
     this.#fetchTurn = options.clock ? null : new TurnBudget(FETCH_TURN_BYTES);
     this.#metadata = { version: 0, clusterId: options.clusterId, controllerEpoch: 0, controllerId: -1, brokers: [], topics: {}, nextAssignmentStart: 0 };
+    this.groups = new GroupCoordinator({
+      nodeId: this.nodeId, clock: this.clock,
+      config: {
+        offsetsTopicNumPartitions: this.config.offsetsTopicNumPartitions,
+        groupMinSessionTimeoutMs: this.config.groupMinSessionTimeoutMs,
+        groupMaxSessionTimeoutMs: this.config.groupMaxSessionTimeoutMs,
+        groupMaxSize: this.config.groupMaxSize,
+        groupInitialRebalanceDelayMs: this.config.groupInitialRebalanceDelayMs,
+        groupsPerCoordinatorMax: this.config.groupsPerCoordinatorMax,
+        groupMemberMetadataBytesMax: this.config.groupMemberMetadataBytesMax,
+        offsetMetadataMaxBytes: this.config.offsetMetadataMaxBytes,
+        offsetsPerGroupMax: this.config.offsetsPerGroupMax,
+      },
+      log: { append: (partition, records) => this.#appendOffsets(partition, records) },
+    });
   }
 
   /**
@@ -353,7 +379,9 @@ export class Broker implements BrokerApi {
       await this.#refreshIfUnknown(request.topics);
       return request.topics.map((t) => ({
         topic: t.topic,
-        partitions: t.partitions.map((p) => this.#enqueueAppend(t.topic, p.partition, p.records, request.acks)),
+        partitions: t.partitions.map((p) => t.topic === OFFSETS_TOPIC
+          ? { partition: p.partition, appended: Promise.reject(new WafkaError('INVALID_TOPIC_EXCEPTION', `${OFFSETS_TOPIC} is internal: only its group coordinators write to it`)) }
+          : this.#enqueueAppend(t.topic, p.partition, p.records, request.acks)),
       }));
     };
     const turn = this.#produceOrder.then(enqueue);
@@ -775,6 +803,135 @@ export class Broker implements BrokerApi {
     return log.read(offset, maxBytes, log.logEndOffset, true);
   }
 
+  // ------------------------------------------------------------------ Groups
+
+  /**
+   * Any broker answers: the coordinator of a group is the leader of its
+   * partition of __consumer_offsets, which the first FindCoordinator creates.
+   */
+  async findCoordinator(request: FindCoordinatorRequest): Promise<FindCoordinatorResponse> {
+    this.#checkOpen();
+    checkObject(request, 'request');
+    checkArray(request.coordinatorKeys, 'coordinatorKeys');
+    if (request.coordinatorKeys.length > this.config.requestPartitionsMax) throw invalidRequest(`more than ${this.config.requestPartitionsMax} coordinator keys`);
+    checkStrings(request.coordinatorKeys, 'coordinatorKeys');
+    const keyType = request.keyType ?? COORDINATOR_KEY_TYPE_GROUP;
+    if (keyType !== COORDINATOR_KEY_TYPE_GROUP) {
+      const error = errorJSON(new WafkaError('INVALID_REQUEST', `coordinator key type ${String(keyType)}: only groups (0) have a coordinator here`));
+      return { coordinators: request.coordinatorKeys.map((key) => ({ key, nodeId: -1, host: '', error })) };
+    }
+    await this.#refresh();
+    if (!this.#topic(OFFSETS_TOPIC)) await this.#createOffsetsTopic();
+    const topic = this.#topic(OFFSETS_TOPIC);
+    return {
+      coordinators: request.coordinatorKeys.map((key) => {
+        const partition = topic?.partitions[this.groups.partitionFor(key)];
+        const leader = partition ? this.#metadata.brokers.find((b) => b.nodeId === partition.leader) : undefined;
+        if (!partition || !leader) {
+          const why = !topic ? `${OFFSETS_TOPIC} does not exist yet` : `partition ${this.groups.partitionFor(key)} of ${OFFSETS_TOPIC} has no leader`;
+          return { key, nodeId: -1, host: '', error: errorJSON(new WafkaError('COORDINATOR_NOT_AVAILABLE', why)) };
+        }
+        return { key, nodeId: leader.nodeId, host: leader.host };
+      }),
+    };
+  }
+
+  async #createOffsetsTopic(): Promise<void> {
+    const brokers = this.#metadata.brokers.filter((b) => !b.fenced).length;
+    const spec = offsetsTopicSpec(this.config.offsetsTopicNumPartitions, this.#controller ? this.config.offsetsTopicReplicationFactor : 1, brokers,
+      Math.max(this.config.topicDefaults.maxMessageBytes, this.config.groupMaxSize * this.config.groupMemberMetadataBytesMax * 2));
+    // TOPIC_ALREADY_EXISTS from a race with another broker is the wanted outcome.
+    await this.#changeMetadata((m) => createTopicsIn(m, Object.hasOwn(m.topics, OFFSETS_TOPIC) ? [] : [spec], {
+      limits: { ...this.#limits(), topicsMax: Number.MAX_SAFE_INTEGER, partitionsTotalMax: Number.MAX_SAFE_INTEGER }, defaults: this.#topicDefaults(),
+    }));
+  }
+
+  joinGroup(request: JoinGroupRequest): Promise<JoinGroupResponse> {
+    this.#checkOpen();
+    checkObject(request, 'request');
+    return this.groups.joinGroup(request);
+  }
+
+  syncGroup(request: SyncGroupRequest): Promise<SyncGroupResponse> {
+    this.#checkOpen();
+    checkObject(request, 'request');
+    return this.groups.syncGroup(request);
+  }
+
+  heartbeat(request: HeartbeatRequest): Promise<HeartbeatResponse> {
+    this.#checkOpen();
+    checkObject(request, 'request');
+    return this.groups.heartbeat(request);
+  }
+
+  leaveGroup(request: LeaveGroupRequest): Promise<LeaveGroupResponse> {
+    this.#checkOpen();
+    checkObject(request, 'request');
+    return this.groups.leaveGroup(request);
+  }
+
+  offsetCommit(request: OffsetCommitRequest): Promise<OffsetCommitResponse> {
+    this.#checkOpen();
+    checkObject(request, 'request');
+    return this.groups.offsetCommit(request);
+  }
+
+  offsetFetch(request: OffsetFetchRequest): Promise<OffsetFetchResponse> {
+    this.#checkOpen();
+    checkObject(request, 'request');
+    return this.groups.offsetFetch(request);
+  }
+
+  describeGroups(request: DescribeGroupsRequest): Promise<DescribeGroupsResponse> {
+    this.#checkOpen();
+    checkObject(request, 'request');
+    return this.groups.describeGroups(request);
+  }
+
+  listGroups(request: ListGroupsRequest = {}): Promise<ListGroupsResponse> {
+    this.#checkOpen();
+    return this.groups.listGroups(request);
+  }
+
+  deleteGroups(request: DeleteGroupsRequest): Promise<DeleteGroupsResponse> {
+    this.#checkOpen();
+    checkObject(request, 'request');
+    return this.groups.deleteGroups(request);
+  }
+
+  offsetDelete(request: OffsetDeleteRequest): Promise<OffsetDeleteResponse> {
+    this.#checkOpen();
+    checkObject(request, 'request');
+    return this.groups.offsetDelete(request);
+  }
+
+  /** A coordinator write: one batch appended as acks=-1 is, resolved once the partition's ISR has it. */
+  async #appendOffsets(partition: number, records: { key: Uint8Array; value: Uint8Array | null }[]): Promise<void> {
+    const { appended } = this.#enqueueAppend(OFFSETS_TOPIC, partition, offsetsBatch(records, this.clock.nowMs()), -1);
+    const { result, replica } = await appended;
+    await this.#awaitCommitted(replica, result.lastOffset + 1n, this.config.offsetsCommitTimeoutMs);
+  }
+
+  /** An offsets partition whose log is open here became led by this broker (load its groups) or not (drop them). */
+  #coordinatorMayMove(replica: Partition): void {
+    if (replica.ref.topic !== OFFSETS_TOPIC) return;
+    const partition = replica.ref.partition;
+    const log = replica.log;
+    if (replica.role !== 'leader' || !log || replica.closed) {
+      this.groups.unload(partition);
+      return;
+    }
+    const records = replayOffsetsPartition({
+      logStartOffset: () => log.logStartOffset,
+      logEndOffset: () => log.logEndOffset,
+      read: (offset, maxBytes, upTo) => this.#runInOrder(replica, () => log.read(offset, maxBytes, upTo, true)),
+    });
+    this.groups.load(partition, replica.leaderEpoch, records).catch((error) => {
+      this.#metrics.countError(asWafkaError(error).type);
+      this.groups.unload(partition);
+    });
+  }
+
   // ------------------------------------------------------------------ Lifecycle
 
   /**
@@ -791,6 +948,7 @@ export class Broker implements BrokerApi {
     this.clock.clearTimeout(this.#maintenanceTimer);
     this.clock.clearTimeout(this.#heartbeatTimer);
     this.clock.clearTimeout(this.#isrTimer);
+    this.groups.close();
     // A clean shutdown hands leadership over first, so producers move to the new leaders at once.
     await this.#shutDownWithController();
     this.#unsubscribe();
@@ -993,6 +1151,7 @@ export class Broker implements BrokerApi {
 
   /** A replica became leader or follower: waiters of the old role get their answer now. */
   #roleChanged(replica: Partition): void {
+    this.#coordinatorMayMove(replica);
     if (replica.role !== 'leader') {
       this.#produceWaiters.failAll(replica.key, notLeader(this.nodeId, replica.ref.topic, replica.ref.partition, `leadership moved to broker ${replica.state.leader} (leaderEpoch ${replica.leaderEpoch})`));
     } else {
@@ -1011,6 +1170,7 @@ export class Broker implements BrokerApi {
         if (!replica.replicated) log.highWatermark = log.logEndOffset;
         replica.logOpened(this.clock.nowMs());
         this.#syncFetchers();
+        this.#coordinatorMayMove(replica);
         return log;
       },
       (error) => {
@@ -1106,6 +1266,7 @@ export class Broker implements BrokerApi {
   }
 
   async #retireReplica(replica: Partition, removeLog: boolean): Promise<void> {
+    if (replica.ref.topic === OFFSETS_TOPIC) this.groups.unload(replica.ref.partition);
     this.#waiters.ring(replica.key);
     await this.#closeReplica(replica);
     if (removeLog) {

@@ -4,7 +4,7 @@
  * whole with INVALID_REQUEST before any work, and the count of topic-partitions
  * it names is bounded.
  */
-import { WafkaError } from '../errors.ts';
+import { describeValue, WafkaError } from '../errors.ts';
 
 export function invalidRequest(message: string): WafkaError {
   return new WafkaError('INVALID_REQUEST', message);
@@ -27,7 +27,7 @@ export function checkStrings(value: unknown, what: string): asserts value is str
 
 export function checkInt(value: unknown, what: string, min = -(2 ** 31), max = 2 ** 31 - 1): asserts value is number {
   if (!Number.isSafeInteger(value) || (value as number) < min || (value as number) > max) {
-    throw invalidRequest(`${what} = ${String(value)}: expected an integer in [${min}, ${max}]`);
+    throw invalidRequest(`${what} = ${describeValue(value)}: expected an integer in [${min}, ${max}]`);
   }
 }
 

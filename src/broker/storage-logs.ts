@@ -51,8 +51,13 @@ export class StorageReplicaLogs implements ReplicaLogStorage {
   }
 
   async #readTopicId(dir: string): Promise<string | undefined> {
-    if (!(await this.backend.list(dir)).includes(PARTITION_METADATA_FILE)) return undefined;
-    const file = await this.backend.openFile(`${dir}/${PARTITION_METADATA_FILE}`, { create: false });
+    // Opened, not looked for in a listing: a log directory may hold tens of thousands of segment files.
+    let file;
+    try {
+      file = await this.backend.openFile(`${dir}/${PARTITION_METADATA_FILE}`, { create: false });
+    } catch {
+      return undefined;
+    }
     try {
       const text = new TextDecoder().decode(await file.read(0, file.size));
       return /^topic_id: (\S+)$/m.exec(text)?.[1];

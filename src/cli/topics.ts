@@ -3,13 +3,14 @@
  * files cluster in a data directory. `describe` prints Kafka's layout (a topic
  * line, then one line per partition) plus each partition's offsets.
  */
+import { OFFSETS_TOPIC } from '../coordinator/group/offsets-topic-records.ts';
 import { WafkaError } from '../errors.ts';
 import { withCluster } from './cluster-session.ts';
 import { intOption, keyValues, parse, UsageError } from './usage.ts';
 
 export const TOPICS_HELP = `Usage: wafka topics <list|create|describe|delete> [topic] [options]
 
-  wafka topics list                          topic names, one per line
+  wafka topics list                          topic names, one per line (not the internal __consumer_offsets)
   wafka topics create <topic> [--partitions N] [--config k=v ...] [--if-not-exists]
   wafka topics describe [topic ...]          partitions, leaders, offsets and config overrides
   wafka topics delete <topic>
@@ -52,7 +53,8 @@ export async function topicsCommand(argv: string[], out: (line: string) => void,
     await admin.connect();
     try {
       if (action === 'list') {
-        for (const name of (await admin.listTopics()).sort()) out(name);
+        // As kafka-topics.sh --exclude-internal: the groups' offsets topic is the cluster's, not the user's.
+        for (const name of (await admin.listTopics()).sort()) if (name !== OFFSETS_TOPIC) out(name);
       } else if (action === 'create') {
         const created = await admin.createTopics({ topics: [{ topic: topics[0], numPartitions, configEntries }] });
         if (!created && !values['if-not-exists']) throw new WafkaError('TOPIC_ALREADY_EXISTS', `topic '${topics[0]}' already exists (--if-not-exists to accept that)`);
@@ -61,7 +63,7 @@ export async function topicsCommand(argv: string[], out: (line: string) => void,
         await admin.deleteTopics({ topics });
         note(`deleted topic '${topics[0]}'`);
       } else {
-        const wanted = topics.length > 0 ? topics : (await admin.listTopics()).sort();
+        const wanted = topics.length > 0 ? topics : (await admin.listTopics()).filter((name) => name !== OFFSETS_TOPIC).sort();
         const { topics: described } = await admin.fetchTopicMetadata({ topics: wanted });
         for (const topic of described) {
           const offsets = await admin.fetchTopicOffsets(topic.name);

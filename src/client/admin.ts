@@ -14,6 +14,8 @@ import { ClusterClient, fromErrorJSON, type BrokerConnector } from './connection
 import { ADMIN_EVENTS, InstrumentationEmitter, type Listener, type RemoveListener } from './instrumentation.ts';
 import type { Logger } from './logger.ts';
 import { resolveRetry, withRetry, type RetryOptions } from './retry.ts';
+import { COORDINATOR_MOVED, findCoordinators, groupCall } from './group/group-requests.ts';
+import type { GroupApi, GroupState } from '../protocol/types.ts';
 
 /** KafkaJS's ConfigResourceTypes. */
 export const ConfigResourceTypes = { UNKNOWN: 0, ANY: 1, TOPIC: 2, GROUP: 3, BROKER: 4, BROKER_LOGGER: 8 } as const;
@@ -378,4 +380,157 @@ export class Admin {
       throw new WafkaError(first.type, `deleteTopicRecords failed for ${errors.map((e) => `${topic}-${e.partition}: ${e.message}`).join('; ')}`);
     }
   }
+
+  // ------------------------------------------------------------------ Groups
+
+  /** A group request to the group's coordinator, looked up again (and retried) when it moved. */
+  async #toCoordinator<T>(groupId: string, apiName: string, call: (api: GroupApi) => Promise<T>, errorOf: (response: T) => WafkaError | undefined = () => undefined): Promise<T> {
+    return withRetry(this.#retry, async () => {
+      const nodeId = (await findCoordinators(this.#cluster, [groupId])).get(groupId)!;
+      const response = await groupCall(this.#cluster, nodeId, apiName, call);
+      const error = errorOf(response);
+      if (error) throw error.retriable || COORDINATOR_MOVED.has(error.type) ? new WafkaError(error.type, error.message.replace(/^[A-Z_]+: /, ''), { retriable: true }) : error;
+      return response;
+    });
+  }
+
+  /** KafkaJS's describeGroups: each group as its coordinator describes it (state 'Dead' for one that does not exist). */
+  async describeGroups(groupIds: string[]): Promise<{ groups: { groupId: string; state: GroupState; protocol: string; protocolType: string; errorCode: number; members: { memberId: string; clientId: string; clientHost: string; memberMetadata: Uint8Array; memberAssignment: Uint8Array }[] }[] }> {
+    this.#assertConnected();
+    const ids = arrayArgument<string>(groupIds, 'describeGroups groupIds', 10_000).map((g, i) => groupIdArgument(g, `describeGroups groupIds[${i}]`));
+    const groups = await Promise.all(ids.map(async (groupId) => {
+      const { groups: [g] } = await this.#toCoordinator(groupId, 'DescribeGroups', (api) => api.describeGroups({ groups: [groupId] }), (r) => fromErrorJSON(r.groups[0]?.error));
+      return {
+        groupId, state: g.groupState, protocol: g.protocolData, protocolType: g.protocolType, errorCode: 0,
+        members: g.members.map((m) => ({ memberId: m.memberId, clientId: m.clientId, clientHost: m.clientHost, memberMetadata: m.memberMetadata, memberAssignment: m.memberAssignment })),
+      };
+    }));
+    return { groups };
+  }
+
+  /** KafkaJS's listGroups: the groups of every broker (each lists the ones it coordinates), with their state. */
+  async listGroups(): Promise<{ groups: { groupId: string; protocolType: string; groupState: GroupState }[] }> {
+    this.#assertConnected();
+    await withRetry(this.#retry, () => this.#cluster.refresh([]));
+    const lists = await Promise.all(this.#cluster.brokerIds().map((nodeId) => withRetry(this.#retry, async () => {
+      const r = await groupCall(this.#cluster, nodeId, 'ListGroups', (api) => api.listGroups({}));
+      const error = fromErrorJSON(r.error);
+      if (error) throw error;
+      return r.groups;
+    })));
+    const seen = new Map<string, { groupId: string; protocolType: string; groupState: GroupState }>();
+    for (const g of lists.flat()) seen.set(g.groupId, g);
+    return { groups: [...seen.values()].sort((a, b) => (a.groupId < b.groupId ? -1 : 1)) };
+  }
+
+  /**
+   * KafkaJS's fetchOffsets: the group's committed offsets, per topic (all the
+   * topics it has offsets for, when none are named); '-1' where it has none.
+   * `resolveOffsets`: '-1' becomes the partition's high watermark (where such a consumer would start with fromBeginning false).
+   */
+  async fetchOffsets(options: { groupId: string; topics?: string[]; resolveOffsets?: boolean }): Promise<{ topic: string; partitions: { partition: number; offset: string; metadata: string | null }[] }[]> {
+    this.#assertConnected();
+    const { groupId, topics, resolveOffsets } = objectArgument<{ groupId: string; topics?: string[]; resolveOffsets?: boolean }>(options, 'fetchOffsets({ groupId, topics })');
+    groupIdArgument(groupId, 'fetchOffsets groupId');
+    let request: { topic: string; partitions: number[] }[] | null = null;
+    if (topics !== undefined) {
+      request = [];
+      for (const [i, topic] of arrayArgument<string>(topics, 'fetchOffsets topics', 10_000).entries()) {
+        const metadata = await this.#cluster.topicMetadata(topicArgument(topic, `fetchOffsets topics[${i}]`), false);
+        request.push({ topic, partitions: metadata.partitions.map((p) => p.partitionId).sort((a, b) => a - b) });
+      }
+    }
+    const response = await this.#toCoordinator(groupId, 'OffsetFetch', (api) => api.offsetFetch({ groupId, topics: request }), (r) => fromErrorJSON(r.error));
+    const result = response.topics.map((t) => ({
+      topic: t.topic,
+      partitions: t.partitions.map((p) => ({ partition: p.partition, offset: String(p.committedOffset), metadata: p.metadata })),
+    }));
+    if (resolveOffsets) {
+      for (const t of result) {
+        if (!t.partitions.some((p) => p.offset === '-1')) continue;
+        const [high] = await this.#listOffsets(t.topic, [LATEST_TIMESTAMP]);
+        for (const p of t.partitions) if (p.offset === '-1' && high.has(p.partition)) p.offset = String(high.get(p.partition));
+      }
+    }
+    return result;
+  }
+
+  /**
+   * KafkaJS's setOffsets: commits these offsets for the group from outside it;
+   * the group must have no members (its consumers read them on their next join).
+   */
+  async setOffsets(options: { groupId: string; topic: string; partitions: { partition: number; offset: string }[] }): Promise<void> {
+    this.#assertConnected();
+    const { groupId, topic, partitions } = objectArgument<{ groupId: string; topic: string; partitions: { partition: number; offset: string }[] }>(options, 'setOffsets({ groupId, topic, partitions })');
+    groupIdArgument(groupId, 'setOffsets groupId');
+    topicArgument(topic, 'setOffsets topic');
+    const list = arrayArgument<{ partition: number; offset: string }>(partitions, 'setOffsets partitions', 100_000).map((p, i) => ({
+      partition: partitionArgument(p?.partition, `setOffsets partitions[${i}].partition`),
+      committedOffset: offsetArgument(p?.offset, `setOffsets partitions[${i}].offset`, []),
+    }));
+    await this.#commitAsOutsider(groupId, topic, list);
+  }
+
+  /** KafkaJS's resetOffsets: every partition of `topic` to its earliest (or latest) offset, for a group with no members. */
+  async resetOffsets(options: { groupId: string; topic: string; earliest?: boolean }): Promise<void> {
+    this.#assertConnected();
+    const { groupId, topic, earliest } = objectArgument<{ groupId: string; topic: string; earliest?: boolean }>(options, 'resetOffsets({ groupId, topic, earliest })');
+    groupIdArgument(groupId, 'resetOffsets groupId');
+    topicArgument(topic, 'resetOffsets topic');
+    const [offsets] = await this.#listOffsets(topic, [earliest ? EARLIEST_TIMESTAMP : LATEST_TIMESTAMP]);
+    await this.#commitAsOutsider(groupId, topic, [...offsets].map(([partition, committedOffset]) => ({ partition, committedOffset })));
+  }
+
+  async #commitAsOutsider(groupId: string, topic: string, partitions: { partition: number; committedOffset: bigint }[]): Promise<void> {
+    const { groups: [group] } = await this.describeGroups([groupId]);
+    if (group.state !== 'Empty' && group.state !== 'Dead') {
+      throw new WafkaError('NON_EMPTY_GROUP', `group '${groupId}' has ${group.members.length} members (${group.state}): stop its consumers before setting its offsets`);
+    }
+    const response = await this.#toCoordinator(groupId, 'OffsetCommit', (api) => api.offsetCommit({ groupId, generationId: -1, memberId: '', topics: [{ topic, partitions }] }),
+      (r) => r.topics.flatMap((t) => t.partitions).map((p) => fromErrorJSON(p.error)).find((e) => e !== undefined));
+    void response;
+  }
+
+  /** KafkaJS's deleteGroups: [{ groupId, errorCode }]; throws the first group's error if any failed (a group with members is NON_EMPTY_GROUP). */
+  async deleteGroups(groupIds: string[]): Promise<{ groupId: string; errorCode: number }[]> {
+    this.#assertConnected();
+    const ids = arrayArgument<string>(groupIds, 'deleteGroups groupIds', 10_000).map((g, i) => groupIdArgument(g, `deleteGroups groupIds[${i}]`));
+    const results = await Promise.all(ids.map(async (groupId) => {
+      const r = await this.#toCoordinator(groupId, 'DeleteGroups', (api) => api.deleteGroups({ groupsNames: [groupId] }), (x) => {
+        const e = fromErrorJSON(x.results[0]?.error);
+        return e && COORDINATOR_MOVED.has(e.type) ? e : undefined;
+      });
+      return { groupId, error: fromErrorJSON(r.results[0]?.error) };
+    }));
+    const failed = results.find((r) => r.error);
+    if (failed) throw new WafkaError(failed.error!.type, `deleteGroups: ${results.filter((r) => r.error).map((r) => `${r.groupId}: ${r.error!.message}`).join('; ')}`);
+    return results.map((r) => ({ groupId: r.groupId, errorCode: 0 }));
+  }
+
+  /**
+   * Lag of a group per partition: the high watermark (what a consumer can
+   * read) minus the committed offset; a partition without a commit lags by
+   * everything from its log start.
+   */
+  async fetchGroupLag(options: { groupId: string; topics: string[] }): Promise<{ topic: string; partitions: { partition: number; committed: string; high: string; lag: string }[] }[]> {
+    const offsets = await this.fetchOffsets({ groupId: options?.groupId, topics: options?.topics });
+    return Promise.all(offsets.map(async (t) => {
+      const [high, low] = await this.#listOffsets(t.topic, [LATEST_TIMESTAMP, EARLIEST_TIMESTAMP]);
+      return {
+        topic: t.topic,
+        partitions: t.partitions.map((p) => {
+          const h = high.get(p.partition) ?? 0n;
+          const from = p.offset === '-1' ? (low.get(p.partition) ?? 0n) : BigInt(p.offset);
+          return { partition: p.partition, committed: p.offset, high: String(h), lag: String(h > from ? h - from : 0n) };
+        }),
+      };
+    }));
+  }
+}
+
+function groupIdArgument(value: unknown, what: string): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 255) {
+    throw new WafkaError('INVALID_GROUP_ID', `${what} must be a string of 1 to 255 characters`, { retriable: false });
+  }
+  return value;
 }

@@ -4,7 +4,7 @@
  * (INVALID_REQUEST, or Kafka's more precise name), never a TypeError from
  * deeper down or a value quietly taken to mean something else.
  */
-import { WafkaError } from '../errors.ts';
+import { WafkaError, describeValue } from '../errors.ts';
 
 export const INT64_MAX = (1n << 63n) - 1n;
 
@@ -26,7 +26,7 @@ export function offsetArgument(value: unknown, what: string, sentinels: readonly
   if (typeof value === 'bigint') offset = value;
   else if (typeof value === 'number' && Number.isSafeInteger(value)) offset = BigInt(value);
   else if (typeof value === 'string' && CANONICAL_DECIMAL.test(value)) offset = BigInt(value);
-  else throw new WafkaError('INVALID_REQUEST', `${what} ${describe(value)} is not an offset: expected a decimal integer string, a bigint or a safe integer`, { retriable: false });
+  else throw new WafkaError('INVALID_REQUEST', `${what} ${describeValue(value)} is not an offset: expected a decimal integer string, a bigint or a safe integer`, { retriable: false });
   if (sentinels.includes(offset)) return offset;
   if (offset < 0n || offset > INT64_MAX) {
     const allowed = sentinels.length ? ` (or ${sentinels.join(', ')})` : '';
@@ -38,7 +38,7 @@ export function offsetArgument(value: unknown, what: string, sentinels: readonly
 /** A topic name argument: a non-empty string (the broker checks Kafka's name rule). */
 export function topicArgument(value: unknown, what = 'topic'): string {
   if (typeof value !== 'string' || value.length === 0) {
-    throw new WafkaError('INVALID_TOPIC_EXCEPTION', `${what} ${describe(value)} is not a topic name (a non-empty string)`, { retriable: false });
+    throw new WafkaError('INVALID_TOPIC_EXCEPTION', `${what} ${describeValue(value)} is not a topic name (a non-empty string)`, { retriable: false });
   }
   return value;
 }
@@ -46,7 +46,7 @@ export function topicArgument(value: unknown, what = 'topic'): string {
 /** A partition number argument: an integer in [0, 2^31-1]. */
 export function partitionArgument(value: unknown, what = 'partition'): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 0x7fffffff) {
-    throw new WafkaError('INVALID_REQUEST', `${what} ${describe(value)} is not a partition number (an integer in [0, 2^31-1])`, { retriable: false });
+    throw new WafkaError('INVALID_REQUEST', `${what} ${describeValue(value)} is not a partition number (an integer in [0, 2^31-1])`, { retriable: false });
   }
   return value;
 }
@@ -54,28 +54,19 @@ export function partitionArgument(value: unknown, what = 'partition'): number {
 /** A timestamp in ms: a safe integer ≥ 0 (Kafka's record timestamps are int64 ms since the epoch). */
 export function timestampArgument(value: unknown, what = 'timestamp'): bigint {
   if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return BigInt(value);
-  throw new WafkaError('INVALID_REQUEST', `${what} ${describe(value)} is not a timestamp (an integer number of ms ≥ 0)`, { retriable: false });
+  throw new WafkaError('INVALID_REQUEST', `${what} ${describeValue(value)} is not a timestamp (an integer number of ms ≥ 0)`, { retriable: false });
 }
 
 /** An options object argument. */
 export function objectArgument<T extends object>(value: unknown, what: string): T {
-  if (typeof value !== 'object' || value === null) throw new WafkaError('INVALID_REQUEST', `${what} must be an object, got ${describe(value)}`, { retriable: false });
+  if (typeof value !== 'object' || value === null) throw new WafkaError('INVALID_REQUEST', `${what} must be an object, got ${describeValue(value)}`, { retriable: false });
   return value as T;
 }
 
 /** An array argument, at most `lengthMax` long. */
 export function arrayArgument<T>(value: unknown, what: string, lengthMax: number): T[] {
-  if (!Array.isArray(value)) throw new WafkaError('INVALID_REQUEST', `${what} must be an array, got ${describe(value)}`, { retriable: false });
+  if (!Array.isArray(value)) throw new WafkaError('INVALID_REQUEST', `${what} must be an array, got ${describeValue(value)}`, { retriable: false });
   if (value.length > lengthMax) throw new WafkaError('INVALID_REQUEST', `${what} has ${value.length} entries, over the ${lengthMax} limit`, { retriable: false });
   return value as T[];
 }
 
-/** A short, safe description of any value for a message (never its whole text, never a throwing toString). */
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
-  if (typeof value === 'bigint') return `${value}n`;
-  if (typeof value === 'number' || typeof value === 'boolean' || value === undefined || value === null) return String(value);
-  if (typeof value === 'symbol') return 'a symbol';
-  if (typeof value === 'function') return 'a function';
-  return Array.isArray(value) ? 'an array' : 'an object';
-}

@@ -1,7 +1,11 @@
 /**
- * The consumer: KafkaJS's API. Until consumer groups exist (a later issue), a
- * consumer reads every partition of its subscription and keeps its positions
- * in memory; `groupId` is accepted and kept for the groups issue.
+ * The consumer: KafkaJS's API, a member of its consumer group. The group's
+ * coordinator and assigner decide which partitions of the subscription this
+ * member consumes (./group/membership.ts); it starts each at the group's
+ * committed offset (`fromBeginning` applies only where there is none) and
+ * commits what its handlers resolved (autoCommit, commitOffsets). Against
+ * brokers that do not serve groups (stand-ins in tests), it reads every
+ * partition of its subscription and keeps its positions in memory.
  *
  * One fetch loop per leader broker, each a long poll (`minBytes`,
  * `maxWaitTimeInMs`) for all of that broker's assigned, unpaused partitions.
@@ -29,8 +33,13 @@ import { Wakeup } from './wakeup.ts';
 import { TurnBudget } from '../event-loop.ts';
 import { batchSizeAt } from '../core/index.ts';
 import type { BatchCodec, DecodedBatch } from './codec.ts';
-import type { ConsumerConfig, KafkaMessage } from './types.ts';
+import type { ConsumerConfig, KafkaMessage, RebalanceListener, TopicPartitionsList } from './types.ts';
 import { FetchedEpochs } from './fetched-epochs.ts';
+import { roundRobin, type RebalanceProtocol } from './group/assigners.ts';
+import { findCoordinators, groupCall } from './group/group-requests.ts';
+import { GroupMembership, type MembershipHost } from './group/membership.ts';
+import type { TopicPartitionList } from '../protocol/consumer-protocol.ts';
+import { OFFSETS_TOPIC } from '../coordinator/group/offsets-topic-records.ts';
 
 export interface ConsumerContext {
   connector: BrokerConnector;
@@ -84,8 +93,8 @@ export interface EachBatchPayload {
   resolveOffset(offset: string): void;
   heartbeat(): Promise<void>;
   pause(): () => void;
-  /** No-op until consumer groups exist. */
-  commitOffsetsIfNecessary(offsets?: unknown): Promise<void>;
+  /** Commits what is resolved if autoCommit's interval or threshold says so (or the given offsets). */
+  commitOffsetsIfNecessary(offsets?: { topics: { topic: string; partitions: { partition: number; offset: string }[] }[] }): Promise<void>;
   uncommittedOffsets(): { topics: { topic: string; partitions: { partition: number; offset: string }[] }[] };
   isRunning(): boolean;
   isStale(): boolean;
@@ -97,8 +106,12 @@ export interface ConsumerRunConfig {
   eachBatchAutoResolve?: boolean;
   /** How many partitions' batches may be handled at once. Default 1. */
   partitionsConsumedConcurrently?: number;
-  /** KafkaJS option, accepted; offsets are not committed until groups exist. */
+  /** Commit resolved offsets after handled batches (default true). */
   autoCommit?: boolean;
+  /** With autoCommit: commit at most this often, ms (default null: after every batch, unless a threshold is set). */
+  autoCommitInterval?: number | null;
+  /** With autoCommit: commit once this many messages were resolved since the last commit (default null). */
+  autoCommitThreshold?: number | null;
 }
 
 export interface ConsumerSubscribeTopics { topics: (string | RegExp)[]; fromBeginning?: boolean }
@@ -116,6 +129,12 @@ interface PartitionState {
   logStartOffset: bigint;
   /** The leader epochs of the batches fetched (KIP-320). */
   epochs: FetchedEpochs;
+  /** Set when the group takes the partition away: no new delivery starts, and the state is dropped. */
+  revoking: boolean;
+  /** The delivery of a batch under way, if any (a revocation waits for it). */
+  inFlight: Promise<void> | null;
+  /** Within an eachBatch: the offset after the last resolveOffset (what a commit meanwhile would store). */
+  batchResolved: bigint | undefined;
 }
 
 const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
@@ -164,11 +183,28 @@ export class Consumer {
   #slots = 1;
   readonly #slotWaiters: (() => void)[] = [];
   #refreshing: Promise<void> | undefined;
+  readonly #clientId: string;
+  /** The group membership while running against brokers that serve groups; null when standalone. */
+  #membership: GroupMembership | null = null;
+  /** Topics the subscriptions match now (what the member tells its group). */
+  #subscribedTopics: string[] = [];
+  /** Offsets this member committed last, per partition. */
+  readonly #committed = new Map<string, bigint>();
+  #lastCommitMs = 0;
+  #resolvedSinceCommit = 0;
+  #commitChain: Promise<void> = Promise.resolve();
 
   constructor(config: ConsumerConfig, context: ConsumerContext) {
     if (!config || typeof config.groupId !== 'string' || config.groupId.length === 0) {
-      throw new TypeError('wafka: consumer needs a groupId (kept for the consumer-groups issue)');
+      throw new TypeError('wafka: consumer needs a groupId');
     }
+    if (config.groupInstanceId !== undefined && (typeof config.groupInstanceId !== 'string' || config.groupInstanceId.length === 0 || config.groupInstanceId.length > 249)) {
+      throw new TypeError('wafka: groupInstanceId must be a string of 1 to 249 characters');
+    }
+    for (const [name, value] of [['sessionTimeout', config.sessionTimeout], ['rebalanceTimeout', config.rebalanceTimeout], ['heartbeatInterval', config.heartbeatInterval]] as const) {
+      if (value !== undefined && (!Number.isSafeInteger(value) || value <= 0 || value > 0x7fffffff)) throw new TypeError(`wafka: ${name} must be a positive integer of ms`);
+    }
+    this.#clientId = context.clientId;
     this.#config = { ...CONSUMER_DEFAULTS, ...Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined)) } as typeof CONSUMER_DEFAULTS & ConsumerConfig;
     this.#isolationLevel = config.isolationLevel ?? (config.readUncommitted ? 'read_uncommitted' : 'read_committed');
     this.#logger = context.logger.namespace('Consumer');
@@ -219,17 +255,43 @@ export class Consumer {
     if (this.#running) throw new WafkaError('INVALID_REQUEST', 'the consumer is already running', { retriable: false });
     if (!config.eachMessage && !config.eachBatch) throw new TypeError('wafka: run needs eachMessage or eachBatch');
     if (this.#subscriptions.length === 0) throw new TypeError('wafka: subscribe to a topic before run');
-    this.#runConfig = { eachBatchAutoResolve: true, partitionsConsumedConcurrently: 1, ...config };
+    for (const [name, value] of [['autoCommitInterval', config.autoCommitInterval], ['autoCommitThreshold', config.autoCommitThreshold]] as const) {
+      if (value !== undefined && value !== null && (!Number.isSafeInteger(value) || value <= 0)) throw new TypeError(`wafka: ${name} must be a positive integer or null`);
+    }
+    this.#runConfig = { eachBatchAutoResolve: true, partitionsConsumedConcurrently: 1, autoCommit: true, autoCommitInterval: null, autoCommitThreshold: null, ...config };
     this.#slots = Math.max(1, this.#runConfig.partitionsConsumedConcurrently ?? 1);
     this.#running = true;
     this.#stopSignal = new Wakeup({ latched: true });
     try {
+      this.#membership = await this.#groupMembership();
       await this.#assign();
+      if (this.#membership) await this.#membership.start((error) => void this.#crash(error));
     } catch (error) {
       this.#running = false;
+      await this.#membership?.stop().catch(() => {});
+      this.#membership = null;
       throw error;
     }
+    this.#lastCommitMs = Date.now();
     this.#spawnLoops();
+  }
+
+  /** A membership when the brokers serve groups (a stand-in without them: null, the consumer reads every partition). */
+  async #groupMembership(): Promise<GroupMembership | null> {
+    const brokerId = this.#cluster.brokerIds()[0];
+    if (brokerId === undefined) return null;
+    const api = await this.#cluster.broker(brokerId);
+    if (typeof (api as { findCoordinator?: unknown }).findCoordinator !== 'function') {
+      this.#logger.warn('the brokers do not serve consumer groups: this consumer reads every partition of its subscription and commits nothing');
+      return null;
+    }
+    const cluster = { findTopicPartitionMetadata: (topic: string) => this.#cluster.partitions(topic).map((p) => ({ partitionId: p.partitionId, leader: p.leader })) };
+    const assigners = (this.#config.partitionAssigners ?? [roundRobin]).map((factory) => factory({ cluster, groupId: this.#config.groupId, logger: this.#logger }));
+    return new GroupMembership({
+      groupId: this.#config.groupId, clientId: this.#clientId, groupInstanceId: this.#config.groupInstanceId ?? null,
+      sessionTimeoutMs: this.#config.sessionTimeout ?? 30_000, rebalanceTimeoutMs: this.#config.rebalanceTimeout ?? 60_000,
+      heartbeatIntervalMs: this.#config.heartbeatInterval ?? 3_000, assigners, retry: this.#retry,
+    }, { cluster: this.#cluster, host: this.#membershipHost(), instrumentation: this.#instrumentation, logger: this.#logger });
   }
 
   /** Stops fetching; resolves once running handlers returned. */
@@ -240,6 +302,14 @@ export class Consumer {
     this.#signalChange();
     await Promise.all([...this.#loops.values()]);
     this.#loops.clear();
+    const membership = this.#membership;
+    if (membership) {
+      // A clean stop: what was handled is committed, then the member leaves (its partitions move at once).
+      if (this.#runConfig?.autoCommit) await this.#commit(null).catch((error) => this.#logger.warn('commit on stop failed', { error: String(error) }));
+      await membership.stop();
+      await this.#dropPartitions([...this.#partitions.values()], 'revoked');
+      this.#membership = null;
+    }
     this.#instrumentation.emit(CONSUMER_EVENTS.STOP, null);
   }
 
@@ -271,6 +341,10 @@ export class Consumer {
       state.fromBeginning = value === -2n;
     } else {
       state.position = value;
+      // As KafkaJS: a seek is committed unless autoCommit is off.
+      if (this.#membership && this.#runConfig?.autoCommit !== false) {
+        void this.#commit([{ topic, partition, offset: value }]).catch((error) => this.#logger.warn('commit after seek failed', { error: String(error) }));
+      }
     }
     this.#signalChange();
   }
@@ -310,8 +384,243 @@ export class Consumer {
     return [...this.#partitions.values()].map((s) => ({ topic: s.topic, partition: s.partition, offset: s.position === undefined ? null : String(s.position) }));
   }
 
-  /** Accepted for KafkaJS compatibility; offsets are not committed until consumer groups exist. */
-  async commitOffsets(_offsets: TopicPartitionOffset[]): Promise<void> {}
+  /**
+   * Commits offsets for the group (each the next offset to consume, as
+   * KafkaJS's); without an argument, what the handlers resolved. Resolves once
+   * the coordinator's offsets partition stores them on its ISR.
+   */
+  async commitOffsets(offsets?: TopicPartitionOffset[]): Promise<void> {
+    if (offsets === undefined) return this.#commit(null);
+    const list = arrayArgument<TopicPartitionOffset>(offsets, 'commitOffsets offsets', 100_000).map((o, i) => {
+      const { topic, partition, offset } = objectArgument<TopicPartitionOffset>(o, `commitOffsets[${i}]`);
+      return { topic: topicArgument(topic, `commitOffsets[${i}].topic`), partition: partitionArgument(partition, `commitOffsets[${i}].partition`), offset: offsetArgument(offset, `commitOffsets[${i}].offset`, []) };
+    });
+    return this.#commit(list);
+  }
+
+  /** What the handlers resolved and the group has not stored yet. */
+  uncommittedOffsets(): { topics: { topic: string; partitions: { partition: number; offset: string }[] }[] } {
+    const byTopic = new Map<string, { partition: number; offset: string }[]>();
+    for (const [key, offset] of this.#uncommitted()) {
+      const state = this.#partitions.get(key)!;
+      if (!byTopic.has(state.topic)) byTopic.set(state.topic, []);
+      byTopic.get(state.topic)!.push({ partition: state.partition, offset: String(offset) });
+    }
+    return { topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) };
+  }
+
+  /** KafkaJS's describeGroup: the group as its coordinator describes it. */
+  async describeGroup(): Promise<{ groupId: string; state: string; protocol: string; protocolType: string; errorCode: number; members: { memberId: string; clientId: string; clientHost: string; memberMetadata: Uint8Array; memberAssignment: Uint8Array }[] }> {
+    const groupId = this.#config.groupId;
+    const nodeId = (await findCoordinators(this.#cluster, [groupId])).get(groupId)!;
+    const { groups } = await groupCall(this.#cluster, nodeId, 'DescribeGroups', (api) => api.describeGroups({ groups: [groupId] }));
+    const g = groups[0];
+    if (g.error) throw WafkaError.fromJSON(g.error);
+    return {
+      groupId, state: g.groupState, protocol: g.protocolData, protocolType: g.protocolType, errorCode: 0,
+      members: g.members.map((m) => ({ memberId: m.memberId, clientId: m.clientId, clientHost: m.clientHost, memberMetadata: m.memberMetadata, memberAssignment: m.memberAssignment })),
+    };
+  }
+
+  // ---------- group: offsets and assignment
+
+  #commitTarget(state: PartitionState): bigint | undefined {
+    return state.batchResolved ?? state.position;
+  }
+
+  #uncommitted(): Map<string, bigint> {
+    const out = new Map<string, bigint>();
+    for (const [key, state] of this.#partitions) {
+      const target = this.#commitTarget(state);
+      if (target !== undefined && target !== this.#committed.get(key)) out.set(key, target);
+    }
+    return out;
+  }
+
+  /** Commits `offsets` (null: everything uncommitted), one commit at a time, in order. */
+  #commit(offsets: { topic: string; partition: number; offset: bigint }[] | null): Promise<void> {
+    const run = async () => {
+      const membership = this.#membership;
+      if (!membership || membership.generationId < 0) {
+        if (offsets !== null && !membership) throw new WafkaError('UNSUPPORTED_VERSION', 'the brokers do not serve consumer groups: nothing to commit to', { retriable: false });
+        return;
+      }
+      const list = offsets ?? [...this.#uncommitted()].map(([key, offset]) => {
+        const s = this.#partitions.get(key)!;
+        return { topic: s.topic, partition: s.partition, offset };
+      });
+      if (list.length === 0) return;
+      const byTopic = new Map<string, { partition: number; committedOffset: bigint }[]>();
+      for (const o of list) {
+        if (!byTopic.has(o.topic)) byTopic.set(o.topic, []);
+        byTopic.get(o.topic)!.push({ partition: o.partition, committedOffset: o.offset });
+      }
+      const { memberId, generationId, groupInstanceId } = membership.generation;
+      const groupId = this.#config.groupId;
+      const response = await membership.call('OffsetCommit', (nodeId) => groupCall(this.#cluster, nodeId, 'OffsetCommit', (api) => api.offsetCommit({
+        groupId, generationId, memberId, groupInstanceId,
+        topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
+      })));
+      let failure: WafkaError | undefined;
+      const committed: { topic: string; partitions: { partition: number; offset: string }[] }[] = [];
+      for (const t of response.topics) {
+        const partitions: { partition: number; offset: string }[] = [];
+        for (const p of t.partitions) {
+          const error = fromErrorJSON(p.error);
+          if (error) { failure ??= error; continue; }
+          const offset = byTopic.get(t.topic)!.find((x) => x.partition === p.partition)!.committedOffset;
+          this.#committed.set(tpKey(t.topic, p.partition), offset);
+          partitions.push({ partition: p.partition, offset: String(offset) });
+        }
+        if (partitions.length) committed.push({ topic: t.topic, partitions });
+      }
+      this.#lastCommitMs = Date.now();
+      this.#resolvedSinceCommit = 0;
+      if (committed.length) this.#instrumentation.emit(CONSUMER_EVENTS.COMMIT_OFFSETS, { groupId, memberId, groupGenerationId: generationId, topics: committed });
+      if (failure) {
+        if (failure.type === 'REBALANCE_IN_PROGRESS' || failure.type === 'ILLEGAL_GENERATION' || failure.type === 'UNKNOWN_MEMBER_ID') membership.requestRejoin();
+        if (failure.type === 'NOT_COORDINATOR' || failure.type === 'COORDINATOR_NOT_AVAILABLE') membership.markCoordinatorUnknown();
+        throw failure;
+      }
+    };
+    const result = this.#commitChain.then(run, run);
+    this.#commitChain = result.catch(() => {});
+    return result;
+  }
+
+  /** autoCommit's rule after a batch: at once (no interval and no threshold), or when the interval passed or the threshold is reached. */
+  async #commitOffsetsIfNecessary(): Promise<void> {
+    const run = this.#runConfig;
+    if (!this.#membership || !run?.autoCommit) return;
+    const interval = run.autoCommitInterval ?? null;
+    const threshold = run.autoCommitThreshold ?? null;
+    const due = (interval === null && threshold === null)
+      || (interval !== null && Date.now() - this.#lastCommitMs >= interval)
+      || (threshold !== null && this.#resolvedSinceCommit >= threshold);
+    if (!due) return;
+    await this.#commit(null).catch((error) => this.#logger.warn('auto commit failed (kept for the next commit)', { error: String(error) }));
+  }
+
+  #ownedLists(states: Iterable<PartitionState> = this.#partitions.values()): TopicPartitionsList[] {
+    const byTopic = new Map<string, number[]>();
+    for (const s of states) {
+      if (!byTopic.has(s.topic)) byTopic.set(s.topic, []);
+      byTopic.get(s.topic)!.push(s.partition);
+    }
+    return [...byTopic].map(([topic, partitions]) => ({ topic, partitions: partitions.sort((a, b) => a - b) }));
+  }
+
+  async #listener(kind: keyof RebalanceListener, lists: TopicPartitionsList[]): Promise<void> {
+    const listener = this.#config.rebalanceListener?.[kind];
+    if (!listener || lists.length === 0) return;
+    try {
+      await listener.call(this.#config.rebalanceListener, lists);
+    } catch (error) {
+      this.#logger.error(`rebalance listener ${kind} threw`, { error: String(error) });
+    }
+  }
+
+  /**
+   * Gives partitions up: no new delivery starts, the one under way finishes,
+   * then (revoked, with autoCommit) their offsets are committed and the
+   * listener hears of it; lost ones are dropped at once and nothing is committed.
+   */
+  async #dropPartitions(states: PartitionState[], how: 'revoked' | 'lost'): Promise<void> {
+    if (states.length === 0) return;
+    // Revoked: the delivery under way ends normally (its position counts); lost: it is stale at once.
+    for (const s of states) { s.revoking = true; if (how === 'lost') s.generation++; }
+    if (how === 'revoked') {
+      await Promise.all(states.map((s) => s.inFlight?.catch(() => {})));
+      if (this.#runConfig?.autoCommit && this.#membership) {
+        const offsets = states.flatMap((s) => {
+          const target = this.#commitTarget(s);
+          return target !== undefined && target !== this.#committed.get(tpKey(s.topic, s.partition)) ? [{ topic: s.topic, partition: s.partition, offset: target }] : [];
+        });
+        if (offsets.length) await this.#commit(offsets).catch((error) => this.#logger.warn('commit of revoked partitions failed', { error: String(error) }));
+      }
+    }
+    for (const s of states) {
+      const key = tpKey(s.topic, s.partition);
+      if (this.#partitions.get(key) === s) this.#partitions.delete(key);
+      this.#committed.delete(key);
+    }
+    await this.#listener(how === 'revoked' ? 'onPartitionsRevoked' : 'onPartitionsLost', this.#ownedLists(states));
+  }
+
+  #membershipHost(): MembershipHost {
+    return {
+      subscribedTopics: () => this.#subscribedTopics,
+      ownedPartitions: () => this.#ownedLists([...this.#partitions.values()].filter((s) => !s.revoking)),
+      revokeAll: () => this.#dropPartitions([...this.#partitions.values()], 'revoked'),
+      lost: () => { void this.#dropPartitions([...this.#partitions.values()], 'lost'); },
+      assigned: (lists, protocol) => this.#assigned(lists, protocol),
+    };
+  }
+
+  /** The group's assignment: partitions no longer in it are revoked (cooperative), new ones start at the committed offset. */
+  async #assigned(lists: TopicPartitionList[], _protocol: RebalanceProtocol): Promise<void> {
+    const wanted = new Map<string, { topic: string; partition: number }>();
+    for (const l of lists) for (const p of l.partitions) wanted.set(tpKey(l.topic, p), { topic: l.topic, partition: p });
+    await this.#dropPartitions([...this.#partitions].filter(([key]) => !wanted.has(key)).map(([, s]) => s), 'revoked');
+    const added: PartitionState[] = [];
+    const unknownTopics = [...new Set([...wanted.values()].map((w) => w.topic))].filter((t) => this.#cluster.partitions(t).length === 0);
+    if (unknownTopics.length) await this.#cluster.refresh([...new Set([...this.#cluster.knownTopics(), ...unknownTopics])], false);
+    for (const [key, { topic, partition }] of wanted) {
+      if (this.#partitions.has(key)) continue;
+      const fromBeginning = this.#subscriptionFromBeginning(topic);
+      const state: PartitionState = {
+        topic, partition, position: undefined, fromBeginning, generation: 0, highWatermark: -1n, logStartOffset: -1n,
+        epochs: new FetchedEpochs(), revoking: false, inFlight: null, batchResolved: undefined,
+      };
+      this.#partitions.set(key, state);
+      added.push(state);
+    }
+    if (added.length) {
+      await this.#fetchCommitted(added);
+      for (const state of added) {
+        const seek = this.#pendingSeeks.get(tpKey(state.topic, state.partition));
+        if (!seek) continue;
+        if (seek.offset >= 0n) state.position = seek.offset;
+        else { state.position = undefined; state.fromBeginning = seek.offset === -2n; }
+        this.#pendingSeeks.delete(tpKey(state.topic, state.partition));
+      }
+      await this.#resolvePositions().catch((error) => this.#logger.warn('cannot resolve positions', { error: String(error) }));
+    }
+    if (this.#running) this.#spawnLoops();
+    this.#signalChange();
+    await this.#listener('onPartitionsAssigned', this.#ownedLists(added));
+  }
+
+  /** Positions of newly assigned partitions from the group's committed offsets (none: fromBeginning decides). */
+  async #fetchCommitted(states: PartitionState[]): Promise<void> {
+    const membership = this.#membership!;
+    const groupId = this.#config.groupId;
+    const byTopic = new Map<string, number[]>();
+    for (const s of states) {
+      if (!byTopic.has(s.topic)) byTopic.set(s.topic, []);
+      byTopic.get(s.topic)!.push(s.partition);
+    }
+    const response = await membership.call('OffsetFetch', (nodeId) => groupCall(this.#cluster, nodeId, 'OffsetFetch', (api) => api.offsetFetch({
+      groupId, topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
+    })));
+    if (response.error) throw WafkaError.fromJSON(response.error);
+    for (const t of response.topics) {
+      for (const p of t.partitions) {
+        const state = this.#partitions.get(tpKey(t.topic, p.partition));
+        if (!state || p.error || p.committedOffset < 0n) continue;
+        state.position = p.committedOffset;
+        this.#committed.set(tpKey(t.topic, p.partition), p.committedOffset);
+      }
+    }
+  }
+
+  #subscriptionFromBeginning(topic: string): boolean {
+    let fromBeginning = false;
+    for (const s of this.#subscriptions) {
+      if (typeof s.topic === 'string' ? s.topic === topic : (s.topic.lastIndex = 0, s.topic.test(topic))) fromBeginning ||= s.fromBeginning;
+    }
+    return fromBeginning;
+  }
 
   #isPaused(topic: string, partition: number): boolean {
     return this.#pausedTopics.has(topic) || this.#paused.has(tpKey(topic, partition));
@@ -337,7 +646,8 @@ export class Consumer {
     for (const t of response.topics) {
       if (t.error) continue;
       for (const s of this.#subscriptions) {
-        if (typeof s.topic === 'string' ? s.topic === t.name : (s.topic.lastIndex = 0, s.topic.test(t.name))) {
+        // As Kafka's consumers (exclude.internal.topics): a pattern does not match the internal offsets topic.
+        if (typeof s.topic === 'string' ? s.topic === t.name : (t.name !== OFFSETS_TOPIC && (s.topic.lastIndex = 0, s.topic.test(t.name)))) {
           matched.set(t.name, (matched.get(t.name) ?? false) || s.fromBeginning);
         }
       }
@@ -348,11 +658,22 @@ export class Consumer {
         throw t?.error ? WafkaError.fromJSON(t.error) : new WafkaError('UNKNOWN_TOPIC_OR_PARTITION', `topic "${name}" does not exist`);
       }
     }
+    if (this.#membership) {
+      // A group member consumes what the group assigns it: a change of topics is told to the group.
+      const topics = [...matched.keys()].sort();
+      const changed = topics.join('\u0000') !== this.#subscribedTopics.join('\u0000');
+      this.#subscribedTopics = topics;
+      if (changed && this.#membership.generationId >= 0) this.#membership.requestRejoin();
+      return;
+    }
     for (const [topic, fromBeginning] of matched) {
       for (const p of this.#cluster.partitions(topic)) {
         const key = tpKey(topic, p.partitionId);
         if (this.#partitions.has(key)) continue;
-        const state: PartitionState = { topic, partition: p.partitionId, position: undefined, fromBeginning, generation: 0, highWatermark: -1n, logStartOffset: -1n, epochs: new FetchedEpochs() };
+        const state: PartitionState = {
+          topic, partition: p.partitionId, position: undefined, fromBeginning, generation: 0, highWatermark: -1n, logStartOffset: -1n,
+          epochs: new FetchedEpochs(), revoking: false, inFlight: null, batchResolved: undefined,
+        };
         const seek = this.#pendingSeeks.get(key);
         if (seek) {
           if (seek.offset >= 0n) state.position = seek.offset;
@@ -437,7 +758,7 @@ export class Consumer {
       if (this.#cluster.isStale()) await this.#refresh();
       if ([...this.#partitions.values()].some((s) => s.position === undefined)) await this.#resolvePositions().catch((error) => this.#logger.warn('cannot resolve positions', { error: String(error) }));
       const mine = [...this.#partitions.values()].filter((s) =>
-        s.position !== undefined && !this.#isPaused(s.topic, s.partition) && this.#cluster.leaderOf(s.topic, s.partition) === nodeId);
+        s.position !== undefined && !s.revoking && !this.#isPaused(s.topic, s.partition) && this.#cluster.leaderOf(s.topic, s.partition) === nodeId);
       if (mine.length === 0) {
         await this.#changed.sleep(200);
         continue;
@@ -593,11 +914,18 @@ export class Consumer {
       } else {
         await this.#acquireSlot();
         try {
-          if (!this.#running || generation !== state.generation || state.position !== from || this.#isPaused(state.topic, state.partition)) return;
-          await this.#deliver(state, generation, messages, nextOffset, highWatermark);
+          if (!this.#running || state.revoking || generation !== state.generation || state.position !== from || this.#isPaused(state.topic, state.partition)) return;
+          const delivery = this.#deliver(state, generation, messages, nextOffset, highWatermark);
+          state.inFlight = delivery;
+          try {
+            await delivery;
+          } finally {
+            if (state.inFlight === delivery) state.inFlight = null;
+          }
         } finally {
           this.#releaseSlot();
         }
+        await this.#commitOffsetsIfNecessary();
       }
       // A batch that cannot be decoded stops the partition once everything before it is delivered.
       if (failure && generation === state.generation && state.position === nextOffset && this.#running) {
@@ -616,7 +944,7 @@ export class Consumer {
     const { topic, partition } = state;
     const run = this.#runConfig!;
     const pause = () => { this.pause([{ topic, partitions: [partition] }]); return () => this.resume([{ topic, partitions: [partition] }]); };
-    const heartbeat = async () => {};
+    const heartbeat = async () => { await this.#membership?.heartbeat().catch((error) => this.#logger.debug('heartbeat failed', { error: String(error) })); };
     const stale = () => generation !== state.generation || !this.#running;
     const hwm = String(highWatermark);
     const startedMs = Date.now();
@@ -642,6 +970,7 @@ export class Consumer {
             messages = all.slice(i);
           }
           let resolved: bigint | undefined;
+          state.batchResolved = undefined;
           const batch: Batch = {
             topic, partition, highWatermark: hwm, messages,
             isEmpty: () => messages.length === 0,
@@ -653,16 +982,31 @@ export class Consumer {
           try {
             await run.eachBatch({
               batch,
-              resolveOffset: (offset) => { const o = BigInt(offset); if (resolved === undefined || o > resolved) resolved = o; },
+              resolveOffset: (offset) => {
+                const o = BigInt(offset);
+                if (resolved !== undefined && o <= resolved) return;
+                this.#resolvedSinceCommit += resolved === undefined ? 1 : Number(o - resolved);
+                resolved = o;
+                if (!stale()) state.batchResolved = o + 1n;
+              },
               heartbeat, pause,
-              commitOffsetsIfNecessary: async () => {},
-              uncommittedOffsets: () => ({ topics: [] }),
+              commitOffsetsIfNecessary: async (offsets) => {
+                if (!offsets) return this.#commitOffsetsIfNecessary();
+                await this.#commit(offsets.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: BigInt(p.offset) }))));
+              },
+              uncommittedOffsets: () => this.uncommittedOffsets(),
               isRunning: () => this.#running,
               isStale: stale,
             });
-            if (!stale()) state.position = run.eachBatchAutoResolve ? nextOffset : resolved !== undefined ? resolved + 1n : state.position;
+            // Still counted when the consumer is stopping: the batch was handled, a stop's commit includes it.
+            if (generation === state.generation) {
+              if (run.eachBatchAutoResolve && resolved === undefined) this.#resolvedSinceCommit += messages.length;
+              state.position = run.eachBatchAutoResolve ? nextOffset : resolved !== undefined ? resolved + 1n : state.position;
+            }
+            state.batchResolved = undefined;
           } catch (error) {
             if (!stale() && resolved !== undefined) state.position = resolved + 1n;
+            state.batchResolved = undefined;
             throw error;
           }
         } else {
@@ -672,7 +1016,7 @@ export class Consumer {
           for (; i < messages.length; i++) {
             const turn = this.#turn.spend(messages[i].size);
             if (turn) await turn;
-            if (stale() || this.#isPaused(topic, partition)) break;
+            if (stale() || state.revoking || this.#isPaused(topic, partition)) break;
             const message = messages[i];
             try {
               await run.eachMessage!({ topic, partition, message, heartbeat, pause });
@@ -680,6 +1024,7 @@ export class Consumer {
               if (!stale()) state.position = BigInt(message.offset);
               throw error;
             }
+            this.#resolvedSinceCommit++;
             if (generation !== state.generation) break;
             if (i === messages.length - 1) state.position = nextOffset;
             else state.position = BigInt(message.offset) + 1n;

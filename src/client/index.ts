@@ -12,7 +12,11 @@ export { PRODUCER_EVENTS, CONSUMER_EVENTS, ADMIN_EVENTS, type InstrumentationEve
 export { toConnector, type BrokerConnector } from './connection.ts';
 export { RecordAccumulator, ProducerBatch as AccumulatorBatch, estimateRecordBytes } from './accumulator.ts';
 export { RETRY_DEFAULTS, type RetryOptions } from './retry.ts';
+export {
+  PartitionAssigners, AssignerProtocol,
+  type Assigner, type AssignerCluster, type GroupMember, type GroupMemberAssignment, type PartitionAssigner, type RebalanceProtocol,
+} from './group/assigners.ts';
 export type {
   CompressionType, ConsumerConfig, IHeaders, KafkaMessage, Message, ProducerBatch, ProducerConfig, ProducerRecord,
-  RecordMetadata, TopicMessages, WafkaConfig,
+  RecordMetadata, TopicMessages, WafkaConfig, RebalanceListener, TopicPartitionsList,
 } from './types.ts';

@@ -8,6 +8,7 @@
  */
 import type { Acks, IsolationLevel } from '../protocol/types.ts';
 import type { ICustomPartitioner } from './partitioners.ts';
+import type { PartitionAssigner } from './group/assigners.ts';
 import type { RetryOptions } from './retry.ts';
 import type { LogCreator, LogLevel } from './logger.ts';
 
@@ -89,8 +90,20 @@ export interface ProducerConfig {
 }
 
 export interface ConsumerConfig {
-  /** Kept for KafkaJS compatibility; groups are a later issue (a consumer reads all partitions). */
+  /** The consumer group: its members share the subscribed partitions, and its committed offsets are where they resume. */
   groupId: string;
+  /** The member is removed when the coordinator hears nothing from it for this long, ms. Default 30000 (KafkaJS's). */
+  sessionTimeout?: number;
+  /** How long a rebalance waits for every member to rejoin, ms. Default 60000 (KafkaJS's). */
+  rebalanceTimeout?: number;
+  /** How often the member heartbeats, ms (independent of message handling). Default 3000 (KafkaJS's). */
+  heartbeatInterval?: number;
+  /** Assigners in preference order (KafkaJS's shape). Default [PartitionAssigners.roundRobin]. */
+  partitionAssigners?: PartitionAssigner[];
+  /** Static membership (KIP-345): a member restarting with the same id within its session gets its partitions back with no rebalance. */
+  groupInstanceId?: string;
+  /** Called as partitions come and go (Kafka's ConsumerRebalanceListener). */
+  rebalanceListener?: RebalanceListener;
   minBytes?: number;
   maxBytes?: number;
   maxWaitTimeInMs?: number;
@@ -125,4 +138,19 @@ export interface WafkaConfig {
   logLevel?: LogLevel;
   logCreator?: LogCreator;
   retry?: RetryOptions;
+}
+
+export interface TopicPartitionsList { topic: string; partitions: number[] }
+
+/**
+ * Kafka's ConsumerRebalanceListener. `onPartitionsRevoked` runs after the
+ * last handler of those partitions returned and (with autoCommit) after their
+ * offsets were committed, before another member may get them; commit there
+ * when autoCommit is off. `onPartitionsLost`: the membership was lost (session
+ * expired); another member may already consume them, so nothing is committed.
+ */
+export interface RebalanceListener {
+  onPartitionsAssigned?(assigned: TopicPartitionsList[]): void | Promise<void>;
+  onPartitionsRevoked?(revoked: TopicPartitionsList[]): void | Promise<void>;
+  onPartitionsLost?(lost: TopicPartitionsList[]): void | Promise<void>;
 }

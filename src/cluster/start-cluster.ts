@@ -370,7 +370,12 @@ async function startWorkers(settings: Settings, nodeIds: number[], kind: 'node' 
       restartPending.delete(nodeId);
       if (stopping || workers.get(nodeId)?.client.closed === false) return;
       void spawn(nodeId).then(
-        (worker) => { restartAttempts.set(nodeId, 0); for (const other of workers.values()) if (other !== worker) { link(worker, other); link(other, worker); } },
+        (worker) => {
+          // A restart that finished after stop() began: stop() did not see this worker, so it is stopped here (else it keeps the process alive).
+          if (stopping) { void stopWorker(worker).catch(() => {}); return; }
+          restartAttempts.set(nodeId, 0);
+          for (const other of workers.values()) if (other !== worker) { link(worker, other); link(other, worker); }
+        },
         () => { if (!stopping) scheduleRestart(nodeId, reason); },
       );
     }, delayMs);

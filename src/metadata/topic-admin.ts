@@ -5,7 +5,7 @@
  * caller runs it inside updateMetadata (read, change, compare-and-set, retry on
  * a lost race), so these functions must not look at anything but their inputs.
  */
-import { WafkaError } from '../errors.ts';
+import { describeValue, WafkaError } from '../errors.ts';
 import type { CreatePartitionsRequest, CreateTopicSpec, TopicResult } from '../protocol/types.ts';
 import { errorJSON } from '../protocol/error-json.ts';
 import { assignPartitions } from './assignment.ts';
@@ -69,7 +69,7 @@ export function createTopicsIn(
 function requestedPartitions(spec: CreateTopicSpec, defaults: TopicDefaults): number {
   const numPartitions = spec.numPartitions === undefined || spec.numPartitions === -1 ? defaults.numPartitions : spec.numPartitions;
   if (!Number.isSafeInteger(numPartitions) || numPartitions < 1) {
-    throw new WafkaError('INVALID_PARTITIONS', `numPartitions ${String(numPartitions)}: must be an integer of at least 1`);
+    throw new WafkaError('INVALID_PARTITIONS', `numPartitions ${describeValue(numPartitions)}: must be an integer of at least 1`);
   }
   return numPartitions;
 }
@@ -109,7 +109,7 @@ function checkReplicas(metadata: ClusterMetadata, replicas: readonly number[], l
 
 function checkReplicationFactor(metadata: ClusterMetadata, replicationFactor: number, limits: TopicLimits): void {
   if (!Number.isSafeInteger(replicationFactor) || replicationFactor < 1) {
-    throw new WafkaError('INVALID_REPLICATION_FACTOR', `replicationFactor ${String(replicationFactor)}: must be an integer of at least 1`);
+    throw new WafkaError('INVALID_REPLICATION_FACTOR', `replicationFactor ${describeValue(replicationFactor)}: must be an integer of at least 1`);
   }
   if (replicationFactor > limits.replicationFactorMax) {
     throw new WafkaError('INVALID_REPLICATION_FACTOR', `replicationFactor ${replicationFactor}: at most ${limits.replicationFactorMax} in this cluster (more than 1 needs a controller)`);
@@ -165,7 +165,7 @@ export function createPartitionsIn(
       if (!state) throw new WafkaError('UNKNOWN_TOPIC_OR_PARTITION', `topic '${topic}' does not exist`);
       const current = state.partitions.length;
       if (!Number.isSafeInteger(count) || count <= current) {
-        throw new WafkaError('INVALID_PARTITIONS', `topic '${topic}' has ${current} partitions; the new count ${String(count)} must be a larger integer`);
+        throw new WafkaError('INVALID_PARTITIONS', `topic '${topic}' has ${current} partitions; the new count ${describeValue(count)} must be a larger integer`);
       }
       const added = count - current;
       checkPartitionLimits(metadata, count, added, limits);

@@ -213,3 +213,176 @@ export interface BrokerApi {
   initProducerId(request: InitProducerIdRequest): Promise<InitProducerIdResponse>;
   metrics(): Promise<BrokerMetrics>;
 }
+
+// ---------- Groups (the group coordinator, src/coordinator/group/)
+//
+// Kafka's classic group protocol. A request-level outcome (the group's
+// error) is the response's `error`, as Kafka's error_code field; a request
+// that is not well formed rejects with INVALID_REQUEST. Member metadata and
+// assignments are opaque bytes to the coordinator (a consumer writes Kafka's
+// ConsumerProtocolSubscription and ConsumerProtocolAssignment into them, see
+// ./consumer-protocol.ts).
+
+/** Kafka's FindCoordinator key types. */
+export const COORDINATOR_KEY_TYPE_GROUP = 0;
+export const COORDINATOR_KEY_TYPE_TRANSACTION = 1;
+export interface FindCoordinatorRequest { keyType?: number; coordinatorKeys: string[] }
+export interface FindCoordinatorResponse {
+  coordinators: { key: string; nodeId: number; host: string; error?: WafkaErrorJSON }[];
+}
+
+export interface JoinGroupRequest {
+  groupId: string;
+  sessionTimeoutMs: number;
+  rebalanceTimeoutMs: number;
+  /** '' on a first join: the coordinator answers MEMBER_ID_REQUIRED with the id to join with. */
+  memberId: string;
+  /** Static membership (KIP-345): a stable id per member instance. */
+  groupInstanceId?: string | null;
+  protocolType: string;
+  protocols: { name: string; metadata: Uint8Array }[];
+  clientId?: string;
+  clientHost?: string;
+  reason?: string | null;
+}
+export interface JoinGroupMember { memberId: string; groupInstanceId: string | null; metadata: Uint8Array }
+export interface JoinGroupResponse {
+  error?: WafkaErrorJSON;
+  generationId: number;
+  protocolType: string | null;
+  protocolName: string | null;
+  leader: string;
+  /** True for a static leader rejoining a stable group: it keeps the assignment and computes none (KIP-814). */
+  skipAssignment: boolean;
+  memberId: string;
+  /** Only the leader gets the members (with their metadata); others get []. */
+  members: JoinGroupMember[];
+}
+
+export interface SyncGroupRequest {
+  groupId: string;
+  generationId: number;
+  memberId: string;
+  groupInstanceId?: string | null;
+  protocolType?: string | null;
+  protocolName?: string | null;
+  /** The leader's assignment for every member; [] from the others. */
+  assignments: { memberId: string; assignment: Uint8Array }[];
+}
+export interface SyncGroupResponse {
+  error?: WafkaErrorJSON;
+  protocolType: string | null;
+  protocolName: string | null;
+  assignment: Uint8Array;
+}
+
+export interface HeartbeatRequest { groupId: string; generationId: number; memberId: string; groupInstanceId?: string | null }
+export interface HeartbeatResponse { error?: WafkaErrorJSON }
+
+export interface LeaveGroupRequest {
+  groupId: string;
+  members: { memberId: string; groupInstanceId?: string | null; reason?: string | null }[];
+}
+export interface LeaveGroupResponse {
+  error?: WafkaErrorJSON;
+  members: { memberId: string; groupInstanceId: string | null; error?: WafkaErrorJSON }[];
+}
+
+export interface OffsetCommitRequest {
+  groupId: string;
+  /** -1 with memberId '' for a commit from outside the group (admin setOffsets): only to an Empty group. */
+  generationId: number;
+  memberId: string;
+  groupInstanceId?: string | null;
+  topics: {
+    topic: string;
+    partitions: { partition: number; committedOffset: bigint; committedLeaderEpoch?: number; committedMetadata?: string | null }[];
+  }[];
+}
+export interface OffsetCommitResponse {
+  topics: { topic: string; partitions: { partition: number; error?: WafkaErrorJSON }[] }[];
+}
+
+export interface OffsetFetchRequest {
+  groupId: string;
+  /** null: every partition the group has an offset for. */
+  topics: { topic: string; partitions: number[] }[] | null;
+  requireStable?: boolean;
+}
+export interface OffsetFetchPartition {
+  partition: number;
+  /** -1 when the group has no committed offset for it. */
+  committedOffset: bigint;
+  committedLeaderEpoch: number;
+  metadata: string | null;
+  error?: WafkaErrorJSON;
+}
+export interface OffsetFetchResponse {
+  error?: WafkaErrorJSON;
+  topics: { topic: string; partitions: OffsetFetchPartition[] }[];
+}
+
+/** Kafka's group states (DescribeGroups' group_state). */
+export type GroupState = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead';
+export interface DescribeGroupsRequest { groups: string[] }
+export interface DescribedGroupMember {
+  memberId: string;
+  groupInstanceId: string | null;
+  clientId: string;
+  clientHost: string;
+  memberMetadata: Uint8Array;
+  memberAssignment: Uint8Array;
+}
+export interface DescribedGroup {
+  groupId: string;
+  error?: WafkaErrorJSON;
+  groupState: GroupState;
+  protocolType: string;
+  /** The chosen protocol (for consumers: the assignor's name). */
+  protocolData: string;
+  members: DescribedGroupMember[];
+}
+export interface DescribeGroupsResponse { groups: DescribedGroup[] }
+
+export interface ListGroupsRequest { statesFilter?: GroupState[] }
+export interface ListGroupsResponse {
+  error?: WafkaErrorJSON;
+  groups: { groupId: string; protocolType: string; groupState: GroupState }[];
+}
+
+export interface DeleteGroupsRequest { groupsNames: string[] }
+export interface DeleteGroupsResponse { results: { groupId: string; error?: WafkaErrorJSON }[] }
+
+export interface OffsetDeleteRequest { groupId: string; topics: { topic: string; partitions: number[] }[] }
+export interface OffsetDeleteResponse {
+  error?: WafkaErrorJSON;
+  topics: { topic: string; partitions: { partition: number; error?: WafkaErrorJSON }[] }[];
+}
+
+/**
+ * What a broker answers as group coordinator. Kept apart from BrokerApi so
+ * that a broker stand-in (tests, stubs) need not serve groups; a client asks
+ * `isGroupApi` before using it.
+ */
+export interface GroupApi {
+  findCoordinator(request: FindCoordinatorRequest): Promise<FindCoordinatorResponse>;
+  joinGroup(request: JoinGroupRequest): Promise<JoinGroupResponse>;
+  syncGroup(request: SyncGroupRequest): Promise<SyncGroupResponse>;
+  heartbeat(request: HeartbeatRequest): Promise<HeartbeatResponse>;
+  leaveGroup(request: LeaveGroupRequest): Promise<LeaveGroupResponse>;
+  offsetCommit(request: OffsetCommitRequest): Promise<OffsetCommitResponse>;
+  offsetFetch(request: OffsetFetchRequest): Promise<OffsetFetchResponse>;
+  describeGroups(request: DescribeGroupsRequest): Promise<DescribeGroupsResponse>;
+  listGroups(request: ListGroupsRequest): Promise<ListGroupsResponse>;
+  deleteGroups(request: DeleteGroupsRequest): Promise<DeleteGroupsResponse>;
+  offsetDelete(request: OffsetDeleteRequest): Promise<OffsetDeleteResponse>;
+}
+
+export const GROUP_API_METHODS = [
+  'findCoordinator', 'joinGroup', 'syncGroup', 'heartbeat', 'leaveGroup', 'offsetCommit', 'offsetFetch',
+  'describeGroups', 'listGroups', 'deleteGroups', 'offsetDelete',
+] as const satisfies readonly (keyof GroupApi)[];
+
+export function isGroupApi(api: unknown): api is GroupApi {
+  return !!api && GROUP_API_METHODS.every((m) => typeof (api as Record<string, unknown>)[m] === 'function');
+}

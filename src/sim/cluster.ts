@@ -15,7 +15,11 @@
  * - every record acknowledged with acks=-1 is in the log, at its offset;
  * - an offset, once consumed, never changes value;
  * - the idempotent producer's records are stored once each, in the order it
- *   sent them per partition, however often it retried.
+ *   sent them per partition, however often it retried;
+ * - with `groups`: a client commits ever larger offsets for a group (through
+ *   its coordinator, the leader of a partition of __consumer_offsets, which
+ *   the faults move), and what the coordinator answers for the group never
+ *   goes back, nor falls below a commit acknowledged before the question.
  *
  * Faults come one broker at a time, and a broker is faulted again only once
  * every ISR is full (Kafka's assumption with replicationFactor 3 and
@@ -30,7 +34,7 @@ import { LocalMetadataHub, type MetadataWatch } from '../metadata/metadata-watch
 import { Controller } from '../controller/controller.ts';
 import { decodeBatchSync, encodeBatchSync, loadCore } from '../core/index.ts';
 import type { WafkaError } from '../errors.ts';
-import type { BrokerApi, ProduceResponse } from '../protocol/types.ts';
+import type { BrokerApi, GroupApi, ProduceResponse } from '../protocol/types.ts';
 import { MemoryBackend } from '../storage/index.ts';
 import { SimNetwork } from './network.ts';
 import { SimNode } from './node.ts';
@@ -48,6 +52,8 @@ export interface SimClusterOptions {
   faults?: boolean;
   /** Probability that a network message is lost (default 0.01). */
   dropProbability?: number;
+  /** Also run the group workload: offset commits and fetches through the group coordinator (default false). */
+  groups?: boolean;
 }
 
 export interface SimReport {
@@ -59,11 +65,14 @@ export interface SimReport {
   /** Failed or unknown produce outcomes by error type. */
   failures: Record<string, number>;
   consumed: number;
+  /** Offset commits acknowledged by a group coordinator (the group workload). */
+  commitsAcknowledged: number;
   faults: string[];
   violations: string[];
 }
 
 const TOPIC = 'sim';
+const GROUP = 'sim-group';
 const REQUEST_TIMEOUT_MS = 1_000;
 const SESSION_TIMEOUT_MS = 600;
 
@@ -84,7 +93,7 @@ export async function runClusterSimulation(options: SimClusterOptions): Promise<
 }
 
 /** The one-line command that replays a seed. */
-export const replayCommand = (seed: number) => `npm run sim -- --seed ${seed}`;
+export const replayCommand = (seed: number, groups = false) => `npm run sim -- --seed ${seed}${groups ? ' --groups' : ''}`;
 
 class SimCluster {
   readonly options: Required<SimClusterOptions>;
@@ -110,10 +119,14 @@ class SimCluster {
   readonly #highWatermarks = new Map<string, bigint>();
   #valueSeq = 0;
   #producing = true;
+  /** The group workload: per partition, the highest commit acknowledged, and the last offset the coordinator answered. */
+  readonly #commitAcked = new Map<number, bigint>();
+  readonly #commitSeen = new Map<number, bigint>();
+  #commitsAcknowledged = 0;
 
   constructor(options: SimClusterOptions) {
     this.options = {
-      brokers: 3, partitions: 3, replicationFactor: 3, minInsyncReplicas: 2, faultyPhaseMs: 20_000, faults: true, dropProbability: 0.01,
+      brokers: 3, partitions: 3, replicationFactor: 3, minInsyncReplicas: 2, faultyPhaseMs: 20_000, faults: true, dropProbability: 0.01, groups: false,
       ...options,
     };
     this.scheduler = new SimScheduler(this.options.seed);
@@ -135,6 +148,7 @@ class SimCluster {
       }
       await scheduler.settle(Promise.all(this.slots.map((s) => this.#startBroker(s))), 30_000);
       await scheduler.settle(this.#createTopic(), 30_000);
+      if (this.options.groups) await scheduler.settle(this.#createOffsetsTopic(), 30_000);
       this.network.dropProbability = this.options.dropProbability;
 
       const endMs = scheduler.nowMs() + this.options.faultyPhaseMs;
@@ -144,12 +158,14 @@ class SimCluster {
         ...Array.from({ length: this.options.partitions }, (_, p) => this.#consumeLoop(p, endMs)),
         this.options.faults ? this.#nemesisLoop(endMs) : Promise.resolve(),
         this.#agreementLoop(endMs),
+        ...(this.options.groups ? [this.#commitLoop(endMs), this.#offsetCheckLoop(endMs)] : []),
       ];
       await scheduler.settle(Promise.all(work), this.options.faultyPhaseMs + 60_000);
       this.#producing = false;
       await scheduler.settle(this.#healAll(), 30_000);
       await scheduler.settle(this.#waitUntilSettled(), 60_000);
       await scheduler.settle(this.#finalChecks(), 60_000);
+      if (this.options.groups) await scheduler.settle(this.#finalOffsetCheck(), 60_000);
     } catch (error) {
       this.violations.push(`run failed: ${error instanceof Error ? error.message : String(error)}`);
     } finally {
@@ -160,7 +176,8 @@ class SimCluster {
     return {
       seed: this.options.seed, steps: scheduler.steps, simulatedMs: scheduler.nowMs() - Date.UTC(2026, 0, 1),
       acknowledged: this.acked.length, failedOrUnknown: this.failedOrUnknown, failures: Object.fromEntries(this.failures),
-      consumed: [...this.consumed.values()].reduce((n, m) => n + m.size, 0), faults: this.faults, violations: this.violations,
+      consumed: [...this.consumed.values()].reduce((n, m) => n + m.size, 0), commitsAcknowledged: this.#commitsAcknowledged,
+      faults: this.faults, violations: this.violations,
     };
   }
 
@@ -188,6 +205,7 @@ class SimCluster {
       nodeId: slot.id, clusterId: 'sim', host: node.name, clock: node.clock,
       config: {
         replicaLagTimeMaxMs: 1_000, brokerHeartbeatIntervalMs: 100, replicaFetchWaitMaxMs: 200, replicaFetchBackoffMs: 50,
+        offsetsTopicNumPartitions: 3, offsetsCommitTimeoutMs: REQUEST_TIMEOUT_MS / 2,
         logMaintenanceIntervalMs: 3_600_000, topicDefaults: { minInsyncReplicas: this.options.minInsyncReplicas, segmentBytes: 16 * 1024 },
       },
       metadataStore: sharedStore, metadataWatch: this.#watchFor(node), storage: new StorageReplicaLogs(slot.backend, 'memory'),
@@ -362,6 +380,95 @@ class SimCluster {
     }
   }
 
+  // ------------------------------------------------------------------ the group workload
+
+  #groupApi(from: SimNode, id: number): GroupApi {
+    return this.#brokerApi(from, id) as unknown as GroupApi;
+  }
+
+  /** The group's coordinator as a random broker names it; -1 when none answers. */
+  async #coordinator(): Promise<number> {
+    try {
+      const { coordinators } = await this.#groupApi(this.clientNode, this.scheduler.int(0, this.options.brokers - 1)).findCoordinator({ coordinatorKeys: [GROUP] });
+      return coordinators[0]?.error ? -1 : coordinators[0]?.nodeId ?? -1;
+    } catch {
+      return -1;
+    }
+  }
+
+  /** The first FindCoordinator creates __consumer_offsets; waits until its leaders have loaded their groups. */
+  async #createOffsetsTopic(): Promise<void> {
+    for (;;) {
+      const coordinator = await this.#coordinator();
+      if (coordinator >= 0) {
+        const r = await this.#groupApi(this.clientNode, coordinator).offsetFetch({ groupId: GROUP, topics: null }).catch(() => null);
+        if (r && !r.error) return;
+      }
+      await sleep(this.clientNode, 50);
+    }
+  }
+
+  /** Commits ever larger offsets (one counter over all partitions) from outside the group, as admin.setOffsets does. */
+  async #commitLoop(endMs: number): Promise<void> {
+    let next = 1n;
+    while (this.clientNode.clock.nowMs() < endMs) {
+      await sleep(this.clientNode, this.scheduler.int(5, 40));
+      const partition = this.scheduler.int(0, this.options.partitions - 1);
+      const offset = next++;
+      const coordinator = await this.#coordinator();
+      if (coordinator < 0) continue;
+      try {
+        const r = await this.#groupApi(this.clientNode, coordinator).offsetCommit({
+          groupId: GROUP, generationId: -1, memberId: '', topics: [{ topic: TOPIC, partitions: [{ partition, committedOffset: offset }] }],
+        });
+        if (r.topics[0]?.partitions[0]?.error) continue;
+        this.#commitsAcknowledged++;
+        if (offset > (this.#commitAcked.get(partition) ?? -1n)) this.#commitAcked.set(partition, offset);
+      } catch {
+        // Lost or timed out: not acknowledged, so it may or may not have been stored.
+      }
+    }
+  }
+
+  /** Asks the coordinator for the group's offsets: none below what was acknowledged before the question, none lower than last answered. */
+  async #offsetCheckLoop(endMs: number): Promise<void> {
+    while (this.clientNode.clock.nowMs() < endMs + 2_000) {
+      await sleep(this.clientNode, this.scheduler.int(20, 100));
+      await this.#checkOffsets('');
+    }
+  }
+
+  async #checkOffsets(when: string): Promise<boolean> {
+    const floor = new Map(this.#commitAcked);
+    const coordinator = await this.#coordinator();
+    if (coordinator < 0) return false;
+    const partitions = Array.from({ length: this.options.partitions }, (_, p) => p);
+    let r;
+    try {
+      r = await this.#groupApi(this.clientNode, coordinator).offsetFetch({ groupId: GROUP, topics: [{ topic: TOPIC, partitions }] });
+    } catch {
+      return false;
+    }
+    if (r.error) return false;
+    for (const p of r.topics[0]?.partitions ?? []) {
+      const acked = floor.get(p.partition) ?? -1n;
+      const seen = this.#commitSeen.get(p.partition) ?? -1n;
+      if (p.committedOffset < acked) this.violations.push(`${when}group offset of ${TOPIC}-${p.partition} is ${p.committedOffset} at broker ${coordinator}, below the acknowledged commit ${acked}`);
+      if (p.committedOffset < seen) this.violations.push(`${when}group offset of ${TOPIC}-${p.partition} went back from ${seen} to ${p.committedOffset} (broker ${coordinator})`);
+      if (p.committedOffset > seen) this.#commitSeen.set(p.partition, p.committedOffset);
+    }
+    return true;
+  }
+
+  /** After the faults: the coordinator answers, with every acknowledged commit. */
+  async #finalOffsetCheck(): Promise<void> {
+    for (let i = 0; i < 100; i++) {
+      if (await this.#checkOffsets('after the faults: ')) return;
+      await sleep(this.clientNode, 100);
+    }
+    this.violations.push('after the faults: no group coordinator answered OffsetFetch within 10 s');
+  }
+
   // ------------------------------------------------------------------ nemesis
 
   async #nemesisLoop(endMs: number): Promise<void> {
@@ -500,7 +607,7 @@ class SimCluster {
           if (other !== undefined && other !== slot.id && this.violations.length < 100) this.violations.push(`step ${this.scheduler.steps}: brokers ${other} and ${slot.id} both lead ${key}`);
           leaders.set(key, slot.id);
         }
-        const hwKey = `${slot.id}.${slot.incarnation}:${r.partition}`;
+        const hwKey = `${slot.id}.${slot.incarnation}:${r.topic}-${r.partition}`;
         const before = this.#highWatermarks.get(hwKey) ?? -1n;
         if (r.highWatermark >= 0n && r.highWatermark < before) {
           this.violations.push(`step ${this.scheduler.steps}: broker ${slot.id} high watermark of ${r.topic}-${r.partition} went back from ${before} to ${r.highWatermark}`);

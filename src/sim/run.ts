@@ -2,6 +2,8 @@
  * `npm run sim -- --seeds N [--from S] [--ms T]` runs N seeded cluster
  * simulations (seeds S..S+N-1) and prints a line per failing seed with the
  * command that replays it; `--seed S` runs one seed and prints its report.
+ * `--groups` adds the group workload (offset commits through the group
+ * coordinator while the faults move it).
  */
 import { parseArgs } from 'node:util';
 import { replayCommand, runClusterSimulation } from './cluster.ts';
@@ -12,13 +14,14 @@ const { values } = parseArgs({
     from: { type: 'string', default: '1' },
     seed: { type: 'string' },
     ms: { type: 'string', default: '3000' },
+    groups: { type: 'boolean', default: false },
   },
 });
 const faultyPhaseMs = Number(values.ms);
 if (!Number.isSafeInteger(faultyPhaseMs) || faultyPhaseMs < 0) throw new RangeError(`--ms ${values.ms}`);
 
 if (values.seed !== undefined) {
-  const report = await runClusterSimulation({ seed: Number(values.seed), faultyPhaseMs });
+  const report = await runClusterSimulation({ seed: Number(values.seed), faultyPhaseMs, groups: values.groups });
   console.log(JSON.stringify(report, null, 2));
   process.exit(report.violations.length === 0 ? 0 : 1);
 }
@@ -30,12 +33,12 @@ let acknowledged = 0;
 let faults = 0;
 const startedMs = Date.now();
 for (let seed = from; seed < from + count; seed++) {
-  const report = await runClusterSimulation({ seed, faultyPhaseMs });
+  const report = await runClusterSimulation({ seed, faultyPhaseMs, groups: values.groups });
   acknowledged += report.acknowledged;
   faults += report.faults.length;
   if (report.violations.length > 0) {
     failed++;
-    console.log(`seed ${seed}: ${report.violations[0]} (${report.violations.length} violations) — replay: ${replayCommand(seed)}`);
+    console.log(`seed ${seed}: ${report.violations[0]} (${report.violations.length} violations) — replay: ${replayCommand(seed, values.groups)}`);
   }
 }
 console.log(`${count} seeds, ${failed} failing, ${faults} faults injected, ${acknowledged} acknowledged records checked, ${((Date.now() - startedMs) / 1000).toFixed(1)} s`);

@@ -92,6 +92,13 @@ export interface StorageBackend {
   openFile(path: string, options?: { create?: boolean }): Promise<StorageFile>;
   /** Names (not paths) of the files directly inside `dir`, sorted; [] for a missing dir. */
   list(dir: string): Promise<string[]>;
+  /**
+   * Names and sizes of the files directly inside `dir` in one pass, on
+   * backends where that costs about as much as `list` (memory, node:fs,
+   * IndexedDB; not OPFS, where a size costs a file open). Optional: a log
+   * opening uses it to check its closed segments against its manifest.
+   */
+  listSizes?(dir: string): Promise<Map<string, number>>;
   /** Removes a closed file; no-op if it does not exist. */
   remove(path: string): Promise<void>;
   /** Renames a closed file, replacing `to` if it exists (not atomic on every backend: see docs/storage.md). */

@@ -38,6 +38,7 @@ export class FaultInjectingBackend implements StorageBackend {
 
   constructor(inner: StorageBackend, options: FaultOptions) {
     this.inner = inner;
+    if (inner.listSizes) this.listSizes = (dir) => inner.listSizes!(dir);
     this.kind = `faulty(${inner.kind})`;
     this.options = {
       tornWriteProbability: options.tornWriteProbability ?? 0,
@@ -81,6 +82,8 @@ export class FaultInjectingBackend implements StorageBackend {
   async openFile(path: string, options?: { create?: boolean }): Promise<StorageFile> {
     return new FaultyFile(this, await this.inner.openFile(path, options));
   }
+  listSizes?: (dir: string) => Promise<Map<string, number>>;
+
   list(dir: string): Promise<string[]> {
     return this.inner.list(dir);
   }

@@ -25,6 +25,11 @@
  *   flush(), close(), delete(): Promise<void>
  *   recovery: RecoveryReport (what open found: bytes truncated, segments dropped, ...)
  *
+ * Opening reads the log's segment manifest (its recovery point) and opens only
+ * the active segment: closed segments, their index files and file handles are
+ * opened on first use, at most `openFilesMax` closed-segment files per backend
+ * (SegmentFileCache, OPEN_SEGMENT_FILES_DEFAULT), least recently used closed first.
+ *
  * Errors are WafkaError (src/errors.ts): CORRUPT_MESSAGE (bad batch in),
  * MESSAGE_TOO_LARGE, RECORD_LIST_TOO_LARGE, OFFSET_OUT_OF_RANGE,
  * INVALID_FETCH_SIZE, INVALID_CONFIG, KAFKA_STORAGE_ERROR (I/O, quota, a file
@@ -51,6 +56,8 @@ export { isSyncFile } from './backend.ts';
 export type { EpochEntry } from './leader-epoch.ts';
 export { UNDEFINED_EPOCH, UNDEFINED_EPOCH_OFFSET } from './leader-epoch.ts';
 export { segmentFileName } from './segment.ts';
+export { SegmentFileCache, segmentFileCacheFor, OPEN_SEGMENT_FILES_DEFAULT } from './segment-file.ts';
+export { SEGMENT_MANIFEST } from './segment-manifest.ts';
 export { MemoryBackend } from './memory.ts';
 export type { MemoryBackendOptions } from './memory.ts';
 export { NodeFileBackend } from './node-fs.ts';

@@ -111,6 +111,24 @@ export class IndexedDbBackend implements StorageBackend {
     }
   }
 
+  async listSizes(dir: string): Promise<Map<string, number>> {
+    const prefix = dir === '' ? '' : `${dir}/`;
+    const sizes = new Map<string, number>();
+    try {
+      const tx = this.db.transaction('files', 'readonly');
+      const range = IDBKeyRange.bound(prefix, `${prefix}\uffff`);
+      const [keys, values] = await Promise.all([tx.store.getAllKeys(range), tx.store.getAll(range)]);
+      await tx.done;
+      for (let i = 0; i < keys.length; i++) {
+        const name = (keys[i] as string).slice(prefix.length);
+        if ((keys[i] as string).startsWith(prefix) && !name.includes('/')) sizes.set(name, (values[i] as { size: number }).size);
+      }
+    } catch (error) {
+      throw storageError(`indexeddb: cannot list ${dir}`, error);
+    }
+    return sizes;
+  }
+
   async remove(path: string): Promise<void> {
     if (openPaths.has(this.#key(path))) throw storageError(`indexeddb: cannot remove ${path}: it is open`);
     try {

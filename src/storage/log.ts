@@ -8,14 +8,22 @@
  *   00000000000000000000.timeindex  time index
  *   leader-epoch-checkpoint         epoch → start offset
  *   log-state-checkpoint            logStartOffset, highWatermark
+ *   segment-manifest                the recovery point: every closed segment's size and offsets (segment-manifest.ts)
  *   <base>.log.cleaned / .log.swap  compaction in progress (finished or dropped on open)
  *
- * Invariant that recovery rests on: index files, when present, describe a
- * prefix of their segment that was flushed before they were written (they are
- * written after the log is flushed, and removed before a segment is truncated
- * or replaced). Opening a log loads them and scans, with CRC checks, only what
- * follows the last index entry; a segment without index files is scanned
- * whole. The scan stops at the first batch whose length, magic, CRC or offsets
+ * Invariants that recovery rests on: the manifest lists only closed segments
+ * as they are (flushed before their entry was appended; emptied before any
+ * change but a roll, rewritten after), and index files, when present,
+ * describe a prefix of their segment that was flushed before they were
+ * written (they are written after the log is flushed, and removed before a
+ * segment is truncated or replaced). Opening a log takes the closed segments
+ * the manifest lists without opening them (their files and index files are
+ * opened on first use, file handles bounded per backend by a
+ * SegmentFileCache); where the backend reports sizes in one listing, each
+ * must match its entry. After a clean close nothing is scanned; otherwise
+ * every other segment (the active one, after a crash) loads its index files
+ * and scans, with CRC checks, only what follows the last index entry; a
+ * segment without index files is scanned whole. The scan stops at the first batch whose length, magic, CRC or offsets
  * are wrong; everything from there is truncated and reported. Segments chain:
  * each starts where the previous ends (a roll starts the new segment at the
  * log end offset, compaction keeps each segment's last record), so a segment
@@ -35,7 +43,7 @@
  */
 import { WafkaError } from '../errors.ts';
 import { concatBytes } from '../bytes.ts';
-import { isSyncFile, joinPath, storageError, type StorageBackend, type StorageFile, type SyncStorageFile } from './backend.ts';
+import { joinPath, storageError, type StorageBackend, type StorageFile } from './backend.ts';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.ts';
 import {
   BATCH_BYTES_MAX,
@@ -67,6 +75,10 @@ import {
 } from '../core/index.ts';
 import { checkIncomingBatch, checkProducedBatch, viewOf, decodeForCompaction, encodeRetained, firstRecordAtOrAfter } from './record-batch.ts';
 import { scanSegment, Segment, segmentFileName } from './segment.ts';
+import { SegmentFile, segmentFileCacheFor, type SegmentFileCache } from './segment-file.ts';
+import {
+  decodeManifest, encodeEntries, headerEntry, ENTRY_BYTES, KIND_CLEAN_CLOSE, KIND_CLOSED, SEGMENT_MANIFEST, type Manifest, type ManifestEntry,
+} from './segment-manifest.ts';
 
 export interface Clock {
   nowMs(): number;
@@ -80,6 +92,8 @@ export interface OpenPartitionLogOptions {
   dir: string;
   config?: Partial<LogConfig>;
   clock?: Clock;
+  /** The open-file budget for closed segments; default: one per backend (segmentFileCacheFor). */
+  fileCache?: SegmentFileCache;
 }
 
 /** What opening the log found and repaired. */
@@ -174,7 +188,9 @@ interface ReadHint {
 }
 
 /** A read by offset as steps: it yields the file reads it needs and returns the result. */
-type ReadSteps = Generator<{ file: StorageFile; position: number; length: number }, ReadResult, Uint8Array>;
+type ReadStep = { file: SegmentFile; position: number; length: number } | { prepare: Segment };
+type ReadSteps = Generator<ReadStep, ReadResult, Uint8Array>;
+const NO_BYTES = new Uint8Array(0);
 
 export class PartitionLog {
   readonly backend: StorageBackend;
@@ -198,9 +214,16 @@ export class PartitionLog {
   #lastFlushMs: number;
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
   #savedState = '';
+  readonly #fileCache: SegmentFileCache;
+  #manifestFile: StorageFile | undefined;
+  /** Where the next roll's manifest entry goes. */
+  #manifestBytes = 0;
+  /** Whether the manifest lists every closed segment (else the next roll rewrites it whole). */
+  #manifestComplete = false;
 
   private constructor(options: OpenPartitionLogOptions) {
     this.backend = options.backend;
+    this.#fileCache = options.fileCache ?? segmentFileCacheFor(options.backend);
     this.dir = options.dir;
     this.config = resolveLogConfig(options.config);
     this.clock = options.clock ?? systemClock;
@@ -304,11 +327,11 @@ export class PartitionLog {
   }
 
   /** The active segment when an operation may run synchronously now: nothing queued, the log open, a synchronous backend. */
-  #syncActive(): (Segment & { file: SyncStorageFile }) | undefined {
+  #syncActive(): Segment | undefined {
     if (this.#pending !== 0) return undefined;
     this.#checkOpen();
     const seg = this.#active;
-    return isSyncFile(seg.file) ? (seg as Segment & { file: SyncStorageFile }) : undefined;
+    return seg.file.syncFile() ? seg : undefined;
   }
 
   #checkOpen(): void {
@@ -505,7 +528,7 @@ export class PartitionLog {
   }
 
   /** #write inside the call, for a synchronous file, when no epoch changes (the caller checked) and no roll is due. */
-  #writeSync(seg: Segment & { file: SyncStorageFile }, batches: Uint8Array, incoming: Incoming, baseOffset: bigint): AppendResult {
+  #writeSync(seg: Segment, batches: Uint8Array, incoming: Incoming, baseOffset: bigint): AppendResult {
     const position = seg.size;
     try {
       seg.file.writeSync(position, batches);
@@ -577,9 +600,119 @@ export class PartitionLog {
   // ---------------------------------------------------------------- segments
 
   async #openSegment(baseOffset: bigint, truncate: boolean): Promise<Segment> {
-    const file = await this.backend.openFile(this.#path(segmentFileName(baseOffset, '.log')));
+    const path = this.#path(segmentFileName(baseOffset, '.log'));
+    const file = await this.backend.openFile(path);
     if (truncate && file.size > 0) await file.truncate(0);
-    return new Segment(baseOffset, file);
+    return new Segment(baseOffset, new SegmentFile(this.backend, this.#fileCache, path, file.size, file));
+  }
+
+  /** The active segment's file stays open; the one before it may be closed for the open-file budget. */
+  #pinActive(): void {
+    const n = this.#segments.length;
+    if (n > 1) this.#segments[n - 2].file.pinned = false;
+    this.#segments[n - 1].file.pinned = true;
+  }
+
+  /** Loads a closed segment's index files on its first use (or rebuilds them from its bytes, without CRC checks). */
+  async #ready(seg: Segment): Promise<void> {
+    if (seg.indexesLoaded) return;
+    const size = seg.size;
+    const next = seg.nextOffset;
+    const offsetIndex = await readWhole(this.backend, this.#path(segmentFileName(seg.baseOffset, '.index')));
+    const timeIndex = await readWhole(this.backend, this.#path(segmentFileName(seg.baseOffset, '.timeindex')));
+    if (offsetIndex && timeIndex && seg.loadIndexes(offsetIndex, timeIndex, size)) {
+      seg.indexesLoaded = true;
+      return;
+    }
+    const rollBaseMs = seg.rollBaseMs;
+    seg.reset();
+    const outcome = await scanSegment(seg, 0, false, this.config.indexIntervalBytes);
+    seg.rollBaseMs = rollBaseMs;
+    seg.sealTimeIndex();
+    if (outcome.validEnd !== size || seg.nextOffset !== next) {
+      // The file is not what the manifest says: nothing more is served from this log until it is reopened.
+      this.#failure = storageError(`${seg.file.path}: ${outcome.validEnd} B of batches up to offset ${seg.nextOffset} where the manifest has ${size} B up to ${next}`);
+      throw this.#failure;
+    }
+  }
+
+  // ---------------------------------------------------------------- manifest
+
+  #entryOf(seg: Segment, kind: ManifestEntry['kind'], nextSegmentBase: bigint): ManifestEntry {
+    return {
+      kind,
+      baseOffset: seg.baseOffset,
+      nextOffset: seg.nextOffset,
+      nextSegmentBase,
+      sizeBytes: seg.size,
+      maxTimestampMs: seg.maxTimestampMs,
+      offsetOfMaxTimestampRel: seg.offsetOfMaxTimestampRel,
+      bytesSinceIndexEntry: seg.bytesSinceIndexEntry,
+    };
+  }
+
+  /** Writes the manifest whole: `closed` (oldest first), the segment after them at nextBase, and an optional clean-close record. */
+  async #saveManifest(closed: Segment[] = this.#segments.slice(0, -1), nextBase: bigint = this.#active.baseOffset, clean?: ManifestEntry): Promise<void> {
+    const file = this.#manifestFile!;
+    this.#manifestComplete = false;
+    const entries = [headerEntry(closed.length + (clean ? 1 : 0))];
+    for (let i = 0; i < closed.length; i++) entries.push(this.#entryOf(closed[i], KIND_CLOSED, i + 1 < closed.length ? closed[i + 1].baseOffset : nextBase));
+    if (clean) entries.push(clean);
+    await file.truncate(0);
+    await file.write(0, encodeEntries(entries));
+    await file.flush();
+    this.#manifestBytes = (1 + closed.length) * ENTRY_BYTES;
+    this.#manifestComplete = true;
+  }
+
+  /** Empties the manifest (durably) before a change other than a roll: a crash during it leaves no manifest to mislead. */
+  async #emptyManifest(): Promise<void> {
+    const file = this.#manifestFile!;
+    this.#manifestComplete = false;
+    this.#manifestBytes = 0;
+    if (file.size > 0) {
+      await file.truncate(0);
+      await file.flush();
+    }
+  }
+
+  /** A change of closed segments other than a roll: the manifest is emptied first and written whole after. */
+  async #structural<T>(fn: () => Promise<T>): Promise<T> {
+    await this.#emptyManifest();
+    const result = await fn();
+    await this.#saveManifestAfterChange();
+    return result;
+  }
+
+  /** The change took effect: a manifest that cannot be written stays empty or torn (never used), and the next roll rewrites it. */
+  async #saveManifestAfterChange(): Promise<void> {
+    try {
+      await this.#saveManifest();
+    } catch {
+      this.#manifestComplete = false;
+    }
+  }
+
+  /** After a roll flushed `old` and wrote its indexes: its manifest entry (the new segment starts at nextBase). */
+  async #recordRoll(old: Segment, nextBase: bigint): Promise<void> {
+    try {
+      if (!this.#manifestComplete) {
+        await this.#saveManifest(this.#segments, nextBase);
+        return;
+      }
+      const file = this.#manifestFile!;
+      await file.write(this.#manifestBytes, encodeEntries([this.#entryOf(old, KIND_CLOSED, nextBase)]));
+      await file.flush();
+      this.#manifestBytes += ENTRY_BYTES;
+    } catch (error) {
+      // The roll fails and `old` stays active: no entry may claim it closed (it may have reached the disk).
+      try {
+        await this.#emptyManifest();
+      } catch (undoError) {
+        this.#failure = storageError(`cannot undo a failed manifest write of ${this.dir}`, undoError);
+      }
+      throw error;
+    }
   }
 
   async #roll(newBaseOffset: bigint): Promise<void> {
@@ -592,15 +725,20 @@ export class PartitionLog {
     this.#lastFlushMs = this.clock.nowMs();
     old.sealTimeIndex();
     await this.#writeIndexes(old);
+    await this.#recordRoll(old, newBaseOffset);
     const seg = await this.#openSegment(newBaseOffset, true);
     this.#segments.push(seg);
+    this.#pinActive();
   }
 
   async #replaceEmptyActive(baseOffset: bigint): Promise<void> {
-    const old = this.#active;
-    await old.file.close();
-    await this.#removeSegmentFiles(old.baseOffset);
-    this.#segments[this.#segments.length - 1] = await this.#openSegment(baseOffset, true);
+    await this.#structural(async () => {
+      const old = this.#active;
+      await old.file.close();
+      await this.#removeSegmentFiles(old.baseOffset);
+      this.#segments[this.#segments.length - 1] = await this.#openSegment(baseOffset, true);
+      this.#pinActive();
+    });
   }
 
   async #writeIndexes(seg: Segment): Promise<void> {
@@ -639,16 +777,29 @@ export class PartitionLog {
       }
       const maxOffset = options.maxOffset;
       if (this.#syncActive()) {
-        // Every file of a log is of one backend: all synchronous.
+        // Inside the call while every file the read needs is open with its indexes loaded; else (nothing
+        // changed yet: the steps set the read hint only as they return) the read takes the queue.
         const steps = this.#readSteps(offset, maxBytes, maxOffset);
         let step = steps.next();
-        while (!step.done) step = steps.next((step.value.file as SyncStorageFile).readSync(step.value.position, step.value.length));
-        return Promise.resolve(step.value);
+        while (!step.done) {
+          const v = step.value;
+          if ('prepare' in v) break;
+          const file = v.file.syncFile();
+          if (!file) break;
+          step = steps.next(file.readSync(v.position, v.length));
+        }
+        if (step.done) return Promise.resolve(step.value);
       }
       return this.#exclusive(async () => {
         const steps = this.#readSteps(offset, maxBytes, maxOffset);
         let step = steps.next();
-        while (!step.done) step = steps.next(await step.value.file.read(step.value.position, step.value.length));
+        while (!step.done) {
+          const v = step.value;
+          if ('prepare' in v) {
+            await this.#ready(v.prepare);
+            step = steps.next(NO_BYTES);
+          } else step = steps.next(await v.file.read(v.position, v.length));
+        }
         return step.value;
       }, true);
     } catch (error) {
@@ -676,7 +827,8 @@ export class PartitionLog {
     return this.#result(new Uint8Array(0), offset, offset);
   }
 
-  *#readFromSegment(seg: Segment, offset: bigint, maxBytes: number, upper: bigint): Generator<{ file: StorageFile; position: number; length: number }, ReadResult | undefined, Uint8Array> {
+  *#readFromSegment(seg: Segment, offset: bigint, maxBytes: number, upper: bigint): Generator<ReadStep, ReadResult | undefined, Uint8Array> {
+    if (!seg.indexesLoaded) yield { prepare: seg };
     const end = seg.size;
     const hint = this.#readHint;
     // A sequential read (at the nextOffset of the last read) starts where that read stopped: at
@@ -760,6 +912,7 @@ export class PartitionLog {
       }
       for (const seg of this.#segments) {
         if (seg.maxTimestampMs < timestampMs || seg.nextOffset <= this.#logStartOffset) continue;
+        await this.#ready(seg);
         let pos = seg.lookupTimePosition(timestampMs);
         while (pos < seg.size) {
           const buf = await seg.file.read(pos, Math.min(seg.size - pos, SCAN_WINDOW_BYTES));
@@ -805,11 +958,18 @@ export class PartitionLog {
         await this.#truncateFullyAndStartAt(offset);
         return;
       }
+      // Cutting into a closed segment changes the closed ones: the manifest is emptied first, written after.
+      const closedChange = this.#active.baseOffset >= offset;
+      if (closedChange) await this.#emptyManifest();
       while (this.#segments.length > 1 && this.#active.baseOffset >= offset) {
         const seg = this.#segments.pop()!;
         await this.#deleteSegment(seg);
       }
       const seg = this.#active;
+      if (closedChange) {
+        this.#pinActive();
+        await this.#ready(seg);
+      }
       await this.#removeIndexes(seg.baseOffset);
       // Find the first batch with lastOffset ≥ offset.
       let cut = seg.size;
@@ -840,6 +1000,7 @@ export class PartitionLog {
       if (this.#highWatermark > this.logEndOffset) this.#highWatermark = this.logEndOffset;
       if (this.#epochs.truncateFromEnd(this.logEndOffset)) await this.#epochs.save();
       await this.#saveState(true);
+      if (closedChange) await this.#saveManifestAfterChange();
     });
   }
 
@@ -853,8 +1014,11 @@ export class PartitionLog {
   }
 
   async #truncateFullyAndStartAt(offset: bigint): Promise<void> {
+    await this.#emptyManifest();
     while (this.#segments.length > 0) await this.#deleteSegment(this.#segments.pop()!);
     this.#segments.push(await this.#openSegment(offset, true));
+    this.#pinActive();
+    await this.#saveManifestAfterChange();
     this.#logStartOffset = offset;
     this.#highWatermark = offset;
     if (this.#epochs.truncateFromEnd(offset)) await this.#epochs.save();
@@ -904,11 +1068,13 @@ export class PartitionLog {
       const newStart = this.#segments[count].baseOffset;
       // The checkpoint moves first: a crash before the files go leaves segments below logStartOffset, deleted next time.
       if (newStart > this.#logStartOffset) await this.#moveLogStart(newStart);
-      const doomed = this.#segments.splice(0, count);
-      for (const seg of doomed) {
-        bytes += seg.size;
-        await this.#deleteSegment(seg);
-      }
+      await this.#structural(async () => {
+        const doomed = this.#segments.splice(0, count);
+        for (const seg of doomed) {
+          bytes += seg.size;
+          await this.#deleteSegment(seg);
+        }
+      });
     }
     return { segmentsDeleted: count, bytesDeleted: bytes, logStartOffset: this.#logStartOffset };
   }
@@ -1020,8 +1186,10 @@ export class PartitionLog {
         result.bytesBefore += seg.size;
         result.bytesAfter += cleaned.length;
         const index = this.#segments.indexOf(seg);
+        if (result.segmentsCleaned === 1) await this.#emptyManifest();
         this.#segments[index] = await this.#swapIn(seg, cleaned);
       }
+      if (result.segmentsCleaned > 0) await this.#saveManifestAfterChange();
       return result;
     });
   }
@@ -1078,6 +1246,7 @@ export class PartitionLog {
           const active = this.#active;
           active.sealTimeIndex();
           await this.#writeIndexes(active);
+          await this.#recordCleanClose(active);
         }
       } finally {
         this.#closed = true;
@@ -1097,8 +1266,25 @@ export class PartitionLog {
     });
   }
 
+  /** The clean-close record: the next open trusts the active segment as closed here and scans nothing. */
+  async #recordCleanClose(active: Segment): Promise<void> {
+    const clean = this.#entryOf(active, KIND_CLEAN_CLOSE, active.nextOffset);
+    if (!this.#manifestComplete) {
+      await this.#saveManifest(this.#segments.slice(0, -1), active.baseOffset, clean);
+      return;
+    }
+    const file = this.#manifestFile!;
+    await file.write(this.#manifestBytes, encodeEntries([clean]));
+    await file.flush();
+  }
+
   async #closeFiles(): Promise<void> {
     let first: unknown;
+    try {
+      await this.#manifestFile?.close();
+    } catch (error) {
+      first = error;
+    }
     for (const seg of this.#segments) {
       try {
         await seg.file.close();
@@ -1111,24 +1297,40 @@ export class PartitionLog {
 
   // ---------------------------------------------------------------- recovery
 
-  async #recover(): Promise<void> {
+  async #recover(listAlways = false): Promise<void> {
     const report = this.recovery;
-    const names = await this.backend.list(this.dir);
-    const bases = new Set<string>();
-    for (const name of names) {
-      const m = SEGMENT_NAME.exec(name);
-      if (!m) continue;
-      if (m[2] === 'log.cleaned') {
-        await this.backend.remove(this.#path(name));
-        report.swapsCompleted++;
-      } else if (m[2] === 'log.swap') {
-        await this.#removeSegmentFiles(BigInt(m[1]));
-        await this.backend.rename(this.#path(name), this.#path(`${m[1]}.log`));
-        bases.add(m[1]);
-        report.swapsCompleted++;
-      } else if (m[2] === 'log') bases.add(m[1]);
+    this.#manifestFile ??= await this.backend.openFile(this.#path(SEGMENT_MANIFEST));
+    let manifest = decodeManifest(await this.#manifestFile.read(0, this.#manifestFile.size));
+    const sizes = this.backend.listSizes ? await this.backend.listSizes(this.dir) : undefined;
+    // Without sizes to check, a usable manifest is the list of segments: the directory is not even listed.
+    const activeBase = manifest ? (manifest.clean?.baseOffset ?? manifest.closed[manifest.closed.length - 1]?.nextSegmentBase) : undefined;
+    const fromManifest = manifest !== undefined && activeBase !== undefined && !sizes && !listAlways;
+    let sorted: bigint[];
+    if (fromManifest) {
+      sorted = [...manifest!.closed.map((e) => e.baseOffset), activeBase!];
+    } else {
+      const names = sizes ? [...sizes.keys()].sort() : await this.backend.list(this.dir);
+      const bases = new Set<string>();
+      for (const name of names) {
+        const m = SEGMENT_NAME.exec(name);
+        if (!m) continue;
+        if (m[2] === 'log.cleaned') {
+          await this.backend.remove(this.#path(name));
+          report.swapsCompleted++;
+          manifest = undefined; // (a compaction empties the manifest first: none is expected here)
+        } else if (m[2] === 'log.swap') {
+          await this.#removeSegmentFiles(BigInt(m[1]));
+          await this.backend.rename(this.#path(name), this.#path(`${m[1]}.log`));
+          bases.add(m[1]);
+          report.swapsCompleted++;
+          manifest = undefined;
+        } else if (m[2] === 'log') bases.add(m[1]);
+      }
+      sorted = [...bases].sort().map((b) => BigInt(b));
     }
-    const sorted = [...bases].sort().map((b) => BigInt(b));
+    const trusted = new Map<bigint, ManifestEntry>();
+    for (const e of manifest?.closed ?? []) trusted.set(e.baseOffset, e);
+    let trustedCount = 0;
     await this.#epochs.load();
     const state = await readCheckpoint(this.backend, this.#path(LOG_STATE_CHECKPOINT));
     let checkpointStart = 0n;
@@ -1140,7 +1342,18 @@ export class PartitionLog {
     }
 
     for (let i = 0; i < sorted.length; i++) {
-      const seg = await this.#openSegment(sorted[i], false);
+      const base = sorted[i];
+      const last = i === sorted.length - 1;
+      const entry = trusted.get(base);
+      const path = this.#path(segmentFileName(base, '.log'));
+      const before = this.#segments[this.#segments.length - 1];
+      if (entry && !last && (!sizes || sizes.get(segmentFileName(base, '.log')) === entry.sizeBytes) && (!before || before.nextOffset === base)) {
+        // Closed, flushed and listed by the manifest: taken as listed, its files opened on first use.
+        this.#segments.push(Segment.fromManifest(entry, new SegmentFile(this.backend, this.#fileCache, path, entry.sizeBytes)));
+        trustedCount++;
+        continue;
+      }
+      const seg = await this.#openSegment(base, false);
       this.#segments.push(seg);
       const previous = this.#segments[this.#segments.length - 2];
       let bad: string | undefined;
@@ -1149,10 +1362,13 @@ export class PartitionLog {
         bad = `segment ${seg.baseOffset} overlaps the previous one (nextOffset ${previous.nextOffset})`;
         dropFromHere = true;
       } else {
-        const before = seg.file.size;
-        const outcome = await this.#recoverSegment(seg);
-        if (outcome.validEnd < before) {
-          report.bytesTruncated += before - outcome.validEnd;
+        const fileSize = seg.file.size;
+        const clean = last ? manifest?.clean : undefined;
+        const outcome = clean && clean.baseOffset === base && clean.sizeBytes === fileSize && (await this.#loadCleanActive(seg, clean))
+          ? { validEnd: fileSize }
+          : await this.#recoverSegment(seg);
+        if (outcome.validEnd < fileSize) {
+          report.bytesTruncated += fileSize - outcome.validEnd;
           if (report.problems.length < 16) report.problems.push(`${seg.file.path} @${outcome.validEnd}: ${describe(outcome.problem)}`);
           await this.#removeIndexes(seg.baseOffset);
           await seg.file.truncate(outcome.validEnd);
@@ -1184,7 +1400,17 @@ export class PartitionLog {
         break;
       }
     }
+    if (fromManifest && !manifest!.clean && (await this.#exists(segmentFileName(this.#active.nextOffset, '.log')))) {
+      // A segment starts where the presumed active one ends: the manifest lost its last entry. List instead.
+      await this.#closeFiles();
+      this.#manifestFile = undefined;
+      this.#segments = [];
+      this.recovery = { segmentCount: 0, bytesTruncated: 0, segmentsDeleted: 0, bytesScanned: 0, swapsCompleted: 0, problems: [] };
+      await this.#recover(true);
+      return;
+    }
     if (this.#segments.length === 0) this.#segments.push(await this.#openSegment(checkpointStart, true));
+    this.#pinActive();
     report.segmentCount = this.#segments.length;
 
     const first = this.#segments[0].baseOffset;
@@ -1200,6 +1426,51 @@ export class PartitionLog {
     if (a || b) await this.#epochs.save();
     const active = this.#active;
     if (active.size > 0 && active.rollBaseMs < 0) active.rollBaseMs = active.maxTimestampMs >= 0 ? Math.min(active.maxTimestampMs, this.clock.nowMs()) : this.clock.nowMs();
+    await this.#settleManifest(manifest, trustedCount);
+    await this.#fileCache.trim();
+  }
+
+  /**
+   * After recovery: a manifest that listed exactly the closed segments found loses only its
+   * clean-close record (the active segment changes from now on); any other is written anew.
+   */
+  async #settleManifest(manifest: Manifest | undefined, trustedCount: number): Promise<void> {
+    if (this.#manifestComplete) return; // written during recovery already
+    const closed = this.#segments.length - 1;
+    const exact = manifest !== undefined && trustedCount === closed && manifest.closed.length === closed
+      && (closed === 0 ? manifest.clean?.baseOffset === this.#active.baseOffset : manifest.closed[closed - 1].nextSegmentBase === this.#active.baseOffset);
+    if (!exact) {
+      await this.#saveManifestAfterChange();
+      return;
+    }
+    const file = this.#manifestFile!;
+    if (file.size > manifest.closedBytes) {
+      await file.truncate(manifest.closedBytes);
+      await file.flush();
+    }
+    this.#manifestBytes = manifest.closedBytes;
+    this.#manifestComplete = true;
+  }
+
+  async #exists(name: string): Promise<boolean> {
+    try {
+      await (await this.backend.openFile(this.#path(name), { create: false })).close();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** The active segment as a clean close left it (its index files and the clean-close record): nothing to scan. */
+  async #loadCleanActive(seg: Segment, clean: ManifestEntry): Promise<boolean> {
+    const offsetIndex = await readWhole(this.backend, this.#path(segmentFileName(seg.baseOffset, '.index')));
+    const timeIndex = await readWhole(this.backend, this.#path(segmentFileName(seg.baseOffset, '.timeindex')));
+    if (!offsetIndex || !timeIndex || !seg.loadIndexes(offsetIndex, timeIndex, clean.sizeBytes)) {
+      seg.reset();
+      return false;
+    }
+    seg.takeState(clean);
+    return true;
   }
 
   /**

@@ -105,6 +105,15 @@ export class MemoryBackend implements StorageBackend {
     return names.sort();
   }
 
+  async listSizes(dir: string): Promise<Map<string, number>> {
+    const sizes = new Map<string, number>();
+    for (const [path, data] of this.#files) {
+      const p = splitPath(path);
+      if (p.dir === dir) sizes.set(p.name, data.size);
+    }
+    return sizes;
+  }
+
   async remove(path: string): Promise<void> {
     if (this.#open.has(path)) throw storageError(`memory: cannot remove ${path}: it is open`);
     this.#files.delete(path);

@@ -105,6 +105,20 @@ export class NodeFileBackend implements StorageBackend {
     }
   }
 
+  async listSizes(dir: string): Promise<Map<string, number>> {
+    const abs = dir === '' ? this.root : this.#abs(dir);
+    const sizes = new Map<string, number>();
+    try {
+      for (const e of this.#fs.readdirSync(abs, { withFileTypes: true })) {
+        if (e.isFile()) sizes.set(e.name, this.#fs.statSync(this.#path.join(abs, e.name)).size);
+      }
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return sizes;
+      throw storageError(`node-fs: cannot list ${dir}`, error);
+    }
+    return sizes;
+  }
+
   async remove(path: string): Promise<void> {
     const abs = this.#abs(path);
     if (openPaths.has(abs)) throw storageError(`node-fs: cannot remove ${path}: it is open`);

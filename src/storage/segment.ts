@@ -18,7 +18,8 @@
  *   .index      repeated { relOffset: int32, position: int32 }
  *   .timeindex  repeated { timestampMs: int64, relOffset: int32 }
  */
-import type { StorageFile } from './backend.ts';
+import type { SegmentFile } from './segment-file.ts';
+import type { ManifestEntry } from './segment-manifest.ts';
 import {
   scanSegment as coreScan, batchSizeAt, batchSpans, spanIsWhole, LOG_OVERHEAD, RECORD_BATCH_OVERHEAD, type ScanResult,
 } from '../core/index.ts';
@@ -35,7 +36,9 @@ export function segmentFileName(baseOffset: bigint, suffix: '.log' | '.index' | 
 
 export class Segment {
   readonly baseOffset: bigint;
-  readonly file: StorageFile;
+  readonly file: SegmentFile;
+  /** Whether idx and time arrays describe the file (false for a segment opened from the manifest until first use). */
+  indexesLoaded = true;
   /** Bytes of whole batches in the file. */
   size = 0;
   /** lastOffset + 1 of the last batch, or baseOffset when empty. */
@@ -55,10 +58,27 @@ export class Segment {
   timeRel = new Int32Array(8);
   timeCount = 0;
 
-  constructor(baseOffset: bigint, file: StorageFile) {
+  constructor(baseOffset: bigint, file: SegmentFile) {
     this.baseOffset = baseOffset;
     this.file = file;
     this.nextOffset = baseOffset;
+  }
+
+  /** A closed segment as the manifest describes it: nothing read, indexes loaded on first use. */
+  static fromManifest(entry: ManifestEntry, file: SegmentFile): Segment {
+    const seg = new Segment(entry.baseOffset, file);
+    seg.takeState(entry);
+    seg.indexesLoaded = false;
+    return seg;
+  }
+
+  /** Size, offsets and timestamps as a manifest entry records them. */
+  takeState(entry: ManifestEntry): void {
+    this.size = entry.sizeBytes;
+    this.nextOffset = entry.nextOffset;
+    this.maxTimestampMs = entry.maxTimestampMs;
+    this.offsetOfMaxTimestampRel = entry.offsetOfMaxTimestampRel;
+    this.bytesSinceIndexEntry = entry.bytesSinceIndexEntry;
   }
 
   /** Whether [baseOffset .. lastOffset] fits the int32 relative offsets of this segment. */
@@ -169,6 +189,7 @@ export class Segment {
     this.bytesSinceIndexEntry = 0;
     this.idxCount = 0;
     this.timeCount = 0;
+    this.indexesLoaded = true;
   }
 
   encodeOffsetIndex(): Uint8Array {

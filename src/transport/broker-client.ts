@@ -19,6 +19,10 @@ import type {
   CreateTopicsRequest, CreateTopicsResponse, DeleteRecordsRequest, DeleteRecordsResponse, InitProducerIdRequest, InitProducerIdResponse, DeleteTopicsRequest,
   DeleteTopicsResponse, DescribeConfigsRequest, DescribeConfigsResponse, FetchRequest, FetchResponse, ListOffsetsRequest,
   ListOffsetsResponse, MetadataRequest, MetadataResponse, ProduceRequest, ProduceResponse,
+  GroupApi, FindCoordinatorRequest, FindCoordinatorResponse, JoinGroupRequest, JoinGroupResponse, SyncGroupRequest,
+  SyncGroupResponse, HeartbeatRequest, HeartbeatResponse, LeaveGroupRequest, LeaveGroupResponse, OffsetCommitRequest,
+  OffsetCommitResponse, OffsetFetchRequest, OffsetFetchResponse, DescribeGroupsRequest, DescribeGroupsResponse,
+  ListGroupsRequest, ListGroupsResponse, DeleteGroupsRequest, DeleteGroupsResponse, OffsetDeleteRequest, OffsetDeleteResponse,
 } from '../protocol/types.ts';
 import { toEndpoint, type EndpointLike } from './endpoint.ts';
 import { prepareTransfer } from './transferable-bytes.ts';
@@ -31,8 +35,8 @@ export interface BrokerClientOptions {
   onClose?: () => void;
 }
 
-export class BrokerClient implements BrokerApi {
-  readonly #remote: Remote<BrokerApi>;
+export class BrokerClient implements BrokerApi, GroupApi {
+  readonly #remote: Remote<BrokerApi & GroupApi>;
   readonly #transferProduceRecords: boolean;
   readonly #onClose?: () => void;
   #closedError: WafkaError | null = null;
@@ -43,7 +47,7 @@ export class BrokerClient implements BrokerApi {
 
   constructor(endpoint: EndpointLike, options: BrokerClientOptions = {}) {
     registerWafkaErrorHandler();
-    this.#remote = wrap<BrokerApi>(toEndpoint(endpoint));
+    this.#remote = wrap<BrokerApi & GroupApi>(toEndpoint(endpoint));
     this.#transferProduceRecords = options.transferProduceRecords ?? true;
     this.#onClose = options.onClose;
   }
@@ -101,6 +105,40 @@ export class BrokerClient implements BrokerApi {
   }
   metrics(): Promise<BrokerMetrics> {
     return this.#call(() => this.#remote.metrics());
+  }
+
+  findCoordinator(request: FindCoordinatorRequest): Promise<FindCoordinatorResponse> {
+    return this.#call(() => this.#remote.findCoordinator(request));
+  }
+  joinGroup(request: JoinGroupRequest): Promise<JoinGroupResponse> {
+    return this.#call(() => this.#remote.joinGroup(request));
+  }
+  syncGroup(request: SyncGroupRequest): Promise<SyncGroupResponse> {
+    return this.#call(() => this.#remote.syncGroup(request));
+  }
+  heartbeat(request: HeartbeatRequest): Promise<HeartbeatResponse> {
+    return this.#call(() => this.#remote.heartbeat(request));
+  }
+  leaveGroup(request: LeaveGroupRequest): Promise<LeaveGroupResponse> {
+    return this.#call(() => this.#remote.leaveGroup(request));
+  }
+  offsetCommit(request: OffsetCommitRequest): Promise<OffsetCommitResponse> {
+    return this.#call(() => this.#remote.offsetCommit(request));
+  }
+  offsetFetch(request: OffsetFetchRequest): Promise<OffsetFetchResponse> {
+    return this.#call(() => this.#remote.offsetFetch(request));
+  }
+  describeGroups(request: DescribeGroupsRequest): Promise<DescribeGroupsResponse> {
+    return this.#call(() => this.#remote.describeGroups(request));
+  }
+  listGroups(request: ListGroupsRequest): Promise<ListGroupsResponse> {
+    return this.#call(() => this.#remote.listGroups(request));
+  }
+  deleteGroups(request: DeleteGroupsRequest): Promise<DeleteGroupsResponse> {
+    return this.#call(() => this.#remote.deleteGroups(request));
+  }
+  offsetDelete(request: OffsetDeleteRequest): Promise<OffsetDeleteResponse> {
+    return this.#call(() => this.#remote.offsetDelete(request));
   }
 
   /** Calls sent and not yet answered. */

@@ -13,26 +13,28 @@
  */
 import { WafkaError } from '../errors.ts';
 import { yieldToEventLoop } from '../event-loop.ts';
-import type { BrokerApi } from '../protocol/types.ts';
+import { GROUP_API_METHODS, isGroupApi, type BrokerApi, type GroupApi } from '../protocol/types.ts';
 
 const METHODS = [
   'metadata', 'produce', 'fetch', 'listOffsets', 'createTopics', 'deleteTopics', 'createPartitions',
   'describeConfigs', 'alterConfigs', 'deleteRecords', 'initProducerId', 'metrics',
 ] as const satisfies readonly (keyof BrokerApi)[];
 
-export type InProcessBrokerClient = BrokerApi & { close(): void; readonly closed: boolean };
+export type InProcessBrokerClient = BrokerApi & Partial<GroupApi> & { close(): void; readonly closed: boolean };
 
+/** A connection to `broker`; the group requests too when it serves them. */
 export function inProcessBroker(broker: BrokerApi): InProcessBrokerClient {
   let closed = false;
   const client = {
     close() { closed = true; },
     get closed() { return closed; },
   } as InProcessBrokerClient;
-  for (const method of METHODS) {
+  const methods: readonly string[] = isGroupApi(broker) ? [...METHODS, ...GROUP_API_METHODS] : METHODS;
+  for (const method of methods) {
     (client as unknown as Record<string, unknown>)[method] = async (request: unknown) => {
       if (closed) throw new WafkaError('BROKER_NOT_AVAILABLE', 'broker connection closed');
       try {
-        return await (broker[method] as (r: unknown) => Promise<unknown>).call(broker, request);
+        return await ((broker as unknown as Record<string, (r: unknown) => Promise<unknown>>)[method]).call(broker, request);
       } finally {
         await yieldToEventLoop();
       }

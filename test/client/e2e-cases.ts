@@ -13,8 +13,9 @@ export type StartCluster = (options?: { allowAutoTopicCreation?: boolean }) => P
 
 interface Received { partition: number; offset: string; key: string | null; value: string | null; header: string | null; tags: (string | null)[]; timestamp: string }
 
-async function consumeAll(wafka: Wafka, topic: string, count: number): Promise<Received[]> {
-  const consumer = wafka.consumer({ groupId: 'e2e', maxWaitTimeInMs: 100 });
+/** Every message of `topic`, read by a new group (a group that read them before resumes after them). */
+async function consumeAll(wafka: Wafka, topic: string, count: number, groupId: string): Promise<Received[]> {
+  const consumer = wafka.consumer({ groupId, maxWaitTimeInMs: 100 });
   await consumer.connect();
   await consumer.subscribe({ topics: [topic], fromBeginning: true });
   const got: Received[] = [];
@@ -80,7 +81,7 @@ export async function roundTripAndRestart(start: StartCluster, n = 3000): Promis
     await producer.disconnect();
     expect((await admin.fetchTopicOffsets(topic)).reduce((s, p) => s + Number(p.high), 0)).toBe(n);
     await admin.disconnect();
-    checkAll(await consumeAll(wafka, topic, n), n, 3);
+    checkAll(await consumeAll(wafka, topic, n, 'e2e'), n, 3);
   } finally {
     await cluster.stop();
   }
@@ -88,7 +89,7 @@ export async function roundTripAndRestart(start: StartCluster, n = 3000): Promis
   cluster = await start();
   try {
     const wafka = new Wafka({ clientId: 'e2e-again', cluster, logLevel: logLevel.WARN });
-    checkAll(await consumeAll(wafka, topic, n), n, 3);
+    checkAll(await consumeAll(wafka, topic, n, 'e2e-after-restart'), n, 3);
   } finally {
     await cluster.stop();
   }

@@ -164,6 +164,55 @@ export function defineCoreTests(): void {
     });
   });
 
+  describe('crc32c from 8 KiB: the table-free sweep (assembly/crc32c.ts, Chorba)', () => {
+    const table = Uint32Array.from({ length: 256 }, (_, n) => {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
+      return c >>> 0;
+    });
+    const ref = (b: Uint8Array, seed: number) => {
+      let c = ~seed >>> 0;
+      for (let i = 0; i < b.length; i++) c = table[(c ^ b[i]) & 0xff] ^ (c >>> 8);
+      return ~c >>> 0;
+    };
+    const SPAN_BYTES = 209 * 8;
+    const CHUNK_BYTES = 2048 * 8;
+
+    test('random data, lengths and start alignments, seeded, against a table reference', () => {
+      const arena = core.coreSync();
+      fc.assert(
+        fc.property(
+          fc.oneof(
+            fc.integer({ min: 8180, max: 70_000 }),
+            // Around where the sweep slides its window (every 2048 words) and ends (209 words before the end).
+            fc.tuple(fc.integer({ min: 1, max: 5 }), fc.integer({ min: -20, max: 20 })).map(([k, d]) => k * CHUNK_BYTES + SPAN_BYTES + d),
+            fc.integer({ min: 70_000, max: 300_000 }),
+          ),
+          fc.nat(15),
+          fc.nat(),
+          fc.integer(),
+          (n, at, seed, salt) => {
+            arena.reserve(n + 16);
+            const base = arena.base;
+            const view = arena.u8.subarray(base + at, base + at + n);
+            for (let i = 0; i < n; i++) view[i] = Math.imul(i + salt, 2654435761) >>> 24;
+            const got = arena.exports.crc32cUpdate(seed | 0, base + at, n) >>> 0;
+            expect(got, `length ${n} at +${at}`).toBe(ref(view, seed));
+          },
+        ),
+        { numRuns: 60 },
+      );
+    });
+
+    test('all-zero and all-one inputs (no carried word may be lost) and a split continued from a seed', () => {
+      for (const fill of [0, 0xff]) {
+        const b = new Uint8Array(3 * CHUNK_BYTES + 77).fill(fill);
+        expect(core.crc32c(b)).toBe(ref(b, 0));
+        expect(core.crc32c(b.subarray(9000), core.crc32c(b.subarray(0, 9000)))).toBe(ref(b, 0));
+      }
+    });
+  });
+
   describe('varint', () => {
     // Kafka's ByteUtilsTest
     const ints: [number, string][] = [

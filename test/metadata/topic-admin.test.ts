@@ -47,6 +47,18 @@ describe('topic admin', () => {
     expect(allocated.partitionsMax).toBe(0);
   });
 
+  test('counts that are objects with a throwing or non-callable toString are typed errors, not UNKNOWN_SERVER_ERROR', () => {
+    const hostile = [{ toString: 0 }, { toString() { throw new Error('boom'); } }, Object.create(null)];
+    for (const value of hostile) {
+      const m = cluster();
+      const byRf = createTopicsIn(m, [{ topic: 'A.', replicationFactor: value as never }], { limits, defaults });
+      expect(byRf.results[0].error).toMatchObject({ type: 'INVALID_REPLICATION_FACTOR' });
+      const byCount = createTopicsIn(m, [{ topic: 'B', numPartitions: value as never }], { limits, defaults });
+      expect(byCount.results[0].error).toMatchObject({ type: 'INVALID_PARTITIONS' });
+      expect(byRf.changed || byCount.changed).toBe(false);
+    }
+  });
+
   test("topic names that are Object.prototype members ('__proto__', 'constructor', ...) are ordinary topics, also once stored", () => {
     const names = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', '__defineGetter__'];
     let m = cluster();

@@ -1,0 +1,145 @@
+// Consumer groups end to end on an in-process cluster (memory storage): sharing, resuming, rebalancing, committing.
+import { afterEach, describe, expect, it } from 'vitest';
+import { Wafka, PartitionAssigners, type Consumer } from '../../src/client/index.ts';
+import { startCluster, type Cluster } from '../../src/cluster/start-cluster.ts';
+import { until } from '../cluster/kill-the-leader.ts';
+
+let cluster: Cluster | undefined;
+const consumers: Consumer[] = [];
+afterEach(async () => {
+  await Promise.allSettled(consumers.splice(0).map((c) => c.disconnect()));
+  await cluster?.stop();
+  cluster = undefined;
+});
+
+const FAST = { sessionTimeout: 3_000, rebalanceTimeout: 5_000, heartbeatInterval: 100, maxWaitTimeInMs: 100 };
+
+async function setUp(partitions = 12) {
+  cluster = await startCluster({ storage: 'memory', brokers: 3, brokerConfig: { offsetsTopicNumPartitions: 3 } });
+  const wafka = new Wafka({ clientId: 'test', cluster, logLevel: 0 as never });
+  const admin = wafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic: 'jobs', numPartitions: partitions, replicationFactor: 3 }] });
+  const producer = wafka.producer({ lingerMs: 0 });
+  await producer.connect();
+  return { wafka, admin, producer };
+}
+
+async function produce(producer: Awaited<ReturnType<typeof setUp>>['producer'], from: number, count: number) {
+  const messages = Array.from({ length: count }, (_, i) => ({ key: `k${from + i}`, value: `m${from + i}` }));
+  await producer.send({ topic: 'jobs', messages, acks: -1 });
+}
+
+describe('consumer groups', () => {
+  it('members of one group share 12 partitions: every message handled by exactly one; another group gets all', async () => {
+    const { wafka, producer } = await setUp();
+    const handled = new Map<string, string[]>();
+    const other: string[] = [];
+    const assignedCount = new Map<number, number>();
+    for (let i = 0; i < 3; i++) {
+      const c = wafka.consumer({ groupId: 'workers', ...FAST });
+      consumers.push(c);
+      await c.connect();
+      await c.subscribe({ topics: ['jobs'], fromBeginning: true });
+      c.on(c.events.GROUP_JOIN, (e: any) => { assignedCount.set(i, (e.payload.memberAssignment.jobs ?? []).length); });
+      await c.run({ eachMessage: async ({ message }) => { const v = String(new TextDecoder().decode(message.value!)); handled.set(v, [...(handled.get(v) ?? []), `w${i}`]); } });
+    }
+    const o = wafka.consumer({ groupId: 'auditors', ...FAST });
+    consumers.push(o);
+    await o.connect();
+    await o.subscribe({ topics: ['jobs'], fromBeginning: true });
+    await o.run({ eachMessage: async ({ message }) => { other.push(new TextDecoder().decode(message.value!)); } });
+    await until(async () => [...assignedCount.values()].reduce((a, b) => a + b, 0) === 12 && assignedCount.size === 3 && [...assignedCount.values()].every((n) => n === 4));
+    await produce(producer, 0, 300);
+    await until(async () => handled.size === 300 && other.length === 300);
+    expect([...handled.values()].every((who) => who.length === 1)).toBe(true);
+    expect(new Set([...handled.values()].map((w) => w[0])).size).toBe(3);
+    expect(other.sort()).toEqual([...handled.keys()].sort());
+  });
+
+  it('a consumer that comes back with the same group resumes at the committed offset (fromBeginning only without one)', async () => {
+    const { wafka, producer } = await setUp(2);
+    await produce(producer, 0, 50);
+    const seen: string[] = [];
+    const first = wafka.consumer({ groupId: 'resume', ...FAST });
+    await first.connect();
+    await first.subscribe({ topic: 'jobs', fromBeginning: true });
+    await first.run({ eachMessage: async ({ message }) => { seen.push(new TextDecoder().decode(message.value!)); } });
+    await until(async () => seen.length === 50);
+    await first.disconnect();
+    await produce(producer, 50, 20);
+    const again: string[] = [];
+    const second = wafka.consumer({ groupId: 'resume', ...FAST });
+    consumers.push(second);
+    await second.connect();
+    await second.subscribe({ topic: 'jobs', fromBeginning: true });
+    await second.run({ eachMessage: async ({ message }) => { again.push(new TextDecoder().decode(message.value!)); } });
+    await until(async () => again.length >= 20);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(again.sort()).toEqual(Array.from({ length: 20 }, (_, i) => `m${50 + i}`).sort());
+  });
+
+  it('a handler slower than the session timeout does not cost the member its place: heartbeats run on their own', async () => {
+    const { wafka, producer } = await setUp(2);
+    await produce(producer, 0, 3);
+    const c = wafka.consumer({ groupId: 'slow', sessionTimeout: 1_500, rebalanceTimeout: 10_000, heartbeatInterval: 100, maxWaitTimeInMs: 100 });
+    consumers.push(c);
+    let joins = 0;
+    let heartbeats = 0;
+    c.on(c.events.GROUP_JOIN, () => { joins++; });
+    c.on(c.events.HEARTBEAT, () => { heartbeats++; });
+    const handled: string[] = [];
+    await c.connect();
+    await c.subscribe({ topic: 'jobs', fromBeginning: true });
+    await c.run({
+      eachMessage: async ({ message }) => {
+        if (handled.length === 0) {
+          // Three session timeouts inside one handler.
+          const heartbeatsBefore = heartbeats;
+          await until(async () => heartbeats >= heartbeatsBefore + 30, 60_000);
+        }
+        handled.push(new TextDecoder().decode(message.value!));
+      },
+    });
+    await until(async () => handled.length === 3, 60_000);
+    expect(joins).toBe(1);
+    await c.commitOffsets();
+    const { groups: [group] } = await (async () => { const a = wafka.admin(); await a.connect(); try { return await a.describeGroups(['slow']); } finally { await a.disconnect(); } })();
+    expect(group.state).toBe('Stable');
+    expect(group.members).toHaveLength(1);
+  });
+
+  it('resetOffsets and setOffsets take effect on the next join; refused with NON_EMPTY_GROUP while members run', async () => {
+    const { wafka, producer, admin } = await setUp(1);
+    await produce(producer, 0, 10);
+    const consumeOnce = async (expected: number) => {
+      const got: string[] = [];
+      const c = wafka.consumer({ groupId: 'reset', ...FAST });
+      await c.connect();
+      await c.subscribe({ topic: 'jobs', fromBeginning: true });
+      await c.run({ eachMessage: async ({ message }) => { got.push(new TextDecoder().decode(message.value!)); } });
+      await until(async () => got.length >= expected);
+      return { c, got };
+    };
+    const first = await consumeOnce(10);
+    await expect(admin.setOffsets({ groupId: 'reset', topic: 'jobs', partitions: [{ partition: 0, offset: '0' }] })).rejects.toMatchObject({ type: 'NON_EMPTY_GROUP' });
+    await first.c.disconnect();
+    expect((await admin.fetchOffsets({ groupId: 'reset', topics: ['jobs'] }))[0].partitions[0].offset).toBe('10');
+    await admin.resetOffsets({ groupId: 'reset', topic: 'jobs', earliest: true });
+    const again = await consumeOnce(10);
+    expect(again.got).toEqual(first.got);
+    await again.c.disconnect();
+    await admin.setOffsets({ groupId: 'reset', topic: 'jobs', partitions: [{ partition: 0, offset: '7' }] });
+    const fromSeven = await consumeOnce(3);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(fromSeven.got).toEqual(['m7', 'm8', 'm9']);
+    consumers.push(fromSeven.c);
+    const lag = await admin.fetchGroupLag({ groupId: 'reset', topics: ['jobs'] });
+    expect(lag[0].partitions[0].high).toBe('10');
+    expect((await admin.listGroups()).groups.map((g) => g.groupId)).toContain('reset');
+    await expect(admin.deleteGroups(['reset'])).rejects.toMatchObject({ type: 'NON_EMPTY_GROUP' });
+    await fromSeven.c.disconnect();
+    await admin.deleteGroups(['reset']);
+    expect((await admin.fetchOffsets({ groupId: 'reset', topics: ['jobs'] }))[0].partitions[0].offset).toBe('-1');
+  });
+});
