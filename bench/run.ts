@@ -4,8 +4,8 @@
  * Suites: core (Node), core-chromium (the same core cases in a Chromium
  * worker), storage, e2e, start (cluster start with 10,000 segments per replica, Chromium),
  * replication, wire (Kafka clients over the wire protocol), bundle (bytes a page downloads),
- * console (end-to-end throughput with the console open against without it, Chromium). With no
- * suite named, runs them all. Each prints its
+ * console (end-to-end throughput with the console open against without it, Chromium), crosstab
+ * (tabs of one profile). With no suite named, runs them all. Each prints its
  * table and writes bench/results/<suite>.json; docs/benchmarks.md is then
  * regenerated from every results file.
  */
@@ -30,6 +30,7 @@ const SUITES: Record<string, SuiteFn> = {
   bundle: async (o, log) => ({ results: await (await import('./suites/bundle.ts')).runBundle(o, log) }),
   wire: async (o, log) => ({ results: await (await import('./suites/wire.ts')).runWire(o, log) }),
   console: async (o, log) => (await import('./suites/chromium-suites.ts')).runInChromium('console', o, log),
+  crosstab: async (o, log) => (await import('./suites/crosstab.ts')).runCrosstab(o, log),
 };
 
 /**

@@ -7,9 +7,12 @@
  * Each storage kind is its own cluster (clusterId playground-opfs or
  * playground-indexeddb), so their topics never mix. A run shows its progress,
  * can be cancelled, and "Clear storage" cancels a run before it clears.
+ * "Many tabs" joins the cluster shared by every tab of the origin
+ * (playground-shared) and shows which tab runs which broker.
  */
 import { Wafka, logLevel, startCluster, type StorageKind } from '../src/index.ts';
 import { IndexedDbMetadataStore } from '../src/cluster/indexeddb-metadata-store.ts';
+import type { SharedCluster } from '../src/cluster/shared-cluster.ts';
 import { brokersToStart, runDemo, type DemoProgress, type DemoResult } from '../src/client/demo.ts';
 
 type Settings = { storage: StorageKind; brokers: number; partitions: number; messages: number };
@@ -226,11 +229,75 @@ $('#clear').addEventListener('click', () => void clearStorage().catch((e) => {
   setStatus('error', `clear storage: ${e instanceof Error ? e.message : String(e)}`);
 }));
 
+// ---- many tabs: one cluster shared by every tab of the origin, and where its brokers run
+
+const SHARED_CLUSTER_ID = 'playground-shared';
+let shared: { cluster: SharedCluster; wafka: Wafka; timer: ReturnType<typeof setInterval> } | undefined;
+
+/** Each broker with the tab it runs in (its registration's host, `tab:<id>`), this tab's marked; the controller's tab too. */
+async function showSharedBrokers(): Promise<void> {
+  if (!shared) return;
+  const { cluster, wafka } = shared;
+  const hosting = cluster.hosting();
+  const admin = wafka.admin();
+  await admin.connect();
+  try {
+    const { brokers } = await admin.describeCluster();
+    const running = new Set(hosting.runningBrokerIds);
+    const tbody = $('#shared-brokers').querySelector('tbody')!;
+    tbody.replaceChildren(...brokers.map((b) => {
+      const tr = document.createElement('tr');
+      const here = hosting.hostedBrokerIds.includes(b.nodeId);
+      tr.dataset.nodeId = String(b.nodeId);
+      tr.dataset.host = b.host;
+      tr.innerHTML = `<td>${b.nodeId}</td><td>${running.has(b.nodeId) ? b.host.replace(/^tab:/, 'tab ') : 'no tab (down)'}</td><td>${here ? 'this tab' : ''}</td>`;
+      return tr;
+    }));
+    $('#shared-brokers').hidden = false;
+    $('#shared-status').textContent = `this tab: ${hosting.tabId}${hosting.controller ? ', runs the controller' : ''} (controller epoch ${hosting.controllerEpoch})`;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function joinShared(): Promise<void> {
+  if (shared) return;
+  $<HTMLButtonElement>('#join-shared').disabled = true;
+  try {
+    const cluster = await startCluster({ shared: true, storage: 'opfs', clusterId: SHARED_CLUSTER_ID, brokers: 3, maxBrokersPerTab: 1 });
+    const wafka = new Wafka({ clientId: `playground-${cluster.tabId}`, cluster, logLevel: logLevel.WARN });
+    shared = { cluster, wafka, timer: setInterval(() => void showSharedBrokers().catch(() => {}), 500) };
+    $('#shared-status').dataset.state = 'joined';
+    $<HTMLButtonElement>('#leave-shared').disabled = false;
+    log(`joined the shared cluster as tab ${cluster.tabId}; hosting brokers ${cluster.hosting().hostedBrokerIds.join(', ') || 'none'}`);
+    await showSharedBrokers();
+  } catch (error) {
+    $<HTMLButtonElement>('#join-shared').disabled = false;
+    log(`join: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+async function leaveShared(): Promise<void> {
+  if (!shared) return;
+  const { cluster, timer } = shared;
+  shared = undefined;
+  clearInterval(timer);
+  await cluster.stop();
+  $('#shared-brokers').hidden = true;
+  $('#shared-status').dataset.state = 'idle';
+  $('#shared-status').textContent = 'left';
+  $<HTMLButtonElement>('#join-shared').disabled = false;
+  $<HTMLButtonElement>('#leave-shared').disabled = true;
+}
+
+$('#join-shared').addEventListener('click', () => void joinShared());
+$('#leave-shared').addEventListener('click', () => void leaveShared());
+
 const params = new URLSearchParams(location.search);
 for (const name of ['storage', 'brokers', 'partitions', 'messages']) {
   const value = params.get(name);
   if (value !== null) (form.elements.namedItem(name) as HTMLInputElement).value = value;
 }
 void showNodeResult();
-(window as unknown as { wafkaPlayground: unknown }).wafkaPlayground = { run, cancelRun, clearStorage, settingsFromForm };
+(window as unknown as { wafkaPlayground: unknown }).wafkaPlayground = { run, cancelRun, clearStorage, settingsFromForm, joinShared, leaveShared };
 if (params.get('autorun') === '1') runFromForm();

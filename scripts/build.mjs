@@ -1,7 +1,7 @@
 // Builds the package as users install it, into dist/:
 //   dist/*.js             ESM entries (index, core, storage, zstd, console) and their shared chunks, with source maps;
 //                         also the Node-only modules, reached by importNodeOnly() at './<name>.js'
-//   dist/wafka/           what a page loads beside the entries: broker.worker.js (one self-contained file)
+//   dist/wafka/           what a page loads beside the entries: broker.worker.js, tab-relay.worker.js (self-contained files)
 //                         and wafka.wasm
 //   dist/types/           .d.ts per source file, relative imports ending in .js
 //
@@ -37,6 +37,7 @@ function sourceUrlRewrites(wasmUrl) {
   return {
     'src/core/wasm.ts': [["'../../build/wafka.wasm'", `'${wasmUrl}'`]],
     'src/cluster/start-cluster.ts': [["'../../workers/broker.worker.ts'", "'wafka/broker.worker.js'"]],
+    'src/cluster/shared-cluster.ts': [["'../../workers/tab-relay.worker.ts'", "'wafka/tab-relay.worker.js'"]],
     'src/cluster/node-broker-worker.ts': [["'../../workers/broker.node-worker.ts'", "'./broker.node-worker.js'"]],
     'src/transport/node-worker.ts': [["'../../workers/node-worker-bootstrap.mjs'", "'./node-worker-bootstrap.mjs'"]],
     'src/node-only.ts': NODE_ONLY.map(({ specifier, name }) => [`'${specifier}'`, `'./${name}.js'`]),
@@ -132,7 +133,7 @@ copyFileSync(at('workers/node-worker-bootstrap.mjs'), join(dist, 'node-worker-bo
 // Not minified: the app's bundler minifies, and minifying here would drop the bundlers' magic comments.
 await build({
   ...common,
-  entryPoints: { 'broker.worker': at('workers/broker.worker.ts') },
+  entryPoints: { 'broker.worker': at('workers/broker.worker.ts'), 'tab-relay.worker': at('workers/tab-relay.worker.ts') },
   outdir: join(dist, 'wafka'),
   platform: 'browser',
   plugins: [rewriteUrls(sourceUrlRewrites('./wafka.wasm'))],

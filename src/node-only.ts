@@ -16,6 +16,7 @@ const NODE_ONLY_MODULES = {
   fileMetadataStore: './cluster/file-metadata-store.ts',
   nodeBrokerWorker: './cluster/node-broker-worker.ts',
   dataDirLock: './cluster/data-dir-lock.ts',
+  fileControllerLease: './controller/file-controller-lease.ts',
   wireListener: './wire/listener.ts',
 } as const;
 

@@ -5,8 +5,6 @@
  */
 import { Broker, type ControllerLink } from '../broker/broker.ts';
 import { StorageReplicaLogs } from '../broker/storage-logs.ts';
-import { CONTROLLER_NODE_ID, Controller } from '../controller/controller.ts';
-import { systemClock } from '../clock.ts';
 import { WafkaError } from '../errors.ts';
 import type { BrokerApi } from '../protocol/types.ts';
 import { exposeBroker } from '../transport/expose-broker.ts';
@@ -15,7 +13,7 @@ import { openBrokerLogs, openSharedMetadata } from './broker-storage.ts';
 import { brokerLookup } from './cluster-connection.ts';
 import { MemoryMetadataStore } from '../metadata/memory-metadata-store.ts';
 import { LocalMetadataHub } from '../metadata/metadata-watch.ts';
-import type { Cluster, Settings } from './start-cluster.ts';
+import { activateController, type Cluster, type Settings } from './start-cluster.ts';
 
 const sharedMemoryStore = (store: MemoryMetadataStore) =>
   ({ read: () => store.read(), compareAndSet: store.compareAndSet.bind(store), close: async () => {} });
@@ -33,9 +31,10 @@ export async function startInProcess(settings: Settings, nodeIds: number[]): Pro
   const controllerMetadata = storage === 'memory'
     ? { store: sharedMemoryStore(memoryStore), watch: hub.handle() }
     : await openSharedMetadata(storage, clusterId, settings.dir);
-  const controller = await Controller.activate({
-    nodeId: CONTROLLER_NODE_ID, clusterId, store: controllerMetadata.store, watch: controllerMetadata.watch,
-    clock: systemClock, brokerSessionTimeoutMs: settings.brokerSessionTimeoutMs,
+  const { controller, lease } = await activateController(settings, controllerMetadata).catch(async (error) => {
+    await controllerMetadata.store.close().catch(() => {});
+    controllerMetadata.watch.close();
+    throw error;
   });
   const link: ControllerLink = controller;
   const live = new Map<number, Broker>();
@@ -64,6 +63,7 @@ export async function startInProcess(settings: Settings, nodeIds: number[]): Pro
   if (failure) {
     await Promise.allSettled(brokers.map((b) => b.close()));
     controller.close();
+    await lease?.release().catch(() => {});
     await controllerMetadata.store.close().catch(() => {});
     controllerMetadata.watch.close();
     throw failure.reason;
@@ -99,6 +99,7 @@ export async function startInProcess(settings: Settings, nodeIds: number[]): Pro
         clients.forEach((c: InProcessBrokerClient) => c.close());
         const results = await Promise.allSettled(brokers.map((b) => b.close()));
         controller.close();
+        await lease?.release().catch(() => {});
         await controllerMetadata.store.close().catch(() => {});
         controllerMetadata.watch.close();
         for (const port of ports) port.close();

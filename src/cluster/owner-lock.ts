@@ -18,8 +18,10 @@
  * `sameProcessStaleMs` untouched; only short-lived locks set it. A lock from
  * another host (a shared volume, a container restarted under a new hostname)
  * cannot be checked by pid: it is broken once it has gone `otherHostStaleMs`
- * untouched. Holders touch their lock file (a heartbeat) every quarter of the
- * shorter of the two while they hold it.
+ * untouched. A lock taken with `leaseMs` is a lease: it is broken once it has
+ * gone that long untouched whoever holds it (the controller's, whose stale
+ * holder is fenced by its epoch). Holders touch their lock file (a heartbeat)
+ * every quarter of the shortest of these while they hold it.
  *
  * proper-lockfile was considered: it judges staleness by an mtime that its
  * holder refreshes on a timer, so a lock of a killed process survives until
@@ -59,6 +61,12 @@ export interface AcquireOwnerLockOptions {
   sameProcessStaleMs?: number;
   /** Break a lock taken on another host after this long without a heartbeat (default 30 s). */
   otherHostStaleMs?: number;
+  /**
+   * A lease: break the lock once it has gone this long without a heartbeat, whoever holds it, even a
+   * live process (undefined: never). A holder that is alive but stopped (SIGSTOP, a blocked event
+   * loop) loses it; whatever it writes afterwards must be refused by an epoch (the controller's).
+   */
+  leaseMs?: number;
   /** The error a live owner causes, given the owner (default: KAFKA_STORAGE_ERROR naming the owner). */
   heldError?: (path: string, owner: LockOwner | undefined, waitedMs: number) => Error;
 }
@@ -93,6 +101,8 @@ const heldHere = new Map<string, string>();
 export interface OwnerLock {
   readonly path: string;
   readonly owner: LockOwner;
+  /** Whether the file is still this lock (false once another taker broke it, e.g. after its lease expired). */
+  stillHeld(): Promise<boolean>;
   /** Removes the lock file if it is still ours. Idempotent. */
   release(): Promise<void>;
 }
@@ -123,13 +133,13 @@ export async function acquireOwnerLock(path: string, options: AcquireOwnerLockOp
       try {
         await link(tempPath, path);
         heldHere.set(path, text);
-        return lockHandle(path, owner, text, Math.min(options.sameProcessStaleMs ?? Infinity, otherHostStaleMs) / 4);
+        return lockHandle(path, owner, text, Math.min(options.sameProcessStaleMs ?? Infinity, options.leaseMs ?? Infinity, otherHostStaleMs) / 4);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw storageError(`cannot create ${path}`, error);
       }
       const seen = await readLock(path);
       if (seen === null) continue; // released meanwhile
-      if (isStale(path, seen, options.sameProcessStaleMs, otherHostStaleMs)) {
+      if (isStale(path, seen, options.sameProcessStaleMs, otherHostStaleMs, options.leaseMs)) {
         await breakLock(path, seen.text);
         continue;
       }
@@ -154,6 +164,9 @@ function lockHandle(path: string, owner: LockOwner, text: string, heartbeatMs: n
   (heartbeat as { unref?: () => void }).unref?.();
   return {
     path, owner,
+    async stillHeld() {
+      return released === undefined && (await readLock(path).catch(() => null))?.text === text;
+    },
     release() {
       released ??= (async () => {
         clearInterval(heartbeat);
@@ -190,9 +203,10 @@ function parseOwner(text: string): LockOwner | undefined {
   return undefined;
 }
 
-/** Whether the lock's owner is gone (or, for a lock of this process held by another thread, too old). */
-function isStale(path: string, seen: SeenLock, sameProcessStaleMs: number | undefined, otherHostStaleMs: number): boolean {
+/** Whether the lock's owner is gone (or, for a lock of this process held by another thread or a lease, too old). */
+function isStale(path: string, seen: SeenLock, sameProcessStaleMs: number | undefined, otherHostStaleMs: number, leaseMs?: number): boolean {
   const owner = seen.owner;
+  if (leaseMs !== undefined && heldHere.get(path) !== seen.text && Date.now() - seen.mtimeMs > leaseMs) return true;
   // Locks are written whole (link), so an unreadable one is outside damage or an older format: judge it by age.
   if (!owner) return Date.now() - seen.mtimeMs > UNREADABLE_STALE_MS;
   if (owner.hostname !== hostname()) return Date.now() - seen.mtimeMs > otherHostStaleMs;

@@ -11,7 +11,8 @@
  * (metadata store) and every record (partition logs). Brokers are 0..N-1.
  */
 import type { BrokerConfigInput } from '../broker/broker-config.ts';
-import { CONTROLLER_NODE_ID, Controller } from '../controller/controller.ts';
+import { CONTROLLER_NODE_ID, Controller, type ControllerOptions } from '../controller/controller.ts';
+import { acquireControllerLease, type ControllerLease } from '../controller/controller-lease.ts';
 import { systemClock } from '../clock.ts';
 import { WafkaError } from '../errors.ts';
 import { importNodeOnly } from '../node-only.ts';
@@ -21,7 +22,10 @@ import { BrokerClient } from '../transport/broker-client.ts';
 import { exposeController } from '../transport/controller-channel.ts';
 import { openSharedMetadata, type StorageKind } from './broker-storage.ts';
 import { brokerLookup, type ClusterConnection } from './cluster-connection.ts';
-import type { WorkerHandle, WorkerToParent } from './worker-protocol.ts';
+import type { MetadataStore } from '../metadata/metadata-store.ts';
+import type { MetadataWatch } from '../metadata/metadata-watch.ts';
+import type { SharedCluster } from './shared-cluster.ts';
+import type { BrokerWorkerInit, WorkerHandle, WorkerToParent } from './worker-protocol.ts';
 
 /** Each broker is a worker with its own storage; more than this on one device is a mistake. */
 export const CLUSTER_BROKERS_MAX = 32;
@@ -50,6 +54,14 @@ export interface StartClusterOptions {
   brokerSessionTimeoutMs?: number;
   /** Workers: start a broker whose worker died again, after a backoff growing from 200 ms to 10 s (default true). */
   restartBrokers?: boolean;
+  /**
+   * Browser ('opfs', 'indexeddb'): one cluster for every tab of the origin that starts it with this
+   * clusterId and `shared: true` (./shared-cluster.ts). Each tab hosts up to `maxBrokersPerTab` of the
+   * `brokers` ids that no tab runs; the controller runs in one of the tabs and moves when it closes.
+   */
+  shared?: boolean;
+  /** Shared clusters: the most broker workers this tab runs (default: `brokers`, so one tab alone runs them all). */
+  maxBrokersPerTab?: number;
   /**
    * Node, Deno, Bun: serve Kafka's wire protocol, one TCP listener per broker
    * (ports port..port+N-1; port 0 picks free ones), bound to 127.0.0.1 unless
@@ -94,6 +106,8 @@ export interface Cluster extends ClusterConnection {
   stop(): Promise<void>;
 }
 
+export async function startCluster(options: StartClusterOptions & { shared: true }): Promise<SharedCluster>;
+export async function startCluster(options: StartClusterOptions): Promise<Cluster>;
 export async function startCluster(options: StartClusterOptions): Promise<Cluster> {
   const cluster = await startBrokers(options);
   if (!options.listen) return cluster;
@@ -133,6 +147,14 @@ async function startBrokers(options: StartClusterOptions): Promise<Cluster> {
   const nodeIds = Array.from({ length: count }, (_, i) => i);
   // The in-process starter holds the brokers' code; a page whose brokers run in workers never loads it.
   const startInProcess = async (s: Settings, ids: number[]) => (await import('./in-process-cluster.ts')).startInProcess(s, ids);
+  if (options.shared) {
+    const maxBrokersPerTab = options.maxBrokersPerTab ?? count;
+    if (!Number.isInteger(maxBrokersPerTab) || maxBrokersPerTab < 0 || maxBrokersPerTab > count) {
+      throw new RangeError(`maxBrokersPerTab = ${maxBrokersPerTab}: expected 0..${count} (brokers)`);
+    }
+    if (options.inProcess) throw new TypeError('a shared cluster runs its brokers in workers: inProcess is not allowed');
+    return (await import('./shared-cluster.ts')).startSharedCluster(settings, nodeIds, maxBrokersPerTab);
+  }
   if (options.storage === 'memory') return startInProcess(settings, nodeIds);
   if (options.storage === 'files') {
     // One owner per data directory, across processes: the lock is taken before any broker touches a file.
@@ -171,9 +193,38 @@ export interface Settings {
   lockWaitMs: number;
 }
 
+/**
+ * Takes the controller's lease for a cluster whose controller runs here (a
+ * Web Lock in the browser, a lock file on Node; memory clusters are private to
+ * this realm and need none), then claims the controller epoch. A lease found
+ * lost (Node: broken after a stall) closes the controller; its writes would be
+ * refused anyway.
+ */
+export async function activateController(
+  settings: Settings, metadata: { store: MetadataStore; watch: MetadataWatch },
+  hooks: Pick<ControllerOptions, 'onBrokersFenced' | 'onBrokerRegistered'> = {},
+): Promise<{ controller: Controller; lease: ControllerLease | null }> {
+  const lease = settings.storage === 'memory'
+    ? null
+    : await acquireControllerLease(settings.storage === 'files'
+      ? { kind: 'file', dir: settings.dir, waitMs: settings.lockWaitMs }
+      : { kind: 'web-lock', clusterId: settings.clusterId, waitMs: settings.lockWaitMs });
+  try {
+    const controller = await Controller.activate({
+      nodeId: CONTROLLER_NODE_ID, clusterId: settings.clusterId, store: metadata.store, watch: metadata.watch,
+      clock: systemClock, brokerSessionTimeoutMs: settings.brokerSessionTimeoutMs, ...hooks,
+    });
+    lease?.onLost(() => controller.close());
+    return { controller, lease };
+  } catch (error) {
+    await lease?.release();
+    throw error;
+  }
+}
+
 // ------------------------------------------------------------------ workers
 
-async function spawnWorker(kind: 'node' | 'browser', nodeId: number): Promise<WorkerHandle> {
+export async function spawnWorker(kind: 'node' | 'browser', nodeId: number): Promise<WorkerHandle> {
   if (kind === 'browser') {
     // The literal `new Worker(new URL(...), { type: 'module' })` is what bundlers (Vite) recognise and bundle;
     // its options must be static for them (no per-broker name).
@@ -189,8 +240,10 @@ async function spawnWorker(kind: 'node' | 'browser', nodeId: number): Promise<Wo
   return spawnNodeBrokerWorker(nodeId);
 }
 
-interface RunningWorker {
+export interface RunningWorker {
   nodeId: number;
+  /** The Web Locks clientId holding this broker's lock (browser): names this incarnation to other tabs. */
+  lockHolder?: string;
   handle: WorkerHandle;
   client: BrokerClient;
   next(type: WorkerToParent['type'], timeoutMs: number): Promise<WorkerToParent>;
@@ -198,8 +251,15 @@ interface RunningWorker {
   reportDeath(reason: string): void;
 }
 
-async function startWorker(settings: Settings, nodeId: number, kind: 'node' | 'browser', controllerPort: MessagePort, onDeath: (reason: string) => void): Promise<RunningWorker> {
+/** Extra fields of a worker's init message (a shared cluster's brokers are `controlled` and name their tab as host). */
+export type WorkerInitExtras = Pick<BrokerWorkerInit, 'controlled' | 'host' | 'controllerCallTimeoutMs'>;
+
+export async function startWorker(
+  settings: Settings, nodeId: number, kind: 'node' | 'browser', controllerPort: MessagePort | undefined,
+  onDeath: (reason: string) => void, extras: WorkerInitExtras = {}, onSpawned?: (handle: WorkerHandle) => void,
+): Promise<RunningWorker> {
   const handle = await spawnWorker(kind, nodeId);
+  onSpawned?.(handle);
   const inbox: WorkerToParent[] = [];
   const waiting = new Set<() => void>();
   let death: string | undefined;
@@ -235,20 +295,22 @@ async function startWorker(settings: Settings, nodeId: number, kind: 'node' | 'b
   handle.post({
     type: 'wafka:init', nodeId, clusterId: settings.clusterId, storage: settings.storage as Exclude<StorageKind, 'memory'>,
     dir: settings.storage === 'files' ? settings.dir : undefined, brokerConfig: settings.brokerConfig, lockWaitMs: settings.lockWaitMs, port: port2,
-    controllerPort,
-  }, [port2, controllerPort]);
+    controllerPort, ...extras,
+  }, controllerPort ? [port2, controllerPort] : [port2]);
+  let lockHolder: string | undefined;
   try {
     const answer = await next('wafka:ready', settings.startTimeoutMs);
     if (answer.type === 'wafka:failed') {
       const e = answer.error;
       throw 'code' in e ? WafkaError.fromJSON(e) : new Error(`broker ${nodeId} failed to start: ${e.name}: ${e.message}`);
     }
+    if (answer.type === 'wafka:ready') lockHolder = answer.lockHolder;
   } catch (error) {
     client.close();
     await handle.terminate();
     throw error;
   }
-  return { nodeId, handle, client, next, reportDeath };
+  return { nodeId, lockHolder, handle, client, next, reportDeath };
 }
 
 /**
@@ -261,15 +323,17 @@ async function startWorker(settings: Settings, nodeId: number, kind: 'node' | 'b
 async function startWorkers(settings: Settings, nodeIds: number[], kind: 'node' | 'browser'): Promise<Cluster> {
   const metadata = await openSharedMetadata(settings.storage as Exclude<StorageKind, 'memory'>, settings.clusterId, settings.dir);
   const workers = new Map<number, RunningWorker>();
-  const controller = await Controller.activate({
-    nodeId: CONTROLLER_NODE_ID, clusterId: settings.clusterId, store: metadata.store, watch: metadata.watch,
-    clock: systemClock, brokerSessionTimeoutMs: settings.brokerSessionTimeoutMs,
+  const { controller, lease } = await activateController(settings, metadata, {
     // A broker fenced while its worker lives is hung: calls to it fail now (retriable), so clients move
     // to the new leaders instead of waiting for it to wake; it is reachable again once it registers anew.
     onBrokersFenced: (ids) => {
       for (const id of ids) workers.get(id)?.client.suspend(new WafkaError('BROKER_NOT_AVAILABLE', `broker ${id} was fenced: its session expired`, { retriable: true }));
     },
     onBrokerRegistered: (id) => workers.get(id)?.client.resume(),
+  }).catch(async (error) => {
+    await metadata.store.close().catch(() => {});
+    metadata.watch.close();
+    throw error;
   });
   const controllerPorts: MessagePort[] = [];
   const controllerPort = () => {
@@ -328,6 +392,7 @@ async function startWorkers(settings: Settings, nodeIds: number[], kind: 'node' 
   const failure = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   const closeController = async () => {
     controller.close();
+    await lease?.release().catch(() => {});
     for (const port of controllerPorts) port.close();
     await metadata.store.close().catch(() => {});
     metadata.watch.close();
@@ -387,7 +452,7 @@ async function startWorkers(settings: Settings, nodeIds: number[], kind: 'node' 
 }
 
 /** Asks the broker to close (flush, release storage and lock), then ends the worker. */
-async function stopWorker(worker: RunningWorker, timeoutMs = 10_000): Promise<void> {
+export async function stopWorker(worker: RunningWorker, timeoutMs = 10_000): Promise<void> {
   try {
     if (!worker.client.closed) {
       worker.handle.post({ type: 'wafka:stop' }, []);

@@ -6,6 +6,9 @@
  *                     the first port to serve on;
  *                     connect: one more port to serve (a client elsewhere, or a peer broker);
  *                     peer: a port to another broker of the cluster (follower fetches);
+ *                     peer-gone: that broker's lock was freed (its tab closed): drop its port;
+ *                     controller: a port to the cluster's controller, replacing the last one
+ *                     (a shared cluster's controller moves from tab to tab);
  *                     stop: close the broker (flush, release storage).
  *   worker → parent   ready | failed (answer to init), stopped (answer to stop).
  */
@@ -24,20 +27,29 @@ export interface BrokerWorkerInit {
   /** How long to wait for the broker's Web Lock (browser) held by a predecessor. */
   lockWaitMs?: number;
   port: MessagePort;
-  /** The cluster's controller, served by the host (absent: the broker registers itself, replication factor 1). */
+  /** The cluster's controller, served by the host (absent, and not `controlled`: the broker registers itself, replication factor 1). */
   controllerPort?: MessagePort;
+  /** The controller's port comes later ('wafka:controller' messages): the broker waits for one to register. */
+  controlled?: boolean;
+  /** Calls to the controller that get no answer this long fail (its tab may be gone); default 3 s. */
+  controllerCallTimeoutMs?: number;
+  /** Where the broker runs, as its registration shows it ('tab:<id>'); default the runtime. */
+  host?: string;
 }
 
 export type ParentToWorker =
   | BrokerWorkerInit
   | { type: 'wafka:connect'; port: MessagePort }
   | { type: 'wafka:peer'; nodeId: number; port: MessagePort }
+  | { type: 'wafka:peer-gone'; nodeId: number }
+  | { type: 'wafka:controller'; port: MessagePort }
   /** Chaos: the worker's thread busy-loops for `ms` (a hung broker: alive, its lock held, answering nothing). */
   | { type: 'wafka:hang'; ms: number }
   | { type: 'wafka:stop' };
 
 export type WorkerToParent =
-  | { type: 'wafka:ready'; nodeId: number }
+  /** lockHolder: the Web Locks clientId holding the broker's lock (dedicated workers): who serves this broker now. */
+  | { type: 'wafka:ready'; nodeId: number; lockHolder?: string }
   | { type: 'wafka:failed'; error: WafkaErrorJSON | { name: string; message: string } }
   | { type: 'wafka:stopped'; error?: string };
 

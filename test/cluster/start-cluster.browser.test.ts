@@ -58,16 +58,22 @@ describe.each(['opfs', 'indexeddb'] as const)('broker workers on %s', (storage) 
   });
 });
 
-test('a broker id is a Web Lock: a second cluster on the same storage waits, then fails typed', async () => {
+test('the controller and each broker id are Web Locks: a second cluster on the same storage waits, then fails typed', async () => {
   await loadCore();
   const clusterId = `lock-${crypto.randomUUID().slice(0, 8)}`;
   cleanups.push(() => removeClusterStorage(clusterId, BROKERS));
   const owner = await startCluster({ brokers: 1, storage: 'indexeddb', clusterId });
   cleanups.push(() => owner.stop());
+  const held = ((await navigator.locks.query()).held ?? []).map((l) => l.name);
+  expect(held).toEqual(expect.arrayContaining([`wafka:${clusterId}:controller`, `wafka:${clusterId}:broker:0`]));
   const error = await startCluster({ brokers: 1, storage: 'indexeddb', clusterId, lockWaitMs: 200 }).catch((e) => e);
   expect(error).toBeInstanceOf(WafkaError);
   expect(error).toMatchObject({ type: 'BROKER_NOT_AVAILABLE' });
-  expect(error.message).toContain(`wafka:${clusterId}:broker:0`);
+  expect(error.message).toContain(`wafka:${clusterId}:controller`);
+  // The first cluster's controller keeps deciding: its lease was never taken.
+  await owner.brokers[0].createTopics({ topics: [{ topic: 'still-owned', numPartitions: 1 }] });
+  await owner.stop();
+  expect(((await navigator.locks.query()).held ?? []).map((l) => l.name ?? "").filter((n) => n.startsWith(`wafka:${clusterId}:`))).toEqual([]);
 });
 
 test('a client elsewhere reaches the brokers through transferred MessagePorts', async () => {
