@@ -4,8 +4,10 @@
  */
 import { DEFAULT_TOPIC_CONFIG, checkTopicConfig, resolveTopicConfig, type ResolvedTopicConfig } from '../metadata/topic-config.ts';
 import type { TopicConfig } from '../protocol/types.ts';
+import { DEFAULT_GROUP_COORDINATOR_CONFIG, type GroupCoordinatorConfig } from '../coordinator/group/group-coordinator.ts';
 
-export interface BrokerConfig {
+/** The group coordinator's settings (its limits and timeouts) are broker settings too, as in Kafka. */
+export interface BrokerConfig extends GroupCoordinatorConfig {
   /**
    * Kafka: auto.create.topics.enable (default true, as Kafka's): a Metadata or Produce request naming an
    * unknown topic creates it with numPartitions partitions, unless the request (a client's
@@ -53,33 +55,10 @@ export interface BrokerConfig {
   waitingProducesMax: number;
 
   // ---- Groups (../coordinator/group/)
-  /**
-   * Kafka: offsets.topic.num.partitions. Kafka's default is 50; each partition
-   * is a log with its own files (OPFS handles, IndexedDB stores) on every
-   * replica, which a browser pays for at start, so 10 here (Kafka's own
-   * integration tests run with 1 to 5).
-   */
-  offsetsTopicNumPartitions: number;
   /** Kafka: offsets.topic.replication.factor (3); the topic gets min(this, brokers registered). */
   offsetsTopicReplicationFactor: number;
   /** Kafka: offsets.commit.timeout.ms: how long a commit waits for the offsets partition's ISR. */
   offsetsCommitTimeoutMs: number;
-  /** Kafka: group.min.session.timeout.ms (6 s; shorter here: members are workers and tabs on one device). */
-  groupMinSessionTimeoutMs: number;
-  /** Kafka: group.max.session.timeout.ms. */
-  groupMaxSessionTimeoutMs: number;
-  /** Kafka: group.max.size. */
-  groupMaxSize: number;
-  /** Kafka: group.initial.rebalance.delay.ms (3 s in Kafka's server.properties; 0 here by default). */
-  groupInitialRebalanceDelayMs: number;
-  /** Groups one coordinator holds. */
-  groupsPerCoordinatorMax: number;
-  /** Bytes of one member's protocol metadata, and of one assignment. */
-  groupMemberMetadataBytesMax: number;
-  /** Kafka: offset.metadata.max.bytes. */
-  offsetMetadataMaxBytes: number;
-  /** Committed offsets one group holds. */
-  offsetsPerGroupMax: number;
 
   // ---- Background work
   /** How often retention and flush.ms are checked. Kafka: log.retention.check.interval.ms (5 min). */
@@ -108,17 +87,9 @@ export const DEFAULT_BROKER_CONFIG: Readonly<BrokerConfig> = Object.freeze({
   replicaFetchBackoffMs: 50,
   brokerHeartbeatIntervalMs: 200,
   waitingProducesMax: 10_000,
-  offsetsTopicNumPartitions: 10,
+  ...DEFAULT_GROUP_COORDINATOR_CONFIG,
   offsetsTopicReplicationFactor: 3,
   offsetsCommitTimeoutMs: 5_000,
-  groupMinSessionTimeoutMs: 1_000,
-  groupMaxSessionTimeoutMs: 1_800_000,
-  groupMaxSize: 256,
-  groupInitialRebalanceDelayMs: 0,
-  groupsPerCoordinatorMax: 10_000,
-  groupMemberMetadataBytesMax: 16 * 1024,
-  offsetMetadataMaxBytes: 4096,
-  offsetsPerGroupMax: 100_000,
   logMaintenanceIntervalMs: 30_000,
   logMaintenancePartitionsPerTick: 64,
 });

@@ -35,7 +35,11 @@ import {
 } from './offsets-topic-records.ts';
 
 export interface GroupCoordinatorConfig {
-  /** Kafka: offsets.topic.num.partitions. */
+  /**
+   * Kafka: offsets.topic.num.partitions. Kafka's default is 50; each partition
+   * is a log with its own files (OPFS handles, IndexedDB stores) on every
+   * replica, which a browser pays for at start, so 10 here.
+   */
   offsetsTopicNumPartitions: number;
   /** Kafka: group.min.session.timeout.ms / group.max.session.timeout.ms. */
   groupMinSessionTimeoutMs: number;
