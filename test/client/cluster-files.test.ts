@@ -8,7 +8,7 @@ import { badInputGivesTypedErrors, lingerMakesFewBatches, roundTripAndRestart, t
 
 let dir: string;
 beforeEach(async () => { dir = await mkdtemp(join(tmpdir(), 'wafka-client-e2e-')); });
-afterEach(async () => { await rm(dir, { recursive: true, force: true }); });
+afterEach(async () => { await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }); });
 
 const start: StartCluster = (options = {}) => startCluster({ brokers: 3, storage: 'files', dir, clusterId: 'client-e2e', ...options });
 

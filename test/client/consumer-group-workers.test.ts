@@ -30,7 +30,8 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => {
   await cluster?.stop();
-  await rm(dir, { recursive: true, force: true });
+  // A broker worker that did not stop in time is terminated, and file writes it had already issued may still land: rm retries.
+  await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 });
 
 describe('consumer groups, members in worker threads', () => {

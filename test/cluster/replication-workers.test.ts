@@ -20,7 +20,7 @@ describe('replication across Node worker threads', () => {
   test('3 brokers, RF=3, minInsyncReplicas 2, acks=-1: five kills of the leader\'s worker lose nothing acknowledged', async () => {
     await loadCore();
     const dir = await mkdtemp(join(tmpdir(), 'wafka-repl-'));
-    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    cleanups.push(() => rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }));
     const cluster = await startCluster({ brokers: 3, storage: 'files', dir, clusterId: 'repl', brokerSessionTimeoutMs: 1_000 });
     cleanups.push(() => cluster.stop());
     await killTheLeader(cluster, 5);
@@ -29,7 +29,7 @@ describe('replication across Node worker threads', () => {
   test('3 brokers, RF=3, minInsyncReplicas 2, acks=-1: five clean shutdowns and restarts of the leader\'s worker lose nothing acknowledged', async () => {
     await loadCore();
     const dir = await mkdtemp(join(tmpdir(), 'wafka-repl-'));
-    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    cleanups.push(() => rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }));
     const cluster = await startCluster({ brokers: 3, storage: 'files', dir, clusterId: 'repl', brokerSessionTimeoutMs: 1_000, restartBrokers: false });
     cleanups.push(() => cluster.stop());
     await killTheLeader(cluster, 5, 'clean-shutdown');
@@ -38,7 +38,7 @@ describe('replication across Node worker threads', () => {
   test('a hung leader is fenced when its session expires, and calls waiting on it fail then; a write it takes while hung is not acknowledged and is cut', async () => {
     await loadCore();
     const dir = await mkdtemp(join(tmpdir(), 'wafka-hung-'));
-    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    cleanups.push(() => rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }));
     const cluster = await startCluster({ brokers: 3, storage: 'files', dir, clusterId: 'hung', brokerSessionTimeoutMs: 800 });
     cleanups.push(() => cluster.stop());
     const wafka = new Wafka({ clientId: 'hung', cluster });

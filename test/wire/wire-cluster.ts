@@ -35,7 +35,7 @@ export async function startWireCluster(options: { clusterId: string; inProcess?:
     brokers: cluster.listeners.map((l) => `${l.host}:${l.port}`),
     async stop() {
       await cluster.stop();
-      await rm(dir, { recursive: true, force: true });
+      await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     },
   };
 }
