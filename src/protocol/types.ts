@@ -107,6 +107,8 @@ export interface FetchPartitionResponse {
   divergingEpoch?: { epoch: number; endOffset: bigint };
   /** To a follower whose fetch offset is OFFSET_OUT_OF_RANGE: the leader's log end (its log start is logStartOffset). */
   logEndOffset?: bigint;
+  /** read_committed: the aborted transactions whose data lies in the records returned (first offset of each), so a consumer can drop their batches. */
+  abortedTransactions?: { producerId: bigint; firstOffset: bigint }[];
   error?: WafkaErrorJSON;
 }
 export interface FetchResponse { topics: { topic: string; partitions: FetchPartitionResponse[] }[] }
@@ -150,8 +152,14 @@ export interface DeleteRecordsRequest { topics: { topic: string; partitions: { p
 export interface DeleteRecordsResponse { topics: { topic: string; partitions: { partition: number; lowWatermark: bigint; error?: WafkaErrorJSON }[] }[] }
 
 // ---------- InitProducerId
-/** A producer id for an idempotent producer (transactionalId null); transactional ids are not served yet. */
-export interface InitProducerIdRequest { transactionalId?: string | null; transactionTimeoutMs?: number }
+/**
+ * A producer id: for an idempotent producer (transactionalId null) a fresh id
+ * at epoch 0; for a transactional one, from its transaction coordinator (the
+ * id kept for that transactional id, its epoch bumped, the previous holder
+ * fenced). producerId/producerEpoch (KIP-360): the id and epoch the caller
+ * holds, so the coordinator can tell a retry from a fenced producer.
+ */
+export interface InitProducerIdRequest { transactionalId?: string | null; transactionTimeoutMs?: number; producerId?: bigint; producerEpoch?: number }
 export interface InitProducerIdResponse { producerId: bigint; producerEpoch: number }
 
 /** Counters a broker keeps about itself (tests count batches through these), and what it hosts now. */
@@ -385,4 +393,87 @@ export const GROUP_API_METHODS = [
 
 export function isGroupApi(api: unknown): api is GroupApi {
   return !!api && GROUP_API_METHODS.every((m) => typeof (api as Record<string, unknown>)[m] === 'function');
+}
+
+// ---------- Transactions
+//
+// Kafka's transaction protocol (KIP-98, KIP-447, KIP-890). The transaction
+// coordinator of a transactional id is the leader of partition
+// `abs(hashCode(transactionalId)) % transactionStateTopicNumPartitions` of
+// __transaction_state; partition leaders write the COMMIT/ABORT markers it
+// sends (WriteTxnMarkers). A request-level outcome is the response's `error`.
+
+/** Kafka's TransactionState names. */
+export type TransactionState = 'Empty' | 'Ongoing' | 'PrepareCommit' | 'PrepareAbort' | 'CompleteCommit' | 'CompleteAbort' | 'PrepareEpochFence' | 'Dead';
+export interface TxnTopicPartitions { topic: string; partitions: number[] }
+export interface TxnPartitionResults { topic: string; partitions: { partition: number; error?: WafkaErrorJSON }[] }
+
+export interface AddPartitionsToTxnRequest {
+  transactionalId: string;
+  producerId: bigint;
+  producerEpoch: number;
+  topics: TxnTopicPartitions[];
+  /** KIP-890: a partition leader asks whether these partitions are in the ongoing transaction, adding nothing. */
+  verifyOnly?: boolean;
+}
+export interface AddPartitionsToTxnResponse { error?: WafkaErrorJSON; results: TxnPartitionResults[] }
+export interface AddOffsetsToTxnRequest { transactionalId: string; producerId: bigint; producerEpoch: number; groupId: string }
+export interface AddOffsetsToTxnResponse { error?: WafkaErrorJSON }
+export interface EndTxnRequest { transactionalId: string; producerId: bigint; producerEpoch: number; committed: boolean }
+/** KIP-890: the coordinator bumps the epoch at every transaction's end; the producer uses the answered id and epoch next. */
+export interface EndTxnResponse { error?: WafkaErrorJSON; producerId: bigint; producerEpoch: number }
+export interface TxnOffsetCommitRequest {
+  transactionalId: string;
+  groupId: string;
+  producerId: bigint;
+  producerEpoch: number;
+  /** KIP-447: the consumer's group generation and member, so a zombie's offsets are fenced. -1 / '' when unknown. */
+  generationId: number;
+  memberId: string;
+  groupInstanceId?: string | null;
+  topics: { topic: string; partitions: { partition: number; committedOffset: bigint; committedLeaderEpoch?: number; committedMetadata?: string | null }[] }[];
+}
+export interface TxnOffsetCommitResponse { error?: WafkaErrorJSON; topics: TxnPartitionResults[] }
+export interface TxnMarker { producerId: bigint; producerEpoch: number; committed: boolean; coordinatorEpoch: number; topics: TxnTopicPartitions[] }
+export interface WriteTxnMarkersRequest { markers: TxnMarker[] }
+export interface WriteTxnMarkersResponse { markers: { producerId: bigint; topics: TxnPartitionResults[] }[] }
+export interface DescribedTransaction {
+  transactionalId: string;
+  state: TransactionState;
+  producerId: bigint;
+  producerEpoch: number;
+  transactionTimeoutMs: number;
+  /** -1 when no transaction is open. */
+  transactionStartTimeMs: bigint;
+  topics: TxnTopicPartitions[];
+  error?: WafkaErrorJSON;
+}
+export interface DescribeTransactionsRequest { transactionalIds: string[] }
+export interface DescribeTransactionsResponse { transactionStates: DescribedTransaction[] }
+export interface ListTransactionsRequest { stateFilters?: TransactionState[]; producerIdFilters?: bigint[] }
+export interface ListTransactionsResponse { transactionStates: { transactionalId: string; producerId: bigint; state: TransactionState }[] }
+
+/**
+ * What a broker answers as transaction coordinator and as a partition leader
+ * taking markers. Like GroupApi, kept apart from BrokerApi; the transports
+ * carry whichever of these methods a broker has.
+ */
+export interface TransactionApi {
+  addPartitionsToTxn(request: AddPartitionsToTxnRequest): Promise<AddPartitionsToTxnResponse>;
+  addOffsetsToTxn(request: AddOffsetsToTxnRequest): Promise<AddOffsetsToTxnResponse>;
+  endTxn(request: EndTxnRequest): Promise<EndTxnResponse>;
+  txnOffsetCommit(request: TxnOffsetCommitRequest): Promise<TxnOffsetCommitResponse>;
+  writeTxnMarkers(request: WriteTxnMarkersRequest): Promise<WriteTxnMarkersResponse>;
+  describeTransactions(request: DescribeTransactionsRequest): Promise<DescribeTransactionsResponse>;
+  listTransactions(request: ListTransactionsRequest): Promise<ListTransactionsResponse>;
+}
+
+export const TRANSACTION_API_METHODS = [
+  'addPartitionsToTxn', 'addOffsetsToTxn', 'endTxn', 'txnOffsetCommit', 'writeTxnMarkers', 'describeTransactions', 'listTransactions',
+] as const satisfies readonly (keyof TransactionApi)[];
+
+/** The transaction methods `api` has (a transport carries exactly these). */
+export function transactionMethodsOf(api: unknown): (keyof TransactionApi)[] {
+  if (!api) return [];
+  return TRANSACTION_API_METHODS.filter((m) => typeof (api as Record<string, unknown>)[m] === 'function');
 }

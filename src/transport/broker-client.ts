@@ -19,6 +19,10 @@ import type {
   CreateTopicsRequest, CreateTopicsResponse, DeleteRecordsRequest, DeleteRecordsResponse, InitProducerIdRequest, InitProducerIdResponse, DeleteTopicsRequest,
   DeleteTopicsResponse, DescribeConfigsRequest, DescribeConfigsResponse, FetchRequest, FetchResponse, ListOffsetsRequest,
   ListOffsetsResponse, MetadataRequest, MetadataResponse, ProduceRequest, ProduceResponse,
+  TransactionApi, AddPartitionsToTxnRequest, AddPartitionsToTxnResponse, AddOffsetsToTxnRequest,
+  AddOffsetsToTxnResponse, EndTxnRequest, EndTxnResponse, TxnOffsetCommitRequest, TxnOffsetCommitResponse,
+  WriteTxnMarkersRequest, WriteTxnMarkersResponse, DescribeTransactionsRequest, DescribeTransactionsResponse,
+  ListTransactionsRequest, ListTransactionsResponse,
   GroupApi, FindCoordinatorRequest, FindCoordinatorResponse, JoinGroupRequest, JoinGroupResponse, SyncGroupRequest,
   SyncGroupResponse, HeartbeatRequest, HeartbeatResponse, LeaveGroupRequest, LeaveGroupResponse, OffsetCommitRequest,
   OffsetCommitResponse, OffsetFetchRequest, OffsetFetchResponse, DescribeGroupsRequest, DescribeGroupsResponse,
@@ -35,8 +39,8 @@ export interface BrokerClientOptions {
   onClose?: () => void;
 }
 
-export class BrokerClient implements BrokerApi, GroupApi {
-  readonly #remote: Remote<BrokerApi & GroupApi>;
+export class BrokerClient implements BrokerApi, GroupApi, TransactionApi {
+  readonly #remote: Remote<BrokerApi & GroupApi & TransactionApi>;
   readonly #transferProduceRecords: boolean;
   readonly #onClose?: () => void;
   #closedError: WafkaError | null = null;
@@ -47,7 +51,7 @@ export class BrokerClient implements BrokerApi, GroupApi {
 
   constructor(endpoint: EndpointLike, options: BrokerClientOptions = {}) {
     registerWafkaErrorHandler();
-    this.#remote = wrap<BrokerApi & GroupApi>(toEndpoint(endpoint));
+    this.#remote = wrap<BrokerApi & GroupApi & TransactionApi>(toEndpoint(endpoint));
     this.#transferProduceRecords = options.transferProduceRecords ?? true;
     this.#onClose = options.onClose;
   }
@@ -139,6 +143,27 @@ export class BrokerClient implements BrokerApi, GroupApi {
   }
   offsetDelete(request: OffsetDeleteRequest): Promise<OffsetDeleteResponse> {
     return this.#call(() => this.#remote.offsetDelete(request));
+  }
+  addPartitionsToTxn(request: AddPartitionsToTxnRequest): Promise<AddPartitionsToTxnResponse> {
+    return this.#call(() => this.#remote.addPartitionsToTxn(request));
+  }
+  addOffsetsToTxn(request: AddOffsetsToTxnRequest): Promise<AddOffsetsToTxnResponse> {
+    return this.#call(() => this.#remote.addOffsetsToTxn(request));
+  }
+  endTxn(request: EndTxnRequest): Promise<EndTxnResponse> {
+    return this.#call(() => this.#remote.endTxn(request));
+  }
+  txnOffsetCommit(request: TxnOffsetCommitRequest): Promise<TxnOffsetCommitResponse> {
+    return this.#call(() => this.#remote.txnOffsetCommit(request));
+  }
+  writeTxnMarkers(request: WriteTxnMarkersRequest): Promise<WriteTxnMarkersResponse> {
+    return this.#call(() => this.#remote.writeTxnMarkers(request));
+  }
+  describeTransactions(request: DescribeTransactionsRequest): Promise<DescribeTransactionsResponse> {
+    return this.#call(() => this.#remote.describeTransactions(request));
+  }
+  listTransactions(request: ListTransactionsRequest): Promise<ListTransactionsResponse> {
+    return this.#call(() => this.#remote.listTransactions(request));
   }
 
   /** Calls sent and not yet answered. */

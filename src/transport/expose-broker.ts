@@ -4,12 +4,12 @@
  * worker. Fetch responses carry their record bytes as transferred buffers.
  */
 import { expose, transfer } from 'comlink/dist/esm/comlink.mjs';
-import { GROUP_API_METHODS, isGroupApi, type BrokerApi, type FetchRequest, type FetchResponse } from '../protocol/types.ts';
+import { GROUP_API_METHODS, isGroupApi, transactionMethodsOf, type BrokerApi, type FetchRequest, type FetchResponse } from '../protocol/types.ts';
 import { toEndpoint, type EndpointLike } from './endpoint.ts';
 import { prepareTransfer } from './transferable-bytes.ts';
 import { registerWafkaErrorHandler } from './wafka-error-handler.ts';
 
-/** The surface exposed over comlink: BrokerApi, and GroupApi when the broker serves groups (no close, no internals). */
+/** The surface exposed over comlink: BrokerApi, GroupApi when the broker serves groups, and its TransactionApi methods (no close, no internals). */
 export function exposeBroker(broker: BrokerApi, endpoint: EndpointLike): void {
   registerWafkaErrorHandler();
   const served: BrokerApi = {
@@ -26,10 +26,10 @@ export function exposeBroker(broker: BrokerApi, endpoint: EndpointLike): void {
     initProducerId: (r) => broker.initProducerId(r),
     metrics: () => broker.metrics(),
   };
-  if (isGroupApi(broker)) {
-    for (const method of GROUP_API_METHODS) {
-      (served as unknown as Record<string, unknown>)[method] = (r: unknown) => (broker[method] as (r: unknown) => Promise<unknown>).call(broker, r);
-    }
+  const extra: readonly string[] = [...(isGroupApi(broker) ? GROUP_API_METHODS : []), ...transactionMethodsOf(broker)];
+  for (const method of extra) {
+    const call = (broker as unknown as Record<string, (r: unknown) => Promise<unknown>>)[method];
+    (served as unknown as Record<string, unknown>)[method] = (r: unknown) => call.call(broker, r);
   }
   expose(served, toEndpoint(endpoint));
 }

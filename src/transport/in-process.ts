@@ -13,23 +13,23 @@
  */
 import { WafkaError } from '../errors.ts';
 import { yieldToEventLoop } from '../event-loop.ts';
-import { GROUP_API_METHODS, isGroupApi, type BrokerApi, type GroupApi } from '../protocol/types.ts';
+import { GROUP_API_METHODS, isGroupApi, transactionMethodsOf, type BrokerApi, type GroupApi, type TransactionApi } from '../protocol/types.ts';
 
 const METHODS = [
   'metadata', 'produce', 'fetch', 'listOffsets', 'createTopics', 'deleteTopics', 'createPartitions',
   'describeConfigs', 'alterConfigs', 'deleteRecords', 'initProducerId', 'metrics',
 ] as const satisfies readonly (keyof BrokerApi)[];
 
-export type InProcessBrokerClient = BrokerApi & Partial<GroupApi> & { close(): void; readonly closed: boolean };
+export type InProcessBrokerClient = BrokerApi & Partial<GroupApi> & Partial<TransactionApi> & { close(): void; readonly closed: boolean };
 
-/** A connection to `broker`; the group requests too when it serves them. */
+/** A connection to `broker`; the group and transaction requests too when it serves them. */
 export function inProcessBroker(broker: BrokerApi): InProcessBrokerClient {
   let closed = false;
   const client = {
     close() { closed = true; },
     get closed() { return closed; },
   } as InProcessBrokerClient;
-  const methods: readonly string[] = isGroupApi(broker) ? [...METHODS, ...GROUP_API_METHODS] : METHODS;
+  const methods: readonly string[] = [...METHODS, ...(isGroupApi(broker) ? GROUP_API_METHODS : []), ...transactionMethodsOf(broker)];
   for (const method of methods) {
     (client as unknown as Record<string, unknown>)[method] = async (request: unknown) => {
       if (closed) throw new WafkaError('BROKER_NOT_AVAILABLE', 'broker connection closed');
