@@ -39,8 +39,10 @@ export interface ReplicaLog {
    * size ≤ maxMessageBytes) before writing anything, then writes them with
    * their offsets and leader epoch. CORRUPT_MESSAGE / MESSAGE_TOO_LARGE leave
    * the log unchanged. The high watermark does not move (the partition moves it).
+   * `origin` 'coordinator': batches this broker built, such as transaction
+   * markers (control batches, which a producer may not send).
    */
-  append(batches: Uint8Array, leaderEpoch: number): Promise<AppendResult>;
+  append(batches: Uint8Array, leaderEpoch: number, origin?: 'client' | 'coordinator'): Promise<AppendResult>;
   /** Appends a leader's batches as they are (offsets and epochs kept): a follower's copy. */
   appendAsFollower(batches: Uint8Array): Promise<AppendResult>;
   /** Removes every batch holding an offset ≥ `offset` (a follower that diverged from its leader). */

@@ -119,8 +119,8 @@ class StoredReplicaLog implements ReplicaLog {
     return this.#log.endOffsetForEpoch(epoch);
   }
 
-  append(batches: Uint8Array, leaderEpoch: number): Promise<AppendResult> {
-    return this.#log.append(batches, { leaderEpoch });
+  append(batches: Uint8Array, leaderEpoch: number, origin: 'client' | 'coordinator' = 'client'): Promise<AppendResult> {
+    return this.#log.append(batches, { leaderEpoch, origin });
   }
 
   appendAsFollower(batches: Uint8Array): Promise<AppendResult> {
