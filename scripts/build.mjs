@@ -142,7 +142,7 @@ await build({
 run('npx', ['tsc', '-p', 'tsconfig.build.json']);
 rewriteDeclarationSpecifiers(join(dist, 'types'));
 
-// The playground page `npx wafka` serves (src/main.ts finds it at dist/playground/, beside itself).
+// The playground page `npx wafka` serves (src/cli/start.ts finds it at dist/playground/, beside itself).
 // Vite bundles it from the sources, which load the Wasm core from build/.
 if (!existsSync(at('build/wafka.wasm'))) run('npm', ['run', '--silent', 'asbuild']);
 const { build: viteBuild } = await import('vite');
