@@ -36,7 +36,7 @@ if (NODE_ONLY.length === 0 || new Set(NODE_ONLY.map((m) => m.name)).size !== NOD
 function sourceUrlRewrites(wasmUrl) {
   return {
     'src/core/wasm.ts': [["'../../build/wafka.wasm'", `'${wasmUrl}'`]],
-    'src/cluster/start-cluster.ts': [["'../../workers/broker.worker.ts'", "'wafka/broker.worker.js'"]],
+    'src/cluster/worker-brokers.ts': [["'../../workers/broker.worker.ts'", "'wafka/broker.worker.js'"]],
     'src/cluster/shared-cluster.ts': [["'../../workers/tab-relay.worker.ts'", "'wafka/tab-relay.worker.js'"]],
     'src/cluster/node-broker-worker.ts': [["'../../workers/broker.node-worker.ts'", "'./broker.node-worker.js'"]],
     'src/transport/node-worker.ts': [["'../../workers/node-worker-bootstrap.mjs'", "'./node-worker-bootstrap.mjs'"]],
