@@ -328,6 +328,26 @@ describe('many tabs, one cluster', () => {
     for (const tab of [p, q]) await tab.close();
   }, 120_000);
 
+  it('the console, attached to the cluster the tabs share, shows which tab runs each broker, and a closed tab\'s broker as down', async () => {
+    const consolePage = `${url}playground/console.html?attach=page&cluster=shared&storage=opfs&brokers=2&topic=shared-console`;
+    const viewer = await context.newPage();
+    await viewer.goto(`${consolePage}&producer=1`);
+    const other = await context.newPage();
+    await other.goto(`${consolePage}&producer=0`);
+    const runsIn = () => viewer.$$eval('#wc-brokers tbody tr', (trs) => trs.map((tr) => ({
+      broker: tr.getAttribute('data-broker'), state: tr.getAttribute('data-state'), runs: tr.querySelector('[data-field=runs]')?.textContent ?? '',
+    })));
+    const tabIds = await Promise.all([viewer, other].map((p) => p.waitForFunction(() => (globalThis as any).wafkaConsole?.cluster?.tabId).then((h) => h.jsonValue() as Promise<string>)));
+    const rows = await until('both brokers up, each in its tab', runsIn, (r) => r.length === 2 && r.every((row) => row.state === 'up' && row.runs.startsWith('tab ')));
+    expect(rows.map((r) => r.runs).sort()).toEqual([`tab ${tabIds[0]} (this tab)`, `tab ${tabIds[1]}`].sort());
+    await viewer.screenshot({ path: 'test-results/console-shared-tabs.png', fullPage: true });
+    const closedBroker = rows.find((r) => r.runs === `tab ${tabIds[1]}`)!.broker;
+    await other.close();
+    const down = await until('the closed tab\'s broker shown down', runsIn, (r) => r.find((row) => row.broker === closedBroker)?.state === 'down', 15_000);
+    expect(down.find((row) => row.broker === closedBroker)!.runs).toBe(`tab ${tabIds[1]} (last seen)`);
+    await viewer.close();
+  }, 120_000);
+
   it('the playground shows which tab runs which broker, and a closed tab\'s broker as down', async () => {
     const pages = [] as Page[];
     for (let i = 0; i < 3; i++) {
