@@ -1267,6 +1267,7 @@ export class Broker implements BrokerApi, GroupApi {
     replica.opening = after.then(() => this.#withOpenSlot(() => this.#storage.open(want.ref, replica.config))).then(
       (log) => {
         replica.log = log;
+        replica.producers.logOpened(log.logEndOffset);
         this.#openFailures.delete(key);
         // A partition of one replica commits what it appends; a replicated one starts from the high watermark it stored.
         if (!replica.replicated) log.highWatermark = log.logEndOffset;
@@ -1389,10 +1390,22 @@ export class Broker implements BrokerApi, GroupApi {
     const log = await replica.opening.catch(() => null);
     if (!log) return;
     try {
+      await this.#writeProducerSnapshot(replica, log);
       await log.flush();
     } finally {
       await log.close();
     }
+  }
+
+  /**
+   * Saves the replica's producer state with its log, if loaded, so that the
+   * next load reads the log after it only. A failure is counted and otherwise
+   * harmless: an older snapshot still describes a prefix of the log.
+   */
+  async #writeProducerSnapshot(replica: Partition, log: ReplicaLog): Promise<void> {
+    const snapshot = replica.producers.snapshot(log);
+    if (!snapshot) return;
+    await log.writeProducerSnapshot(snapshot).catch((error) => this.#metrics.countError(asWafkaError(error).type));
   }
 
   // ------------------------------------------------------------------ Background work
@@ -1421,6 +1434,7 @@ export class Broker implements BrokerApi, GroupApi {
         await log.maintain(nowMs);
         replica.producers.logStartMoved(log.logStartOffset);
         replica.producers.expire(nowMs);
+        if (replica.producers.snapshotDue(log)) await this.#writeProducerSnapshot(replica, log);
       }).catch((error) => this.#metrics.countError(asWafkaError(error).type)));
     }
     this.#maintenanceCursor = (this.#maintenanceCursor + count) % replicas.length;

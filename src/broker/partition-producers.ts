@@ -1,21 +1,25 @@
 /**
  * A replica's producer state kept in step with its log: idempotent producers'
  * sequences, open transactions and the aborted-transaction index. Loaded on
- * first need by walking the headers of what the log holds (from its start:
+ * first need from the snapshot kept with the log (written when the replica
+ * closes and after segment rolls) and the batches after it, or by walking the
+ * headers of what the log holds (from its start:
  * producers silent past producer.id.expiration.ms drop out as they are met;
  * markers are read from their one control record), then updated by every
  * append (the leader's and a follower's copy) and cut back by every
- * truncation. Until it is first needed nothing is read, so a partition no
+ * truncation (which also removes the snapshot, as a cut log no longer
+ * extends it). Until it is first needed nothing is read, so a partition no
  * idempotent or transactional producer writes to, and no read_committed
  * consumer reads, costs nothing.
  *
  * Callers run these in the partition's append order (Broker#runInOrder).
  */
 import { WafkaError } from '../errors.ts';
-import { batchSpans, ControlRecordTypes, decodeBatchSync, parseControlRecord, readBatchHeader, spanIsWhole } from '../core/index.ts';
+import { batchSpans, ControlRecordTypes, decodeBatchSync, parseControlRecord, PRODUCER_ID_OFFSET, readBatchHeader, spanIsWhole } from '../core/index.ts';
 import {
   ProducerState, PRODUCER_ID_EXPIRATION_MS_DEFAULT, type CompletedTxn, type IdempotentBatch, type SequenceCheck, type TxnMarkerBatch,
 } from './producer-state.ts';
+import { decodeProducerSnapshot, encodeProducerSnapshot } from './producer-snapshot.ts';
 import { AbortedTxnIndex } from './transaction-index.ts';
 import type { ReplicaLog } from './replica-log.ts';
 
@@ -55,6 +59,16 @@ export function producerBatches(bytes: Uint8Array): ProducerBatch[] {
   return out;
 }
 
+/** Whether any whole batch in `bytes` carries a producer id (idempotent, transactional or a marker). */
+export function hasProducerBatches(bytes: Uint8Array): boolean {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (const span of batchSpans(dv)) {
+    if (!spanIsWhole(span, bytes.byteLength)) return false;
+    if (dv.getBigInt64(span.at + PRODUCER_ID_OFFSET) >= 0n) return true;
+  }
+  return false;
+}
+
 /** The idempotence fields of each data batch in `bytes` (whole batches); batches without a producer id are left out. */
 export function idempotentBatches(bytes: Uint8Array): IdempotentBatch[] {
   return producerBatches(bytes).flatMap((b) => (b.kind === 'data' ? [b.batch] : []));
@@ -78,6 +92,10 @@ export class PartitionProducers {
   #state: ProducerState | null = null;
   #aborted: AbortedTxnIndex | null = null;
   readonly expirationMs: number;
+  /** The log end offset when the log opened: a snapshot taken past it describes a log that lost its tail. */
+  #openedAtEndOffset = -1n;
+  /** Where the last snapshot written or read ended, and the segment count then. */
+  #snapshotAt: { endOffset: bigint; segmentCount: number } | null = null;
 
   constructor(expirationMs = PRODUCER_ID_EXPIRATION_MS_DEFAULT) {
     this.expirationMs = expirationMs;
@@ -153,6 +171,7 @@ export class PartitionProducers {
   }
 
   truncatedTo(offset: bigint): void {
+    this.#snapshotAt = null;
     if (!this.#state) return;
     if (this.#state.sawTransactions) {
       // A cut marker reopens its transaction, which only the log can tell: read it again on next need.
@@ -166,6 +185,7 @@ export class PartitionProducers {
 
   /** The log was emptied and started over: nothing it held is known any more. */
   cleared(): void {
+    this.#snapshotAt = null;
     this.#state?.clear();
     this.#aborted?.clear();
   }
@@ -179,13 +199,51 @@ export class PartitionProducers {
     this.#state?.expire(nowMs, this.expirationMs);
   }
 
-  /** Loads the state from the log if it is not loaded (run in the partition's append order). */
+  /** The log was opened (created or recovered) and ends at `logEndOffset`. */
+  logOpened(logEndOffset: bigint): void {
+    this.#openedAtEndOffset = logEndOffset;
+  }
+
+  /**
+   * The state as a snapshot of the log as it ends now (./producer-snapshot.ts);
+   * null when it is not loaded.
+   */
+  snapshot(log: ReplicaLog): Uint8Array | null {
+    if (!this.#state || !this.#aborted) return null;
+    const { producers, unreplicated, sawTransactions } = this.#state.snapshot();
+    this.#snapshotAt = { endOffset: log.logEndOffset, segmentCount: log.segmentCount };
+    return encodeProducerSnapshot({
+      endOffset: log.logEndOffset, logStartOffset: log.logStartOffset, sawTransactions, producers, unreplicated, aborted: [...this.#aborted.entries],
+    });
+  }
+
+  /** Whether a snapshot is worth writing now: the state is loaded and the log rolled a segment since the last one (as Kafka takes one per roll). */
+  snapshotDue(log: ReplicaLog): boolean {
+    if (!this.#state) return false;
+    const at = this.#snapshotAt;
+    return !at || (log.segmentCount !== at.segmentCount && log.logEndOffset !== at.endOffset);
+  }
+
+  /**
+   * Loads the state if it is not loaded (run in the partition's append
+   * order): from the snapshot kept with the log, if it describes a prefix of
+   * this log, then the batches after it; else from the whole log.
+   */
   async load(log: ReplicaLog, nowMs: number): Promise<{ state: ProducerState; aborted: AbortedTxnIndex }> {
     if (this.#state && this.#aborted) return { state: this.#state, aborted: this.#aborted };
-    const state = new ProducerState();
-    const aborted = new AbortedTxnIndex();
+    let state = new ProducerState();
+    let aborted = new AbortedTxnIndex();
     let offset = log.logStartOffset;
     const end = log.logEndOffset;
+    const bytes = await log.readProducerSnapshot().catch(() => null);
+    const snapshot = bytes ? decodeProducerSnapshot(bytes) : null;
+    if (snapshot && snapshot.endOffset <= this.#openedAtEndOffset && snapshot.endOffset <= end) {
+      state = ProducerState.restore(snapshot);
+      aborted = AbortedTxnIndex.restore(snapshot.aborted);
+      aborted.trimBefore(log.logStartOffset);
+      if (snapshot.endOffset > offset) offset = snapshot.endOffset;
+      this.#snapshotAt = { endOffset: snapshot.endOffset, segmentCount: -1 };
+    }
     while (offset < end) {
       const bytes = await log.read(offset, REBUILD_READ_BYTES, end, true);
       if (!bytes || bytes.byteLength === 0) break;

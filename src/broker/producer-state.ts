@@ -66,11 +66,21 @@ export interface CompletedTxn {
   aborted: boolean;
 }
 
-interface BatchEntry {
+export interface BatchEntry {
   firstSequence: number;
   lastSequence: number;
   firstOffset: bigint;
   lastOffset: bigint;
+}
+
+/** One producer as a snapshot keeps it (./producer-snapshot.ts). */
+export interface ProducerSnapshotEntry {
+  producerId: bigint;
+  epoch: number;
+  coordinatorEpoch: number;
+  currentTxnFirstOffset: bigint | null;
+  lastSeenMs: number;
+  batches: BatchEntry[];
 }
 
 interface ProducerEntry {
@@ -266,6 +276,33 @@ export class ProducerState {
     for (const [id, entry] of this.#producers) {
       if (entry.currentTxnFirstOffset === null && nowMs - entry.lastSeenMs > expirationMs) this.#producers.delete(id);
     }
+  }
+
+  /** Every producer, least recently used first, and the closed transactions not yet replicated (for a snapshot). */
+  snapshot(): { producers: ProducerSnapshotEntry[]; unreplicated: CompletedTxn[]; sawTransactions: boolean } {
+    return {
+      producers: [...this.#producers].map(([producerId, e]) => ({
+        producerId, epoch: e.epoch, coordinatorEpoch: e.coordinatorEpoch, currentTxnFirstOffset: e.currentTxnFirstOffset, lastSeenMs: e.lastSeenMs,
+        batches: e.batches.map((b) => ({ ...b })),
+      })),
+      unreplicated: this.#unreplicated.map((t) => ({ ...t })),
+      sawTransactions: this.#sawTransactions,
+    };
+  }
+
+  /** A state as a snapshot kept it. */
+  static restore(snapshot: { producers: readonly ProducerSnapshotEntry[]; unreplicated: readonly CompletedTxn[]; sawTransactions: boolean }): ProducerState {
+    const state = new ProducerState();
+    for (const p of snapshot.producers.slice(-PRODUCER_IDS_PER_PARTITION_MAX)) {
+      state.#producers.set(p.producerId, {
+        epoch: p.epoch, coordinatorEpoch: p.coordinatorEpoch, currentTxnFirstOffset: p.currentTxnFirstOffset, lastSeenMs: p.lastSeenMs,
+        batches: p.batches.slice(-PRODUCER_BATCHES_KEPT).map((b) => ({ ...b })),
+      });
+      if (p.currentTxnFirstOffset !== null) state.#ongoing.set(p.producerId, p.currentTxnFirstOffset);
+    }
+    state.#unreplicated = snapshot.unreplicated.map((t) => ({ ...t }));
+    state.#sawTransactions = snapshot.sawTransactions || state.#ongoing.size > 0 || state.#unreplicated.length > 0;
+    return state;
   }
 
   clear(): void {

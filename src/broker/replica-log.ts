@@ -60,6 +60,12 @@ export interface ReplicaLog {
   offsetForTimestamp(timestampMs: bigint): Promise<{ offset: bigint; timestampMs: bigint } | null>;
   /** Moves logStartOffset up to `offset` (≤ highWatermark). Returns the new logStartOffset. */
   deleteRecordsBefore(offset: bigint): Promise<bigint>;
+  /** The producer-state snapshot kept with the log (./producer-snapshot.ts), or null if there is none. */
+  readProducerSnapshot(): Promise<Uint8Array | null>;
+  /** Replaces the producer-state snapshot (written whole, then renamed over the old one). */
+  writeProducerSnapshot(bytes: Uint8Array): Promise<void>;
+  /** Removes the producer-state snapshot (the log was cut below where it was taken); no-op if there is none. */
+  removeProducerSnapshot(): Promise<void>;
   /** Retention by time and size, flush.ms: bounded work, called by the broker's maintenance timer. */
   maintain(nowMs: number): Promise<void>;
   flush(): Promise<void>;

@@ -83,6 +83,17 @@ export class AbortedTxnIndex {
     this.#entries = [];
   }
 
+  /** An index of `entries` (a snapshot's), kept in marker order; entries out of order are dropped. */
+  static restore(entries: readonly AbortedTxn[]): AbortedTxnIndex {
+    const index = new AbortedTxnIndex();
+    for (const entry of entries) {
+      const last = index.#entries[index.#entries.length - 1];
+      if (!last || entry.lastOffset > last.lastOffset) index.#entries.push({ ...entry });
+    }
+    if (index.#entries.length > ABORTED_TXNS_MAX) index.#entries.splice(0, index.#entries.length - ABORTED_TXNS_MAX);
+    return index;
+  }
+
   /** Index of the first entry whose marker is at or past `offset` (binary search: markers are in order). */
   #firstEndingAtOrAfter(offset: bigint): number {
     let lo = 0;
