@@ -569,6 +569,7 @@ export class Broker implements BrokerApi, GroupApi {
             continue;
           }
           if (readCommitted) await this.#loadProducers(replica, log);
+          // read_uncommitted does not load the producer state for it: until something else did, its lastStableOffset is the high watermark.
           const lastStableOffset = replica.producers.loaded ? replica.producers.lastStableOffset(highWatermark) : highWatermark;
           let records: Uint8Array | null = null;
           const budget = Math.min(p.partitionMaxBytes, maxBytes - bytes);

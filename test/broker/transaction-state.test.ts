@@ -142,3 +142,32 @@ describe('a follower’s producer state', () => {
     }), { numRuns: 40 });
   });
 });
+
+describe('truncation', () => {
+  it('a cut marker reopens its transaction and takes its aborted entry away; a cut transaction is gone', async () => {
+    await loadCore();
+    const logs = new StorageReplicaLogs(new MemoryBackend(), 'memory');
+    const log = await logs.open({ topic: 't', partition: 0, topicId: 'x' }, DEFAULT_TOPIC_CONFIG);
+    const producers = new PartitionProducers();
+    await producers.load(log, 0);
+    const steps = [
+      await encodeBatch([{ key: null, value: 'a' }], { baseOffset: 0n, producerId: 1n, producerEpoch: 0, baseSequence: 0, isTransactional: true }),
+      encodeEndTransactionMarker({ type: ControlRecordTypes.ABORT, coordinatorEpoch: 0 }, { producerId: 1n, producerEpoch: 0, baseOffset: 1n }),
+      await encodeBatch([{ key: null, value: 'b' }], { baseOffset: 2n, producerId: 2n, producerEpoch: 0, baseSequence: 0, isTransactional: true }),
+    ];
+    for (const bytes of steps) {
+      await log.appendAsFollower(bytes);
+      producers.appended(bytes, 0);
+    }
+    expect(producers.lastStableOffset(3n)).toBe(2n);
+    expect(producers.abortedTransactions(0n, 3n)).toEqual([{ producerId: 1n, firstOffset: 0n }]);
+    await log.truncateTo(1n);
+    producers.truncatedTo(1n);
+    await producers.load(log, 0);
+    expect(producers.lastStableOffset(1n)).toBe(0n);
+    expect(producers.abortedTransactions(0n, 1n)).toEqual([]);
+    expect([...producers.state!.ongoingTransactions]).toEqual([[1n, 0n]]);
+    await log.close();
+  });
+});
+
