@@ -20,6 +20,7 @@
  */
 import { WafkaError } from '../../errors.ts';
 import { SchemaReader, SchemaWriter } from '../../protocol/schema-bytes.ts';
+import { coordinatorPartition } from '../coordinator-partition.ts';
 
 export const OFFSETS_TOPIC = '__consumer_offsets';
 
@@ -136,15 +137,7 @@ function decodeGroupValue(bytes: Uint8Array): StoredGroup {
   return { protocolType, generationId, protocolName, leaderId, currentStateTimestampMs, members };
 }
 
-/**
- * The partition of __consumer_offsets that holds a group, as Kafka's
- * `Utils.abs(groupId.hashCode()) % offsetsTopicNumPartitions`: Java's
- * String.hashCode over UTF-16 code units in int32 arithmetic, and Utils.abs
- * (which maps Integer.MIN_VALUE to 0).
- */
+/** The partition of __consumer_offsets that holds a group (see ../coordinator-partition.ts). */
 export function groupPartition(groupId: string, offsetsTopicNumPartitions: number): number {
-  let hash = 0;
-  for (let i = 0; i < groupId.length; i++) hash = (Math.imul(hash, 31) + groupId.charCodeAt(i)) | 0;
-  const abs = hash === -2147483648 ? 0 : Math.abs(hash);
-  return abs % offsetsTopicNumPartitions;
+  return coordinatorPartition(groupId, offsetsTopicNumPartitions);
 }
