@@ -59,6 +59,7 @@ import {
   type AddOffsetsToTxnRequest, type AddOffsetsToTxnResponse, type AddPartitionsToTxnRequest, type AddPartitionsToTxnResponse,
   type DescribeTransactionsRequest, type DescribeTransactionsResponse, type EndTxnRequest, type EndTxnResponse,
   type ListTransactionsRequest, type ListTransactionsResponse, type TransactionApi, type TxnMarker, type TxnPartitionResults,
+  type TxnOffsetCommitRequest, type TxnOffsetCommitResponse,
   type DeleteGroupsRequest, type DeleteGroupsResponse, type DescribeGroupsRequest, type DescribeGroupsResponse,
   type FindCoordinatorRequest, type FindCoordinatorResponse, type GroupApi, type HeartbeatRequest, type HeartbeatResponse,
   type JoinGroupRequest, type JoinGroupResponse, type LeaveGroupRequest, type LeaveGroupResponse, type ListGroupsRequest,
@@ -229,7 +230,10 @@ export class Broker implements BrokerApi, GroupApi {
         offsetMetadataMaxBytes: this.config.offsetMetadataMaxBytes,
         offsetsPerGroupMax: this.config.offsetsPerGroupMax,
       },
-      log: { append: (partition, records) => this.#appendOffsets(partition, records) },
+      log: {
+        append: (partition, records) => this.#appendOffsets(partition, records),
+        appendTransactional: (partition, records, producerId, producerEpoch) => this.#appendOffsets(partition, records, { producerId, producerEpoch }),
+      },
     });
     this.transactions = new TransactionCoordinator({
       nodeId: this.nodeId, clock: this.clock, config: this.config,
@@ -423,14 +427,14 @@ export class Broker implements BrokerApi, GroupApi {
   }
 
   /** Checks one partition's records and queues their append; never throws (errors settle `appended`). */
-  #enqueueAppend(topic: string, partition: number, records: Uint8Array, acks: number): {
+  #enqueueAppend(topic: string, partition: number, records: Uint8Array, acks: number, byCoordinator = false): {
     partition: number;
     appended: Promise<{ result: AppendResult; replica: Partition }>;
   } {
     let appended: Promise<{ result: AppendResult; replica: Partition }>;
     try {
       const replica = this.#leaderReplica(topic, partition);
-      appended = this.#runInOrder(replica, () => this.#append(replica, records, acks)).then((result) => ({ result, replica }));
+      appended = this.#runInOrder(replica, () => this.#append(replica, records, acks, byCoordinator)).then((result) => ({ result, replica }));
     } catch (error) {
       appended = Promise.reject(error);
     }
@@ -438,14 +442,15 @@ export class Broker implements BrokerApi, GroupApi {
     return { partition, appended };
   }
 
-  async #append(replica: Partition, records: Uint8Array, acks: number): Promise<AppendResult> {
+  /** `byCoordinator`: a coordinator's own write (its sequences are not a producer's to check). */
+  async #append(replica: Partition, records: Uint8Array, acks: number, byCoordinator = false): Promise<AppendResult> {
     await replica.opening;
     if (replica.closed) throw notLeader(this.nodeId, replica.ref.topic, replica.ref.partition, 'the replica was closed');
     const log = replica.checkLeader();
     // Kafka refuses before writing anything, so a retry does not duplicate what a refused request left.
     if (acks === -1) replica.checkEnoughReplicas();
     // An idempotent producer's retry of a batch already stored gets its offsets again, and nothing is written.
-    const sequence = await replica.producers.check(log, records, this.clock.nowMs());
+    const sequence = byCoordinator ? { kind: 'append' as const } : await replica.producers.check(log, records, this.clock.nowMs());
     if (sequence.kind === 'duplicate') {
       return { baseOffset: sequence.firstOffset, lastOffset: sequence.lastOffset, logStartOffset: log.logStartOffset, batchCount: 0, recordCount: 0, sizeBytes: 0 };
     }
@@ -939,8 +944,8 @@ export class Broker implements BrokerApi, GroupApi {
   }
 
   /** A coordinator write: one batch appended as acks=-1 is, resolved once the partition's ISR has it. */
-  async #appendOffsets(partition: number, records: { key: Uint8Array; value: Uint8Array | null }[]): Promise<void> {
-    const { appended } = this.#enqueueAppend(OFFSETS_TOPIC, partition, offsetsBatch(records, this.clock.nowMs()), -1);
+  async #appendOffsets(partition: number, records: { key: Uint8Array; value: Uint8Array | null }[], transactional?: { producerId: bigint; producerEpoch: number }): Promise<void> {
+    const { appended } = this.#enqueueAppend(OFFSETS_TOPIC, partition, offsetsBatch(records, this.clock.nowMs(), transactional), -1, true);
     const { result, replica } = await appended;
     await this.#awaitCommitted(replica, result.lastOffset + 1n, this.config.offsetsCommitTimeoutMs);
   }
@@ -992,7 +997,7 @@ export class Broker implements BrokerApi, GroupApi {
 
   /** A transaction state change: one batch appended as acks=-1 is, resolved once the partition's ISR has it. */
   async #appendTransactionState(partition: number, records: { key: Uint8Array; value: Uint8Array | null }[]): Promise<void> {
-    const { appended } = this.#enqueueAppend(TRANSACTION_STATE_TOPIC, partition, offsetsBatch(records, this.clock.nowMs()), -1);
+    const { appended } = this.#enqueueAppend(TRANSACTION_STATE_TOPIC, partition, offsetsBatch(records, this.clock.nowMs()), -1, true);
     const { result, replica } = await appended;
     await this.#awaitCommitted(replica, result.lastOffset + 1n, this.config.transactionStateWriteTimeoutMs);
   }
@@ -1106,6 +1111,61 @@ export class Broker implements BrokerApi, GroupApi {
     });
     const error = added.error ?? added.results[0]?.partitions[0]?.error;
     return error ? { error } : {};
+  }
+
+  /**
+   * A transaction's offsets for a group, at the group's coordinator. First
+   * (as KIP-890 verifies a transactional produce) the transaction
+   * coordinator is asked whether the group's offsets partition is in the
+   * producer's ongoing transaction: a fenced or ended producer's offsets are
+   * refused before anything is written.
+   */
+  async txnOffsetCommit(request: TxnOffsetCommitRequest): Promise<TxnOffsetCommitResponse> {
+    this.#checkOpen();
+    checkObject(request, 'request');
+    checkTransactionalId(request.transactionalId);
+    if (typeof request.groupId !== 'string') throw invalidRequest('groupId must be a string');
+    checkArray(request.topics, 'topics');
+    const all = (error: ReturnType<typeof errorJSON>): TxnOffsetCommitResponse => ({
+      error, topics: request.topics.map((t) => ({ topic: t.topic, partitions: (Array.isArray(t.partitions) ? t.partitions : []).map((p) => ({ partition: p.partition, error })) })),
+    });
+    const offsetsPartition = this.groups.partitionFor(request.groupId);
+    const verified = await this.#verifyInTransaction(request.transactionalId, request.producerId, request.producerEpoch, OFFSETS_TOPIC, offsetsPartition);
+    if (verified) return all(verified);
+    return this.groups.txnOffsetCommit(request);
+  }
+
+  /**
+   * Asks the transaction coordinator of `transactionalId` (this broker or
+   * the leader of its __transaction_state partition) whether topic-partition
+   * is in the producer's ongoing transaction (AddPartitionsToTxn verifyOnly):
+   * null if it is, else the error to answer (INVALID_TXN_STATE when it is
+   * not in the transaction; the coordinator's error, such as PRODUCER_FENCED,
+   * otherwise).
+   */
+  async #verifyInTransaction(transactionalId: string, producerId: bigint, producerEpoch: number, topic: string, partition: number): Promise<ReturnType<typeof errorJSON> | null> {
+    let state = this.#topic(TRANSACTION_STATE_TOPIC)?.partitions[this.transactions.partitionFor(transactionalId)];
+    if (!state || state.leader < 0) {
+      await this.#refresh().catch(() => {});
+      state = this.#topic(TRANSACTION_STATE_TOPIC)?.partitions[this.transactions.partitionFor(transactionalId)];
+    }
+    if (!state || state.leader < 0) return errorJSON(new WafkaError('COORDINATOR_NOT_AVAILABLE', `the transaction coordinator of '${transactionalId}' is not known now`));
+    const api = state.leader === this.nodeId ? this.transactions : this.#peerTransactions(state.leader);
+    if (!api) return errorJSON(new WafkaError('COORDINATOR_NOT_AVAILABLE', `broker ${state.leader}, the transaction coordinator of '${transactionalId}', cannot be reached from broker ${this.nodeId}`));
+    let response: AddPartitionsToTxnResponse;
+    try {
+      response = await api.addPartitionsToTxn({ transactionalId, producerId, producerEpoch, verifyOnly: true, topics: [{ topic, partitions: [partition] }] });
+    } catch (error) {
+      return errorJSON(new WafkaError('COORDINATOR_NOT_AVAILABLE', `verifying with the transaction coordinator failed: ${asWafkaError(error).message}`));
+    }
+    const error = response.error ?? response.results[0]?.partitions[0]?.error;
+    if (!error) return null;
+    if (error.type === 'TRANSACTION_ABORTABLE') {
+      return errorJSON(new WafkaError('INVALID_TXN_STATE', `${topic}-${partition} is not in the ongoing transaction of '${transactionalId}' (producer ${producerId} epoch ${producerEpoch}): add it first (AddPartitionsToTxn / AddOffsetsToTxn)`));
+    }
+    // The coordinator moved or loads: the requester retries.
+    if (error.type === 'NOT_COORDINATOR' || error.type === 'COORDINATOR_LOAD_IN_PROGRESS') return errorJSON(new WafkaError('COORDINATOR_NOT_AVAILABLE', error.message));
+    return error;
   }
 
   endTxn(request: EndTxnRequest): Promise<EndTxnResponse> {

@@ -56,9 +56,16 @@ export interface StoredGroup {
   members: StoredMember[];
 }
 
+/**
+ * One record as replay reads it: `logOffset` where it is in the log, and for
+ * an offset written in a transaction (a TxnOffsetCommit batch) the
+ * producer id of that transaction; `marker`: a transaction's COMMIT/ABORT
+ * control record on this partition.
+ */
 export type OffsetsTopicRecord =
-  | { kind: 'offset'; groupId: string; topic: string; partition: number; value: CommittedOffset | null }
-  | { kind: 'group'; groupId: string; value: StoredGroup | null }
+  | { kind: 'offset'; groupId: string; topic: string; partition: number; value: CommittedOffset | null; logOffset?: bigint; transactionalProducerId?: bigint | null }
+  | { kind: 'group'; groupId: string; value: StoredGroup | null; logOffset?: bigint }
+  | { kind: 'marker'; producerId: bigint; committed: boolean }
   | { kind: 'other' };
 
 export function offsetCommitKey(groupId: string, topic: string, partition: number): Uint8Array {

@@ -24,14 +24,27 @@ export function offsetsTopicSpec(numPartitions: number, replicationFactorWanted:
   };
 }
 
-/** One coordinator write as one RecordBatch v2 (no compression, create time now). */
-export function offsetsBatch(records: readonly { key: Uint8Array; value: Uint8Array | null }[], nowMs: number): Uint8Array {
-  return encodeBatchSync(records.map((r) => ({ key: r.key, value: r.value, timestamp: nowMs })), { baseTimestamp: nowMs });
+/**
+ * One coordinator write as one RecordBatch v2 (no compression, create time
+ * now); a TxnOffsetCommit's is a transactional batch of its producer (base
+ * sequence 0: the coordinator's writes are not checked against the
+ * producer's sequences).
+ */
+export function offsetsBatch(records: readonly { key: Uint8Array; value: Uint8Array | null }[], nowMs: number, transactional?: { producerId: bigint; producerEpoch: number }): Uint8Array {
+  return encodeBatchSync(records.map((r) => ({ key: r.key, value: r.value, timestamp: nowMs })), {
+    baseTimestamp: nowMs,
+    ...(transactional ? { producerId: transactional.producerId, producerEpoch: transactional.producerEpoch, baseSequence: 0, isTransactional: true } : {}),
+  });
 }
 
 export type OffsetsLogReader = InternalLogReader;
 
 /** The records of one offsets partition from its start to its end now, a read's worth at a time. */
 export function replayOffsetsPartition(log: OffsetsLogReader): AsyncIterable<OffsetsTopicRecord[]> {
-  return replayInternalPartition(log, (r) => decodeOffsetsTopicRecord(r.key, r.value));
+  return replayInternalPartition<OffsetsTopicRecord>(log, (r, batch) => {
+    const record = decodeOffsetsTopicRecord(r.key, r.value);
+    if (record.kind === 'other') return record;
+    if (record.kind === 'offset' && batch.isTransactional) return { ...record, logOffset: r.offset, transactionalProducerId: batch.producerId };
+    return { ...record, logOffset: r.offset };
+  }, (marker) => ({ kind: 'marker', producerId: marker.producerId, committed: marker.committed }));
 }
