@@ -524,6 +524,8 @@ export class Producer {
     let timeoutMs = 0;
     for (const b of batches) if (b.timeoutMs > timeoutMs) timeoutMs = b.timeoutMs;
     const request: ProduceRequest = { acks, timeoutMs: timeoutMs || PRODUCER_DEFAULTS.timeout, topics: [] };
+    // The partition leader verifies a transaction's first batch with the coordinator of this id (KIP-890).
+    if (this.#transactions) request.transactionalId = this.#transactions.transactionalId;
     const topics = new Map<string, ProduceRequest['topics'][number]>();
     const lists = [...byPartition.values()];
     let size = 0;

@@ -173,6 +173,20 @@ describe('transaction coordinator', () => {
     expect(c.describe(TXN)).toMatchObject({ state: 'Ongoing', producerEpoch: 1, partitions: [{ topic: 'out', partition: 2 }] });
   });
 
+  it('a client that keeps its epoch (EndTxn below version 5): no bump at the end; its retry with the same epoch gets the outcome', async () => {
+    const { coordinator: c, log, markers, clock, load } = await setUp();
+    await load();
+    const { producerId, producerEpoch } = await c.initProducerId({ transactionalId: TXN, transactionTimeoutMs: 10_000 });
+    await begin(c, producerId, producerEpoch);
+    const ended = await clock.settle(c.endTxn({ transactionalId: TXN, producerId, producerEpoch, committed: true, keepsEpoch: true }), 10_000);
+    expect(ended).toEqual({ producerId, producerEpoch: 0 });
+    expect(log.states(TXN)).toEqual(['Empty@0', 'Ongoing@0', 'PrepareCommit@0', 'CompleteCommit@0']);
+    expect(markers.written.every((m) => m.producerEpoch === 0 && m.committed)).toBe(true);
+    expect(await c.endTxn({ transactionalId: TXN, producerId, producerEpoch, committed: true, keepsEpoch: true })).toEqual({ producerId, producerEpoch: 0 });
+    await begin(c, producerId, 0, [2]);
+    expect(c.describe(TXN)?.state).toBe('Ongoing');
+  });
+
   it('verifyOnly says which partitions are in the ongoing transaction and writes nothing', async () => {
     const { coordinator: c, log, load } = await setUp();
     await load();

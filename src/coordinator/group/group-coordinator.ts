@@ -88,9 +88,15 @@ export interface GroupLog {
 }
 
 const GROUP_ID_BYTES_MAX = 255;
+/** Markers kept while a partition loads (each is one transaction's end; more than this many in one replay is not expected). */
+const LATE_MARKERS_MAX = 100_000;
 const MEMBERS_PER_REQUEST_MAX = 10_000;
 
-type PartitionLoad = { state: 'loading' | 'active'; epoch: number; groups: Map<string, Group> };
+type PartitionLoad = {
+  state: 'loading' | 'active'; epoch: number; groups: Map<string, Group>;
+  /** Markers written while the replay ran (past where it reads to): applied once it ends. */
+  lateMarkers: { producerId: bigint; committed: boolean }[];
+};
 
 const errorJSON = (type: KafkaErrorType, message: string): WafkaErrorJSON => new WafkaError(type, message).toJSON();
 
@@ -130,7 +136,7 @@ export class GroupCoordinator {
     const current = this.#partitions.get(partition);
     if (current && current.epoch === epoch) return;
     if (current) this.unload(partition);
-    const load: PartitionLoad = { state: 'loading', epoch, groups: new Map() };
+    const load: PartitionLoad = { state: 'loading', epoch, groups: new Map(), lateMarkers: [] };
     this.#partitions.set(partition, load);
     const groups = load.groups;
     for await (const chunk of records) {
@@ -138,6 +144,8 @@ export class GroupCoordinator {
       for (const record of chunk) this.#replay(groups, partition, record);
     }
     if (this.#partitions.get(partition) !== load) return;
+    for (const m of load.lateMarkers) for (const g of groups.values()) applyTransactionMarker(g, m.producerId, m.committed);
+    load.lateMarkers.length = 0;
     for (const group of groups.values()) {
       if (group.members.size > 0) group.state = 'Stable';
       for (const member of group.members.values()) this.#scheduleSession(group, member);
@@ -715,6 +723,10 @@ export class GroupCoordinator {
   transactionMarker(partition: number, producerId: bigint, committed: boolean): void {
     const load = this.#partitions.get(partition);
     if (!load) return;
+    if (load.state === 'loading') {
+      if (load.lateMarkers.length < LATE_MARKERS_MAX) load.lateMarkers.push({ producerId, committed });
+      return;
+    }
     for (const group of load.groups.values()) applyTransactionMarker(group, producerId, committed);
   }
 

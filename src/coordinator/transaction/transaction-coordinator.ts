@@ -374,8 +374,11 @@ export class TransactionCoordinator {
     const ending: TransactionState = request.committed ? 'PrepareCommit' : 'PrepareAbort';
     // KIP-890 part 2: a retry of the EndTxn that bumped the epoch (its answer was lost, or its coordinator
     // failed) carries the epoch just before the bump. A coordinator's abort bumps twice: never taken for this.
+    // A client that keeps its epoch (EndTxn below version 5) retries with the same epoch.
+    const keepsEpoch = request.keepsEpoch === true;
+    const retriedEpoch = keepsEpoch ? request.producerEpoch : request.producerEpoch + 1;
     const endingOrEnded = meta.state === 'PrepareCommit' || meta.state === 'PrepareAbort' || meta.state === 'CompleteCommit' || meta.state === 'CompleteAbort';
-    if (endingOrEnded && meta.producerEpoch === request.producerEpoch + 1) {
+    if (endingOrEnded && meta.producerEpoch === retriedEpoch && !meta.pending) {
       if (meta.state === ended) return { producerId: meta.producerId, producerEpoch: meta.producerEpoch };
       if (meta.state === ending) return this.#awaitEnd(meta, refused);
       return refused(errorJSON('INVALID_TXN_STATE', `${where} is ${meta.state}: a ${outcome} retried does not fit`));
@@ -387,7 +390,7 @@ export class TransactionCoordinator {
       return refused(errorJSON('INVALID_TXN_STATE', `${where} has no open transaction to ${outcome} (${meta.state})`));
     }
     try {
-      await this.#prepareEnd(load, meta, request.committed, meta.producerEpoch + 1);
+      await this.#prepareEnd(load, meta, request.committed, meta.producerEpoch + (keepsEpoch ? 0 : 1));
     } catch (error) {
       return refused(asWafkaError(error).toJSON());
     }
@@ -414,8 +417,9 @@ export class TransactionCoordinator {
 
   /**
    * Writes PrepareCommit/PrepareAbort at `epoch` and starts the markers. A
-   * client's end bumps the epoch once (KIP-890 part 2); a coordinator's abort
-   * comes from PrepareEpochFence, one bump already made.
+   * client's end bumps the epoch once (KIP-890 part 2; not for a client that
+   * keeps its epoch, EndTxn below version 5); a coordinator's abort comes
+   * from PrepareEpochFence, one bump already made.
    */
   async #prepareEnd(load: PartitionLoad, meta: TransactionMetadata, committed: boolean, epoch: number): Promise<void> {
     if (isEpochExhausted(epoch) && meta.nextProducerId === NO_PRODUCER_ID) meta.nextProducerId = await this.#newProducerId();
