@@ -587,7 +587,7 @@ export class Broker implements BrokerApi, GroupApi {
             partitions.push({ partition: p.partition, highWatermark, lastStableOffset: highWatermark, logStartOffset, logEndOffset: log.logEndOffset, records: null, error: errorJSON(error) });
             continue;
           }
-          if (readCommitted) await this.#loadProducers(replica, log);
+          if (readCommitted && !replica.producers.loaded) await this.#loadProducers(replica, log);
           // read_uncommitted does not load the producer state for it: until something else did, its lastStableOffset is the high watermark.
           const lastStableOffset = replica.producers.loaded ? replica.producers.lastStableOffset(highWatermark) : highWatermark;
           let records: Uint8Array | null = null;
@@ -665,7 +665,7 @@ export class Broker implements BrokerApi, GroupApi {
           const log = await replica.opening;
           if (p.timestamp === EARLIEST_TIMESTAMP) return { partition: p.partition, offset: log.logStartOffset, timestamp: -1n };
           // read_committed sees up to the last stable offset (Kafka's lastFetchableOffset).
-          if (request.isolationLevel === 'read_committed') await this.#loadProducers(replica, log);
+          if (request.isolationLevel === 'read_committed' && !replica.producers.loaded) await this.#loadProducers(replica, log);
           const fetchable = request.isolationLevel === 'read_committed' ? replica.producers.lastStableOffset(log.highWatermark) : log.highWatermark;
           if (p.timestamp === LATEST_TIMESTAMP) return { partition: p.partition, offset: fetchable, timestamp: -1n };
           if (p.timestamp < 0n) throw invalidRequest(`timestamp ${p.timestamp}: expected -1 (latest), -2 (earliest) or a time in ms`);
@@ -1524,7 +1524,7 @@ export class Broker implements BrokerApi, GroupApi {
     replica.opening = after.then(() => this.#withOpenSlot(() => this.#storage.open(want.ref, replica.config))).then(
       (log) => {
         replica.log = log;
-        replica.producers.logOpened(log.logEndOffset);
+        replica.producers.logOpened(log);
         this.#openFailures.delete(key);
         // A partition of one replica commits what it appends; a replicated one starts from the high watermark it stored.
         if (!replica.replicated) log.highWatermark = log.logEndOffset;

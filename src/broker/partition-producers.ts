@@ -199,9 +199,18 @@ export class PartitionProducers {
     this.#state?.expire(nowMs, this.expirationMs);
   }
 
-  /** The log was opened (created or recovered) and ends at `logEndOffset`. */
-  logOpened(logEndOffset: bigint): void {
-    this.#openedAtEndOffset = logEndOffset;
+  /**
+   * `log` was opened (created or recovered). An empty log's state is known
+   * without reading anything: it is kept from the first append on. A
+   * snapshot is due once the log rolls a segment.
+   */
+  logOpened(log: ReplicaLog): void {
+    this.#openedAtEndOffset = log.logEndOffset;
+    this.#snapshotAt = { endOffset: log.logEndOffset, segmentCount: log.segmentCount };
+    if (log.logEndOffset === log.logStartOffset && !this.#state) {
+      this.#state = new ProducerState();
+      this.#aborted = new AbortedTxnIndex();
+    }
   }
 
   /**

@@ -83,6 +83,9 @@ describe('transaction state on files', () => {
   }, 30_000);
 });
 
+/** What logOpened reads of a log, as it is now. */
+const opened = (log: ReplicaLog) => ({ logStartOffset: log.logStartOffset, logEndOffset: log.logEndOffset, segmentCount: log.segmentCount }) as ReplicaLog;
+
 describe('producer-state snapshot', () => {
   async function logWith(steps: Uint8Array[]) {
     const logs = new StorageReplicaLogs(new MemoryBackend(), 'memory');
@@ -99,14 +102,14 @@ describe('producer-state snapshot', () => {
     await loadCore();
     const log = await logWith([await txn(1n, 0n, 0), abort(1n, 1n), await txn(2n, 2n, 0)]);
     const first = new PartitionProducers();
-    first.logOpened(log.logEndOffset);
+    first.logOpened(log);
     await first.load(log, 0);
     await log.writeProducerSnapshot(first.snapshot(log)!);
     await log.appendAsFollower(await txn(3n, 3n, 0));
 
     const reads: bigint[] = [];
     const second = new PartitionProducers();
-    second.logOpened(3n);
+    second.logOpened({ ...opened(log), logEndOffset: 3n });
     await second.load(recordingReads(log, reads), 0);
     expect(reads).toEqual([3n]);
     expect(second.lastStableOffset(4n)).toBe(2n);
@@ -116,7 +119,7 @@ describe('producer-state snapshot', () => {
     // Opened at an end below the snapshot's (the log lost its tail): the whole log is read instead.
     const reads2: bigint[] = [];
     const third = new PartitionProducers();
-    third.logOpened(2n);
+    third.logOpened({ ...opened(log), logEndOffset: 2n });
     await third.load(recordingReads(log, reads2), 0);
     expect(reads2[0]).toBe(0n);
     expect(third.abortedTransactions(0n, 4n)).toEqual([{ producerId: 1n, firstOffset: 0n }]);
