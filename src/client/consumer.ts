@@ -641,7 +641,9 @@ export class Consumer {
     const names = this.#subscriptions.filter((s) => typeof s.topic === 'string').map((s) => s.topic as string);
     // Named topics are asked for by name, so brokers that allow it create them (KafkaJS's allowAutoTopicCreation).
     if (hasPattern && names.length > 0) await this.#cluster.refresh(names);
-    const response = await this.#cluster.refresh(hasPattern ? null : names);
+    // A leader watches the partition counts of every topic it assigned, its own or other members'.
+    const watched = this.#membership?.assignedTopics() ?? [];
+    const response = await this.#cluster.refresh(hasPattern ? null : [...new Set([...names, ...watched])]);
     const matched = new Map<string, boolean>();
     for (const t of response.topics) {
       if (t.error) continue;
@@ -664,6 +666,7 @@ export class Consumer {
       const changed = topics.join('\u0000') !== this.#subscribedTopics.join('\u0000');
       this.#subscribedTopics = topics;
       if (changed && this.#membership.generationId >= 0) this.#membership.requestRejoin();
+      else this.#membership.metadataRefreshed();
       return;
     }
     for (const [topic, fromBeginning] of matched) {
