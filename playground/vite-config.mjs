@@ -1,4 +1,4 @@
-// How the playground and console pages are built, by `npx wafka` from a clone (src/main.ts) and by `npm run build`
+// How the playground and console pages are built, by `npx wafka` from a clone (src/cli/start.ts) and by `npm run build`
 // into dist/playground/ (scripts/build.mjs): one Vite config for both.
 import { fileURLToPath } from 'node:url';
 

@@ -36,7 +36,7 @@ if (NODE_ONLY.length === 0 || new Set(NODE_ONLY.map((m) => m.name)).size !== NOD
 function sourceUrlRewrites(wasmUrl) {
   return {
     'src/core/wasm.ts': [["'../../build/wafka.wasm'", `'${wasmUrl}'`]],
-    'src/cluster/start-cluster.ts': [["'../../workers/broker.worker.ts'", "'wafka/broker.worker.js'"]],
+    'src/cluster/worker-brokers.ts': [["'../../workers/broker.worker.ts'", "'wafka/broker.worker.js'"]],
     'src/cluster/shared-cluster.ts': [["'../../workers/tab-relay.worker.ts'", "'wafka/tab-relay.worker.js'"]],
     'src/cluster/node-broker-worker.ts': [["'../../workers/broker.node-worker.ts'", "'./broker.node-worker.js'"]],
     'src/transport/node-worker.ts': [["'../../workers/node-worker-bootstrap.mjs'", "'./node-worker-bootstrap.mjs'"]],
@@ -142,7 +142,7 @@ await build({
 run('npx', ['tsc', '-p', 'tsconfig.build.json']);
 rewriteDeclarationSpecifiers(join(dist, 'types'));
 
-// The playground page `npx wafka` serves (src/main.ts finds it at dist/playground/, beside itself).
+// The playground page `npx wafka` serves (src/cli/start.ts finds it at dist/playground/, beside itself).
 // Vite bundles it from the sources, which load the Wasm core from build/.
 if (!existsSync(at('build/wafka.wasm'))) run('npm', ['run', '--silent', 'asbuild']);
 const { build: viteBuild } = await import('vite');

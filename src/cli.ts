@@ -2,7 +2,7 @@
 /**
  * `wafka`, the command line (the package's bin; `npm start` runs it too).
  *
- *   wafka [start] [options]        the demo and the playground page (src/main.ts)
+ *   wafka [start] [options]        the demo and the playground page (src/cli/start.ts)
  *   wafka topics list|create|describe|delete
  *   wafka produce --topic T        lines of stdin as messages
  *   wafka consume --topic T        messages as lines of stdout
@@ -18,7 +18,7 @@ import { produceCommand, PRODUCE_HELP } from './cli/produce.ts';
 import { serveCommand, SERVE_HELP } from './cli/serve.ts';
 import { topicsCommand, TOPICS_HELP } from './cli/topics.ts';
 import { EXIT_USAGE, UsageError } from './cli/usage.ts';
-import { START_HELP, start } from './main.ts';
+import { START_HELP, start } from './cli/start.ts';
 
 const HELP = `Usage: wafka [command] [options]
 

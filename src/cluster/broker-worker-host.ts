@@ -12,7 +12,7 @@ import { controllerClient } from '../transport/controller-channel.ts';
 import { exposeBroker } from '../transport/expose-broker.ts';
 import { openBrokerLogs, openSharedMetadata } from './broker-storage.ts';
 import type { ControllerLink } from '../broker/broker.ts';
-import { acquireWebLock, brokerLockName, webLocks } from './web-lock.ts';
+import { acquireWebLock, brokerLockName, webLocks } from '../locks/web-lock.ts';
 import type { BrokerWorkerInit, ParentToWorker, WorkerToParent } from './worker-protocol.ts';
 
 export interface WorkerControl {

@@ -9,7 +9,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { acquireOwnerLock, describeOwner, LockHeldError, type OwnerLock } from './owner-lock.ts';
+import { acquireOwnerLock, describeOwner, LockHeldError, type OwnerLock } from '../locks/owner-lock.ts';
 
 export const DATA_DIR_LOCK_FILE = '.lock';
 

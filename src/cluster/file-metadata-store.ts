@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { WafkaError } from '../errors.ts';
 import type { ClusterMetadata } from '../metadata/metadata.ts';
-import { acquireOwnerLock, describeOwner, type OwnerLock } from './owner-lock.ts';
+import { acquireOwnerLock, describeOwner, type OwnerLock } from '../locks/owner-lock.ts';
 import { assertNextVersion, type MetadataStore } from '../metadata/metadata-store.ts';
 
 export interface FileMetadataStoreOptions {

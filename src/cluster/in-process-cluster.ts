@@ -13,7 +13,8 @@ import { openBrokerLogs, openSharedMetadata } from './broker-storage.ts';
 import { brokerLookup } from './cluster-connection.ts';
 import { MemoryMetadataStore } from '../metadata/memory-metadata-store.ts';
 import { LocalMetadataHub } from '../metadata/metadata-watch.ts';
-import { activateController, type Cluster, type Settings } from './start-cluster.ts';
+import type { Cluster, Settings } from './cluster.ts';
+import { activateController } from './controller-activation.ts';
 
 const sharedMemoryStore = (store: MemoryMetadataStore) =>
   ({ read: () => store.read(), compareAndSet: store.compareAndSet.bind(store), close: async () => {} });

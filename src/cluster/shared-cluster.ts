@@ -33,11 +33,10 @@ import { BrokerClient } from '../transport/broker-client.ts';
 import { exposeController } from '../transport/controller-channel.ts';
 import { openSharedMetadata } from './broker-storage.ts';
 import { brokerLookup } from './cluster-connection.ts';
-import {
-  startWorker, stopWorker, type Cluster, type RunningWorker, type Settings,
-} from './start-cluster.ts';
+import type { Cluster, Settings } from './cluster.ts';
+import { startWorker, stopWorker, type RunningWorker } from './worker-brokers.ts';
 import type { RelayTarget, RelayToTab, TabToRelay } from './tab-relay.ts';
-import { brokerLockName, requestWebLock, webLocks } from './web-lock.ts';
+import { requestWebLock, webLocks } from '../locks/web-lock.ts';
 import type { WorkerHandle } from './worker-protocol.ts';
 
 /** How often a tab looks at the origin's locks (who runs which broker). */

@@ -13,14 +13,10 @@
  * a compare-and-set on that epoch, refused once a successor claimed another.
  */
 import { importNodeOnly } from '../node-only.ts';
-import { requestWebLock } from '../cluster/web-lock.ts';
+import { requestWebLock } from '../locks/web-lock.ts';
+import type { ControllerLease } from './lease.ts';
 
-export interface ControllerLease {
-  /** Calls `listener` once if the lease is found taken by another (Node: broken after a stall); never in the browser. */
-  onLost(listener: () => void): void;
-  /** Gives the lease up. Idempotent. */
-  release(): Promise<void>;
-}
+export type { ControllerLease } from './lease.ts';
 
 export function controllerLockName(clusterId: string): string {
   return `wafka:${clusterId}:controller`;

@@ -1,6 +1,6 @@
 /**
  * The controller's lease on Node (reached through importNodeOnly()): the lock
- * file `<dir>/controller.lock` (../cluster/owner-lock.ts), touched by its
+ * file `<dir>/controller.lock` (../locks/owner-lock.ts), touched by its
  * holder every quarter of `leaseMs`. A lock whose holder died is broken at
  * once; one whose heartbeat stopped for `leaseMs` (its process stopped or its
  * event loop blocked) is broken too, and its holder finds out at its next
@@ -9,8 +9,8 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { acquireOwnerLock, describeOwner, LockHeldError } from '../cluster/owner-lock.ts';
-import type { ControllerLease } from './controller-lease.ts';
+import { acquireOwnerLock, describeOwner, LockHeldError } from '../locks/owner-lock.ts';
+import type { ControllerLease } from './lease.ts';
 
 export const CONTROLLER_LOCK_FILE = 'controller.lock';
 

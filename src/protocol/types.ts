@@ -404,7 +404,8 @@ export function isGroupApi(api: unknown): api is GroupApi {
 // sends (WriteTxnMarkers). A request-level outcome is the response's `error`.
 
 /** Kafka's TransactionState names. */
-export type TransactionState = 'Empty' | 'Ongoing' | 'PrepareCommit' | 'PrepareAbort' | 'CompleteCommit' | 'CompleteAbort' | 'PrepareEpochFence' | 'Dead';
+export const TRANSACTION_STATES = ['Empty', 'Ongoing', 'PrepareCommit', 'PrepareAbort', 'CompleteCommit', 'CompleteAbort', 'PrepareEpochFence', 'Dead'] as const;
+export type TransactionState = typeof TRANSACTION_STATES[number];
 export interface TxnTopicPartitions { topic: string; partitions: number[] }
 export interface TxnPartitionResults { topic: string; partitions: { partition: number; error?: WafkaErrorJSON }[] }
 
@@ -419,7 +420,14 @@ export interface AddPartitionsToTxnRequest {
 export interface AddPartitionsToTxnResponse { error?: WafkaErrorJSON; results: TxnPartitionResults[] }
 export interface AddOffsetsToTxnRequest { transactionalId: string; producerId: bigint; producerEpoch: number; groupId: string }
 export interface AddOffsetsToTxnResponse { error?: WafkaErrorJSON }
-export interface EndTxnRequest { transactionalId: string; producerId: bigint; producerEpoch: number; committed: boolean }
+export interface EndTxnRequest {
+  transactionalId: string;
+  producerId: bigint;
+  producerEpoch: number;
+  committed: boolean;
+  /** The client keeps its epoch across transactions (Kafka's EndTxn below version 5): its coordinator does not bump it at the end. */
+  keepsEpoch?: boolean;
+}
 /** KIP-890: the coordinator bumps the epoch at every transaction's end; the producer uses the answered id and epoch next. */
 export interface EndTxnResponse { error?: WafkaErrorJSON; producerId: bigint; producerEpoch: number }
 export interface TxnOffsetCommitRequest {

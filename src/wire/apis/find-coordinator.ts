@@ -1,8 +1,8 @@
 /**
  * FindCoordinator (key 10): which broker coordinates a group (the leader of
  * the group's __consumer_offsets partition), at its listener. Versions 0–3
- * ask for one key; 4+ for several. Only groups (key type 0) have a
- * coordinator here: transactions are not served.
+ * ask for one key; 4+ for several. Key type 0 is a group, 1 a
+ * transactional id (the leader of its __transaction_state partition).
  */
 import type { WafkaErrorJSON } from '../../errors.ts';
 import { errorFields, type WireApi } from '../api.ts';

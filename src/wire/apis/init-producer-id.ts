@@ -1,8 +1,10 @@
 /**
- * InitProducerId (key 22): a producer id and epoch for an idempotent producer
- * (its batches then carry sequence numbers the leader de-duplicates).
- * Transactional ids are not served: the broker's refusal is the answer's
- * error code.
+ * InitProducerId (key 22): a producer id and epoch, for an idempotent
+ * producer (its batches then carry sequence numbers the leader
+ * de-duplicates) or, with a transactional id, from that id's transaction
+ * coordinator (the epoch bumped, the previous holder fenced). Versions 3+
+ * carry the id and epoch the producer holds (KIP-360). A refusal is the
+ * answer's error code.
  */
 import { WafkaError } from '../../errors.ts';
 import { errorFields, type WireApi } from '../api.ts';
@@ -26,7 +28,8 @@ producerEpoch int16 0+
 `, FLEXIBLE_FROM),
   async handle(request, _version, context) {
     try {
-      const answer = await context.broker.initProducerId({ transactionalId: request.transactionalId, transactionTimeoutMs: request.transactionTimeoutMs });
+      const held = request.producerId >= 0n ? { producerId: request.producerId, producerEpoch: request.producerEpoch } : {};
+      const answer = await context.broker.initProducerId({ transactionalId: request.transactionalId, transactionTimeoutMs: request.transactionTimeoutMs, ...held });
       return { throttleTimeMs: 0, errorCode: 0, producerId: answer.producerId, producerEpoch: answer.producerEpoch };
     } catch (error) {
       if (!(error instanceof WafkaError)) throw error;

@@ -18,14 +18,14 @@ import { createServer, type Server } from 'node:http';
 import { cpus } from 'node:os';
 import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Wafka, logLevel, startCluster, type Cluster, type StorageKind } from './index.ts';
-import { DEMO_MESSAGES_MAX, DEMO_PARTITIONS_MAX, runDemo, type DemoResult } from './client/demo.ts';
-import { CLUSTER_BROKERS_MAX } from './cluster/start-cluster.ts';
-import { DATA_DIR_CLUSTER_ID, dataDirCluster } from './cli/data-dir.ts';
-import { intOption, parse, UsageError } from './cli/usage.ts';
-import type { ConsoleFeed } from './cli/console-feed.ts';
+import { Wafka, logLevel, startCluster, type Cluster, type StorageKind } from '../index.ts';
+import { DEMO_MESSAGES_MAX, DEMO_PARTITIONS_MAX, runDemo, type DemoResult } from '../client/demo.ts';
+import { CLUSTER_BROKERS_MAX } from '../cluster/start-cluster.ts';
+import { DATA_DIR_CLUSTER_ID, dataDirCluster } from './data-dir.ts';
+import { intOption, parse, UsageError } from './usage.ts';
+import type { ConsoleFeed } from './console-feed.ts';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export const START_HELP = `Usage: wafka [start] [options]
 
@@ -142,7 +142,7 @@ async function buildPlayground(): Promise<string> {
   const outDir = join(ROOT, 'node_modules', '.cache', 'wafka-playground');
   const { build } = await import('vite');
   // @ts-expect-error: a plain .mjs module beside the page, shared with scripts/build.mjs (no types).
-  const { playgroundViteConfig } = await import('../playground/vite-config.mjs');
+  const { playgroundViteConfig } = await import('../../playground/vite-config.mjs');
   await build(playgroundViteConfig(outDir));
   return outDir;
 }
@@ -243,7 +243,7 @@ export async function start(argv: string[]): Promise<void> {
     const outDir = await playgroundDir();
     const shown = { settings: { ...settings, brokers: where.brokers }, cpus: cpus().length };
     // Loaded here, not at the top: the other subcommands start without the console's modules.
-    const [{ consoleFeed }, { clusterSource }] = await Promise.all([import('./cli/console-feed.ts'), import('./console/cluster-source.ts')]);
+    const [{ consoleFeed }, { clusterSource }] = await Promise.all([import('./console-feed.ts'), import('../console/cluster-source.ts')]);
     feed = consoleFeed(clusterSource(cluster, { description: `Node cluster: ${where.brokers} brokers ${cluster.inProcess ? 'in-process' : 'in worker threads'}, storage '${settings.storage}'` }));
     server = await serve(outDir, () => ({ ...shown, result: result ?? null }), settings.port, feed);
     const address = server.address();

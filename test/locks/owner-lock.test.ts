@@ -4,7 +4,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, test } from 'vitest';
-import { acquireOwnerLock, processLife, processStartToken } from '../../src/cluster/owner-lock.ts';
+import { acquireOwnerLock, processLife, processStartToken } from '../../src/locks/owner-lock.ts';
 import { startNodeWorker } from '../../src/transport/node-worker.ts';
 
 const dirs: string[] = [];
