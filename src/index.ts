@@ -9,6 +9,7 @@ export * from './client/index.ts';
 export { startCluster, CLUSTER_BROKERS_MAX, type Cluster, type StartClusterOptions } from './cluster/start-cluster.ts';
 export { connectCluster, type ConnectClusterOptions, type ConnectedCluster } from './cluster/connect-cluster.ts';
 export type { ClusterConnection } from './cluster/cluster-connection.ts';
+export type { SharedCluster, TabHosting } from './cluster/shared-cluster.ts';
 export type { StorageKind } from './cluster/broker-storage.ts';
 export { CompressionTypes, registerCodec, type CompressionCodec } from './core/codecs.ts';
 export { WafkaError, UndecodableBatchError, KAFKA_ERRORS, type KafkaErrorType, type WafkaErrorJSON } from './errors.ts';

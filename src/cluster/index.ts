@@ -1,6 +1,7 @@
 export { startCluster, CLUSTER_BROKERS_MAX, type Cluster, type StartClusterOptions } from './start-cluster.ts';
 export { connectCluster, type ConnectClusterOptions, type ConnectedCluster } from './connect-cluster.ts';
 export type { ClusterBootstrap, ClusterConnection } from './cluster-connection.ts';
+export type { SharedCluster, TabHosting } from './shared-cluster.ts';
 export type { StorageKind } from './broker-storage.ts';
 export { opfsBrokerDir, indexedDbBrokerDbName } from './broker-storage.ts';
 export type { ClusterMetadata, TopicState, PartitionState, BrokerRegistration } from '../metadata/metadata.ts';

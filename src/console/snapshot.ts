@@ -74,5 +74,12 @@ export async function takeSnapshot(connection: ClusterConnection, readGroups?: G
     topics,
     topicsLeftOut: names.length - shown.size,
     ...(groups && { groups: groups.groups, groupsLeftOut: groups.leftOut }),
+    ...(tabIdOf(connection) && { viewerTabId: tabIdOf(connection) }),
   };
+}
+
+/** The tab a shared cluster's handle belongs to (SharedCluster.tabId); none for other clusters. */
+function tabIdOf(connection: ClusterConnection): string | undefined {
+  const tabId = (connection as { tabId?: unknown }).tabId;
+  return typeof tabId === 'string' ? tabId : undefined;
 }

@@ -78,6 +78,8 @@ export interface ConsoleSnapshot {
   topicsLeftOut: number;
   /** Consumer groups (at most SNAPSHOT_GROUPS_MAX); absent when the source has no view of groups. */
   groups?: GroupView[];
+  /** The tab this console runs in, when it looks at the cluster this origin's tabs share (brokers there run on host 'tab:<id>'). */
+  viewerTabId?: string;
   groupsLeftOut?: number;
 }
 

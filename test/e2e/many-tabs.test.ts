@@ -74,6 +74,8 @@ type TabApi = {
   startConsuming(topic: string, groupId: string): Promise<void>;
   consumedCount(): number;
   consumedValues(): string[];
+  consumedTimes(): [string, number][];
+  groupState(groupId: string): Promise<{ state: string; members: number }>;
   partitionsVia(topic: string, nodeId: number): Promise<PartitionView[]>;
   missing(values: string[]): string[];
   errors(): string[];
@@ -175,6 +177,55 @@ describe('many tabs, one cluster', () => {
     for (const tab of [...tabs, d]) await tab.close();
   }, 400_000);
 
+  it('B and C consume in one group: each message handled by exactly one of them; closing C hands its partitions to B, and a tab that opens later takes its share; nothing acknowledged is lost', async () => {
+    const clusterId = `group-${Date.now().toString(36)}`;
+    const join = { clusterId, brokers: 3, maxBrokersPerTab: 1 };
+    const [a, b, c] = [await openTab(), await openTab(), await openTab()];
+    for (const tab of [a, b, c]) await call(tab, 'join', join);
+    await call(a, 'createTopic', 'work', 6, 3, 2);
+    await until('full ISR', () => call(a, 'partitions', 'work'), fullIsr);
+    await call(b, 'startConsuming', 'work', 'workers');
+    await call(c, 'startConsuming', 'work', 'workers');
+    await until('one group of B and C, stable', () => call(a, 'groupState', 'workers'), (g) => g.state === 'Stable' && g.members === 2);
+
+    // While the group does not change, every message is handled once, by B or by C.
+    call(a, 'startProducing', 'work', 'first');
+    await until('some acknowledged', () => call(a, 'acknowledged'), (acked) => acked.length > 300);
+    await call(a, 'stopProducing');
+    const handled = async () => {
+      const times = new Map<string, number>();
+      for (const tab of [b, c]) for (const [value, n] of await call(tab, 'consumedTimes')) times.set(value, (times.get(value) ?? 0) + n);
+      return times;
+    };
+    const acknowledgedFirst = await call(a, 'acknowledged');
+    const times = await until('B and C handled every acknowledged message', handled, (t) => acknowledgedFirst.every((v) => t.has(v)));
+    expect([...times.entries()].filter(([, n]) => n !== 1)).toEqual([]);
+    expect(times.size).toBe(acknowledgedFirst.length);
+    const [byB, byC] = [(await call(b, 'consumedTimes')).length, (await call(c, 'consumedTimes')).length];
+    expect(byB).toBeGreaterThan(0);
+    expect(byC).toBeGreaterThan(0);
+    expect(acknowledgedFirst.length).toBeGreaterThan(300);
+
+    // C closes (its broker with it): B takes C's partitions over; a new tab D then joins the group and takes a share.
+    const seen = new Set([...(await call(b, 'consumedValues')), ...(await call(c, 'consumedValues'))]);
+    call(a, 'startProducing', 'work', 'second');
+    await c.close();
+    await until('the group is B alone', () => call(a, 'groupState', 'workers'), (g) => g.state === 'Stable' && g.members === 1);
+    const d = await openTab();
+    await call(d, 'join', join);
+    await call(d, 'startConsuming', 'work', 'workers');
+    await until('the group is B and D', () => call(a, 'groupState', 'workers'), (g) => g.state === 'Stable' && g.members === 2);
+    await until('D handles new messages', () => call(d, 'consumedCount'), (n) => n > 20);
+    await call(a, 'stopProducing');
+    const acknowledged = await call(a, 'acknowledged');
+    await until('acknowledged − consumed = ∅', async () => {
+      const now = new Set([...seen, ...(await call(b, 'consumedValues')), ...(await call(d, 'consumedValues'))]);
+      return acknowledged.filter((v) => !now.has(v));
+    }, (missing) => missing.length === 0);
+    for (const tab of [a, b, d]) await call(tab, 'leave');
+    for (const tab of [a, b, d]) await tab.close();
+  }, 200_000);
+
   it('a stuck broker (its worker busy-looping, its lock still held) is fenced by session expiry; when it wakes it rejoins, and nothing acknowledged is lost', async () => {
     const clusterId = `stuck-${Date.now().toString(36)}`;
     const join = { clusterId, brokers: 3, maxBrokersPerTab: 1, brokerSessionTimeoutMs: 1_500 };
@@ -275,6 +326,26 @@ describe('many tabs, one cluster', () => {
     }
     for (const tab of [p, q]) await call(tab, 'leave');
     for (const tab of [p, q]) await tab.close();
+  }, 120_000);
+
+  it('the console, attached to the cluster the tabs share, shows which tab runs each broker, and a closed tab\'s broker as down', async () => {
+    const consolePage = `${url}playground/console.html?attach=page&cluster=shared&storage=opfs&brokers=2&topic=shared-console`;
+    const viewer = await context.newPage();
+    await viewer.goto(`${consolePage}&producer=1`);
+    const other = await context.newPage();
+    await other.goto(`${consolePage}&producer=0`);
+    const runsIn = () => viewer.$$eval('#wc-brokers tbody tr', (trs) => trs.map((tr) => ({
+      broker: tr.getAttribute('data-broker'), state: tr.getAttribute('data-state'), runs: tr.querySelector('[data-field=runs]')?.textContent ?? '',
+    })));
+    const tabIds = await Promise.all([viewer, other].map((p) => p.waitForFunction(() => (globalThis as any).wafkaConsole?.cluster?.tabId).then((h) => h.jsonValue() as Promise<string>)));
+    const rows = await until('both brokers up, each in its tab', runsIn, (r) => r.length === 2 && r.every((row) => row.state === 'up' && row.runs.startsWith('tab ')));
+    expect(rows.map((r) => r.runs).sort()).toEqual([`tab ${tabIds[0]} (this tab)`, `tab ${tabIds[1]}`].sort());
+    await viewer.screenshot({ path: 'test-results/console-shared-tabs.png', fullPage: true });
+    const closedBroker = rows.find((r) => r.runs === `tab ${tabIds[1]}`)!.broker;
+    await other.close();
+    const down = await until('the closed tab\'s broker shown down', runsIn, (r) => r.find((row) => row.broker === closedBroker)?.state === 'down', 15_000);
+    expect(down.find((row) => row.broker === closedBroker)!.runs).toBe(`tab ${tabIds[1]} (last seen)`);
+    await viewer.close();
   }, 120_000);
 
   it('the playground shows which tab runs which broker, and a closed tab\'s broker as down', async () => {

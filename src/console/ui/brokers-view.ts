@@ -8,6 +8,15 @@ const RUNS: Record<string, string> = {
   'in-process': 'in-process',
 };
 
+/** Where a broker runs, from its metrics' host: a shared cluster's brokers run in tabs ('tab:<id>'). */
+function runsIn(host: string, viewerTabId: string | undefined): string {
+  if (host.startsWith('tab:')) {
+    const tabId = host.slice(4);
+    return tabId === viewerTabId ? `tab ${tabId} (this tab)` : `tab ${tabId}`;
+  }
+  return RUNS[host] ?? host;
+}
+
 export function brokersView() {
   const fields = ['id', 'state', 'runs', 'storage', 'stored', 'leads', 'replicas', 'records', 'fetches', 'errors'];
   const numeric = new Set(['stored', 'leads', 'replicas', 'records', 'fetches', 'errors']);
@@ -21,6 +30,7 @@ export function brokersView() {
   /** What a broker said last, to show where a broker that is down ran. */
   const lastSeen = new Map<number, { host: string; storage: string }>();
   let leadersBy = new Map<number, number>();
+  let viewerTabId: string | undefined;
   const rows = new KeyedRows<BrokerView>(body, (b) => String(b.nodeId), (b) => {
     const tds = Object.fromEntries(fields.map((f) => [f, h(f === 'id' ? 'th' : 'td', { 'data-field': f, class: numeric.has(f) ? 'wc-num' : undefined, ...(f === 'id' && { scope: 'row' }) })]));
     const row = h('tr', { 'data-broker': b.nodeId }, ...fields.map((f) => tds[f]));
@@ -37,7 +47,7 @@ export function brokersView() {
     if (m) lastSeen.set(b.nodeId, { host: m.host, storage: m.storage });
     const seen = lastSeen.get(b.nodeId);
     const was = m ? '' : ' (last seen)';
-    setText(c.runs, seen ? `${RUNS[seen.host] ?? seen.host}${was}` : '—');
+    setText(c.runs, seen ? `${runsIn(seen.host, viewerTabId)}${was}` : '—');
     setText(c.storage, seen ? `${seen.storage}${was}` : '—');
     setText(c.stored, m ? fmtBytes(m.replicas.reduce((n, r) => n + r.sizeBytes, 0)) : '—');
     setText(c.leads, String(leadersBy.get(b.nodeId) ?? 0));
@@ -52,12 +62,13 @@ export function brokersView() {
     element,
     update(s: ConsoleSnapshot) {
       leadersBy = new Map();
+      viewerTabId = s.viewerTabId;
       for (const t of s.topics) for (const p of t.partitions) if (p.leader >= 0) leadersBy.set(p.leader, (leadersBy.get(p.leader) ?? 0) + 1);
       rows.render(s.brokers);
       const isBroker = s.brokers.some((b) => b.nodeId === s.controllerId);
       setAttr(controller, 'data-controller', String(s.controllerId));
       setText(controller, s.controllerId < 0 ? 'No controller elected.'
-        : `Controller: node ${s.controllerId}${isBroker ? '' : ' (beside the brokers, in the realm that started them)'}, epoch ${s.controllerEpoch}; metadata version ${s.metadataVersion}.`);
+        : `Controller: node ${s.controllerId}${isBroker ? '' : s.viewerTabId ? ' (in the tab that holds the controller lock)' : ' (beside the brokers, in the realm that started them)'}, epoch ${s.controllerEpoch}; metadata version ${s.metadataVersion}.`);
     },
   };
 }
