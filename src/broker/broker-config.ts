@@ -5,9 +5,10 @@
 import { DEFAULT_TOPIC_CONFIG, checkTopicConfig, resolveTopicConfig, type ResolvedTopicConfig } from '../metadata/topic-config.ts';
 import type { TopicConfig } from '../protocol/types.ts';
 import { DEFAULT_GROUP_COORDINATOR_CONFIG, type GroupCoordinatorConfig } from '../coordinator/group/group-coordinator.ts';
+import { DEFAULT_TRANSACTION_COORDINATOR_CONFIG, type TransactionCoordinatorConfig } from '../coordinator/transaction/transaction-coordinator.ts';
 
-/** The group coordinator's settings (its limits and timeouts) are broker settings too, as in Kafka. */
-export interface BrokerConfig extends GroupCoordinatorConfig {
+/** The group and transaction coordinators' settings (their limits and timeouts) are broker settings too, as in Kafka. */
+export interface BrokerConfig extends GroupCoordinatorConfig, TransactionCoordinatorConfig {
   /**
    * Kafka: auto.create.topics.enable (default true, as Kafka's): a Metadata or Produce request naming an
    * unknown topic creates it with numPartitions partitions, unless the request (a client's
@@ -60,6 +61,12 @@ export interface BrokerConfig extends GroupCoordinatorConfig {
   /** Kafka: offsets.commit.timeout.ms: how long a commit waits for the offsets partition's ISR. */
   offsetsCommitTimeoutMs: number;
 
+  // ---- Transactions (../coordinator/transaction/)
+  /** Kafka: transaction.state.log.replication.factor (3); the topic gets min(this, brokers registered). */
+  transactionStateTopicReplicationFactor: number;
+  /** How long a transaction state change waits for its __transaction_state partition's ISR. */
+  transactionStateWriteTimeoutMs: number;
+
   // ---- Background work
   /** How often retention and flush.ms are checked. Kafka: log.retention.check.interval.ms (5 min). */
   logMaintenanceIntervalMs: number;
@@ -90,6 +97,9 @@ export const DEFAULT_BROKER_CONFIG: Readonly<BrokerConfig> = Object.freeze({
   ...DEFAULT_GROUP_COORDINATOR_CONFIG,
   offsetsTopicReplicationFactor: 3,
   offsetsCommitTimeoutMs: 5_000,
+  ...DEFAULT_TRANSACTION_COORDINATOR_CONFIG,
+  transactionStateTopicReplicationFactor: 3,
+  transactionStateWriteTimeoutMs: 5_000,
   logMaintenanceIntervalMs: 30_000,
   logMaintenancePartitionsPerTick: 64,
 });

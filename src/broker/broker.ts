@@ -44,6 +44,9 @@ import { checkTopicName } from '../metadata/topic-names.ts';
 import { GroupCoordinator } from '../coordinator/group/group-coordinator.ts';
 import { offsetsBatch, offsetsTopicSpec, replayOffsetsPartition } from '../coordinator/group/offsets-topic.ts';
 import { OFFSETS_TOPIC } from '../coordinator/group/offsets-topic-records.ts';
+import { checkTransactionalId, TransactionCoordinator } from '../coordinator/transaction/transaction-coordinator.ts';
+import { TRANSACTION_STATE_TOPIC } from '../coordinator/transaction/transaction-log-records.ts';
+import { replayTransactionStatePartition, transactionStateTopicSpec } from '../coordinator/transaction/transaction-state-topic.ts';
 import {
   EARLIEST_TIMESTAMP, LATEST_TIMESTAMP,
   type AlterConfigsRequest, type AlterConfigsResponse, type BrokerApi, type BrokerMetrics, type ConfigEntry,
@@ -52,7 +55,11 @@ import {
   type DeleteTopicsResponse, type DescribeConfigsRequest, type DescribeConfigsResponse, type FetchPartitionResponse,
   type FetchRequest, type FetchResponse, type InitProducerIdRequest, type InitProducerIdResponse, type ListOffsetsRequest, type ListOffsetsResponse, type MetadataRequest,
   type MetadataResponse, type ProducePartitionResponse, type ProduceRequest, type ProduceResponse, type TopicMetadata,
-  COORDINATOR_KEY_TYPE_GROUP,
+  COORDINATOR_KEY_TYPE_GROUP, COORDINATOR_KEY_TYPE_TRANSACTION, transactionMethodsOf,
+  type AddOffsetsToTxnRequest, type AddOffsetsToTxnResponse, type AddPartitionsToTxnRequest, type AddPartitionsToTxnResponse,
+  type DescribeTransactionsRequest, type DescribeTransactionsResponse, type EndTxnRequest, type EndTxnResponse,
+  type ListTransactionsRequest, type ListTransactionsResponse, type TransactionApi, type TxnMarker, type TxnPartitionResults,
+  type TxnOffsetCommitRequest, type TxnOffsetCommitResponse,
   type DeleteGroupsRequest, type DeleteGroupsResponse, type DescribeGroupsRequest, type DescribeGroupsResponse,
   type FindCoordinatorRequest, type FindCoordinatorResponse, type GroupApi, type HeartbeatRequest, type HeartbeatResponse,
   type JoinGroupRequest, type JoinGroupResponse, type LeaveGroupRequest, type LeaveGroupResponse, type ListGroupsRequest,
@@ -178,6 +185,8 @@ export class Broker implements BrokerApi, GroupApi {
   #closing: Promise<void> | null = null;
   /** The group coordinator of the __consumer_offsets partitions this broker leads. */
   readonly groups: GroupCoordinator;
+  /** The transaction coordinator of the __transaction_state partitions this broker leads. */
+  readonly transactions: TransactionCoordinator;
 
   private constructor(options: BrokerOptions) {
     checkInt(options.nodeId, 'nodeId', 0);
@@ -223,7 +232,16 @@ export class Broker implements BrokerApi, GroupApi {
         offsetsRetentionMinutes: this.config.offsetsRetentionMinutes,
         offsetsRetentionCheckIntervalMs: this.config.offsetsRetentionCheckIntervalMs,
       },
-      log: { append: (partition, records) => this.#appendOffsets(partition, records) },
+      log: {
+        append: (partition, records) => this.#appendOffsets(partition, records),
+        appendTransactional: (partition, records, producerId, producerEpoch) => this.#appendOffsets(partition, records, { producerId, producerEpoch }),
+      },
+    });
+    this.transactions = new TransactionCoordinator({
+      nodeId: this.nodeId, clock: this.clock, config: this.config,
+      log: { append: (partition, records) => this.#appendTransactionState(partition, records) },
+      markers: { write: (marker) => this.#writeMarkersThroughLeaders(marker) },
+      newProducerId: () => this.#takeProducerId(),
     });
   }
 
@@ -381,8 +399,8 @@ export class Broker implements BrokerApi, GroupApi {
       await this.#refreshIfUnknown(request.topics);
       return request.topics.map((t) => ({
         topic: t.topic,
-        partitions: t.partitions.map((p) => t.topic === OFFSETS_TOPIC
-          ? { partition: p.partition, appended: Promise.reject(new WafkaError('INVALID_TOPIC_EXCEPTION', `${OFFSETS_TOPIC} is internal: only its group coordinators write to it`)) }
+        partitions: t.partitions.map((p) => t.topic === OFFSETS_TOPIC || t.topic === TRANSACTION_STATE_TOPIC
+          ? { partition: p.partition, appended: Promise.reject(new WafkaError('INVALID_TOPIC_EXCEPTION', `${t.topic} is internal: only its coordinators write to it`)) }
           : this.#enqueueAppend(t.topic, p.partition, p.records, request.acks)),
       }));
     };
@@ -411,14 +429,14 @@ export class Broker implements BrokerApi, GroupApi {
   }
 
   /** Checks one partition's records and queues their append; never throws (errors settle `appended`). */
-  #enqueueAppend(topic: string, partition: number, records: Uint8Array, acks: number): {
+  #enqueueAppend(topic: string, partition: number, records: Uint8Array, acks: number, byCoordinator = false): {
     partition: number;
     appended: Promise<{ result: AppendResult; replica: Partition }>;
   } {
     let appended: Promise<{ result: AppendResult; replica: Partition }>;
     try {
       const replica = this.#leaderReplica(topic, partition);
-      appended = this.#runInOrder(replica, () => this.#append(replica, records, acks)).then((result) => ({ result, replica }));
+      appended = this.#runInOrder(replica, () => this.#append(replica, records, acks, byCoordinator)).then((result) => ({ result, replica }));
     } catch (error) {
       appended = Promise.reject(error);
     }
@@ -426,14 +444,15 @@ export class Broker implements BrokerApi, GroupApi {
     return { partition, appended };
   }
 
-  async #append(replica: Partition, records: Uint8Array, acks: number): Promise<AppendResult> {
+  /** `byCoordinator`: a coordinator's own write (its sequences are not a producer's to check). */
+  async #append(replica: Partition, records: Uint8Array, acks: number, byCoordinator = false): Promise<AppendResult> {
     await replica.opening;
     if (replica.closed) throw notLeader(this.nodeId, replica.ref.topic, replica.ref.partition, 'the replica was closed');
     const log = replica.checkLeader();
     // Kafka refuses before writing anything, so a retry does not duplicate what a refused request left.
     if (acks === -1) replica.checkEnoughReplicas();
     // An idempotent producer's retry of a batch already stored gets its offsets again, and nothing is written.
-    const sequence = await replica.producers.check(log, records, this.clock.nowMs());
+    const sequence = byCoordinator ? { kind: 'append' as const } : await replica.producers.check(log, records, this.clock.nowMs());
     if (sequence.kind === 'duplicate') {
       return { baseOffset: sequence.firstOffset, lastOffset: sequence.lastOffset, logStartOffset: log.logStartOffset, batchCount: 0, recordCount: 0, sizeBytes: 0 };
     }
@@ -725,8 +744,14 @@ export class Broker implements BrokerApi, GroupApi {
     this.#checkOpen();
     checkObject(request, 'request');
     if (request.transactionalId !== undefined && request.transactionalId !== null) {
-      throw new WafkaError('UNSUPPORTED_VERSION', `transactionalId ${JSON.stringify(request.transactionalId)}: transactional producers are not served yet (idempotent ones are: leave it null)`);
+      // A transactional producer asks its transaction coordinator (FindCoordinator with key type 1).
+      checkTransactionalId(request.transactionalId);
+      return this.transactions.initProducerId(request);
     }
+    return { producerId: await this.#takeProducerId(), producerEpoch: 0 };
+  }
+
+  #takeProducerId(): Promise<bigint> {
     const take = async (): Promise<bigint> => {
       if (this.#producerIds && this.#producerIds.next < this.#producerIds.end) return this.#producerIds.next++;
       const { result: first } = await updateMetadata(this.#store, this.clusterId, (m) => {
@@ -740,7 +765,7 @@ export class Broker implements BrokerApi, GroupApi {
     // One block request at a time: concurrent callers share it.
     const turn = this.#producerIdTurn.then(take);
     this.#producerIdTurn = turn.then(() => {}, () => {});
-    return { producerId: await turn, producerEpoch: 0 };
+    return turn;
   }
 
   async deleteRecords(request: DeleteRecordsRequest): Promise<DeleteRecordsResponse> {
@@ -818,24 +843,37 @@ export class Broker implements BrokerApi, GroupApi {
     if (request.coordinatorKeys.length > this.config.requestPartitionsMax) throw invalidRequest(`more than ${this.config.requestPartitionsMax} coordinator keys`);
     checkStrings(request.coordinatorKeys, 'coordinatorKeys');
     const keyType = request.keyType ?? COORDINATOR_KEY_TYPE_GROUP;
-    if (keyType !== COORDINATOR_KEY_TYPE_GROUP) {
-      const error = errorJSON(new WafkaError('INVALID_REQUEST', `coordinator key type ${String(keyType)}: only groups (0) have a coordinator here`));
+    if (keyType !== COORDINATOR_KEY_TYPE_GROUP && keyType !== COORDINATOR_KEY_TYPE_TRANSACTION) {
+      const error = errorJSON(new WafkaError('INVALID_REQUEST', `coordinator key type ${String(keyType)}: groups (0) and transactions (1) have coordinators`));
       return { coordinators: request.coordinatorKeys.map((key) => ({ key, nodeId: -1, host: '', error })) };
     }
+    const transactional = keyType === COORDINATOR_KEY_TYPE_TRANSACTION;
+    const internalTopic = transactional ? TRANSACTION_STATE_TOPIC : OFFSETS_TOPIC;
+    const partitionFor = (key: string) => (transactional ? this.transactions.partitionFor(key) : this.groups.partitionFor(key));
     await this.#refresh();
-    if (!this.#topic(OFFSETS_TOPIC)) await this.#createOffsetsTopic();
-    const topic = this.#topic(OFFSETS_TOPIC);
+    if (!this.#topic(internalTopic)) await (transactional ? this.#createTransactionStateTopic() : this.#createOffsetsTopic());
+    const topic = this.#topic(internalTopic);
     return {
       coordinators: request.coordinatorKeys.map((key) => {
-        const partition = topic?.partitions[this.groups.partitionFor(key)];
+        if (transactional && key === '') return { key, nodeId: -1, host: '', error: errorJSON(new WafkaError('INVALID_REQUEST', 'an empty transactional id has no coordinator')) };
+        const partition = topic?.partitions[partitionFor(key)];
         const leader = partition ? this.#metadata.brokers.find((b) => b.nodeId === partition.leader) : undefined;
         if (!partition || !leader) {
-          const why = !topic ? `${OFFSETS_TOPIC} does not exist yet` : `partition ${this.groups.partitionFor(key)} of ${OFFSETS_TOPIC} has no leader`;
+          const why = !topic ? `${internalTopic} does not exist yet` : `partition ${partitionFor(key)} of ${internalTopic} has no leader`;
           return { key, nodeId: -1, host: '', error: errorJSON(new WafkaError('COORDINATOR_NOT_AVAILABLE', why)) };
         }
         return { key, nodeId: leader.nodeId, host: leader.host };
       }),
     };
+  }
+
+  async #createTransactionStateTopic(): Promise<void> {
+    const brokers = this.#metadata.brokers.filter((b) => !b.fenced).length;
+    const spec = transactionStateTopicSpec(this.config.transactionStateTopicNumPartitions, this.#controller ? this.config.transactionStateTopicReplicationFactor : 1, brokers);
+    // TOPIC_ALREADY_EXISTS from a race with another broker is the wanted outcome.
+    await this.#changeMetadata((m) => createTopicsIn(m, Object.hasOwn(m.topics, TRANSACTION_STATE_TOPIC) ? [] : [spec], {
+      limits: { ...this.#limits(), topicsMax: Number.MAX_SAFE_INTEGER, partitionsTotalMax: Number.MAX_SAFE_INTEGER }, defaults: this.#topicDefaults(),
+    }));
   }
 
   async #createOffsetsTopic(): Promise<void> {
@@ -908,14 +946,18 @@ export class Broker implements BrokerApi, GroupApi {
   }
 
   /** A coordinator write: one batch appended as acks=-1 is, resolved once the partition's ISR has it. */
-  async #appendOffsets(partition: number, records: { key: Uint8Array; value: Uint8Array | null }[]): Promise<void> {
-    const { appended } = this.#enqueueAppend(OFFSETS_TOPIC, partition, offsetsBatch(records, this.clock.nowMs()), -1);
+  async #appendOffsets(partition: number, records: { key: Uint8Array; value: Uint8Array | null }[], transactional?: { producerId: bigint; producerEpoch: number }): Promise<void> {
+    const { appended } = this.#enqueueAppend(OFFSETS_TOPIC, partition, offsetsBatch(records, this.clock.nowMs(), transactional), -1, true);
     const { result, replica } = await appended;
     await this.#awaitCommitted(replica, result.lastOffset + 1n, this.config.offsetsCommitTimeoutMs);
   }
 
   /** An offsets partition whose log is open here became led by this broker (load its groups) or not (drop them). */
   #coordinatorMayMove(replica: Partition): void {
+    if (replica.ref.topic === TRANSACTION_STATE_TOPIC) {
+      this.#transactionCoordinatorMayMove(replica);
+      return;
+    }
     if (replica.ref.topic !== OFFSETS_TOPIC) return;
     const partition = replica.ref.partition;
     const log = replica.log;
@@ -932,6 +974,217 @@ export class Broker implements BrokerApi, GroupApi {
       this.#metrics.countError(asWafkaError(error).type);
       this.groups.unload(partition);
     });
+  }
+
+  // ------------------------------------------------------------------ Transactions
+
+  /** A __transaction_state partition whose log is open here became led by this broker (load its ids) or not (drop them). */
+  #transactionCoordinatorMayMove(replica: Partition): void {
+    const partition = replica.ref.partition;
+    const log = replica.log;
+    if (replica.role !== 'leader' || !log || replica.closed) {
+      this.transactions.unload(partition);
+      return;
+    }
+    const records = replayTransactionStatePartition({
+      logStartOffset: () => log.logStartOffset,
+      logEndOffset: () => log.logEndOffset,
+      read: (offset, maxBytes, upTo) => this.#runInOrder(replica, () => log.read(offset, maxBytes, upTo, true)),
+    });
+    this.transactions.load(partition, replica.leaderEpoch, records).catch((error) => {
+      this.#metrics.countError(asWafkaError(error).type);
+      this.transactions.unload(partition);
+    });
+  }
+
+  /** A transaction state change: one batch appended as acks=-1 is, resolved once the partition's ISR has it. */
+  async #appendTransactionState(partition: number, records: { key: Uint8Array; value: Uint8Array | null }[]): Promise<void> {
+    const { appended } = this.#enqueueAppend(TRANSACTION_STATE_TOPIC, partition, offsetsBatch(records, this.clock.nowMs()), -1, true);
+    const { result, replica } = await appended;
+    await this.#awaitCommitted(replica, result.lastOffset + 1n, this.config.transactionStateWriteTimeoutMs);
+  }
+
+  /**
+   * The coordinator's markers, each partition's sent to its leader as this
+   * broker's metadata names it (this broker itself, or a peer). A partition
+   * of a topic that no longer exists answers UNKNOWN_TOPIC_OR_PARTITION (the
+   * coordinator drops it); every other failure is the partition's error, for
+   * the coordinator to retry.
+   */
+  async #writeMarkersThroughLeaders(marker: TxnMarker): Promise<TxnPartitionResults[]> {
+    if (marker.topics.some((t) => !this.#topic(t.topic) || t.partitions.some((p) => p >= this.#topic(t.topic)!.partitions.length))) {
+      await this.#refresh().catch(() => {});
+    }
+    const results = new Map<string, { partition: number; error?: ReturnType<typeof errorJSON> }[]>(marker.topics.map((t) => [t.topic, []]));
+    const byLeader = new Map<number, TxnMarker['topics']>();
+    for (const t of marker.topics) {
+      const state = this.#topic(t.topic);
+      for (const partition of t.partitions) {
+        const p = state?.partitions[partition];
+        if (!p) {
+          results.get(t.topic)!.push({ partition, error: errorJSON(new WafkaError('UNKNOWN_TOPIC_OR_PARTITION', `${t.topic}-${partition} does not exist`)) });
+          continue;
+        }
+        if (p.leader < 0) {
+          results.get(t.topic)!.push({ partition, error: errorJSON(new WafkaError('LEADER_NOT_AVAILABLE', `${t.topic}-${partition} has no leader`)) });
+          continue;
+        }
+        let topics = byLeader.get(p.leader);
+        if (!topics) byLeader.set(p.leader, (topics = []));
+        let entry = topics.find((e) => e.topic === t.topic);
+        if (!entry) topics.push((entry = { topic: t.topic, partitions: [] }));
+        entry.partitions.push(partition);
+      }
+    }
+    let stale = false;
+    await Promise.all([...byLeader].map(async ([leaderId, topics]) => {
+      const request = { markers: [{ ...marker, topics }] };
+      try {
+        const api = leaderId === this.nodeId ? (this as unknown as TransactionApi) : this.#peerTransactions(leaderId);
+        if (!api) throw new WafkaError('BROKER_NOT_AVAILABLE', `broker ${leaderId}, the leader, cannot be reached from broker ${this.nodeId}`);
+        const response = await api.writeTxnMarkers(request);
+        const answered = new Map<string, { partition: number; error?: ReturnType<typeof errorJSON> }>();
+        for (const m of response.markers) for (const t of m.topics) for (const p of t.partitions) answered.set(`${t.topic}\u0000${p.partition}`, p);
+        for (const t of topics) {
+          for (const partition of t.partitions) {
+            const p = answered.get(`${t.topic}\u0000${partition}`) ?? { partition, error: errorJSON(new WafkaError('UNKNOWN_SERVER_ERROR', `broker ${leaderId} did not answer for ${t.topic}-${partition}`)) };
+            if (p.error) stale = true;
+            results.get(t.topic)!.push(p.error ? { partition, error: p.error } : { partition });
+          }
+        }
+      } catch (error) {
+        stale = true;
+        const e = errorJSON(error);
+        for (const t of topics) for (const partition of t.partitions) results.get(t.topic)!.push({ partition, error: e });
+      }
+    }));
+    if (stale) void this.#refresh().catch(() => {});
+    return [...results].map(([topic, partitions]) => ({ topic, partitions }));
+  }
+
+  #peerTransactions(nodeId: number): Pick<TransactionApi, 'writeTxnMarkers' | 'addPartitionsToTxn'> | null {
+    const peer = this.#peer(nodeId);
+    if (!peer) return null;
+    const methods = transactionMethodsOf(peer);
+    if (!methods.includes('writeTxnMarkers') || !methods.includes('addPartitionsToTxn')) return null;
+    return peer as unknown as TransactionApi;
+  }
+
+  async addPartitionsToTxn(request: AddPartitionsToTxnRequest): Promise<AddPartitionsToTxnResponse> {
+    this.#checkOpen();
+    checkObject(request, 'request');
+    if (!request.verifyOnly) {
+      checkArray(request.topics, 'topics');
+      // Kafka: a partition that does not exist fails the request; the others are OPERATION_NOT_ATTEMPTED.
+      await this.#refreshIfUnknown(request.topics.map((t) => ({ topic: t.topic, partitions: (Array.isArray(t.partitions) ? t.partitions : []).map((partition) => ({ partition })) })));
+      const missing = (topic: string, partition: number) => {
+        const state = this.#topic(topic);
+        return !state || partition >= state.partitions.length || topic === TRANSACTION_STATE_TOPIC;
+      };
+      if (request.topics.some((t) => Array.isArray(t.partitions) && t.partitions.some((p) => missing(t.topic, p)))) {
+        const error = errorJSON(new WafkaError('UNKNOWN_TOPIC_OR_PARTITION', 'a partition of the request does not exist'));
+        return {
+          error,
+          results: request.topics.map((t) => ({
+            topic: t.topic,
+            partitions: t.partitions.map((partition) => ({
+              partition,
+              error: missing(t.topic, partition)
+                ? errorJSON(new WafkaError('UNKNOWN_TOPIC_OR_PARTITION', `${t.topic}-${partition} does not exist`))
+                : errorJSON(new WafkaError('OPERATION_NOT_ATTEMPTED', `not added: another partition of the request does not exist`)),
+            })),
+          })),
+        };
+      }
+    }
+    return this.transactions.addPartitionsToTxn(request);
+  }
+
+  async addOffsetsToTxn(request: AddOffsetsToTxnRequest): Promise<AddOffsetsToTxnResponse> {
+    this.#checkOpen();
+    checkObject(request, 'request');
+    if (typeof request.groupId !== 'string' || request.groupId === '') throw invalidRequest('groupId must be a non-empty string');
+    await this.#refresh();
+    if (!this.#topic(OFFSETS_TOPIC)) await this.#createOffsetsTopic();
+    // The group's partition of __consumer_offsets joins the transaction: its TxnOffsetCommit is decided by the markers there.
+    const added = await this.transactions.addPartitionsToTxn({
+      transactionalId: request.transactionalId, producerId: request.producerId, producerEpoch: request.producerEpoch,
+      topics: [{ topic: OFFSETS_TOPIC, partitions: [this.groups.partitionFor(request.groupId)] }],
+    });
+    const error = added.error ?? added.results[0]?.partitions[0]?.error;
+    return error ? { error } : {};
+  }
+
+  /**
+   * A transaction's offsets for a group, at the group's coordinator. First
+   * (as KIP-890 verifies a transactional produce) the transaction
+   * coordinator is asked whether the group's offsets partition is in the
+   * producer's ongoing transaction: a fenced or ended producer's offsets are
+   * refused before anything is written.
+   */
+  async txnOffsetCommit(request: TxnOffsetCommitRequest): Promise<TxnOffsetCommitResponse> {
+    this.#checkOpen();
+    checkObject(request, 'request');
+    checkTransactionalId(request.transactionalId);
+    if (typeof request.groupId !== 'string') throw invalidRequest('groupId must be a string');
+    checkArray(request.topics, 'topics');
+    const all = (error: ReturnType<typeof errorJSON>): TxnOffsetCommitResponse => ({
+      error, topics: request.topics.map((t) => ({ topic: t.topic, partitions: (Array.isArray(t.partitions) ? t.partitions : []).map((p) => ({ partition: p.partition, error })) })),
+    });
+    const offsetsPartition = this.groups.partitionFor(request.groupId);
+    const verified = await this.#verifyInTransaction(request.transactionalId, request.producerId, request.producerEpoch, OFFSETS_TOPIC, offsetsPartition);
+    if (verified) return all(verified);
+    return this.groups.txnOffsetCommit(request);
+  }
+
+  /**
+   * Asks the transaction coordinator of `transactionalId` (this broker or
+   * the leader of its __transaction_state partition) whether topic-partition
+   * is in the producer's ongoing transaction (AddPartitionsToTxn verifyOnly):
+   * null if it is, else the error to answer (INVALID_TXN_STATE when it is
+   * not in the transaction; the coordinator's error, such as PRODUCER_FENCED,
+   * otherwise).
+   */
+  async #verifyInTransaction(transactionalId: string, producerId: bigint, producerEpoch: number, topic: string, partition: number): Promise<ReturnType<typeof errorJSON> | null> {
+    let state = this.#topic(TRANSACTION_STATE_TOPIC)?.partitions[this.transactions.partitionFor(transactionalId)];
+    if (!state || state.leader < 0) {
+      await this.#refresh().catch(() => {});
+      state = this.#topic(TRANSACTION_STATE_TOPIC)?.partitions[this.transactions.partitionFor(transactionalId)];
+    }
+    if (!state || state.leader < 0) return errorJSON(new WafkaError('COORDINATOR_NOT_AVAILABLE', `the transaction coordinator of '${transactionalId}' is not known now`));
+    const api = state.leader === this.nodeId ? this.transactions : this.#peerTransactions(state.leader);
+    if (!api) return errorJSON(new WafkaError('COORDINATOR_NOT_AVAILABLE', `broker ${state.leader}, the transaction coordinator of '${transactionalId}', cannot be reached from broker ${this.nodeId}`));
+    let response: AddPartitionsToTxnResponse;
+    try {
+      response = await api.addPartitionsToTxn({ transactionalId, producerId, producerEpoch, verifyOnly: true, topics: [{ topic, partitions: [partition] }] });
+    } catch (error) {
+      return errorJSON(new WafkaError('COORDINATOR_NOT_AVAILABLE', `verifying with the transaction coordinator failed: ${asWafkaError(error).message}`));
+    }
+    const error = response.error ?? response.results[0]?.partitions[0]?.error;
+    if (!error) return null;
+    if (error.type === 'TRANSACTION_ABORTABLE') {
+      return errorJSON(new WafkaError('INVALID_TXN_STATE', `${topic}-${partition} is not in the ongoing transaction of '${transactionalId}' (producer ${producerId} epoch ${producerEpoch}): add it first (AddPartitionsToTxn / AddOffsetsToTxn)`));
+    }
+    // The coordinator moved or loads: the requester retries.
+    if (error.type === 'NOT_COORDINATOR' || error.type === 'COORDINATOR_LOAD_IN_PROGRESS') return errorJSON(new WafkaError('COORDINATOR_NOT_AVAILABLE', error.message));
+    return error;
+  }
+
+  endTxn(request: EndTxnRequest): Promise<EndTxnResponse> {
+    this.#checkOpen();
+    checkObject(request, 'request');
+    return this.transactions.endTxn(request);
+  }
+
+  describeTransactions(request: DescribeTransactionsRequest): Promise<DescribeTransactionsResponse> {
+    this.#checkOpen();
+    checkObject(request, 'request');
+    return this.transactions.describeTransactions(request);
+  }
+
+  listTransactions(request: ListTransactionsRequest = {}): Promise<ListTransactionsResponse> {
+    this.#checkOpen();
+    return this.transactions.listTransactions(request);
   }
 
   // ------------------------------------------------------------------ Lifecycle
@@ -951,6 +1204,7 @@ export class Broker implements BrokerApi, GroupApi {
     this.clock.clearTimeout(this.#heartbeatTimer);
     this.clock.clearTimeout(this.#isrTimer);
     this.groups.close();
+    this.transactions.close();
     // A clean shutdown hands leadership over first, so producers move to the new leaders at once.
     await this.#shutDownWithController();
     this.#unsubscribe();
@@ -1269,6 +1523,7 @@ export class Broker implements BrokerApi, GroupApi {
 
   async #retireReplica(replica: Partition, removeLog: boolean): Promise<void> {
     if (replica.ref.topic === OFFSETS_TOPIC) this.groups.unload(replica.ref.partition);
+    if (replica.ref.topic === TRANSACTION_STATE_TOPIC) this.transactions.unload(replica.ref.partition);
     this.#waiters.ring(replica.key);
     await this.#closeReplica(replica);
     if (removeLog) {

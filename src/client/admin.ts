@@ -15,7 +15,10 @@ import { ADMIN_EVENTS, InstrumentationEmitter, type Listener, type RemoveListene
 import type { Logger } from './logger.ts';
 import { resolveRetry, withRetry, type RetryOptions } from './retry.ts';
 import { COORDINATOR_MOVED, findCoordinators, groupCall } from './group/group-requests.ts';
-import type { GroupApi, GroupState } from '../protocol/types.ts';
+import {
+  COORDINATOR_KEY_TYPE_TRANSACTION, transactionMethodsOf,
+  type DescribedTransaction, type GroupApi, type GroupState, type TransactionApi, type TransactionState,
+} from '../protocol/types.ts';
 
 /** KafkaJS's ConfigResourceTypes. */
 export const ConfigResourceTypes = { UNKNOWN: 0, ANY: 1, TOPIC: 2, GROUP: 3, BROKER: 4, BROKER_LOGGER: 8 } as const;
@@ -492,6 +495,33 @@ export class Admin {
   }
 
   /** KafkaJS's deleteGroups: [{ groupId, errorCode }]; throws the first group's error if any failed (a group with members is NON_EMPTY_GROUP). */
+  /** Each transactional id as its transaction coordinator describes it (Kafka's Admin.describeTransactions). */
+  async describeTransactions(transactionalIds: string[]): Promise<{ transactions: DescribedTransaction[] }> {
+    this.#assertConnected();
+    const ids = arrayArgument<string>(transactionalIds, 'describeTransactions transactionalIds', 10_000);
+    const transactions = await Promise.all(ids.map((transactionalId) => withRetry(this.#retry, async () => {
+      if (typeof transactionalId !== 'string' || transactionalId === '') throw new TypeError('wafka: a transactional id must be a non-empty string');
+      const nodeId = (await findCoordinators(this.#cluster, [transactionalId], COORDINATOR_KEY_TYPE_TRANSACTION)).get(transactionalId)!;
+      const { transactionStates: [t] } = await this.#cluster.request(nodeId, 'DescribeTransactions', 0, (api) => transactionApi(api, nodeId).describeTransactions({ transactionalIds: [transactionalId] }));
+      const error = fromErrorJSON(t?.error);
+      if (error) throw error.retriable || COORDINATOR_MOVED.has(error.type) ? new WafkaError(error.type, error.message.replace(/^[A-Z_]+: /, ''), { retriable: true }) : error;
+      return t;
+    })));
+    return { transactions };
+  }
+
+  /** The transactions every broker coordinates, optionally only those in `states` (Kafka's Admin.listTransactions). */
+  async listTransactions(options: { states?: TransactionState[]; producerIds?: (bigint | string)[] } = {}): Promise<{ transactions: { transactionalId: string; producerId: string; state: TransactionState }[] }> {
+    this.#assertConnected();
+    await withRetry(this.#retry, () => this.#cluster.refresh([]));
+    const request = { stateFilters: options.states ?? [], producerIdFilters: (options.producerIds ?? []).map((id) => BigInt(id)) };
+    const lists = await Promise.all(this.#cluster.brokerIds().map((nodeId) => withRetry(this.#retry, () =>
+      this.#cluster.request(nodeId, 'ListTransactions', 0, (api) => transactionApi(api, nodeId).listTransactions(request)))));
+    const seen = new Map<string, { transactionalId: string; producerId: string; state: TransactionState }>();
+    for (const list of lists) for (const t of list.transactionStates) seen.set(t.transactionalId, { transactionalId: t.transactionalId, producerId: String(t.producerId), state: t.state });
+    return { transactions: [...seen.values()].sort((a, b) => (a.transactionalId < b.transactionalId ? -1 : 1)) };
+  }
+
   async deleteGroups(groupIds: string[]): Promise<{ groupId: string; errorCode: number }[]> {
     this.#assertConnected();
     const ids = arrayArgument<string>(groupIds, 'deleteGroups groupIds', 10_000).map((g, i) => groupIdArgument(g, `deleteGroups groupIds[${i}]`));
@@ -533,4 +563,9 @@ function groupIdArgument(value: unknown, what: string): string {
     throw new WafkaError('INVALID_GROUP_ID', `${what} must be a string of 1 to 255 characters`, { retriable: false });
   }
   return value;
+}
+
+function transactionApi(api: unknown, nodeId: number): TransactionApi {
+  if (!transactionMethodsOf(api).includes('describeTransactions')) throw new WafkaError('UNSUPPORTED_VERSION', `broker ${nodeId} does not serve transaction requests`);
+  return api as TransactionApi;
 }

@@ -23,7 +23,7 @@
  * `fromBeginning` position (as Kafka's Java client does with a pattern).
  */
 import { UndecodableBatchError, WafkaError } from '../errors.ts';
-import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, type FetchRequest, type IsolationLevel } from '../protocol/types.ts';
+import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, type FetchRequest, type IsolationLevel, type OffsetFetchResponse } from '../protocol/types.ts';
 import { arrayArgument, EARLIEST_OFFSET, LATEST_OFFSET, objectArgument, offsetArgument, partitionArgument, topicArgument } from './arguments.ts';
 import { ClusterClient, fromErrorJSON, toWafkaError, type BrokerConnector } from './connection.ts';
 import { CONSUMER_EVENTS, InstrumentationEmitter, type Listener, type RemoveListener } from './instrumentation.ts';
@@ -33,7 +33,7 @@ import { Wakeup } from './wakeup.ts';
 import { TurnBudget } from '../event-loop.ts';
 import { batchSizeAt } from '../core/index.ts';
 import type { BatchCodec, DecodedBatch } from './codec.ts';
-import type { ConsumerConfig, KafkaMessage, RebalanceListener, TopicPartitionsList } from './types.ts';
+import type { ConsumerConfig, ConsumerGroupMetadata, KafkaMessage, RebalanceListener, TopicPartitionsList } from './types.ts';
 import { FetchedEpochs } from './fetched-epochs.ts';
 import { roundRobin, type RebalanceProtocol } from './group/assigners.ts';
 import { findCoordinators, groupCall } from './group/group-requests.ts';
@@ -153,6 +153,9 @@ export const CONSUMER_DEFAULTS = {
   maxWaitTimeInMs: 5000,
   maxBytesPerPartition: 1024 * 1024,
 };
+
+/** OffsetFetch attempts while a transaction's offsets are undecided (with backoff up to 0.5 s: about a minute). */
+const UNSTABLE_OFFSET_RETRIES_MAX = 120;
 
 export class Consumer {
   readonly events = CONSUMER_EVENTS;
@@ -389,6 +392,20 @@ export class Consumer {
    * KafkaJS's); without an argument, what the handlers resolved. Resolves once
    * the coordinator's offsets partition stores them on its ISR.
    */
+  /**
+   * The member's group, generation and member id now (Kafka's
+   * ConsumerGroupMetadata, KIP-447): pass it to a transaction's sendOffsets,
+   * so the group coordinator refuses the offsets of a member that lost its
+   * partitions to a rebalance (a zombie copier).
+   */
+  groupMetadata(): ConsumerGroupMetadata {
+    const generation = this.#membership?.generation;
+    return {
+      groupId: this.#config.groupId, generationId: generation?.generationId ?? -1, memberId: generation?.memberId ?? '',
+      groupInstanceId: this.#config.groupInstanceId ?? null,
+    };
+  }
+
   async commitOffsets(offsets?: TopicPartitionOffset[]): Promise<void> {
     if (offsets === undefined) return this.#commit(null);
     const list = arrayArgument<TopicPartitionOffset>(offsets, 'commitOffsets offsets', 100_000).map((o, i) => {
@@ -600,10 +617,19 @@ export class Consumer {
       if (!byTopic.has(s.topic)) byTopic.set(s.topic, []);
       byTopic.get(s.topic)!.push(s.partition);
     }
-    const response = await membership.call('OffsetFetch', (nodeId) => groupCall(this.#cluster, nodeId, 'OffsetFetch', (api) => api.offsetFetch({
-      groupId, topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
-    })));
-    if (response.error) throw WafkaError.fromJSON(response.error);
+    // read_committed asks for stable offsets (as Kafka's consumer does): offsets a transaction holds undecided are
+    // waited for (UNSTABLE_OFFSET_COMMIT), so a copier never resumes behind what a committing transaction consumed.
+    const requireStable = this.#isolationLevel === 'read_committed';
+    const topics = [...byTopic].map(([topic, partitions]) => ({ topic, partitions }));
+    let response!: OffsetFetchResponse;
+    for (let attempt = 0; ; attempt++) {
+      response = await membership.call('OffsetFetch', (nodeId) => groupCall(this.#cluster, nodeId, 'OffsetFetch', (api) => api.offsetFetch({ groupId, topics, requireStable })));
+      if (response.error) throw WafkaError.fromJSON(response.error);
+      const unstable = response.topics.some((t) => t.partitions.some((p) => p.error?.type === 'UNSTABLE_OFFSET_COMMIT'));
+      if (!unstable) break;
+      if (attempt >= UNSTABLE_OFFSET_RETRIES_MAX) throw new WafkaError('UNSTABLE_OFFSET_COMMIT', `group '${groupId}': a transaction's offsets stayed undecided through ${attempt + 1} fetches`);
+      await new Promise((r) => setTimeout(r, Math.min(50 * 2 ** Math.min(attempt, 4), 500)));
+    }
     for (const t of response.topics) {
       for (const p of t.partitions) {
         const state = this.#partitions.get(tpKey(t.topic, p.partition));

@@ -1,5 +1,6 @@
 export { Wafka } from './wafka.ts';
-export { Producer, PRODUCER_DEFAULTS } from './producer.ts';
+export { Producer, Transaction, PRODUCER_DEFAULTS } from './producer.ts';
+export type { TransactionOffsets } from './transaction-manager.ts';
 export {
   Consumer, CONSUMER_DEFAULTS,
   type Batch, type ConsumerRunConfig, type ConsumerSubscribeTopics, type EachBatchPayload, type EachMessagePayload,
@@ -18,5 +19,5 @@ export {
 } from './group/assigners.ts';
 export type {
   CompressionType, ConsumerConfig, IHeaders, KafkaMessage, Message, ProducerBatch, ProducerConfig, ProducerRecord,
-  RecordMetadata, TopicMessages, WafkaConfig, RebalanceListener, TopicPartitionsList,
+  RecordMetadata, TopicMessages, WafkaConfig, RebalanceListener, TopicPartitionsList, ConsumerGroupMetadata,
 } from './types.ts';

@@ -27,6 +27,7 @@ import {
   type ProducerConfig, type ProducerRecord, type RecordMetadata,
 } from './types.ts';
 import { StringRun } from '../core/staged-batch.ts';
+import { TransactionManager, type TransactionOffsets } from './transaction-manager.ts';
 
 export interface ProducerContext {
   connector: BrokerConnector;
@@ -78,15 +79,25 @@ export class Producer {
   #refreshing: Promise<unknown> | undefined;
   /** An idempotent producer's id and sequences; null for a plain one. */
   readonly #idempotence: Idempotence | null;
+  /** A transactional producer's transactions; null for others. */
+  readonly #transactions: TransactionManager | null = null;
+  /** The transaction() handle of the open transaction. */
+  #openTransaction: Transaction | null = null;
 
   constructor(config: ProducerConfig, context: ProducerContext) {
-    if (config.transactionalId) {
-      throw new WafkaError('UNSUPPORTED_VERSION', 'transactional producers are not implemented yet (idempotent ones are: idempotent: true)');
+    const transactionalId = config.transactionalId;
+    if (transactionalId !== undefined && transactionalId !== null && (typeof transactionalId !== 'string' || transactionalId === '' || new TextEncoder().encode(transactionalId).byteLength > 255)) {
+      throw new TypeError(`wafka: transactionalId must be a non-empty string of at most 255 bytes, got ${JSON.stringify(transactionalId)}`);
+    }
+    const transactionTimeoutMs = config.transactionTimeout ?? 60_000;
+    if (transactionalId && (!Number.isSafeInteger(transactionTimeoutMs) || transactionTimeoutMs <= 0)) {
+      throw new TypeError(`wafka: transactionTimeout must be a positive number of ms, got ${config.transactionTimeout}`);
     }
     this.#config = { ...PRODUCER_DEFAULTS, allowAutoTopicCreation: true, ...stripUndefined(config) };
     const c = this.#config;
     if (!VALID_ACKS.has(c.acks)) throw new WafkaError('INVALID_REQUIRED_ACKS', `acks ${c.acks} is not one of 0, 1, -1`);
-    this.#idempotence = config.idempotent ? new Idempotence() : null;
+    // A transactional producer is idempotent, as Kafka's is (its batches carry the producer id, epoch and sequences).
+    this.#idempotence = config.idempotent || transactionalId ? new Idempotence(!!transactionalId) : null;
     if (this.#idempotence && c.acks !== -1) throw notAllAcks(c.acks);
     for (const key of ['lingerMs', 'batchSizeBytes', 'bufferMemoryBytes', 'maxRequestSizeBytes', 'maxInFlightRequests'] as const) {
       if (!Number.isFinite(c[key]) || c[key] < 0 || (key !== 'lingerMs' && c[key] === 0)) throw new TypeError(`wafka: producer ${key} must be a positive number, got ${c[key]}`);
@@ -99,6 +110,9 @@ export class Producer {
       allowAutoTopicCreation: c.allowAutoTopicCreation, metadataMaxAgeMs: c.metadataMaxAge,
     });
     this.#retry = resolveRetry(context.retry, c.retry);
+    if (transactionalId) {
+      this.#transactions = new TransactionManager({ transactionalId, transactionTimeoutMs, cluster: this.#cluster, logger: this.#logger, retry: this.#retry });
+    }
     this.#partitioner = (c.createPartitioner ?? Partitioners.DefaultPartitioner)();
     this.#sticky = typeof this.#partitioner.onNewBatch === 'function';
     this.#codecLoader = context.codec;
@@ -124,11 +138,44 @@ export class Producer {
 
   isIdempotent(): boolean { return this.#idempotence !== null; }
 
+  isTransactional(): boolean { return this.#transactions !== null; }
+
+  /**
+   * Opens a transaction (KafkaJS's shape): its sends and offsets become
+   * visible to read_committed consumers together at commit(), or never
+   * (abort()). One transaction at a time.
+   */
+  async transaction(): Promise<Transaction> {
+    const transactions = this.#transactions;
+    if (!transactions) throw new WafkaError('INVALID_TXN_STATE', 'transaction() needs a transactional producer (transactionalId)');
+    if (!this.#connected) throw new WafkaError('NETWORK_EXCEPTION', 'the producer is not connected (call connect())', { retriable: false });
+    transactions.begin();
+    const transaction: Transaction = new Transaction(this, transactions, {
+      sendBatch: (batch) => this.#transactionalSendBatch(transaction, batch),
+      ended: (producerId, producerEpoch) => {
+        // KIP-890: the next transaction runs at the epoch the coordinator answered; sequences start again at 0.
+        this.#idempotence!.reset(producerId, producerEpoch);
+        if (this.#openTransaction === transaction) this.#openTransaction = null;
+      },
+    });
+    this.#openTransaction = transaction;
+    return transaction;
+  }
+
+  async #transactionalSendBatch(transaction: Transaction, batch: ProducerBatchInput): Promise<RecordMetadata[]> {
+    this.#transactions!.checkUsable();
+    if (this.#openTransaction !== transaction || !transaction.isActive()) throw new WafkaError('INVALID_TXN_STATE', 'the transaction has ended');
+    return this.#sendBatchAs(batch);
+  }
+
   async connect(): Promise<void> {
     if (this.#connected) return;
     this.#codec = await this.#codecLoader();
     await this.#cluster.refresh([]);
-    if (this.#idempotence) await this.#initProducerId();
+    if (this.#transactions) {
+      const { producerId, producerEpoch } = await this.#transactions.initProducerId();
+      this.#idempotence!.reset(producerId, producerEpoch);
+    } else if (this.#idempotence) await this.#initProducerId();
     this.#connected = true;
     this.#closing = false;
     this.#instrumentation.emit(PRODUCER_EVENTS.CONNECT, null);
@@ -167,6 +214,14 @@ export class Producer {
   }
 
   async sendBatch(batch: ProducerBatchInput): Promise<RecordMetadata[]> {
+    if (this.#transactions) {
+      this.#transactions.checkUsable();
+      throw new WafkaError('INVALID_TXN_STATE', 'a transactional producer sends inside a transaction: producer.transaction(), then send on it');
+    }
+    return this.#sendBatchAs(batch);
+  }
+
+  async #sendBatchAs(batch: ProducerBatchInput): Promise<RecordMetadata[]> {
     let appended!: () => void;
     const appending = new Promise<void>((resolve) => { appended = resolve; });
     this.#appending.add(appending);
@@ -349,9 +404,11 @@ export class Producer {
 
   async #drainOnce(): Promise<void> {
     const nowMs = Date.now();
-    const ready = this.#accumulator.ready(nowMs);
+    let ready = this.#accumulator.ready(nowMs);
     if (ready.length === 0) return;
-    if (this.#idempotence?.stale) {
+    if (this.#transactions) ready = this.#addedToTransaction(ready);
+    if (ready.length === 0) return;
+    if (this.#idempotence?.stale && !this.#transactions) {
       // A batch with a sequence failed for good: whether it was stored is unknown, so its sequences cannot be
       // reused or skipped. A new producer id starts every partition at sequence 0 (KIP-360's way out).
       try {
@@ -410,6 +467,32 @@ export class Producer {
     }
   }
 
+  /**
+   * The queues whose partitions are in the open transaction; the others are
+   * added first (AddPartitionsToTxn) and sent at the next drain, or failed
+   * with the error that refused them.
+   */
+  #addedToTransaction(ready: PartitionQueue[]): PartitionQueue[] {
+    const transactions = this.#transactions!;
+    const added: PartitionQueue[] = [];
+    const missing: PartitionQueue[] = [];
+    for (const q of ready) (transactions.isAdded(q.topic, q.partition) ? added : missing).push(q);
+    if (missing.length > 0) {
+      for (const q of missing) q.muted = true;
+      transactions.addPartitions(missing.map((q) => ({ topic: q.topic, partition: q.partition }))).then(
+        () => { for (const q of missing) q.muted = false; this.#wake(0); },
+        (error) => {
+          for (const q of missing) {
+            q.muted = false;
+            for (const b of q.batches.splice(0)) this.#accumulator.complete(b, { error: toWafkaError(error) });
+          }
+          this.#wake(0);
+        },
+      );
+    }
+    return added;
+  }
+
   async #refreshMetadata(ready: PartitionQueue[]): Promise<void> {
     this.#refreshing ??= this.#cluster.refresh([...new Set(ready.map((q) => q.topic))], this.#config.allowAutoTopicCreation)
       .catch((error) => this.#logger.warn('metadata refresh failed', { error: String(error) }))
@@ -441,6 +524,8 @@ export class Producer {
     let timeoutMs = 0;
     for (const b of batches) if (b.timeoutMs > timeoutMs) timeoutMs = b.timeoutMs;
     const request: ProduceRequest = { acks, timeoutMs: timeoutMs || PRODUCER_DEFAULTS.timeout, topics: [] };
+    // The partition leader verifies a transaction's first batch with the coordinator of this id (KIP-890).
+    if (this.#transactions) request.transactionalId = this.#transactions.transactionalId;
     const topics = new Map<string, ProduceRequest['topics'][number]>();
     const lists = [...byPartition.values()];
     let size = 0;
@@ -564,6 +649,8 @@ export class Producer {
       return;
     }
     this.#logger.error(`produce to ${first.topic}-${first.partition} failed`, { error: error.message, retriable: error.retriable, attempts: first.attempts });
+    // In a transaction a lost batch makes the transaction abort-only (its abort bumps the epoch: sequences start again).
+    if (this.#transactions) error = this.#transactions.failed(error);
     for (const b of list) this.#idempotence?.failed(b);
     for (const b of list) this.#accumulator.complete(b, { error });
   }
@@ -591,6 +678,8 @@ export class Producer {
  * every retry (one batch per partition is in flight, so order holds).
  */
 class Idempotence {
+  /** Batches are marked transactional (a transactional producer's). */
+  readonly transactional: boolean;
   producerId = -1n;
   producerEpoch = -1;
   /** A batch with sequences failed for good: a new producer id is needed before the next send. */
@@ -598,6 +687,10 @@ class Idempotence {
   /** InitProducerId attempts that failed in a row (for the backoff). */
   initFailures = 0;
   readonly #next = new Map<string, number>();
+
+  constructor(transactional: boolean) {
+    this.transactional = transactional;
+  }
 
   reset(producerId: bigint, producerEpoch: number): void {
     this.producerId = producerId;
@@ -615,6 +708,7 @@ class Idempotence {
     s.producerId = this.producerId;
     s.producerEpoch = this.producerEpoch;
     s.baseSequence = sequence;
+    s.isTransactional = this.transactional;
     this.#next.set(key, (sequence + batch.recordCount) % 0x80000000);
   }
 
@@ -624,13 +718,81 @@ class Idempotence {
     if (s.baseSequence < 0) return;
     let sequence = s.baseSequence;
     for (const part of parts) {
-      Object.assign(part.staged, { producerId: s.producerId, producerEpoch: s.producerEpoch, baseSequence: sequence });
+      Object.assign(part.staged, { producerId: s.producerId, producerEpoch: s.producerEpoch, baseSequence: sequence, isTransactional: s.isTransactional });
       sequence = (sequence + part.recordCount) % 0x80000000;
     }
   }
 
   failed(batch: ProducerBatch): void {
     if (batch.staged.baseSequence >= 0 && batch.staged.producerId === this.producerId) this.stale = true;
+  }
+}
+
+/** What a Transaction asks of the producer that opened it. */
+interface TransactionHooks {
+  sendBatch: (batch: ProducerBatchInput) => Promise<RecordMetadata[]>;
+  ended: (producerId: bigint, producerEpoch: number) => void;
+}
+
+/**
+ * One open transaction of a transactional producer (KafkaJS's shape):
+ * send/sendBatch as the producer's, sendOffsets for consume-transform-produce,
+ * then commit() or abort(). Every send of it is flushed before it ends.
+ */
+export class Transaction {
+  readonly #producer: Producer;
+  readonly #manager: TransactionManager;
+  readonly #hooks: TransactionHooks;
+  #active = true;
+  #ending: Promise<void> | null = null;
+  readonly #sends = new Set<Promise<unknown>>();
+
+  constructor(producer: Producer, manager: TransactionManager, hooks: TransactionHooks) {
+    this.#producer = producer;
+    this.#manager = manager;
+    this.#hooks = hooks;
+  }
+
+  isActive(): boolean { return this.#active; }
+
+  send(record: ProducerRecord): Promise<RecordMetadata[]> {
+    return this.sendBatch({ topicMessages: [{ topic: record.topic, messages: record.messages }], acks: record.acks, timeout: record.timeout, compression: record.compression });
+  }
+
+  sendBatch(batch: ProducerBatchInput): Promise<RecordMetadata[]> {
+    if (!this.#active || this.#ending) return Promise.reject(this.#manager.fatal ?? new WafkaError('INVALID_TXN_STATE', 'the transaction has ended'));
+    const sent = this.#hooks.sendBatch(batch);
+    const tracked = sent.catch(() => {});
+    this.#sends.add(tracked);
+    void tracked.finally(() => this.#sends.delete(tracked));
+    return sent;
+  }
+
+  /** Commits `offsets` as the consumer group's in this transaction (visible to the group once it commits). */
+  async sendOffsets(offsets: TransactionOffsets): Promise<void> {
+    if (!this.#active || this.#ending) throw this.#manager.fatal ?? new WafkaError('INVALID_TXN_STATE', 'the transaction has ended');
+    await this.#manager.sendOffsets(offsets);
+  }
+
+  commit(): Promise<void> { return this.#end(true); }
+
+  abort(): Promise<void> { return this.#end(false); }
+
+  async #end(committed: boolean): Promise<void> {
+    if (!this.#active) throw this.#manager.fatal ?? new WafkaError('INVALID_TXN_STATE', 'the transaction has ended');
+    if (this.#ending) throw new WafkaError('INVALID_TXN_STATE', 'the transaction is ending already');
+    this.#ending = (async () => {
+      await Promise.all([...this.#sends]);
+      await this.#producer.flush();
+      const { producerId, producerEpoch } = await this.#manager.end(committed);
+      this.#active = false;
+      this.#hooks.ended(producerId, producerEpoch);
+    })();
+    try {
+      await this.#ending;
+    } finally {
+      this.#ending = null;
+    }
   }
 }
 

@@ -85,8 +85,23 @@ export interface ProducerConfig {
    * partition. Needs acks -1. Default false, as KafkaJS.
    */
   idempotent?: boolean;
-  /** Transactions are not served yet: a producer with one is refused (UNSUPPORTED_VERSION). */
+  /**
+   * Makes the producer transactional (Kafka's transactional.id; implies
+   * idempotent): `producer.transaction()` groups sends, and consumed offsets
+   * (`sendOffsets`), into one all-or-nothing transaction. A newer producer
+   * with the same id fences this one (PRODUCER_FENCED).
+   */
   transactionalId?: string;
+  /** A transaction open longer than this is aborted by its coordinator, ms (Kafka's transaction.timeout.ms). Default 60000. */
+  transactionTimeout?: number;
+}
+
+/** A consumer's group membership as a transaction's offsets carry it (Kafka's ConsumerGroupMetadata, KIP-447). */
+export interface ConsumerGroupMetadata {
+  groupId: string;
+  generationId: number;
+  memberId: string;
+  groupInstanceId: string | null;
 }
 
 export interface ConsumerConfig {

@@ -36,7 +36,7 @@ import { CompressionTypes, lookupCodec, type CompressionType } from './codecs.ts
 import { coreError } from './errors.ts';
 import { coreSync } from './wasm.ts';
 import {
-  ATTRIBUTES_OFFSET, BASE_OFFSET_OFFSET, BASE_SEQUENCE_OFFSET, BASE_TIMESTAMP_OFFSET, PARTITION_LEADER_EPOCH_OFFSET,
+  ATTR_TRANSACTIONAL, ATTRIBUTES_OFFSET, BASE_OFFSET_OFFSET, BASE_SEQUENCE_OFFSET, BASE_TIMESTAMP_OFFSET, PARTITION_LEADER_EPOCH_OFFSET,
   PRODUCER_EPOCH_OFFSET, PRODUCER_ID_OFFSET, RECORD_BATCH_OVERHEAD, headerPairs, type RecordHeaders, type HeaderValue,
 } from './batch.ts';
 
@@ -151,6 +151,8 @@ export class StagedRecords {
   producerId = -1n;
   producerEpoch = -1;
   baseSequence = -1;
+  /** A transactional producer's batch: the header's transactional attribute is set (its records wait for a marker). */
+  isTransactional = false;
   /** Exact bytes of the records section, uncompressed. */
   recordsBytes = 0;
   /** The core's bound on the records section (what batchBuild may write). */
@@ -476,7 +478,7 @@ export function encodeStagedSync(batches: readonly StagedRecords[], compression:
     const dstCap = RECORD_BATCH_OVERHEAD + (codecInCore ? ex.batchRecordsBound(compression, s.boundBytes) : s.boundBytes);
     dv.setBigInt64(dst + BASE_OFFSET_OFFSET, 0n);
     dv.setInt32(dst + PARTITION_LEADER_EPOCH_OFFSET, -1);
-    dv.setInt16(dst + ATTRIBUTES_OFFSET, compression);
+    dv.setInt16(dst + ATTRIBUTES_OFFSET, compression | (s.isTransactional ? ATTR_TRANSACTIONAL : 0));
     dv.setBigInt64(dst + BASE_TIMESTAMP_OFFSET, BigInt(s.baseTimestamp));
     dv.setBigInt64(dst + PRODUCER_ID_OFFSET, s.producerId);
     dv.setInt16(dst + PRODUCER_EPOCH_OFFSET, s.producerEpoch);
@@ -518,7 +520,7 @@ function sealCompressed(header: Uint8Array, compressed: Uint8Array, compression:
   arena.reserve(size);
   const u8 = arena.u8;
   u8.set(header, arena.base);
-  arena.dv.setInt16(arena.base + ATTRIBUTES_OFFSET, compression);
+  arena.dv.setInt16(arena.base + ATTRIBUTES_OFFSET, (arena.dv.getInt16(arena.base + ATTRIBUTES_OFFSET) & ATTR_TRANSACTIONAL) | compression);
   u8.set(compressed, arena.base + RECORD_BATCH_OVERHEAD);
   const n = arena.exports.batchSeal(arena.base, size);
   if (n < 0) throw coreError(arena.exports, n, 'batch');

@@ -1,9 +1,9 @@
 /**
  * Kafka's fixed-size schema types (non-flexible versions), big-endian:
- * int16, int32, int64; string = int16 length + UTF-8 (-1: null);
+ * int8, int16, int32, int64; string = int16 length + UTF-8 (-1: null);
  * bytes = int32 length + bytes (-1: null); array = int32 count + items.
  * Used for the records of __consumer_offsets and the consumer protocol's
- * subscription and assignment bytes. The reader checks every length against
+ * subscription and assignment bytes, and those of __transaction_state. The reader checks every length against
  * what is left and throws CORRUPT_MESSAGE, never reads past the end.
  */
 import { WafkaError } from '../errors.ts';
@@ -24,6 +24,7 @@ export class SchemaWriter {
     this.#view = new DataView(next.buffer);
   }
 
+  int8(value: number): this { this.#ensure(1); this.#view.setInt8(this.#length, value); this.#length += 1; return this; }
   int16(value: number): this { this.#ensure(2); this.#view.setInt16(this.#length, value); this.#length += 2; return this; }
   int32(value: number): this { this.#ensure(4); this.#view.setInt32(this.#length, value); this.#length += 4; return this; }
   int64(value: bigint): this { this.#ensure(8); this.#view.setBigInt64(this.#length, value); this.#length += 8; return this; }
@@ -72,6 +73,7 @@ export class SchemaReader {
     }
   }
 
+  int8(): number { this.#need(1); const v = this.#view.getInt8(this.#at); this.#at += 1; return v; }
   int16(): number { this.#need(2); const v = this.#view.getInt16(this.#at); this.#at += 2; return v; }
   int32(): number { this.#need(4); const v = this.#view.getInt32(this.#at); this.#at += 4; return v; }
   int64(): bigint { this.#need(8); const v = this.#view.getBigInt64(this.#at); this.#at += 8; return v; }

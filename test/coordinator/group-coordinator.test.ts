@@ -8,14 +8,26 @@ import { SimScheduler } from '../../src/sim/scheduler.ts';
 
 /** The offsets topic as a list of raw records; `failNext` makes the next append fail as a lost leadership would. */
 class MemoryOffsetsLog {
-  readonly records: { partition: number; key: Uint8Array; value: Uint8Array | null }[] = [];
+  readonly records: { partition: number; key: Uint8Array; value: Uint8Array | null; producerId?: bigint; marker?: { producerId: bigint; committed: boolean } }[] = [];
   failNext: WafkaError | null = null;
   async append(partition: number, records: { key: Uint8Array; value: Uint8Array | null }[]): Promise<void> {
     if (this.failNext) { const e = this.failNext; this.failNext = null; throw e; }
     for (const r of records) this.records.push({ partition, ...r });
   }
+  async appendTransactional(partition: number, records: { key: Uint8Array; value: Uint8Array | null }[], producerId: bigint): Promise<void> {
+    if (this.failNext) { const e = this.failNext; this.failNext = null; throw e; }
+    for (const r of records) this.records.push({ partition, ...r, producerId });
+  }
+  /** A transaction's marker on a partition (the broker tells the coordinator at once, and replay meets it in the log). */
+  marker(partition: number, producerId: bigint, committed: boolean): void {
+    this.records.push({ partition, key: new Uint8Array(0), value: null, marker: { producerId, committed } });
+  }
   async *replay(partition: number): AsyncIterable<OffsetsTopicRecord[]> {
-    yield this.records.filter((r) => r.partition === partition).map((r) => decodeOffsetsTopicRecord(r.key, r.value));
+    yield this.records.filter((r) => r.partition === partition).map((r, i): OffsetsTopicRecord => {
+      if (r.marker) return { kind: 'marker', ...r.marker };
+      const record = decodeOffsetsTopicRecord(r.key, r.value);
+      return record.kind === 'offset' ? { ...record, logOffset: BigInt(i), transactionalProducerId: r.producerId ?? null } : record;
+    });
   }
 }
 
@@ -314,6 +326,73 @@ describe('group coordinator', () => {
       expect(await committed(third)).toEqual([]);
       expect((await third.listGroups({})).groups).toEqual([]);
       for (const x of [c, next, third]) x.close();
+    });
+  });
+
+  describe('transactional offset commits (TxnOffsetCommit, KIP-447)', () => {
+    const txnCommit = (c: GroupCoordinator, offset: bigint, extra: { producerId?: bigint; generationId?: number; memberId?: string } = {}) => c.txnOffsetCommit({
+      transactionalId: 'tx', groupId: GROUP, producerId: extra.producerId ?? 9n, producerEpoch: 0, generationId: extra.generationId ?? -1, memberId: extra.memberId ?? '',
+      topics: [{ topic: 't', partitions: [{ partition: 0, committedOffset: offset }] }],
+    });
+    const fetch = async (c: GroupCoordinator, requireStable: boolean) => (await c.offsetFetch({ groupId: GROUP, topics: [{ topic: 't', partitions: [0] }], requireStable })).topics[0].partitions[0];
+
+    it('are held pending until the COMMIT marker (requireStable: UNSTABLE_OFFSET_COMMIT meanwhile); an ABORT drops them', async () => {
+      const { coordinator: c, log } = await setUp();
+      const partition = c.partitionFor(GROUP);
+      const plain = await c.offsetCommit({ groupId: GROUP, generationId: -1, memberId: '', topics: [{ topic: 't', partitions: [{ partition: 0, committedOffset: 5n }] }] });
+      expect(plain.topics[0].partitions[0].error).toBeUndefined();
+      expect((await txnCommit(c, 10n)).topics[0].partitions[0].error).toBeUndefined();
+      expect(log.records.at(-1)?.producerId).toBe(9n);
+      expect((await fetch(c, false)).committedOffset).toBe(5n);
+      expect((await fetch(c, true)).error?.type).toBe('UNSTABLE_OFFSET_COMMIT');
+      c.transactionMarker(partition, 9n, true);
+      expect((await fetch(c, true)).committedOffset).toBe(10n);
+      await txnCommit(c, 20n);
+      c.transactionMarker(partition, 9n, false);
+      expect((await fetch(c, true)).committedOffset).toBe(10n);
+      // A marker of another producer decides nothing of this one's.
+      await txnCommit(c, 30n);
+      c.transactionMarker(partition, 8n, true);
+      expect((await fetch(c, true)).error?.type).toBe('UNSTABLE_OFFSET_COMMIT');
+    });
+
+    it('a coordinator failover keeps them right: replay holds what has no marker yet and applies what has', async () => {
+      const { coordinator: c, log, clock } = await setUp();
+      const partition = c.partitionFor(GROUP);
+      await txnCommit(c, 10n, { producerId: 1n });
+      log.marker(partition, 1n, true);
+      await txnCommit(c, 20n, { producerId: 2n });
+      log.marker(partition, 2n, false);
+      await txnCommit(c, 30n, { producerId: 3n });
+      const next = new GroupCoordinator({ nodeId: 2, clock, log, config: { offsetsTopicNumPartitions: PARTITIONS } });
+      await next.load(partition, 1, log.replay(partition));
+      expect((await fetch(next, false)).committedOffset).toBe(10n);
+      expect((await fetch(next, true)).error?.type).toBe('UNSTABLE_OFFSET_COMMIT');
+      next.transactionMarker(partition, 3n, true);
+      expect((await fetch(next, true)).committedOffset).toBe(30n);
+    });
+
+    it('a plain commit written after a transaction\'s offsets wins when that transaction commits later', async () => {
+      const { coordinator: c, log, clock } = await setUp();
+      const partition = c.partitionFor(GROUP);
+      await txnCommit(c, 10n);
+      await c.offsetCommit({ groupId: GROUP, generationId: -1, memberId: '', topics: [{ topic: 't', partitions: [{ partition: 0, committedOffset: 50n }] }] });
+      c.transactionMarker(partition, 9n, true);
+      log.marker(partition, 9n, true);
+      expect((await fetch(c, true)).committedOffset).toBe(50n);
+      const next = new GroupCoordinator({ nodeId: 2, clock, log, config: { offsetsTopicNumPartitions: PARTITIONS } });
+      await next.load(partition, 1, log.replay(partition));
+      expect((await fetch(next, true)).committedOffset).toBe(50n);
+    });
+
+    it('checks the member and generation when the request names them (a zombie copier is refused)', async () => {
+      const { clock, coordinator: c } = await setUp();
+      const { joined } = await stableGroupOfOne(clock, c);
+      expect((await txnCommit(c, 1n, { generationId: joined.generationId + 1, memberId: joined.memberId })).topics[0].partitions[0].error?.type).toBe('ILLEGAL_GENERATION');
+      expect((await txnCommit(c, 1n, { generationId: joined.generationId, memberId: 'stranger' })).topics[0].partitions[0].error?.type).toBe('UNKNOWN_MEMBER_ID');
+      expect((await txnCommit(c, 1n, { generationId: joined.generationId, memberId: joined.memberId })).topics[0].partitions[0].error).toBeUndefined();
+      // Without a generation (KafkaJS's sendOffsets({ consumerGroupId })), as Kafka accepts it.
+      expect((await txnCommit(c, 2n)).topics[0].partitions[0].error).toBeUndefined();
     });
   });
 });

@@ -4,7 +4,7 @@
  * not serve groups (a stand-in) is UNSUPPORTED_VERSION.
  */
 import { WafkaError } from '../../errors.ts';
-import { isGroupApi, type GroupApi } from '../../protocol/types.ts';
+import { COORDINATOR_KEY_TYPE_GROUP, isGroupApi, type GroupApi } from '../../protocol/types.ts';
 import { fromErrorJSON, type ClusterClient } from '../connection.ts';
 
 /** Errors after which the coordinator is looked up again (Kafka's consumer does the same). */
@@ -17,13 +17,16 @@ export async function groupCall<T>(cluster: ClusterClient, nodeId: number, apiNa
   });
 }
 
-/** The node id of the coordinator of each group, asking the brokers the client knows in turn. */
-export async function findCoordinators(cluster: ClusterClient, groupIds: string[]): Promise<Map<string, number>> {
+/**
+ * The node id of the coordinator of each key, asking the brokers the client
+ * knows in turn: groups (key type 0, the default) or transactional ids (1).
+ */
+export async function findCoordinators(cluster: ClusterClient, groupIds: string[], keyType = COORDINATOR_KEY_TYPE_GROUP): Promise<Map<string, number>> {
   if (!cluster.metadata) await cluster.refresh([]);
   let lastError: WafkaError | undefined;
   for (const nodeId of cluster.brokerIds()) {
     try {
-      const { coordinators } = await groupCall(cluster, nodeId, 'FindCoordinator', (api) => api.findCoordinator({ coordinatorKeys: groupIds }));
+      const { coordinators } = await groupCall(cluster, nodeId, 'FindCoordinator', (api) => api.findCoordinator({ keyType, coordinatorKeys: groupIds }));
       const found = new Map<string, number>();
       for (const c of coordinators) {
         const error = fromErrorJSON(c.error);

@@ -29,6 +29,7 @@ import type {
   HeartbeatRequest, HeartbeatResponse, JoinGroupRequest, JoinGroupResponse, LeaveGroupRequest, LeaveGroupResponse,
   ListGroupsRequest, ListGroupsResponse, OffsetCommitRequest, OffsetCommitResponse, OffsetDeleteRequest,
   OffsetDeleteResponse, OffsetFetchPartition, OffsetFetchRequest, OffsetFetchResponse, SyncGroupRequest, SyncGroupResponse,
+  TxnOffsetCommitRequest, TxnOffsetCommitResponse,
 } from '../../protocol/types.ts';
 import { Group, offsetKey, type Member } from './group.ts';
 import {
@@ -91,9 +92,17 @@ export interface GroupLog {
    * broker's error (NOT_LEADER_OR_FOLLOWER, NOT_ENOUGH_REPLICAS, ...) otherwise.
    */
   append(partition: number, records: { key: Uint8Array; value: Uint8Array | null }[]): Promise<void>;
+  /**
+   * The same as one transactional batch of producer `producerId` at
+   * `producerEpoch` (a TxnOffsetCommit): decided by that transaction's
+   * marker on the partition.
+   */
+  appendTransactional(partition: number, records: { key: Uint8Array; value: Uint8Array | null }[], producerId: bigint, producerEpoch: number): Promise<void>;
 }
 
 const GROUP_ID_BYTES_MAX = 255;
+/** Markers kept while a partition loads (each is one transaction's end; more than this many in one replay is not expected). */
+const LATE_MARKERS_MAX = 100_000;
 /** Tombstones in one append of the retention check (a group's are written in appends of at most this many). */
 const TOMBSTONES_PER_APPEND_MAX = 1_000;
 const MEMBERS_PER_REQUEST_MAX = 10_000;
@@ -101,7 +110,11 @@ const MEMBERS_PER_REQUEST_MAX = 10_000;
 /** What one retention check did. */
 export interface RetentionCheckResult { offsetsExpired: number; groupsRemoved: number; failedAppends: number }
 
-type PartitionLoad = { state: 'loading' | 'active'; epoch: number; groups: Map<string, Group> };
+type PartitionLoad = {
+  state: 'loading' | 'active'; epoch: number; groups: Map<string, Group>;
+  /** Markers written while the replay ran (past where it reads to): applied once it ends. */
+  lateMarkers: { producerId: bigint; committed: boolean }[];
+};
 
 const errorJSON = (type: KafkaErrorType, message: string): WafkaErrorJSON => new WafkaError(type, message).toJSON();
 
@@ -147,7 +160,7 @@ export class GroupCoordinator {
     const current = this.#partitions.get(partition);
     if (current && current.epoch === epoch) return;
     if (current) this.unload(partition);
-    const load: PartitionLoad = { state: 'loading', epoch, groups: new Map() };
+    const load: PartitionLoad = { state: 'loading', epoch, groups: new Map(), lateMarkers: [] };
     this.#partitions.set(partition, load);
     const groups = load.groups;
     for await (const chunk of records) {
@@ -155,6 +168,8 @@ export class GroupCoordinator {
       for (const record of chunk) this.#replay(groups, partition, record);
     }
     if (this.#partitions.get(partition) !== load) return;
+    for (const m of load.lateMarkers) for (const g of groups.values()) applyTransactionMarker(g, m.producerId, m.committed);
+    load.lateMarkers.length = 0;
     for (const group of groups.values()) {
       if (group.members.size > 0) group.state = 'Stable';
       for (const member of group.members.values()) this.#scheduleSession(group, member);
@@ -166,15 +181,31 @@ export class GroupCoordinator {
 
   #replay(groups: Map<string, Group>, partition: number, record: OffsetsTopicRecord): void {
     if (record.kind === 'other') return;
+    if (record.kind === 'marker') {
+      for (const g of groups.values()) applyTransactionMarker(g, record.producerId, record.committed);
+      return;
+    }
     let group = groups.get(record.groupId);
+    // Replayed commits are ordered by their log offsets; commits made after the load continue past them.
+    const seq = record.logOffset === undefined ? ++this.#commitSeq : Number(record.logOffset);
+    if (record.logOffset !== undefined && seq >= this.#commitSeq) this.#commitSeq = seq + 1;
     if (record.kind === 'offset') {
       const key = offsetKey(record.topic, record.partition);
+      if (record.transactionalProducerId !== undefined && record.transactionalProducerId !== null) {
+        if (!group) groups.set(record.groupId, (group = new Group(record.groupId, partition)));
+        let pending = group.pendingTxnOffsets.get(record.transactionalProducerId);
+        if (!pending) group.pendingTxnOffsets.set(record.transactionalProducerId, (pending = new Map()));
+        if (record.value !== null) pending.set(key, { ...record.value, topic: record.topic, partition: record.partition, seq });
+        return;
+      }
       if (record.value === null) {
         group?.offsets.delete(key);
+        group?.appliedCommitSeq.set(key, seq);
         return;
       }
       if (!group) groups.set(record.groupId, (group = new Group(record.groupId, partition)));
       group.offsets.set(key, { ...record.value, topic: record.topic, partition: record.partition });
+      group.appliedCommitSeq.set(key, seq);
       return;
     }
     if (record.value === null) {
@@ -692,7 +723,41 @@ export class GroupCoordinator {
 
   // ------------------------------------------------------------------ Offsets
 
-  async offsetCommit(request: OffsetCommitRequest): Promise<OffsetCommitResponse> {
+  offsetCommit(request: OffsetCommitRequest): Promise<OffsetCommitResponse> {
+    return this.#commitOffsets(request, null);
+  }
+
+  /**
+   * A transactional producer's offsets for the group (KIP-98, KIP-447): the
+   * member and generation are checked as OffsetCommit checks them (when the
+   * request names them), the offsets are written as a transactional batch
+   * of the producer, and held pending: OffsetFetch sees them only once the
+   * transaction's COMMIT marker is written on the group's offsets partition
+   * (`transactionMarker`); an ABORT drops them.
+   */
+  async txnOffsetCommit(request: TxnOffsetCommitRequest): Promise<TxnOffsetCommitResponse> {
+    if (typeof request.producerId !== 'bigint' || request.producerId < 0n) throw invalid('producerId must be a non-negative bigint');
+    if (!Number.isInteger(request.producerEpoch) || request.producerEpoch < 0 || request.producerEpoch > 0x7fff) throw invalid('producerEpoch must be an int16 ≥ 0');
+    if (typeof request.transactionalId !== 'string' || request.transactionalId === '') throw invalid('transactionalId must be a non-empty string');
+    return this.#commitOffsets(request, { producerId: request.producerId, producerEpoch: request.producerEpoch });
+  }
+
+  /**
+   * The markers of a transaction reached partition `partition` of the
+   * offsets topic: the producer's pending offsets there become the
+   * committed ones (COMMIT) or are dropped (ABORT).
+   */
+  transactionMarker(partition: number, producerId: bigint, committed: boolean): void {
+    const load = this.#partitions.get(partition);
+    if (!load) return;
+    if (load.state === 'loading') {
+      if (load.lateMarkers.length < LATE_MARKERS_MAX) load.lateMarkers.push({ producerId, committed });
+      return;
+    }
+    for (const group of load.groups.values()) applyTransactionMarker(group, producerId, committed);
+  }
+
+  async #commitOffsets(request: OffsetCommitRequest, transactional: { producerId: bigint; producerEpoch: number } | null): Promise<OffsetCommitResponse> {
     checkGroupId(request.groupId);
     checkString(request.memberId, 'memberId');
     checkInt32(request.generationId, 'generationId');
@@ -717,7 +782,8 @@ export class GroupCoordinator {
       group = created;
     } else if (group.is('Dead')) {
       return all(errorJSON('COORDINATOR_NOT_AVAILABLE', `group '${group.groupId}' is being removed`));
-    } else if (!(outsider && group.is('Empty'))) {
+    } else if (!(outsider && (group.is('Empty') || transactional))) {
+      // A transactional commit without a generation (a client before KIP-447) is not checked against the members, as in Kafka.
       if (group.is('CompletingRebalance')) return all(errorJSON('REBALANCE_IN_PROGRESS', `group '${group.groupId}' is completing a rebalance: commit after SyncGroup`));
       const found = this.#memberOf(request.groupId, request.memberId, request.groupInstanceId ?? null, request.generationId);
       if ('code' in found) return all(found);
@@ -755,7 +821,8 @@ export class GroupCoordinator {
       const pendingKeys = accepted.map((a) => offsetKey(a.topic, a.partition));
       for (const key of pendingKeys) group.pendingCommits.set(key, (group.pendingCommits.get(key) ?? 0) + 1);
       try {
-        await this.#log.append(group.partition, records);
+        if (transactional) await this.#log.appendTransactional(group.partition, records, transactional.producerId, transactional.producerEpoch);
+        else await this.#log.append(group.partition, records);
       } catch (error) {
         const e = coordinatorError(error);
         for (const a of accepted) errors.set(offsetKey(a.topic, a.partition), e);
@@ -766,6 +833,14 @@ export class GroupCoordinator {
           if (n > 0) group.pendingCommits.set(key, n);
           else group.pendingCommits.delete(key);
         }
+      }
+      if (transactional) {
+        let pending = group.pendingTxnOffsets.get(transactional.producerId);
+        if (!pending && accepted.length > 0) group.pendingTxnOffsets.set(transactional.producerId, (pending = new Map()));
+        for (const a of accepted) {
+          pending!.set(offsetKey(a.topic, a.partition), { topic: a.topic, partition: a.partition, offset: a.offset, leaderEpoch: a.leaderEpoch, metadata: a.metadata, commitTimestampMs: nowMs, seq: a.seq });
+        }
+        accepted.length = 0;
       }
       for (const a of accepted) {
         const key = offsetKey(a.topic, a.partition);
@@ -792,7 +867,13 @@ export class GroupCoordinator {
     const serving = this.#serving(request.groupId);
     if ('code' in serving) return { error: serving, topics: [] };
     const group = serving.groups.get(request.groupId);
+    const pendingKeys = new Set<string>();
+    if (request.requireStable && group) for (const pending of group.pendingTxnOffsets.values()) for (const k of pending.keys()) pendingKeys.add(k);
     const entry = (topic: string, partition: number): OffsetFetchPartition => {
+      // KIP-447: a consumer that needs stable offsets waits (retriable) while a transaction's offsets for the partition are undecided.
+      if (pendingKeys.has(offsetKey(topic, partition))) {
+        return { partition, committedOffset: -1n, committedLeaderEpoch: -1, metadata: '', error: errorJSON('UNSTABLE_OFFSET_COMMIT', `a transaction holds offsets of ${topic}-${partition} for group '${request.groupId}' not yet committed or aborted`) };
+      }
       const o = group?.offsets.get(offsetKey(topic, partition));
       return o ? { partition, committedOffset: o.offset, committedLeaderEpoch: o.leaderEpoch, metadata: o.metadata }
         : { partition, committedOffset: -1n, committedLeaderEpoch: -1, metadata: '' };
@@ -896,7 +977,8 @@ export class GroupCoordinator {
         const nowMs = this.#clock.nowMs();
         const expired = this.#expiredOffsets(group, nowMs, retentionMs);
         // A member that was given an id (MEMBER_ID_REQUIRED) and joins again next keeps the group.
-        const removeGroup = group.is('Empty') && group.pendingCommits.size === 0 && group.pendingMembers.size === 0 && expired.length === group.offsets.size;
+        const removeGroup = group.is('Empty') && group.pendingCommits.size === 0 && group.pendingTxnOffsets.size === 0
+          && group.pendingMembers.size === 0 && expired.length === group.offsets.size;
         if (expired.length === 0 && !removeGroup) continue;
         // Commits accepted after this point are written after these tombstones, and win.
         const seq = ++this.#commitSeq;
@@ -946,9 +1028,12 @@ export class GroupCoordinator {
     } else {
       return [];
     }
+    // Offsets a transaction wrote and its marker has not decided yet are kept, as commits under way are.
+    const pendingTxn = new Set<string>();
+    for (const pending of group.pendingTxnOffsets.values()) for (const key of pending.keys()) pendingTxn.add(key);
     const expired: { topic: string; partition: number }[] = [];
     for (const [key, o] of group.offsets) {
-      if (keep.has(o.topic) || group.pendingCommits.has(key)) continue;
+      if (keep.has(o.topic) || group.pendingCommits.has(key) || pendingTxn.has(key)) continue;
       if (nowMs - since(o) >= retentionMs) expired.push({ topic: o.topic, partition: o.partition });
     }
     return expired;
@@ -1023,6 +1108,20 @@ export class GroupCoordinator {
       return { groupId };
     }));
     return { results };
+  }
+}
+
+/** A transaction's marker on the group's offsets partition: its pending offsets are committed (unless a later commit won) or dropped. */
+function applyTransactionMarker(group: Group, producerId: bigint, committed: boolean): void {
+  const pending = group.pendingTxnOffsets.get(producerId);
+  if (!pending) return;
+  group.pendingTxnOffsets.delete(producerId);
+  if (!committed) return;
+  for (const [key, o] of pending) {
+    if ((group.appliedCommitSeq.get(key) ?? -1) > o.seq) continue;
+    group.appliedCommitSeq.set(key, o.seq);
+    const { seq: _seq, ...offset } = o;
+    group.offsets.set(key, offset);
   }
 }
 

@@ -52,6 +52,11 @@ export class Group {
   readonly pendingSync = new Set<string>();
   /** topic\0partition → committed offset. */
   readonly offsets = new Map<string, CommittedOffset & { topic: string; partition: number }>();
+  /**
+   * Per producer id: offsets a transaction wrote (TxnOffsetCommit) and its
+   * marker has not decided yet, each with the sequence of its write.
+   */
+  readonly pendingTxnOffsets = new Map<bigint, Map<string, CommittedOffset & { topic: string; partition: number; seq: number }>>();
   /** Per offset key: sequence of the latest commit applied (commits are applied in the order they were written). */
   readonly appliedCommitSeq = new Map<string, number>();
   /** Per offset key: commits written to the offsets topic and not answered yet. */

@@ -20,6 +20,7 @@
  */
 import { WafkaError } from '../../errors.ts';
 import { SchemaReader, SchemaWriter } from '../../protocol/schema-bytes.ts';
+import { coordinatorPartition } from '../coordinator-partition.ts';
 
 export const OFFSETS_TOPIC = '__consumer_offsets';
 
@@ -55,9 +56,16 @@ export interface StoredGroup {
   members: StoredMember[];
 }
 
+/**
+ * One record as replay reads it: `logOffset` where it is in the log, and for
+ * an offset written in a transaction (a TxnOffsetCommit batch) the
+ * producer id of that transaction; `marker`: a transaction's COMMIT/ABORT
+ * control record on this partition.
+ */
 export type OffsetsTopicRecord =
-  | { kind: 'offset'; groupId: string; topic: string; partition: number; value: CommittedOffset | null }
-  | { kind: 'group'; groupId: string; value: StoredGroup | null }
+  | { kind: 'offset'; groupId: string; topic: string; partition: number; value: CommittedOffset | null; logOffset?: bigint; transactionalProducerId?: bigint | null }
+  | { kind: 'group'; groupId: string; value: StoredGroup | null; logOffset?: bigint }
+  | { kind: 'marker'; producerId: bigint; committed: boolean }
   | { kind: 'other' };
 
 export function offsetCommitKey(groupId: string, topic: string, partition: number): Uint8Array {
@@ -136,15 +144,7 @@ function decodeGroupValue(bytes: Uint8Array): StoredGroup {
   return { protocolType, generationId, protocolName, leaderId, currentStateTimestampMs, members };
 }
 
-/**
- * The partition of __consumer_offsets that holds a group, as Kafka's
- * `Utils.abs(groupId.hashCode()) % offsetsTopicNumPartitions`: Java's
- * String.hashCode over UTF-16 code units in int32 arithmetic, and Utils.abs
- * (which maps Integer.MIN_VALUE to 0).
- */
+/** The partition of __consumer_offsets that holds a group (see ../coordinator-partition.ts). */
 export function groupPartition(groupId: string, offsetsTopicNumPartitions: number): number {
-  let hash = 0;
-  for (let i = 0; i < groupId.length; i++) hash = (Math.imul(hash, 31) + groupId.charCodeAt(i)) | 0;
-  const abs = hash === -2147483648 ? 0 : Math.abs(hash);
-  return abs % offsetsTopicNumPartitions;
+  return coordinatorPartition(groupId, offsetsTopicNumPartitions);
 }

@@ -5,12 +5,10 @@
  * coordinator write becomes, and the replay of one partition's log in
  * chunks of whole batches.
  */
-import { batchSizeAt, decodeBatch, encodeBatchSync } from '../../core/index.ts';
+import { encodeBatchSync } from '../../core/index.ts';
+import { replayInternalPartition, type InternalLogReader } from '../internal-topic-replay.ts';
 import type { CreateTopicSpec } from '../../protocol/types.ts';
 import { decodeOffsetsTopicRecord, OFFSETS_TOPIC, type OffsetsTopicRecord } from './offsets-topic-records.ts';
-
-/** Bytes of log read per replay step. */
-const REPLAY_READ_BYTES = 1024 * 1024;
 
 export function offsetsTopicSpec(numPartitions: number, replicationFactorWanted: number, brokerCount: number, maxMessageBytes: number): CreateTopicSpec {
   return {
@@ -26,39 +24,27 @@ export function offsetsTopicSpec(numPartitions: number, replicationFactorWanted:
   };
 }
 
-/** One coordinator write as one RecordBatch v2 (no compression, create time now). */
-export function offsetsBatch(records: readonly { key: Uint8Array; value: Uint8Array | null }[], nowMs: number): Uint8Array {
-  return encodeBatchSync(records.map((r) => ({ key: r.key, value: r.value, timestamp: nowMs })), { baseTimestamp: nowMs });
+/**
+ * One coordinator write as one RecordBatch v2 (no compression, create time
+ * now); a TxnOffsetCommit's is a transactional batch of its producer (base
+ * sequence 0: the coordinator's writes are not checked against the
+ * producer's sequences).
+ */
+export function offsetsBatch(records: readonly { key: Uint8Array; value: Uint8Array | null }[], nowMs: number, transactional?: { producerId: bigint; producerEpoch: number }): Uint8Array {
+  return encodeBatchSync(records.map((r) => ({ key: r.key, value: r.value, timestamp: nowMs })), {
+    baseTimestamp: nowMs,
+    ...(transactional ? { producerId: transactional.producerId, producerEpoch: transactional.producerEpoch, baseSequence: 0, isTransactional: true } : {}),
+  });
 }
 
-export interface OffsetsLogReader {
-  logStartOffset(): bigint;
-  /** Where replay stops: the log end when it began. */
-  logEndOffset(): bigint;
-  read(offset: bigint, maxBytes: number, upTo: bigint): Promise<Uint8Array | null>;
-}
+export type OffsetsLogReader = InternalLogReader;
 
 /** The records of one offsets partition from its start to its end now, a read's worth at a time. */
-export async function* replayOffsetsPartition(log: OffsetsLogReader): AsyncIterable<OffsetsTopicRecord[]> {
-  const end = log.logEndOffset();
-  let offset = log.logStartOffset();
-  while (offset < end) {
-    const bytes = await log.read(offset, REPLAY_READ_BYTES, end);
-    if (!bytes || bytes.byteLength === 0) return;
-    const records: OffsetsTopicRecord[] = [];
-    let position = 0;
-    let next = offset;
-    while (position < bytes.byteLength) {
-      const size = batchSizeAt(bytes, position);
-      if (size < 0 || position + size > bytes.byteLength) break;
-      const batch = await decodeBatch(bytes, { position });
-      position += size;
-      next = batch.baseOffset + BigInt(batch.lastOffsetDelta) + 1n;
-      if (batch.isControlBatch) continue;
-      for (const r of batch.records) if (r.offset >= offset) records.push(decodeOffsetsTopicRecord(r.key, r.value));
-    }
-    if (next <= offset) return;
-    offset = next;
-    yield records;
-  }
+export function replayOffsetsPartition(log: OffsetsLogReader): AsyncIterable<OffsetsTopicRecord[]> {
+  return replayInternalPartition<OffsetsTopicRecord>(log, (r, batch) => {
+    const record = decodeOffsetsTopicRecord(r.key, r.value);
+    if (record.kind === 'other') return record;
+    if (record.kind === 'offset' && batch.isTransactional) return { ...record, logOffset: r.offset, transactionalProducerId: batch.producerId };
+    return { ...record, logOffset: r.offset };
+  }, (marker) => ({ kind: 'marker', producerId: marker.producerId, committed: marker.committed }));
 }
