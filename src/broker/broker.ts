@@ -232,6 +232,8 @@ export class Broker implements BrokerApi, GroupApi {
         groupMemberMetadataBytesMax: this.config.groupMemberMetadataBytesMax,
         offsetMetadataMaxBytes: this.config.offsetMetadataMaxBytes,
         offsetsPerGroupMax: this.config.offsetsPerGroupMax,
+        offsetsRetentionMinutes: this.config.offsetsRetentionMinutes,
+        offsetsRetentionCheckIntervalMs: this.config.offsetsRetentionCheckIntervalMs,
       },
       log: {
         append: (partition, records) => this.#appendOffsets(partition, records),

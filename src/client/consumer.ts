@@ -109,9 +109,12 @@ export interface ConsumerRunConfig {
   partitionsConsumedConcurrently?: number;
   /** Commit resolved offsets after handled batches (default true). */
   autoCommit?: boolean;
-  /** With autoCommit: commit at most this often, ms (default null: after every batch, unless a threshold is set). */
+  /**
+   * With autoCommit, as KafkaJS: inside a batch, commit after a message once this many ms passed since the
+   * last commit (default null). Every handled batch is committed at its end whatever this says.
+   */
   autoCommitInterval?: number | null;
-  /** With autoCommit: commit once this many messages were resolved since the last commit (default null). */
+  /** With autoCommit, as KafkaJS: inside a batch, commit once this many offsets were resolved since the last commit (default null). */
   autoCommitThreshold?: number | null;
 }
 
@@ -467,7 +470,7 @@ export class Consumer {
         const s = this.#partitions.get(key)!;
         return { topic: s.topic, partition: s.partition, offset };
       });
-      if (list.length === 0) return;
+      if (list.length === 0) { this.#lastCommitMs = Date.now(); return; }
       const byTopic = new Map<string, { partition: number; committedOffset: bigint }[]>();
       for (const o of list) {
         if (!byTopic.has(o.topic)) byTopic.set(o.topic, []);
@@ -493,7 +496,7 @@ export class Consumer {
         if (partitions.length) committed.push({ topic: t.topic, partitions });
       }
       this.#lastCommitMs = Date.now();
-      this.#resolvedSinceCommit = 0;
+      if (offsets === null) this.#resolvedSinceCommit = 0;
       if (committed.length) this.#instrumentation.emit(CONSUMER_EVENTS.COMMIT_OFFSETS, { groupId, memberId, groupGenerationId: generationId, topics: committed });
       if (failure) {
         if (failure.type === 'REBALANCE_IN_PROGRESS' || failure.type === 'ILLEGAL_GENERATION' || failure.type === 'UNKNOWN_MEMBER_ID') membership.requestRejoin();
@@ -506,16 +509,26 @@ export class Consumer {
     return result;
   }
 
-  /** autoCommit's rule after a batch: at once (no interval and no threshold), or when the interval passed or the threshold is reached. */
+  /**
+   * KafkaJS's commitOffsetsIfNecessary: commits what is resolved once autoCommitInterval has passed since the
+   * last commit or autoCommitThreshold offsets were resolved since; with neither set, nothing. The consumer
+   * asks after each message (autoCommit) and eachBatch asks when it wants; the end of each batch commits
+   * anyway (#autoCommit).
+   */
   async #commitOffsetsIfNecessary(): Promise<void> {
     const run = this.#runConfig;
-    if (!this.#membership || !run?.autoCommit) return;
+    if (!this.#membership || !run) return;
     const interval = run.autoCommitInterval ?? null;
     const threshold = run.autoCommitThreshold ?? null;
-    const due = (interval === null && threshold === null)
-      || (interval !== null && Date.now() - this.#lastCommitMs >= interval)
+    const due = (interval !== null && Date.now() - this.#lastCommitMs >= interval)
       || (threshold !== null && this.#resolvedSinceCommit >= threshold);
     if (!due) return;
+    await this.#commit(null).catch((error) => this.#logger.warn('auto commit failed (kept for the next commit)', { error: String(error) }));
+  }
+
+  /** KafkaJS's autoCommitOffsets: with autoCommit, everything resolved (after each batch, and before a failed handler is retried). */
+  async #autoCommit(): Promise<void> {
+    if (!this.#membership || !this.#runConfig?.autoCommit) return;
     await this.#commit(null).catch((error) => this.#logger.warn('auto commit failed (kept for the next commit)', { error: String(error) }));
   }
 
@@ -668,7 +681,9 @@ export class Consumer {
     const names = this.#subscriptions.filter((s) => typeof s.topic === 'string').map((s) => s.topic as string);
     // Named topics are asked for by name, so brokers that allow it create them (KafkaJS's allowAutoTopicCreation).
     if (hasPattern && names.length > 0) await this.#cluster.refresh(names);
-    const response = await this.#cluster.refresh(hasPattern ? null : names);
+    // A leader watches the partition counts of every topic it assigned, its own or other members'.
+    const watched = this.#membership?.assignedTopics() ?? [];
+    const response = await this.#cluster.refresh(hasPattern ? null : [...new Set([...names, ...watched])]);
     const matched = new Map<string, boolean>();
     for (const t of response.topics) {
       if (t.error) continue;
@@ -691,6 +706,7 @@ export class Consumer {
       const changed = topics.join('\u0000') !== this.#subscribedTopics.join('\u0000');
       this.#subscribedTopics = topics;
       if (changed && this.#membership.generationId >= 0) this.#membership.requestRejoin();
+      else this.#membership.metadataRefreshed();
       return;
     }
     for (const [topic, fromBeginning] of matched) {
@@ -945,8 +961,11 @@ export class Consumer {
       }
       if (generation !== state.generation || state.position !== from) return; // seeked meanwhile
       if (messages.length === 0) {
-        // Only control records or compacted gaps: move on.
-        if (nextOffset > from) state.position = nextOffset;
+        // Only control records or compacted gaps: move on (and commit that, when due: KafkaJS's #1256).
+        if (nextOffset > from) {
+          state.position = nextOffset;
+          if (this.#runConfig?.autoCommit) await this.#commitOffsetsIfNecessary();
+        }
       } else {
         await this.#acquireSlot();
         try {
@@ -961,7 +980,7 @@ export class Consumer {
         } finally {
           this.#releaseSlot();
         }
-        await this.#commitOffsetsIfNecessary();
+        await this.#autoCommit();
       }
       // A batch that cannot be decoded stops the partition once everything before it is delivered.
       if (failure && generation === state.generation && state.position === nextOffset && this.#running) {
@@ -1064,6 +1083,7 @@ export class Consumer {
             if (generation !== state.generation) break;
             if (i === messages.length - 1) state.position = nextOffset;
             else state.position = BigInt(message.offset) + 1n;
+            if (run.autoCommit && i < messages.length - 1) await this.#commitOffsetsIfNecessary();
           }
         }
         break;
@@ -1074,6 +1094,8 @@ export class Consumer {
           throw error;
         }
         this.#logger.error(`handler failed on ${topic}-${partition}, retrying`, { error: String(error), attempt });
+        // As KafkaJS: what was handled before the failure is committed before the retry.
+        await this.#autoCommit();
         await this.#stopSignal.sleep(backoffMs(this.#retry, attempt));
         if (!this.#running) return;
       }

@@ -142,4 +142,49 @@ describe('consumer groups', () => {
     await admin.deleteGroups(['reset']);
     expect((await admin.fetchOffsets({ groupId: 'reset', topics: ['jobs'] }))[0].partitions[0].offset).toBe('-1');
   });
+
+  it('a subscribed topic that gains partitions: the leader sees it in its next metadata refresh, the group rebalances, the new partitions are consumed', async () => {
+    const { wafka, admin, producer } = await setUp(4);
+    const handled = new Map<string, string[]>();
+    const assigned = new Map<number, number[]>();
+    for (let i = 0; i < 2; i++) {
+      const c = wafka.consumer({ groupId: 'growing', metadataMaxAge: 200, ...FAST });
+      consumers.push(c);
+      c.on(c.events.GROUP_JOIN, (e: any) => { assigned.set(i, e.payload.memberAssignment.jobs ?? []); });
+      await c.connect();
+      await c.subscribe({ topics: ['jobs'], fromBeginning: true });
+      await c.run({ eachMessage: async ({ partition, message }) => { const v = new TextDecoder().decode(message.value!); handled.set(v, [...(handled.get(v) ?? []), `w${i}p${partition}`]); } });
+    }
+    const covered = (n: number) => { const all = [...assigned.values()].flat(); return all.length === n && new Set(all).size === n && assigned.size === 2; };
+    await until(async () => covered(4));
+    await admin.createPartitions({ topicPartitions: [{ topic: 'jobs', count: 8 }] });
+    await until(async () => covered(8), 30_000);
+    await producer.send({ topic: 'jobs', acks: -1, messages: Array.from({ length: 8 }, (_, p) => ({ partition: p, value: `p${p}` })) });
+    await until(async () => handled.size === 8, 30_000);
+    expect([...handled.values()].every((who) => who.length === 1)).toBe(true);
+    expect(new Set([...handled.values()].map((w) => w[0].slice(0, 2))).size).toBe(2);
+  });
+
+  it('a new topic that matches a pattern subscription is assigned and consumed by the group', async () => {
+    const { wafka, admin, producer } = await setUp(2);
+    await admin.createTopics({ topics: [{ topic: 'events-a', numPartitions: 2, replicationFactor: 3 }] });
+    const handled = new Map<string, string[]>();
+    const assigned = new Map<number, string[]>();
+    for (let i = 0; i < 2; i++) {
+      const c = wafka.consumer({ groupId: 'pattern', metadataMaxAge: 200, ...FAST });
+      consumers.push(c);
+      c.on(c.events.GROUP_JOIN, (e: any) => { assigned.set(i, Object.entries(e.payload.memberAssignment as Record<string, number[]>).flatMap(([t, ps]) => ps.map((p) => `${t}-${p}`))); });
+      await c.connect();
+      await c.subscribe({ topics: [/^events-/], fromBeginning: true });
+      await c.run({ eachMessage: async ({ topic, message }) => { const v = `${topic}:${new TextDecoder().decode(message.value!)}`; handled.set(v, [...(handled.get(v) ?? []), `w${i}`]); } });
+    }
+    const covered = (n: number) => { const all = [...assigned.values()].flat(); return all.length === n && new Set(all).size === n && assigned.size === 2; };
+    await until(async () => covered(2));
+    await admin.createTopics({ topics: [{ topic: 'events-b', numPartitions: 4, replicationFactor: 3 }] });
+    await until(async () => covered(6), 30_000);
+    await producer.send({ topic: 'events-b', acks: -1, messages: Array.from({ length: 4 }, (_, p) => ({ partition: p, value: `b${p}` })) });
+    await producer.send({ topic: 'events-a', acks: -1, messages: Array.from({ length: 2 }, (_, p) => ({ partition: p, value: `a${p}` })) });
+    await until(async () => handled.size === 6, 30_000);
+    expect([...handled.values()].every((who) => who.length === 1)).toBe(true);
+  });
 });

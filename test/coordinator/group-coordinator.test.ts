@@ -248,6 +248,87 @@ describe('group coordinator', () => {
     expect(sync.error?.type).toBe('ILLEGAL_GENERATION');
   });
 
+  describe('offset retention (offsetsRetentionMinutes, checked every offsetsRetentionCheckIntervalMs)', () => {
+    const RETENTION = { offsetsRetentionMinutes: 60, offsetsRetentionCheckIntervalMs: 60_000 };
+    const MINUTE_MS = 60_000;
+    const committed = async (c: GroupCoordinator) =>
+      (await c.offsetFetch({ groupId: GROUP, topics: null })).topics.flatMap((t) => t.partitions.map((p) => `${t.topic}-${p.partition}=${p.committedOffset}`));
+    /** Runs the clock `ms` on, the member heartbeating every 5 s so that it stays in the group. */
+    const heartbeatFor = async (clock: SimScheduler, c: GroupCoordinator, memberId: string, ms: number) => {
+      for (let t = 0; t < ms; t += 5_000) {
+        expect((await c.heartbeat({ groupId: GROUP, generationId: 1, memberId })).error).toBeUndefined();
+        await clock.runFor(5_000);
+      }
+    };
+
+    it("a Stable group keeps its subscribed topics' offsets, loses the others' after the retention; once Empty all expire the retention after, and the group goes; tombstones keep them gone after a replay", async () => {
+      const { clock, log, coordinator: c } = await setUp(RETENTION);
+      const { joined } = await stableGroupOfOne(clock, c);
+      await c.offsetCommit({ groupId: GROUP, generationId: 1, memberId: joined.memberId, topics: [
+        { topic: 't', partitions: [{ partition: 0, committedOffset: 3n }] },
+        { topic: 'u', partitions: [{ partition: 0, committedOffset: 7n }] },
+      ] });
+      await heartbeatFor(clock, c, joined.memberId, 59 * MINUTE_MS);
+      expect(await committed(c)).toEqual(['t-0=3', 'u-0=7']);
+      await heartbeatFor(clock, c, joined.memberId, 3 * MINUTE_MS);
+      // 'u' is no member's subscription: its offset expired; 't' is subscribed: kept however old.
+      expect(await committed(c)).toEqual(['t-0=3']);
+
+      await c.leaveGroup({ groupId: GROUP, members: [{ memberId: joined.memberId }] });
+      await clock.runFor(1);
+      expect((await c.describeGroups({ groups: [GROUP] })).groups[0].groupState).toBe('Empty');
+      await clock.runFor(58 * MINUTE_MS);
+      expect(await committed(c)).toEqual(['t-0=3']);
+      await clock.runFor(3 * MINUTE_MS);
+      expect(await committed(c)).toEqual([]);
+      expect((await c.listGroups({})).groups).toEqual([]);
+      expect((await c.describeGroups({ groups: [GROUP] })).groups[0].groupState).toBe('Dead');
+
+      // Another coordinator replaying the partition: the tombstones hold.
+      const next = new GroupCoordinator({ nodeId: 2, clock, log, config: { offsetsTopicNumPartitions: PARTITIONS, ...RETENTION } });
+      const partition = groupPartition(GROUP, PARTITIONS);
+      await next.load(partition, 1, log.replay(partition));
+      expect(await committed(next)).toEqual([]);
+      expect((await next.listGroups({})).groups).toEqual([]);
+      next.close();
+      c.close();
+    });
+
+    it('offsets committed outside a generation expire the retention after their own commit; a failed write keeps them for the next check; a group with none left is removed', async () => {
+      // Checked by hand here: the periodic check would run first.
+      const config = { offsetsRetentionMinutes: 60, offsetsRetentionCheckIntervalMs: 30 * 24 * 60 * MINUTE_MS };
+      const { clock, log, coordinator: c } = await setUp(config);
+      const commit = (partition: number, offset: bigint) => c.offsetCommit({ groupId: GROUP, generationId: -1, memberId: '', topics: [{ topic: 'x', partitions: [{ partition, committedOffset: offset }] }] });
+      await commit(0, 1n);
+      await clock.runFor(30 * MINUTE_MS);
+      await commit(1, 2n);
+      await clock.runFor(31 * MINUTE_MS);
+      expect(await c.expireOffsets()).toEqual({ offsetsExpired: 1, groupsRemoved: 0, failedAppends: 0 });
+      expect(await committed(c)).toEqual(['x-1=2']);
+      // The same offset committed again: counted from the new commit.
+      await clock.runFor(28 * MINUTE_MS);
+      await commit(1, 3n);
+      await clock.runFor(59 * MINUTE_MS);
+      expect(await c.expireOffsets()).toEqual({ offsetsExpired: 0, groupsRemoved: 0, failedAppends: 0 });
+      await clock.runFor(2 * MINUTE_MS);
+      log.failNext = new WafkaError('NOT_ENOUGH_REPLICAS', 'the ISR is too small');
+      expect(await c.expireOffsets()).toEqual({ offsetsExpired: 0, groupsRemoved: 0, failedAppends: 1 });
+      // The write failed: the group is gone here, and the log still has the offset, which a replay brings back.
+      const partition = groupPartition(GROUP, PARTITIONS);
+      const next = new GroupCoordinator({ nodeId: 2, clock, log, config: { offsetsTopicNumPartitions: PARTITIONS, ...config } });
+      await next.load(partition, 1, log.replay(partition));
+      expect(await committed(next)).toEqual(['x-1=3']);
+      expect(await next.expireOffsets()).toEqual({ offsetsExpired: 1, groupsRemoved: 1, failedAppends: 0 });
+      expect(await committed(next)).toEqual([]);
+      expect((await next.listGroups({})).groups).toEqual([]);
+      const third = new GroupCoordinator({ nodeId: 3, clock, log, config: { offsetsTopicNumPartitions: PARTITIONS, ...config } });
+      await third.load(partition, 2, log.replay(partition));
+      expect(await committed(third)).toEqual([]);
+      expect((await third.listGroups({})).groups).toEqual([]);
+      for (const x of [c, next, third]) x.close();
+    });
+  });
+
   describe('transactional offset commits (TxnOffsetCommit, KIP-447)', () => {
     const txnCommit = (c: GroupCoordinator, offset: bigint, extra: { producerId?: bigint; generationId?: number; memberId?: string } = {}) => c.txnOffsetCommit({
       transactionalId: 'tx', groupId: GROUP, producerId: extra.producerId ?? 9n, producerEpoch: 0, generationId: extra.generationId ?? -1, memberId: extra.memberId ?? '',

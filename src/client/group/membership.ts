@@ -74,6 +74,11 @@ export class GroupMembership {
   #joining = false;
   /** Set from the moment a rebalance starts here (revocation included) until its assignment is in. */
   #rebalancing = false;
+  /**
+   * The leader's: the partition count of each topic of the group's subscriptions when it last assigned
+   * (Kafka's assignmentSnapshot); null when this member did not compute the current assignment.
+   */
+  #assignmentSnapshot: Map<string, number> | null = null;
   #onFatal: (error: WafkaError) => void = () => {};
 
   constructor(options: MembershipOptions, context: { cluster: ClusterClient; host: MembershipHost; instrumentation: InstrumentationEmitter; logger: Logger }) {
@@ -124,6 +129,29 @@ export class GroupMembership {
       this.memberId = '';
     }
     this.generationId = -1;
+  }
+
+  /** The topics whose partitions the leader assigned (empty unless this member leads): its metadata refreshes cover them. */
+  assignedTopics(): string[] {
+    return this.#assignmentSnapshot ? [...this.#assignmentSnapshot.keys()] : [];
+  }
+
+  /**
+   * After a metadata refresh, as Kafka's ConsumerCoordinator: when the leader sees a topic of the group's
+   * subscriptions with another partition count than it assigned (partitions were added, or the topic was
+   * deleted), the group rebalances so the assignment covers what exists now.
+   */
+  metadataRefreshed(): void {
+    const snapshot = this.#assignmentSnapshot;
+    if (!snapshot || !this.#running || this.generationId < 0) return;
+    for (const [topic, count] of snapshot) {
+      const now = this.#cluster.partitions(topic).length;
+      if (now === count) continue;
+      this.#logger.info(`topic ${topic} of group ${this.options.groupId} has ${now} partitions, ${count} when assigned: rejoining`);
+      this.#assignmentSnapshot = null;
+      this.requestRejoin();
+      return;
+    }
   }
 
   /** A rejoin is wanted (a subscription changed, a rebalance is in progress). */
@@ -219,8 +247,11 @@ export class GroupMembership {
       const allTopics = [...new Set(members.flatMap((m) => decodeSubscription(m.memberMetadata).topics))].sort();
       // The leader assigns topics other members subscribe to as well: it needs their partitions.
       await this.#cluster.refresh([...new Set([...this.#cluster.knownTopics(), ...allTopics])], false);
+      this.#assignmentSnapshot = new Map(allTopics.map((t) => [t, this.#cluster.partitions(t).length]));
       const planned = await assigner.assign({ members, topics: allTopics });
       assignments = planned.map((a) => ({ memberId: a.memberId, assignment: a.memberAssignment }));
+    } else if (!joined.skipAssignment) {
+      this.#assignmentSnapshot = null;
     }
     const synced = await groupCall(this.#cluster, coordinatorId, 'SyncGroup', (api) => api.syncGroup({
       groupId, generationId: this.generationId, memberId: this.memberId, groupInstanceId,
@@ -246,6 +277,7 @@ export class GroupMembership {
 
   /** The member id and generation are no longer valid: partitions are lost (nothing is committed for them). */
   #reset(): void {
+    this.#assignmentSnapshot = null;
     this.memberId = '';
     this.generationId = -1;
     this.#host.lost();

@@ -16,10 +16,12 @@
  * join (KIP-394), static membership with FENCED_INSTANCE_ID (KIP-345),
  * session timeouts (a member that stops heartbeating is removed), rebalance
  * timeouts (a member that does not rejoin or sync in time is removed),
- * ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID, REBALANCE_IN_PROGRESS. All time and
- * timers come from the injected clock.
+ * ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID, REBALANCE_IN_PROGRESS. Offsets are
+ * kept for offsetsRetentionMinutes as Kafka keeps them (KIP-211), and expired
+ * with tombstones (`expireOffsets`). All time and timers come from the
+ * injected clock.
  */
-import type { Clock } from '../../clock.ts';
+import type { Clock, TimerHandle } from '../../clock.ts';
 import { WafkaError, type KafkaErrorType, type WafkaErrorJSON } from '../../errors.ts';
 import { CONSUMER_PROTOCOL_TYPE, decodeSubscription } from '../../protocol/consumer-protocol.ts';
 import type {
@@ -57,6 +59,15 @@ export interface GroupCoordinatorConfig {
   offsetMetadataMaxBytes: number;
   /** Committed offsets one group holds; more are refused with POLICY_VIOLATION. */
   offsetsPerGroupMax: number;
+  /**
+   * Kafka: offsets.retention.minutes (7 days). An Empty group's committed offsets are expired this long after
+   * it became Empty; a Stable consumer group's offsets of topics no member subscribes to, and offsets
+   * committed outside any group generation, this long after their commit. A group that is Empty and has no
+   * offsets left is removed.
+   */
+  offsetsRetentionMinutes: number;
+  /** Kafka: offsets.retention.check.interval.ms (10 min): how often expired offsets are looked for. */
+  offsetsRetentionCheckIntervalMs: number;
 }
 
 export const DEFAULT_GROUP_COORDINATOR_CONFIG: Readonly<GroupCoordinatorConfig> = Object.freeze({
@@ -69,6 +80,8 @@ export const DEFAULT_GROUP_COORDINATOR_CONFIG: Readonly<GroupCoordinatorConfig> 
   groupMemberMetadataBytesMax: 16 * 1024,
   offsetMetadataMaxBytes: 4096,
   offsetsPerGroupMax: 100_000,
+  offsetsRetentionMinutes: 7 * 24 * 60,
+  offsetsRetentionCheckIntervalMs: 600_000,
 });
 
 /** What the coordinator needs of its broker: durable, replicated appends to an offsets partition. */
@@ -90,7 +103,12 @@ export interface GroupLog {
 const GROUP_ID_BYTES_MAX = 255;
 /** Markers kept while a partition loads (each is one transaction's end; more than this many in one replay is not expected). */
 const LATE_MARKERS_MAX = 100_000;
+/** Tombstones in one append of the retention check (a group's are written in appends of at most this many). */
+const TOMBSTONES_PER_APPEND_MAX = 1_000;
 const MEMBERS_PER_REQUEST_MAX = 10_000;
+
+/** What one retention check did. */
+export interface RetentionCheckResult { offsetsExpired: number; groupsRemoved: number; failedAppends: number }
 
 type PartitionLoad = {
   state: 'loading' | 'active'; epoch: number; groups: Map<string, Group>;
@@ -108,9 +126,15 @@ export class GroupCoordinator {
   readonly #partitions = new Map<number, PartitionLoad>();
   #groupCount = 0;
   #commitSeq = 0;
+  #retentionTimer: TimerHandle | undefined;
+  #retentionCheck: Promise<RetentionCheckResult> | null = null;
 
   constructor(options: { config?: Partial<GroupCoordinatorConfig>; clock: Clock; log: GroupLog; nodeId: number }) {
     this.config = { ...DEFAULT_GROUP_COORDINATOR_CONFIG, ...options.config };
+    for (const key of ['offsetsRetentionMinutes', 'offsetsRetentionCheckIntervalMs'] as const) {
+      const value = this.config[key];
+      if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`group coordinator config ${key} = ${value}: expected a positive integer`);
+    }
     this.#clock = options.clock;
     this.#log = options.log;
     this.#nodeId = options.nodeId;
@@ -152,6 +176,7 @@ export class GroupCoordinator {
     }
     this.#groupCount += groups.size;
     load.state = 'active';
+    this.#retentionTimer ??= this.#clock.setTimeout(() => this.#retentionTick(), this.config.offsetsRetentionCheckIntervalMs);
   }
 
   #replay(groups: Map<string, Group>, partition: number, record: OffsetsTopicRecord): void {
@@ -209,6 +234,8 @@ export class GroupCoordinator {
   /** Stops everything (the broker closes). */
   close(): void {
     for (const partition of [...this.#partitions.keys()]) this.unload(partition);
+    this.#clock.clearTimeout(this.#retentionTimer);
+    this.#retentionTimer = undefined;
   }
 
   // ------------------------------------------------------------------ Lookup
@@ -790,6 +817,9 @@ export class GroupCoordinator {
       }
     }
     if (records.length > 0) {
+      // Offsets with a commit under way are not expired (Kafka's pendingOffsetCommits).
+      const pendingKeys = accepted.map((a) => offsetKey(a.topic, a.partition));
+      for (const key of pendingKeys) group.pendingCommits.set(key, (group.pendingCommits.get(key) ?? 0) + 1);
       try {
         if (transactional) await this.#log.appendTransactional(group.partition, records, transactional.producerId, transactional.producerEpoch);
         else await this.#log.append(group.partition, records);
@@ -797,6 +827,12 @@ export class GroupCoordinator {
         const e = coordinatorError(error);
         for (const a of accepted) errors.set(offsetKey(a.topic, a.partition), e);
         accepted.length = 0;
+      } finally {
+        for (const key of pendingKeys) {
+          const n = group.pendingCommits.get(key)! - 1;
+          if (n > 0) group.pendingCommits.set(key, n);
+          else group.pendingCommits.delete(key);
+        }
       }
       if (transactional) {
         let pending = group.pendingTxnOffsets.get(transactional.producerId);
@@ -904,6 +940,113 @@ export class GroupCoordinator {
         for (const t of decodeSubscription(group.metadataOf(m)).topics) topics.add(t);
       } catch {
         // Metadata that is not the consumer protocol's subscribes to nothing we can name.
+      }
+    }
+    return topics;
+  }
+
+  // ------------------------------------------------------------------ Offset retention
+
+  #retentionTick(): void {
+    this.#retentionTimer = undefined;
+    if (this.#partitions.size === 0) return; // the next load starts it again
+    void this.expireOffsets().finally(() => {
+      if (this.#partitions.size > 0) this.#retentionTimer ??= this.#clock.setTimeout(() => this.#retentionTick(), this.config.offsetsRetentionCheckIntervalMs);
+    });
+  }
+
+  /**
+   * Kafka's cleanupGroupMetadata, run every offsetsRetentionCheckIntervalMs: expires the offsets that are past
+   * offsetsRetentionMinutes (see the config) and removes groups that are Empty with no offsets left. Each
+   * is written as tombstones to the group's offsets partition first, so the expiry holds after a failover
+   * or a restart replays the partition. One check at a time; a call during one waits for it.
+   */
+  expireOffsets(): Promise<RetentionCheckResult> {
+    this.#retentionCheck ??= this.#expireOffsets().finally(() => { this.#retentionCheck = null; });
+    return this.#retentionCheck;
+  }
+
+  async #expireOffsets(): Promise<RetentionCheckResult> {
+    const result: RetentionCheckResult = { offsetsExpired: 0, groupsRemoved: 0, failedAppends: 0 };
+    const retentionMs = this.config.offsetsRetentionMinutes * 60_000;
+    for (const [partition, load] of [...this.#partitions]) {
+      if (load.state !== 'active') continue;
+      for (const group of [...load.groups.values()]) {
+        if (this.#partitions.get(partition) !== load) break;
+        if (load.groups.get(group.groupId) !== group || group.is('Dead')) continue;
+        const nowMs = this.#clock.nowMs();
+        const expired = this.#expiredOffsets(group, nowMs, retentionMs);
+        // A member that was given an id (MEMBER_ID_REQUIRED) and joins again next keeps the group.
+        const removeGroup = group.is('Empty') && group.pendingCommits.size === 0 && group.pendingTxnOffsets.size === 0
+          && group.pendingMembers.size === 0 && expired.length === group.offsets.size;
+        if (expired.length === 0 && !removeGroup) continue;
+        // Commits accepted after this point are written after these tombstones, and win.
+        const seq = ++this.#commitSeq;
+        const records: { key: Uint8Array; value: null }[] = expired.map((o) => ({ key: offsetCommitKey(group.groupId, o.topic, o.partition), value: null }));
+        if (removeGroup) {
+          // As Kafka: Dead at once, so a join meanwhile makes a new group, written after the tombstone.
+          records.push({ key: groupMetadataKey(group.groupId), value: null });
+          this.#dropGroup(load.groups, group);
+        }
+        try {
+          for (let i = 0; i < records.length; i += TOMBSTONES_PER_APPEND_MAX) await this.#log.append(group.partition, records.slice(i, i + TOMBSTONES_PER_APPEND_MAX));
+        } catch {
+          // Kept in memory (a removed group stays removed here); the next check writes them again.
+          result.failedAppends++;
+          continue;
+        }
+        for (const o of expired) {
+          const key = offsetKey(o.topic, o.partition);
+          if ((group.appliedCommitSeq.get(key) ?? 0) > seq || group.pendingCommits.has(key)) continue;
+          group.offsets.delete(key);
+          group.appliedCommitSeq.set(key, seq);
+          result.offsetsExpired++;
+        }
+        if (removeGroup) result.groupsRemoved++;
+      }
+    }
+    return result;
+  }
+
+  /** Kafka's GroupMetadata.removeExpiredOffsets: which of the group's offsets are past the retention now. */
+  #expiredOffsets(group: Group, nowMs: number, retentionMs: number): { topic: string; partition: number }[] {
+    let since: (o: { commitTimestampMs: bigint }) => number;
+    let keep = new Set<string>();
+    if (group.protocolType !== null && group.is('Empty')) {
+      // No member: counted from when the group became Empty (from the commit when that is not known).
+      const emptySinceMs = Number(group.currentStateTimestampMs);
+      since = (o) => (emptySinceMs >= 0 ? emptySinceMs : Number(o.commitTimestampMs));
+    } else if (group.protocolType === null) {
+      // Offsets committed outside any group generation (a standalone consumer): counted from each commit.
+      since = (o) => Number(o.commitTimestampMs);
+    } else if (group.protocolType === CONSUMER_PROTOCOL_TYPE && group.is('Stable')) {
+      // Members consume: only topics none of them subscribes to, counted from each commit.
+      const subscribed = this.#subscribedTopicsIfKnown(group);
+      if (subscribed === null) return [];
+      keep = subscribed;
+      since = (o) => Number(o.commitTimestampMs);
+    } else {
+      return [];
+    }
+    // Offsets a transaction wrote and its marker has not decided yet are kept, as commits under way are.
+    const pendingTxn = new Set<string>();
+    for (const pending of group.pendingTxnOffsets.values()) for (const key of pending.keys()) pendingTxn.add(key);
+    const expired: { topic: string; partition: number }[] = [];
+    for (const [key, o] of group.offsets) {
+      if (keep.has(o.topic) || group.pendingCommits.has(key) || pendingTxn.has(key)) continue;
+      if (nowMs - since(o) >= retentionMs) expired.push({ topic: o.topic, partition: o.partition });
+    }
+    return expired;
+  }
+
+  /** Every member's subscribed topics, or null when one member's metadata is not the consumer protocol's. */
+  #subscribedTopicsIfKnown(group: Group): Set<string> | null {
+    const topics = new Set<string>();
+    for (const m of group.members.values()) {
+      try {
+        for (const t of decodeSubscription(group.metadataOf(m)).topics) topics.add(t);
+      } catch {
+        return null;
       }
     }
     return topics;

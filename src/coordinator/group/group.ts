@@ -59,6 +59,8 @@ export class Group {
   readonly pendingTxnOffsets = new Map<bigint, Map<string, CommittedOffset & { topic: string; partition: number; seq: number }>>();
   /** Per offset key: sequence of the latest commit applied (commits are applied in the order they were written). */
   readonly appliedCommitSeq = new Map<string, number>();
+  /** Per offset key: commits written to the offsets topic and not answered yet. */
+  readonly pendingCommits = new Map<string, number>();
   joinTimer: TimerHandle | undefined;
   syncTimer: TimerHandle | undefined;
   /** An Empty group's first rebalance waits until then for more members (group.initial.rebalance.delay.ms). */

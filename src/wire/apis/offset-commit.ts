@@ -35,16 +35,9 @@ topics [] 0+
     errorCode int16 0+
 `, FLEXIBLE_FROM),
   async handle(request, _version, context) {
-    type Partition = { partitionIndex: number; committedOffset: bigint; committedLeaderEpoch: number; committedMetadata: string | null };
     const answer = await context.broker.offsetCommit({
       groupId: request.groupId, generationId: request.generationId, memberId: request.memberId, groupInstanceId: request.groupInstanceId,
-      topics: request.topics.map((t: { name: string; partitions: Partition[] }) => ({
-        topic: t.name,
-        partitions: t.partitions.map((p) => ({
-          partition: p.partitionIndex, committedOffset: p.committedOffset, committedMetadata: p.committedMetadata,
-          ...(p.committedLeaderEpoch >= 0 ? { committedLeaderEpoch: p.committedLeaderEpoch } : {}),
-        })),
-      })),
+      topics: committedOffsets(request.topics),
     });
     return {
       throttleTimeMs: 0,
@@ -54,3 +47,16 @@ topics [] 0+
     };
   },
 };
+
+interface WireCommittedPartition { partitionIndex: number; committedOffset: bigint; committedLeaderEpoch: number; committedMetadata: string | null }
+
+/** The offsets an OffsetCommit or TxnOffsetCommit request carries, as the broker takes them (a leader epoch of -1 is none). */
+export function committedOffsets(topics: { name: string; partitions: WireCommittedPartition[] }[]) {
+  return topics.map((t) => ({
+    topic: t.name,
+    partitions: t.partitions.map((p) => ({
+      partition: p.partitionIndex, committedOffset: p.committedOffset, committedMetadata: p.committedMetadata,
+      ...(p.committedLeaderEpoch >= 0 ? { committedLeaderEpoch: p.committedLeaderEpoch } : {}),
+    })),
+  }));
+}

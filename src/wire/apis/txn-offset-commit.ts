@@ -6,6 +6,7 @@
  */
 import { errorFields, transactionsOf, type WireApi } from '../api.ts';
 import { schema } from '../schema.ts';
+import { committedOffsets } from './offset-commit.ts';
 import { answerOrError, requestError } from './transaction-errors.ts';
 
 const FLEXIBLE_FROM = 3;
@@ -37,14 +38,7 @@ topics [] 0+
     errorCode int16 0+
 `, FLEXIBLE_FROM),
   async handle(request, _version, context) {
-    type Partition = { partitionIndex: number; committedOffset: bigint; committedLeaderEpoch: number; committedMetadata: string | null };
-    const topics = request.topics.map((t: { name: string; partitions: Partition[] }) => ({
-      topic: t.name,
-      partitions: t.partitions.map((p) => ({
-        partition: p.partitionIndex, committedOffset: p.committedOffset, committedMetadata: p.committedMetadata,
-        ...(p.committedLeaderEpoch >= 0 ? { committedLeaderEpoch: p.committedLeaderEpoch } : {}),
-      })),
-    }));
+    const topics = committedOffsets(request.topics);
     const answer = await answerOrError(() => transactionsOf(context).txnOffsetCommit({
       transactionalId: request.transactionalId, groupId: request.groupId, producerId: request.producerId, producerEpoch: request.producerEpoch,
       generationId: request.generationId, memberId: request.memberId, groupInstanceId: request.groupInstanceId, topics,
@@ -53,7 +47,7 @@ topics [] 0+
     const byTopic = new Map(('failed' in answer ? [] : answer.topics).map((t) => [t.topic, new Map(t.partitions.map((p) => [p.partition, p.error]))]));
     return {
       throttleTimeMs: 0,
-      topics: topics.map((t: { topic: string; partitions: { partition: number }[] }) => ({
+      topics: topics.map((t) => ({
         name: t.topic,
         partitions: t.partitions.map((p) => ({ partitionIndex: p.partition, errorCode: errorFields(failed ?? byTopic.get(t.topic)?.get(p.partition)).errorCode })),
       })),
