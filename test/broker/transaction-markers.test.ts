@@ -2,6 +2,7 @@
 // read_committed fetch with its aborted transactions, and ListOffsets under read_committed.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Broker } from '../../src/broker/broker.ts';
+import { decodeProducerSnapshot } from '../../src/broker/producer-snapshot.ts';
 import type { MarkerWritten } from '../../src/broker/transaction-markers.ts';
 import { encodeBatch } from '../../src/core/index.ts';
 import type { BrokerApi, IsolationLevel } from '../../src/protocol/types.ts';
@@ -144,3 +145,35 @@ describe('WriteTxnMarkers and read_committed', () => {
     expect(await listLatest(broker, 'read_uncommitted')).toBe(0n);
   });
 });
+
+describe('retention and transactions', () => {
+  it('retention trims aborted transactions below the new log start; a snapshot is written after the roll; ListOffsets by time stops at the LSO under read_committed', async () => {
+    cluster = await startTestCluster(1);
+    const broker = cluster.brokers[0];
+    await broker.createTopics({ topics: [{ topic: 't', configEntries: [{ name: 'segment.bytes', value: '1024' }, { name: 'retention.bytes', value: '2048' }] }] });
+    const big = 'r'.repeat(300);
+    await produce(broker, await txnBatch([big], 5n, 0)); // 0
+    await writeMarker(broker, { producerId: 5n, producerEpoch: 0, committed: false }); // 1
+    expect((await fetchFrom(broker, 'read_committed')).abortedTransactions).toEqual([{ producerId: 5n, firstOffset: 0n }]);
+    for (let i = 0; i < 12; i++) await produce(broker, await batchOf([big]), null); // 2..13
+    await produce(broker, await encodeBatch([{ key: null, value: 'open', timestamp: 9_000_000_000_000 }], { producerId: 6n, producerEpoch: 0, baseSequence: 0, isTransactional: true })); // 14
+    await broker.runMaintenance();
+    const start = (await broker.listOffsets({ isolationLevel: 'read_committed', topics: [{ topic: 't', partitions: [{ partition: 0, timestamp: -2n }] }] })).topics[0].partitions[0].offset;
+    expect(start).toBeGreaterThan(1n);
+    const replica = [...(broker as unknown as { describeReplicas(): { logStartOffset: bigint }[] }).describeReplicas()][0];
+    expect(replica.logStartOffset).toBe(start);
+    const fromStart = await fetchFrom(broker, 'read_committed', start);
+    expect(fromStart).toMatchObject({ lastStableOffset: 14n, abortedTransactions: [] });
+    // The snapshot written after the roll holds the trimmed index: no entry below the log start.
+    const file = await cluster.backends[0].openFile('t-0/producer-state-snapshot', { create: false });
+    const snapshot = decodeProducerSnapshot(await file.read(0, file.size));
+    await file.close();
+    expect(snapshot).toMatchObject({ logStartOffset: start, aborted: [] });
+    expect(snapshot!.producers.map((p) => [p.producerId, p.currentTxnFirstOffset])).toEqual([[5n, null], [6n, 14n]]);
+    // The open transaction's record is the only one that recent: past the LSO, read_committed finds none.
+    const byTime = async (isolationLevel: IsolationLevel) => (await broker.listOffsets({ isolationLevel, topics: [{ topic: 't', partitions: [{ partition: 0, timestamp: 8_000_000_000_000n }] }] })).topics[0].partitions[0].offset;
+    expect(await byTime('read_uncommitted')).toBe(14n);
+    expect(await byTime('read_committed')).toBe(-1n);
+  });
+});
+
