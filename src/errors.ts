@@ -56,6 +56,7 @@ export const KAFKA_ERRORS = {
   INVALID_TRANSACTION_TIMEOUT: { code: 50, retriable: false },
   CONCURRENT_TRANSACTIONS: { code: 51, retriable: true },
   TRANSACTION_COORDINATOR_FENCED: { code: 52, retriable: false },
+  TRANSACTIONAL_ID_AUTHORIZATION_FAILED: { code: 53, retriable: false },
   OPERATION_NOT_ATTEMPTED: { code: 55, retriable: false },
   UNSTABLE_OFFSET_COMMIT: { code: 88, retriable: true },
   PRODUCER_FENCED: { code: 90, retriable: false },

@@ -30,7 +30,7 @@
  */
 import { systemClock, type Clock, type TimerHandle } from '../clock.ts';
 import type { AlterPartitionRequest, BrokerRegistrationRequest } from '../controller/controller.ts';
-import { loadCore } from '../core/index.ts';
+import { batchSpans, loadCore, readBatchHeader, spanIsWhole } from '../core/index.ts';
 import { WafkaError } from '../errors.ts';
 import { TurnBudget } from '../event-loop.ts';
 import { getTopic, type ClusterMetadata, type PartitionState, type TopicState } from '../metadata/metadata.ts';
@@ -65,6 +65,7 @@ import {
   type JoinGroupRequest, type JoinGroupResponse, type LeaveGroupRequest, type LeaveGroupResponse, type ListGroupsRequest,
   type ListGroupsResponse, type OffsetCommitRequest, type OffsetCommitResponse, type OffsetDeleteRequest,
   type OffsetDeleteResponse, type OffsetFetchRequest, type OffsetFetchResponse, type SyncGroupRequest, type SyncGroupResponse,
+  type WriteTxnMarkersRequest, type WriteTxnMarkersResponse,
 } from '../protocol/types.ts';
 import { resolveBrokerConfig, type BrokerConfig, type BrokerConfigInput } from './broker-config.ts';
 import { BrokerMetricsCounters, recordsInBatches } from './broker-metrics.ts';
@@ -74,6 +75,7 @@ import { findDivergingEpoch } from './log-divergence.ts';
 import { Partition } from './partition.ts';
 import { ProduceWaiters } from './produce-waiters.ts';
 import { ReplicaFetcher, type ReplicaFetcherHost } from './replica-fetcher.ts';
+import { checkWriteTxnMarkers, markerBatch, MarkerListeners, TXN_MARKER_COMMIT_TIMEOUT_MS, type MarkerListener } from './transaction-markers.ts';
 import type { AppendResult, PartitionRef, ReplicaLog, ReplicaLogStorage } from './replica-log.ts';
 import {
   checkArray, checkBigInt, checkInt, checkObject, checkStrings, checkTopicPartitions, invalidRequest,
@@ -185,6 +187,7 @@ export class Broker implements BrokerApi, GroupApi {
   #closing: Promise<void> | null = null;
   /** The group coordinator of the __consumer_offsets partitions this broker leads. */
   readonly groups: GroupCoordinator;
+  readonly #markerListeners = new MarkerListeners();
   /** The transaction coordinator of the __transaction_state partitions this broker leads. */
   readonly transactions: TransactionCoordinator;
 
@@ -391,7 +394,16 @@ export class Broker implements BrokerApi, GroupApi {
     if (requestBytes > this.config.requestBytesMax) {
       throw invalidRequest(`produce request of ${requestBytes} B over the ${this.config.requestBytesMax} B limit`);
     }
+    const transactionalId = request.transactionalId ?? null;
+    if (transactionalId !== null && typeof transactionalId !== 'string') throw invalidRequest('transactionalId must be a string or null');
     this.#metrics.produceRequests++;
+    // Kafka's KafkaApis and ReplicaManager refuse these for the whole request, before any append.
+    const refused = refuseTransactionalProduce(request, transactionalId);
+    if (refused) {
+      this.#metrics.countError(refused.type);
+      const error = errorJSON(refused);
+      return { topics: request.topics.map((t) => ({ topic: t.topic, partitions: t.partitions.map((p) => ({ partition: p.partition, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, error })) })) };
+    }
 
     // Phase 1, in arrival order: learn about new topics, check and enqueue every append.
     // As in Kafka, only Metadata creates topics: a produce to an unknown topic is UNKNOWN_TOPIC_OR_PARTITION.
@@ -512,6 +524,7 @@ export class Broker implements BrokerApi, GroupApi {
     });
     const replicaId = request.replicaId ?? -1;
     checkInt(replicaId, 'replicaId', -1, 0x7fffffff);
+    checkIsolationLevel(request.isolationLevel);
     this.#metrics.fetchRequests++;
     const maxWaitMs = Math.min(request.maxWaitMs, this.config.fetchWaitMsMax);
     const maxBytes = Math.min(request.maxBytes, this.config.fetchBytesMax);
@@ -547,6 +560,8 @@ export class Broker implements BrokerApi, GroupApi {
   async #readFetch(request: FetchRequest, maxBytes: number, replicaId: number): Promise<{ response: FetchResponse; bytes: number; failed: boolean }> {
     let bytes = 0;
     let failed = false;
+    // Followers copy everything; a read_committed consumer reads below the last stable offset.
+    const readCommitted = replicaId < 0 && request.isolationLevel === 'read_committed';
     const topics: FetchResponse['topics'] = [];
     for (const t of request.topics) {
       const partitions: FetchPartitionResponse[] = [];
@@ -574,17 +589,23 @@ export class Broker implements BrokerApi, GroupApi {
             partitions.push({ partition: p.partition, highWatermark, lastStableOffset: highWatermark, logStartOffset, logEndOffset: log.logEndOffset, records: null, error: errorJSON(error) });
             continue;
           }
+          if (readCommitted && !replica.producers.loaded) await this.#loadProducers(replica, log);
+          // read_uncommitted does not load the producer state for it: until something else did, its lastStableOffset is the high watermark.
+          const lastStableOffset = replica.producers.loaded ? replica.producers.lastStableOffset(highWatermark) : highWatermark;
           let records: Uint8Array | null = null;
           const budget = Math.min(p.partitionMaxBytes, maxBytes - bytes);
-          // Consumers read committed records only; followers read up to the log end.
-          const upTo = replicaId >= 0 ? log.logEndOffset : highWatermark;
+          // Consumers read committed records only (read_committed: below the last stable offset); followers read up to the log end.
+          const upTo = replicaId >= 0 ? log.logEndOffset : readCommitted ? lastStableOffset : highWatermark;
           if (p.fetchOffset < upTo && (budget > 0 || bytes === 0)) {
             records = await log.read(p.fetchOffset, Math.max(0, budget), upTo, bytes === 0);
             if (records && records.byteLength === 0) records = null;
             bytes += records?.byteLength ?? 0;
             if (records && replicaId < 0) this.#metrics.countConsumerFetch(t.topic, recordsInBatches(records), records.byteLength);
           }
-          partitions.push({ partition: p.partition, highWatermark, lastStableOffset: highWatermark, logStartOffset, records });
+          const answer: FetchPartitionResponse = { partition: p.partition, highWatermark, lastStableOffset, logStartOffset, records };
+          // Kafka's collectAbortedTransactions over the offsets the records returned span.
+          if (readCommitted) answer.abortedTransactions = records ? replica.producers.abortedTransactions(p.fetchOffset, endOffsetOf(records)) : [];
+          partitions.push(answer);
         } catch (error) {
           failed = true;
           this.#metrics.countError(asWafkaError(error).type);
@@ -596,6 +617,14 @@ export class Broker implements BrokerApi, GroupApi {
       topics.push({ topic: t.topic, partitions });
     }
     return { response: { topics }, bytes, failed };
+  }
+
+  /** Loads a replica's producer state (a walk of its log, once) in its append order, if not loaded yet. */
+  async #loadProducers(replica: Partition, log: ReplicaLog): Promise<void> {
+    if (replica.producers.loaded) return;
+    await this.#runInOrder(replica, async () => {
+      if (!replica.closed) await replica.producers.load(log, this.clock.nowMs());
+    });
   }
 
   /** Updates what each led partition knows of follower `replicaId`, and commits what that allows. */
@@ -628,18 +657,23 @@ export class Broker implements BrokerApi, GroupApi {
         throw invalidRequest(`${where}: timestamp ${p.timestamp}: expected -1 (latest), -2 (earliest) or a time in ms in [0, 2^63-1]`);
       }
     });
+    checkIsolationLevel(request.isolationLevel);
     await this.#refreshIfUnknown(request.topics);
     const topics = await Promise.all(request.topics.map(async (t) => ({
       topic: t.topic,
       partitions: await Promise.all(t.partitions.map(async (p) => {
         try {
-          const log = await this.#leaderReplica(t.topic, p.partition).opening;
+          const replica = this.#leaderReplica(t.topic, p.partition);
+          const log = await replica.opening;
           if (p.timestamp === EARLIEST_TIMESTAMP) return { partition: p.partition, offset: log.logStartOffset, timestamp: -1n };
-          if (p.timestamp === LATEST_TIMESTAMP) return { partition: p.partition, offset: log.highWatermark, timestamp: -1n };
+          // read_committed sees up to the last stable offset (Kafka's lastFetchableOffset).
+          if (request.isolationLevel === 'read_committed' && !replica.producers.loaded) await this.#loadProducers(replica, log);
+          const fetchable = request.isolationLevel === 'read_committed' ? replica.producers.lastStableOffset(log.highWatermark) : log.highWatermark;
+          if (p.timestamp === LATEST_TIMESTAMP) return { partition: p.partition, offset: fetchable, timestamp: -1n };
           if (p.timestamp < 0n) throw invalidRequest(`timestamp ${p.timestamp}: expected -1 (latest), -2 (earliest) or a time in ms`);
           const found = await log.offsetForTimestamp(p.timestamp);
           // Kafka answers offset -1 when no record is that recent.
-          return found && found.offset < log.highWatermark
+          return found && found.offset < fetchable
             ? { partition: p.partition, offset: found.offset, timestamp: found.timestampMs }
             : { partition: p.partition, offset: -1n, timestamp: -1n };
         } catch (error) {
@@ -785,7 +819,10 @@ export class Broker implements BrokerApi, GroupApi {
             if (offset < 0n || offset > log.highWatermark) {
               throw new WafkaError('OFFSET_OUT_OF_RANGE', `offset ${p.offset} outside [0, ${log.highWatermark}] of ${t.topic}-${p.partition}`);
             }
-            return offset <= log.logStartOffset ? log.logStartOffset : log.deleteRecordsBefore(offset);
+            if (offset <= log.logStartOffset) return log.logStartOffset;
+            const logStartOffset = await log.deleteRecordsBefore(offset);
+            replica.producers.logStartMoved(logStartOffset);
+            return logStartOffset;
           });
           return { partition: p.partition, lowWatermark };
         } catch (error) {
@@ -795,6 +832,74 @@ export class Broker implements BrokerApi, GroupApi {
       })),
     })));
     return { topics };
+  }
+
+  // ------------------------------------------------------------------ Transaction markers
+
+  /**
+   * Writes each marker, as the leader of each partition it names, as an
+   * end-transaction control batch (Kafka's WriteTxnMarkers): the producer's
+   * open transaction there is complete (an ABORT adds it to the aborted
+   * index), and a marker of a newer producer epoch bumps the producer's.
+   * Answered per partition once the marker is committed (as acks=-1): NONE,
+   * or INVALID_PRODUCER_EPOCH (older than the producer's epoch),
+   * TRANSACTION_COORDINATOR_FENCED (older coordinator epoch),
+   * NOT_LEADER_OR_FOLLOWER, UNKNOWN_TOPIC_OR_PARTITION, NOT_ENOUGH_REPLICAS,
+   * REQUEST_TIMED_OUT. Markers of one partition are written in request order.
+   */
+  async writeTxnMarkers(request: WriteTxnMarkersRequest): Promise<WriteTxnMarkersResponse> {
+    this.#checkOpen();
+    checkWriteTxnMarkers(request, this.config.requestPartitionsMax);
+    await this.#refreshIfUnknown(request.markers.flatMap((m) => m.topics.map((t) => ({ topic: t.topic, partitions: t.partitions.map((partition) => ({ partition })) }))));
+    // Enqueued in request order (each partition's queue keeps it); then all wait for their commit together.
+    const written = request.markers.map((marker) => ({
+      producerId: marker.producerId,
+      topics: marker.topics.map((t) => ({ topic: t.topic, partitions: t.partitions.map((partition) => ({ partition, done: this.#writeMarker(marker, t.topic, partition) })) })),
+    }));
+    return {
+      markers: await Promise.all(written.map(async (m) => ({
+        producerId: m.producerId,
+        topics: await Promise.all(m.topics.map(async (t) => ({
+          topic: t.topic,
+          partitions: await Promise.all(t.partitions.map(async ({ partition, done }) => {
+            try {
+              await done;
+              return { partition };
+            } catch (error) {
+              this.#metrics.countError(asWafkaError(error).type);
+              return { partition, error: errorJSON(error) };
+            }
+          })),
+        }))),
+      }))),
+    };
+  }
+
+  /** Registers `listener` for every marker committed on a partition this broker leads; returns its removal. */
+  onMarkerWritten(listener: MarkerListener): () => void {
+    return this.#markerListeners.add(listener);
+  }
+
+  async #writeMarker(marker: TxnMarker, topic: string, partition: number): Promise<void> {
+    const replica = this.#leaderReplica(topic, partition);
+    const result = await this.#runInOrder(replica, async () => {
+      await replica.opening;
+      if (replica.closed) throw notLeader(this.nodeId, topic, partition, 'the replica was closed');
+      const log = replica.checkLeader();
+      replica.checkEnoughReplicas();
+      const nowMs = this.clock.nowMs();
+      await replica.producers.checkMarker(log, marker, nowMs);
+      const batch = markerBatch(marker, nowMs);
+      const appended = await log.append(batch, replica.leaderEpoch, 'coordinator');
+      replica.producers.appended(batch, nowMs, appended.baseOffset);
+      this.#countAppend(replica, appended.batchCount, 0, appended.sizeBytes);
+      this.#highWatermarkMayMove(replica);
+      return appended;
+    });
+    await this.#awaitCommitted(replica, result.lastOffset + 1n, TXN_MARKER_COMMIT_TIMEOUT_MS);
+    // The group coordinator's pending transactional offsets there are decided (Kafka's onTransactionCompleted).
+    if (topic === OFFSETS_TOPIC) this.groups.transactionMarker(partition, marker.producerId, marker.committed);
+    this.#markerListeners.notify({ topic, partition, producerId: marker.producerId, producerEpoch: marker.producerEpoch, committed: marker.committed, offset: result.baseOffset });
   }
 
   async metrics(): Promise<BrokerMetrics> {
@@ -1421,6 +1526,7 @@ export class Broker implements BrokerApi, GroupApi {
     replica.opening = after.then(() => this.#withOpenSlot(() => this.#storage.open(want.ref, replica.config))).then(
       (log) => {
         replica.log = log;
+        replica.producers.logOpened(log);
         this.#openFailures.delete(key);
         // A partition of one replica commits what it appends; a replicated one starts from the high watermark it stored.
         if (!replica.replicated) log.highWatermark = log.logEndOffset;
@@ -1544,10 +1650,22 @@ export class Broker implements BrokerApi, GroupApi {
     const log = await replica.opening.catch(() => null);
     if (!log) return;
     try {
+      await this.#writeProducerSnapshot(replica, log);
       await log.flush();
     } finally {
       await log.close();
     }
+  }
+
+  /**
+   * Saves the replica's producer state with its log, if loaded, so that the
+   * next load reads the log after it only. A failure is counted and otherwise
+   * harmless: an older snapshot still describes a prefix of the log.
+   */
+  async #writeProducerSnapshot(replica: Partition, log: ReplicaLog): Promise<void> {
+    const snapshot = replica.producers.snapshot(log);
+    if (!snapshot) return;
+    await log.writeProducerSnapshot(snapshot).catch((error) => this.#metrics.countError(asWafkaError(error).type));
   }
 
   // ------------------------------------------------------------------ Background work
@@ -1574,7 +1692,9 @@ export class Broker implements BrokerApi, GroupApi {
         if (replica.closed) return;
         const log = await replica.opening;
         await log.maintain(nowMs);
+        replica.producers.logStartMoved(log.logStartOffset);
         replica.producers.expire(nowMs);
+        if (replica.producers.snapshotDue(log)) await this.#writeProducerSnapshot(replica, log);
       }).catch((error) => this.#metrics.countError(asWafkaError(error).type)));
     }
     this.#maintenanceCursor = (this.#maintenanceCursor + count) % replicas.length;
@@ -1585,6 +1705,51 @@ export class Broker implements BrokerApi, GroupApi {
   runMaintenance(): Promise<void> {
     return this.#maintainSome();
   }
+}
+
+/**
+ * TRANSACTIONAL_ID_AUTHORIZATION_FAILED for transactional batches in a request
+ * without a transactionalId (KafkaApis.handleProduceRequest), and
+ * INVALID_PRODUCER_ID_MAPPING for transactional batches of more than one
+ * producer (ReplicaManager.handleProduceAppend); null when neither applies.
+ * Batches with a torn header, and control batches, are left to the append's checks.
+ */
+function refuseTransactionalProduce(request: ProduceRequest, transactionalId: string | null): WafkaError | null {
+  const producers = new Set<string>();
+  for (const t of request.topics) {
+    for (const p of t.partitions) {
+      const records = p.records;
+      for (const span of batchSpans(new DataView(records.buffer, records.byteOffset, records.byteLength))) {
+        const header = readBatchHeader(records, span.at);
+        // A control batch is the append's to refuse, with INVALID_RECORD (no producer may send one).
+        if (!header.isTransactional || header.isControlBatch || header.producerId < 0n) continue;
+        if (transactionalId === null) {
+          return new WafkaError('TRANSACTIONAL_ID_AUTHORIZATION_FAILED', `${t.topic}-${p.partition}: a transactional batch of producer ${header.producerId} in a produce request without a transactionalId`);
+        }
+        producers.add(`${header.producerId}/${header.producerEpoch}`);
+        if (producers.size > 1) {
+          return new WafkaError('INVALID_PRODUCER_ID_MAPPING', `transactional batches of more than one producer id and epoch in one request: ${[...producers].join(', ')}`);
+        }
+      }
+    }
+  }
+  return null;
+}
+
+function checkIsolationLevel(level: unknown): void {
+  if (level !== undefined && level !== 'read_uncommitted' && level !== 'read_committed') {
+    throw invalidRequest(`isolationLevel ${JSON.stringify(level)}: expected 'read_uncommitted' or 'read_committed'`);
+  }
+}
+
+/** The offset after the last whole batch of `records`. */
+function endOffsetOf(records: Uint8Array): bigint {
+  let end = -1n;
+  for (const span of batchSpans(new DataView(records.buffer, records.byteOffset, records.byteLength))) {
+    if (!spanIsWhole(span, records.byteLength)) break;
+    end = span.lastOffset + 1n;
+  }
+  return end;
 }
 
 function sameConfig(a: ResolvedTopicConfig, b: ResolvedTopicConfig): boolean {

@@ -19,6 +19,7 @@ import { WafkaError } from '../errors.ts';
 import type { BrokerApi, FetchPartitionResponse, FetchRequest } from '../protocol/types.ts';
 import { partitionKey } from './fetch-waiters.ts';
 import { truncationPoint } from './log-divergence.ts';
+import { hasProducerBatches } from './partition-producers.ts';
 import type { Partition } from './partition.ts';
 
 /** How much longer than its long-poll a follower waits for an answer before it takes the leader for gone (a dead worker answers nothing). */
@@ -151,13 +152,17 @@ export class ReplicaFetcher {
       if (p.closed || p.leaderEpoch !== sentEpoch || !log || log.logEndOffset !== fetchOffset) return false;
       if (r.divergingEpoch) {
         const { offset } = truncationPoint(log, r.divergingEpoch);
+        // The snapshot goes first: a cut log no longer extends it, whatever happens next.
+        await log.removeProducerSnapshot();
         await log.truncateTo(offset);
         p.producers.truncatedTo(offset);
         return false;
       }
       if (r.records && r.records.byteLength > 0) {
         const result = await log.appendAsFollower(r.records);
-        p.producers.appended(r.records, this.#host.clock.nowMs());
+        // A follower keeps the producer state as the leader does once producers write here (loading reads what was just appended too).
+        if (p.producers.loaded) p.producers.appended(r.records, this.#host.clock.nowMs());
+        else if (hasProducerBatches(r.records)) await p.producers.load(log, this.#host.clock.nowMs());
         this.#host.appended(p, result.batchCount, result.recordCount, result.sizeBytes);
       }
       p.followHighWatermark(r.highWatermark);
@@ -177,9 +182,11 @@ export class ReplicaFetcher {
       const log = p.log;
       if (p.closed || p.leaderEpoch !== sentEpoch || !log || log.logEndOffset !== fetchOffset) return;
       if (leaderEndOffset < log.logEndOffset) {
+        await log.removeProducerSnapshot();
         await log.truncateTo(leaderEndOffset);
         p.producers.truncatedTo(leaderEndOffset);
       } else if (leaderStartOffset > log.logEndOffset) {
+        await log.removeProducerSnapshot();
         await log.truncateFullyAndStartAt(leaderStartOffset);
         p.producers.cleared();
       }

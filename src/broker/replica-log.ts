@@ -39,8 +39,10 @@ export interface ReplicaLog {
    * size ≤ maxMessageBytes) before writing anything, then writes them with
    * their offsets and leader epoch. CORRUPT_MESSAGE / MESSAGE_TOO_LARGE leave
    * the log unchanged. The high watermark does not move (the partition moves it).
+   * `origin` 'coordinator': batches this broker built, such as transaction
+   * markers (control batches, which a producer may not send).
    */
-  append(batches: Uint8Array, leaderEpoch: number): Promise<AppendResult>;
+  append(batches: Uint8Array, leaderEpoch: number, origin?: 'client' | 'coordinator'): Promise<AppendResult>;
   /** Appends a leader's batches as they are (offsets and epochs kept): a follower's copy. */
   appendAsFollower(batches: Uint8Array): Promise<AppendResult>;
   /** Removes every batch holding an offset ≥ `offset` (a follower that diverged from its leader). */
@@ -58,6 +60,12 @@ export interface ReplicaLog {
   offsetForTimestamp(timestampMs: bigint): Promise<{ offset: bigint; timestampMs: bigint } | null>;
   /** Moves logStartOffset up to `offset` (≤ highWatermark). Returns the new logStartOffset. */
   deleteRecordsBefore(offset: bigint): Promise<bigint>;
+  /** The producer-state snapshot kept with the log (./producer-snapshot.ts), or null if there is none. */
+  readProducerSnapshot(): Promise<Uint8Array | null>;
+  /** Replaces the producer-state snapshot (written whole, then renamed over the old one). */
+  writeProducerSnapshot(bytes: Uint8Array): Promise<void>;
+  /** Removes the producer-state snapshot (the log was cut below where it was taken); no-op if there is none. */
+  removeProducerSnapshot(): Promise<void>;
   /** Retention by time and size, flush.ms: bounded work, called by the broker's maintenance timer. */
   maintain(nowMs: number): Promise<void>;
   flush(): Promise<void>;

@@ -7,9 +7,12 @@
  */
 import { openPartitionLog, type PartitionLog, type StorageBackend } from '../storage/index.ts';
 import type { ResolvedTopicConfig } from '../metadata/topic-config.ts';
+import { PRODUCER_SNAPSHOT_FILE } from './producer-snapshot.ts';
 import type { AppendResult, PartitionRef, ReplicaLog, ReplicaLogStorage } from './replica-log.ts';
 
 const PARTITION_METADATA_FILE = 'partition.metadata';
+/** A snapshot larger than this is not read (one of the most producers and aborted transactions kept is ≈ 35 MB). */
+const PRODUCER_SNAPSHOT_BYTES_MAX = 64 * 1024 * 1024;
 
 export function logDirName(topic: string, partition: number): string {
   return `${topic}-${partition}`;
@@ -119,8 +122,8 @@ class StoredReplicaLog implements ReplicaLog {
     return this.#log.endOffsetForEpoch(epoch);
   }
 
-  append(batches: Uint8Array, leaderEpoch: number): Promise<AppendResult> {
-    return this.#log.append(batches, { leaderEpoch });
+  append(batches: Uint8Array, leaderEpoch: number, origin: 'client' | 'coordinator' = 'client'): Promise<AppendResult> {
+    return this.#log.append(batches, { leaderEpoch, origin });
   }
 
   appendAsFollower(batches: Uint8Array): Promise<AppendResult> {
@@ -150,6 +153,42 @@ class StoredReplicaLog implements ReplicaLog {
 
   deleteRecordsBefore(offset: bigint): Promise<bigint> {
     return this.#log.deleteRecordsBefore(offset);
+  }
+
+  async readProducerSnapshot(): Promise<Uint8Array | null> {
+    let file;
+    try {
+      file = await this.#log.backend.openFile(this.#snapshotPath, { create: false });
+    } catch {
+      return null;
+    }
+    try {
+      if (file.size > PRODUCER_SNAPSHOT_BYTES_MAX) return null;
+      return await file.read(0, file.size);
+    } finally {
+      await file.close();
+    }
+  }
+
+  async writeProducerSnapshot(bytes: Uint8Array): Promise<void> {
+    const tmp = `${this.#snapshotPath}.tmp`;
+    const file = await this.#log.backend.openFile(tmp);
+    try {
+      await file.truncate(0);
+      await file.write(0, bytes);
+      await file.flush();
+    } finally {
+      await file.close();
+    }
+    await this.#log.backend.rename(tmp, this.#snapshotPath);
+  }
+
+  removeProducerSnapshot(): Promise<void> {
+    return this.#log.backend.remove(this.#snapshotPath);
+  }
+
+  get #snapshotPath(): string {
+    return `${this.#log.dir}/${PRODUCER_SNAPSHOT_FILE}`;
   }
 
   async maintain(nowMs: number): Promise<void> {

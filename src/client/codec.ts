@@ -19,6 +19,10 @@ export interface DecodedBatch {
   attributes: number;
   isControl: boolean;
   isTransactional: boolean;
+  /** -1 when the batch has none. */
+  producerId: bigint;
+  /** A control batch holding an ABORT marker (a read_committed consumer's filter needs it). */
+  isAbortMarker: boolean;
   sizeBytes: number;
   records: RecordTable;
 }

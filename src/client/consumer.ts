@@ -23,7 +23,8 @@
  * `fromBeginning` position (as Kafka's Java client does with a pattern).
  */
 import { UndecodableBatchError, WafkaError } from '../errors.ts';
-import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, type FetchRequest, type IsolationLevel, type OffsetFetchResponse } from '../protocol/types.ts';
+import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, type FetchPartitionResponse, type FetchRequest, type IsolationLevel, type OffsetFetchResponse } from '../protocol/types.ts';
+import { AbortedTransactionFilter } from './aborted-transactions.ts';
 import { arrayArgument, EARLIEST_OFFSET, LATEST_OFFSET, objectArgument, offsetArgument, partitionArgument, topicArgument } from './arguments.ts';
 import { ClusterClient, fromErrorJSON, toWafkaError, type BrokerConnector } from './connection.ts';
 import { CONSUMER_EVENTS, InstrumentationEmitter, type Listener, type RemoveListener } from './instrumentation.ts';
@@ -843,7 +844,10 @@ export class Consumer {
     const response = await this.#stopSignal.race(fetch);
     if (!response) return;
 
-    const fetched: { state: PartitionState; offset: bigint; generation: number; records: Uint8Array; highWatermark: bigint }[] = [];
+    const fetched: {
+      state: PartitionState; offset: bigint; generation: number; records: Uint8Array; highWatermark: bigint;
+      abortedTransactions: FetchPartitionResponse['abortedTransactions'];
+    }[] = [];
     for (const t of response.topics) {
       for (const p of t.partitions) {
         const asked = requested.get(tpKey(t.topic, p.partition));
@@ -861,7 +865,7 @@ export class Consumer {
         state.highWatermark = p.highWatermark;
         state.logStartOffset = p.logStartOffset;
         if (!p.records || p.records.byteLength === 0) continue;
-        fetched.push({ state, offset: asked.offset, generation: asked.generation, records: p.records, highWatermark: p.highWatermark });
+        fetched.push({ state, offset: asked.offset, generation: asked.generation, records: p.records, highWatermark: p.highWatermark, abortedTransactions: p.abortedTransactions });
       }
     }
     this.#instrumentation.emit(CONSUMER_EVENTS.FETCH, { numberOfBatches: fetched.length, duration: Date.now() - startedMs, nodeId });
@@ -870,7 +874,9 @@ export class Consumer {
       // Partitions are decoded one after another, in turns of bounded work (their handlers run meanwhile).
       const turn = this.#turn.spend(f.records.byteLength);
       if (turn) await turn;
-      work.push(this.#handlePartition(f.state, f.offset, f.generation, f.records, f.highWatermark));
+      // read_committed: the aborted transactions' batches are dropped as the Java consumer does (./aborted-transactions.ts).
+      const filter = this.#isolationLevel === 'read_committed' ? new AbortedTransactionFilter(f.abortedTransactions) : null;
+      work.push(this.#handlePartition(f.state, f.offset, f.generation, f.records, f.highWatermark, filter));
     }
     await Promise.all(work);
   }
@@ -923,13 +929,15 @@ export class Consumer {
    * a time, not for the whole fetch (a 1 MiB fetch of well-compressed batches
    * holds tens of MiB of records).
    */
-  async #handlePartition(state: PartitionState, fetchOffset: bigint, generation: number, records: Uint8Array, highWatermark: bigint): Promise<void> {
+  async #handlePartition(
+    state: PartitionState, fetchOffset: bigint, generation: number, records: Uint8Array, highWatermark: bigint, filter: AbortedTransactionFilter | null,
+  ): Promise<void> {
     const codec = this.#codec!;
     const chunkBytes = this.#config.maxBytesPerPartition;
     let position = 0;
     let from = fetchOffset;
     for (;;) {
-      // Skip whole batches below the position, and control batches.
+      // Skip whole batches below the position, control batches, and (read_committed) aborted transactions' batches.
       const messages: KafkaMessage[] = [];
       let nextOffset = from;
       let messageBytes = 0;
@@ -940,9 +948,11 @@ export class Consumer {
         const decoded = await codec.decodeBatches(position === 0 && size === records.byteLength ? records : records.subarray(position, position + size));
         for (const batch of decoded.batches) {
           state.epochs.record(batch.baseOffset, batch.lastOffset, batch.partitionLeaderEpoch);
+          // The filter sees every batch in order (an ABORT marker below the position still clears its producer).
+          const delivers = filter ? filter.delivers({ ...batch, isControlBatch: batch.isControl }) : !batch.isControl;
           if (batch.lastOffset < from) continue;
           const before = messages.length;
-          if (!batch.isControl) appendMessages(batch, from, messages);
+          if (delivers) appendMessages(batch, from, messages);
           for (let i = before; i < messages.length; i++) messageBytes += messages[i].size;
           if (batch.lastOffset + 1n > nextOffset) nextOffset = batch.lastOffset + 1n;
         }

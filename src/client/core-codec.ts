@@ -5,7 +5,7 @@
  * codecs.
  */
 import {
-  CompressionTypes, batchSizeAt, decodeBatchTable, decodeBatchTableSync, loadCore, type DecodedBatchTable,
+  CompressionTypes, ControlRecordTypes, batchSizeAt, decodeBatchTable, decodeBatchTableSync, loadCore, type DecodedBatchTable, type RecordTable,
 } from '../core/index.ts';
 import { encodeStaged, encodeStagedSync, type StagedRecords } from '../core/staged-batch.ts';
 import type { BatchCodec, DecodedBatch, DecodedBatches } from './codec.ts';
@@ -47,6 +47,8 @@ const codec: BatchCodec = {
         attributes: header.attributes,
         isControl: header.isControlBatch,
         isTransactional: header.isTransactional,
+        producerId: header.producerId,
+        isAbortMarker: header.isControlBatch && isAbortRecord(records),
         sizeBytes: size,
         records,
       });
@@ -55,6 +57,14 @@ const codec: BatchCodec = {
     return { batches };
   },
 };
+
+/** Whether a control batch's first record is an ABORT marker (key: version int16, type int16 = 0). */
+function isAbortRecord(records: RecordTable): boolean {
+  if (records.count === 0 || records.keyLength(0) < 4) return false;
+  const key = records.key(0);
+  if (!key) return false;
+  return new DataView(key.buffer, key.byteOffset, key.byteLength).getInt16(2) === ControlRecordTypes.ABORT;
+}
 
 let loading: Promise<BatchCodec> | undefined;
 

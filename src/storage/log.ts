@@ -347,10 +347,12 @@ export class PartitionLog {
    * partitionLeaderEpoch into each header (in place: the caller's bytes are
    * changed; both fields are outside the CRC) and writes them in one write.
    * On any error nothing is appended and logEndOffset is unchanged.
+   * `origin` 'coordinator': batches a coordinator of this broker built (a
+   * transaction marker is a control batch, which a producer may not send).
    */
-  append(batches: Uint8Array, options: { leaderEpoch: number }): Promise<AppendResult> {
+  append(batches: Uint8Array, options: { leaderEpoch: number; origin?: 'client' | 'coordinator' }): Promise<AppendResult> {
     try {
-      const incoming = this.#validate(batches, true);
+      const incoming = this.#validate(batches, true, options.origin !== 'coordinator');
       const leaderEpoch = options.leaderEpoch;
       if (!Number.isInteger(leaderEpoch) || leaderEpoch < -1 || leaderEpoch > 0x7fffffff) throw new RangeError(`leaderEpoch ${leaderEpoch}`);
       const seg = incoming.checking.length === 0 ? this.#syncActive() : undefined;
@@ -431,7 +433,7 @@ export class PartitionLog {
     return { first: dv.getBigInt64(incoming.positions[0]), last: expected - 1n, epochs, epochMax };
   }
 
-  #validate(batches: Uint8Array, leader: boolean): Incoming {
+  #validate(batches: Uint8Array, leader: boolean, fromProducer = true): Incoming {
     if (!(batches instanceof Uint8Array)) throw new TypeError('append takes a Uint8Array of whole batches');
     if (batches.length === 0) throw new WafkaError('CORRUPT_MESSAGE', 'append of 0 bytes: no batch');
     if (batches.length > this.config.segmentBytes) {
@@ -456,7 +458,7 @@ export class PartitionLog {
         throw new WafkaError('CORRUPT_MESSAGE', `batch ${incoming.count} at byte ${pos}: recordCount ${records} with lastOffsetDelta ${delta} (a producer batch has consecutive offsets)`);
       }
       if (leader) {
-        const checking = checkProducedBatch(batches, pos, incoming.count, requireKeys);
+        const checking = checkProducedBatch(batches, pos, incoming.count, requireKeys, fromProducer);
         if (checking) {
           checking.catch(() => {}); // awaited by append; a later batch may fail first
           incoming.checking.push(checking);

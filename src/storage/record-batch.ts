@@ -78,12 +78,13 @@ export function checkIncomingBatch(bytes: Uint8Array, dv: DataView, pos: number,
  * Kafka's LogValidator for a batch a producer sent, before a leader appends
  * it: CRC, the producer's rules and every record (see checkBatchRecords in
  * src/core/batch.ts), one core call per batch (gzip and zstd: their codec,
- * then one call). requireKeys: the topic is compacted. Throws CORRUPT_MESSAGE,
+ * then one call). requireKeys: the topic is compacted. fromProducer false: a
+ * batch a coordinator built (a control batch may be one). Throws CORRUPT_MESSAGE,
  * INVALID_RECORD, INVALID_TIMESTAMP, MESSAGE_TOO_LARGE or
  * UNSUPPORTED_COMPRESSION_TYPE; returns a Promise only for an async codec.
  */
-export function checkProducedBatch(bytes: Uint8Array, pos: number, index: number, requireKeys: boolean): void | Promise<void> {
-  const r = checkBatchRecords(bytes, { position: pos, label: `batch ${index} at byte ${pos}`, requireKeys });
+export function checkProducedBatch(bytes: Uint8Array, pos: number, index: number, requireKeys: boolean, fromProducer = true): void | Promise<void> {
+  const r = checkBatchRecords(bytes, { position: pos, label: `batch ${index} at byte ${pos}`, requireKeys, fromProducer });
   if (typeof r !== 'number') return r.then(() => {});
 }
 

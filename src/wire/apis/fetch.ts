@@ -84,7 +84,7 @@ responses [] 0+
         partitions: t.partitions.map((p) => ({
           partitionIndex: p.partition, errorCode: p.error?.code ?? 0,
           highWatermark: p.highWatermark, lastStableOffset: p.lastStableOffset, logStartOffset: p.logStartOffset,
-          abortedTransactions: [], records: p.records ?? new Uint8Array(0),
+          abortedTransactions: p.abortedTransactions ?? [], records: p.records ?? new Uint8Array(0),
         })),
       })),
     };
