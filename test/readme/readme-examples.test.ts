@@ -38,11 +38,11 @@ afterAll(async () => { await rm(dir, { recursive: true, force: true }); });
 
 describe('README.md', () => {
   it('has the Node example and the core/storage example, each promising output', () => {
-    expect(examples.map((e) => e.name)).toEqual(['app.mjs', 'replicated.mjs', 'log.mjs', 'groups.mjs']);
+    expect(examples.map((e) => e.name)).toEqual(['app.mjs', 'replicated.mjs', 'transactions.mjs', 'log.mjs', 'groups.mjs']);
     for (const e of examples) expect(e.expected.length, e.name).toBeGreaterThan(0);
   });
 
-  it.each(['app.mjs', 'replicated.mjs', 'log.mjs', 'groups.mjs'])('%s runs on a fresh directory and prints what it says', async (name) => {
+  it.each(['app.mjs', 'replicated.mjs', 'transactions.mjs', 'log.mjs', 'groups.mjs'])('%s runs on a fresh directory and prints what it says', async (name) => {
     const example = examples.find((e) => e.name === name)!;
     let code = example.code;
     for (const [specifier, path] of Object.entries(SPECIFIERS)) {
