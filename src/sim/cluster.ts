@@ -19,7 +19,14 @@
  * - with `groups`: a client commits ever larger offsets for a group (through
  *   its coordinator, the leader of a partition of __consumer_offsets, which
  *   the faults move), and what the coordinator answers for the group never
- *   goes back, nor falls below a commit acknowledged before the question.
+ *   goes back, nor falls below a commit acknowledged before the question;
+ * - with `transactions` (./transaction-workload.ts): a transactional producer
+ *   commits and aborts transactions over 1..3 partitions while the faults
+ *   move its coordinator and the partitions' leaders, and read_committed
+ *   consumers read them: no value of an aborted transaction is read, every
+ *   value of a committed one is (after the final heal), a transaction is read
+ *   all or none, and nothing is read twice or at or above the last stable
+ *   offset. The read_uncommitted consumers skip the control batches.
  *
  * Faults come one broker at a time, and a broker is faulted again only once
  * every ISR is full (Kafka's assumption with replicationFactor 3 and
@@ -34,11 +41,12 @@ import { LocalMetadataHub, type MetadataWatch } from '../metadata/metadata-watch
 import { Controller } from '../controller/controller.ts';
 import { decodeBatchSync, encodeBatchSync, loadCore } from '../core/index.ts';
 import type { WafkaError } from '../errors.ts';
-import type { BrokerApi, GroupApi, ProduceResponse } from '../protocol/types.ts';
+import type { BrokerApi, GroupApi, ProduceResponse, TransactionApi } from '../protocol/types.ts';
 import { MemoryBackend } from '../storage/index.ts';
 import { SimNetwork } from './network.ts';
 import { SimNode } from './node.ts';
 import { SimScheduler } from './scheduler.ts';
+import { TransactionWorkload } from './transaction-workload.ts';
 
 export interface SimClusterOptions {
   seed: number;
@@ -54,6 +62,8 @@ export interface SimClusterOptions {
   dropProbability?: number;
   /** Also run the group workload: offset commits and fetches through the group coordinator (default false). */
   groups?: boolean;
+  /** Also run the transaction workload: a transactional producer and read_committed consumers (default false). */
+  transactions?: boolean;
 }
 
 export interface SimReport {
@@ -67,6 +77,9 @@ export interface SimReport {
   consumed: number;
   /** Offset commits acknowledged by a group coordinator (the group workload). */
   commitsAcknowledged: number;
+  /** Transactions whose commit, and whose abort, the producer learnt (the transaction workload). */
+  transactionsCommitted: number;
+  transactionsAborted: number;
   faults: string[];
   violations: string[];
 }
@@ -93,7 +106,8 @@ export async function runClusterSimulation(options: SimClusterOptions): Promise<
 }
 
 /** The one-line command that replays a seed. */
-export const replayCommand = (seed: number, groups = false) => `npm run sim -- --seed ${seed}${groups ? ' --groups' : ''}`;
+export const replayCommand = (seed: number, groups = false, transactions = false) =>
+  `npm run sim -- --seed ${seed}${groups ? ' --groups' : ''}${transactions ? ' --transactions' : ''}`;
 
 class SimCluster {
   readonly options: Required<SimClusterOptions>;
@@ -123,10 +137,11 @@ class SimCluster {
   readonly #commitAcked = new Map<number, bigint>();
   readonly #commitSeen = new Map<number, bigint>();
   #commitsAcknowledged = 0;
+  #transactions: TransactionWorkload | null = null;
 
   constructor(options: SimClusterOptions) {
     this.options = {
-      brokers: 3, partitions: 3, replicationFactor: 3, minInsyncReplicas: 2, faultyPhaseMs: 20_000, faults: true, dropProbability: 0.01, groups: false,
+      brokers: 3, partitions: 3, replicationFactor: 3, minInsyncReplicas: 2, faultyPhaseMs: 20_000, faults: true, dropProbability: 0.01, groups: false, transactions: false,
       ...options,
     };
     this.scheduler = new SimScheduler(this.options.seed);
@@ -149,6 +164,10 @@ class SimCluster {
       await scheduler.settle(Promise.all(this.slots.map((s) => this.#startBroker(s))), 30_000);
       await scheduler.settle(this.#createTopic(), 30_000);
       if (this.options.groups) await scheduler.settle(this.#createOffsetsTopic(), 30_000);
+      if (this.options.transactions) {
+        this.#transactions = this.#transactionWorkload();
+        await scheduler.settle(this.#transactions.setUp(this.clientNode.clock.nowMs() + 30_000), 40_000);
+      }
       this.network.dropProbability = this.options.dropProbability;
 
       const endMs = scheduler.nowMs() + this.options.faultyPhaseMs;
@@ -159,6 +178,10 @@ class SimCluster {
         this.options.faults ? this.#nemesisLoop(endMs) : Promise.resolve(),
         this.#agreementLoop(endMs),
         ...(this.options.groups ? [this.#commitLoop(endMs), this.#offsetCheckLoop(endMs)] : []),
+        ...(this.#transactions ? [
+          this.#transactions.produceLoop(endMs),
+          ...Array.from({ length: this.options.partitions }, (_, p) => this.#transactions!.consumeLoop(p, endMs)),
+        ] : []),
       ];
       await scheduler.settle(Promise.all(work), this.options.faultyPhaseMs + 60_000);
       this.#producing = false;
@@ -166,6 +189,10 @@ class SimCluster {
       await scheduler.settle(this.#waitUntilSettled(), 60_000);
       await scheduler.settle(this.#finalChecks(), 60_000);
       if (this.options.groups) await scheduler.settle(this.#finalOffsetCheck(), 60_000);
+      if (this.#transactions) {
+        await scheduler.settle(this.#transactions.drain(this.#logEnds(), this.clientNode.clock.nowMs() + 30_000), 40_000);
+        this.#transactions.finalChecks();
+      }
     } catch (error) {
       this.violations.push(`run failed: ${error instanceof Error ? error.message : String(error)}`);
     } finally {
@@ -177,6 +204,7 @@ class SimCluster {
       seed: this.options.seed, steps: scheduler.steps, simulatedMs: scheduler.nowMs() - Date.UTC(2026, 0, 1),
       acknowledged: this.acked.length, failedOrUnknown: this.failedOrUnknown, failures: Object.fromEntries(this.failures),
       consumed: [...this.consumed.values()].reduce((n, m) => n + m.size, 0), commitsAcknowledged: this.#commitsAcknowledged,
+      transactionsCommitted: this.#transactions?.committed ?? 0, transactionsAborted: this.#transactions?.aborted ?? 0,
       faults: this.faults, violations: this.violations,
     };
   }
@@ -207,6 +235,11 @@ class SimCluster {
         replicaLagTimeMaxMs: 1_000, brokerHeartbeatIntervalMs: 100, replicaFetchWaitMaxMs: 200, replicaFetchBackoffMs: 50,
         offsetsTopicNumPartitions: 3, offsetsCommitTimeoutMs: REQUEST_TIMEOUT_MS / 2,
         logMaintenanceIntervalMs: 3_600_000, topicDefaults: { minInsyncReplicas: this.options.minInsyncReplicas, segmentBytes: 16 * 1024 },
+        // The transaction coordinator's waits fit in the client's request timeout; timed-out transactions abort soon.
+        ...(this.options.transactions ? {
+          transactionStateTopicNumPartitions: 3, transactionStateWriteTimeoutMs: REQUEST_TIMEOUT_MS / 2, transactionEndWaitMs: REQUEST_TIMEOUT_MS / 2,
+          transactionAbortTimedOutTransactionCleanupIntervalMs: 200,
+        } : {}),
       },
       metadataStore: sharedStore, metadataWatch: this.#watchFor(node), storage: new StorageReplicaLogs(slot.backend, 'memory'),
       controller: () => controllerLink,
@@ -258,6 +291,28 @@ class SimCluster {
   }
 
   // ------------------------------------------------------------------ clients
+
+  #transactionWorkload(): TransactionWorkload {
+    return new TransactionWorkload({
+      scheduler: this.scheduler, topic: TOPIC, partitions: this.options.partitions, brokers: this.options.brokers,
+      nowMs: () => this.clientNode.clock.nowMs(), sleep: (ms) => sleep(this.clientNode, ms),
+      api: (id) => this.#brokerApi(this.clientNode, id) as BrokerApi & GroupApi & TransactionApi,
+      leaderOf: (p) => this.#leaderOf(p), violations: this.violations,
+      acknowledged: (partition, offset, value) => { this.acked.push({ partition, offset, value }); },
+      failed: (type) => this.#failed(type),
+    });
+  }
+
+  /** Each partition's log end at its leader (once settled, every replica's). */
+  #logEnds(): Map<number, bigint> {
+    const ends = new Map<number, bigint>();
+    for (const slot of this.slots) {
+      for (const r of slot.broker?.describeReplicas() ?? []) {
+        if (r.topic === TOPIC && r.role === 'leader') ends.set(r.partition, r.logEndOffset);
+      }
+    }
+    return ends;
+  }
 
   async #leaderOf(partition: number): Promise<number> {
     const m = await this.store.read();
@@ -367,12 +422,13 @@ class SimCluster {
         });
         const r = response.topics[0]?.partitions[0];
         if (!r || r.error || !r.records) continue;
-        for (const { offset, value } of decodeRecords(r.records)) {
+        for (const { offset, value, isControl } of decodeRecords(r.records)) {
           if (offset < position) continue;
+          position = offset + 1n;
+          if (isControl) continue;
           const before = seen.get(offset);
           if (before !== undefined && before !== value) this.violations.push(`partition ${partition} offset ${offset} was consumed as ${before}, now ${value}`);
           seen.set(offset, value);
-          position = offset + 1n;
         }
       } catch {
         // A timeout or an unreachable leader: try again.
@@ -716,12 +772,13 @@ function sleep(node: SimNode, ms: number): Promise<void> {
   return new Promise((resolve) => { node.clock.setTimeout(resolve, ms); });
 }
 
-function decodeRecords(bytes: Uint8Array): { offset: bigint; value: string }[] {
-  const out: { offset: bigint; value: string }[] = [];
+/** The records of whole batches; a control batch's (a transaction marker's) are marked. */
+function decodeRecords(bytes: Uint8Array): { offset: bigint; value: string; isControl: boolean }[] {
+  const out: { offset: bigint; value: string; isControl: boolean }[] = [];
   const td = new TextDecoder();
   for (let pos = 0; pos < bytes.length;) {
     const batch = decodeBatchSync(bytes, { position: pos });
-    for (const r of batch.records) out.push({ offset: r.offset, value: r.value ? td.decode(r.value) : '' });
+    for (const r of batch.records) out.push({ offset: r.offset, value: r.value ? td.decode(r.value) : '', isControl: batch.isControlBatch });
     pos += batch.sizeInBytes;
   }
   return out;

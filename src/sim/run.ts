@@ -3,7 +3,9 @@
  * simulations (seeds S..S+N-1) and prints a line per failing seed with the
  * command that replays it; `--seed S` runs one seed and prints its report.
  * `--groups` adds the group workload (offset commits through the group
- * coordinator while the faults move it).
+ * coordinator while the faults move it); `--transactions` adds the
+ * transaction workload (a transactional producer committing and aborting,
+ * read_committed consumers; ./transaction-workload.ts).
  */
 import { parseArgs } from 'node:util';
 import { replayCommand, runClusterSimulation } from './cluster.ts';
@@ -15,13 +17,14 @@ const { values } = parseArgs({
     seed: { type: 'string' },
     ms: { type: 'string', default: '3000' },
     groups: { type: 'boolean', default: false },
+    transactions: { type: 'boolean', default: false },
   },
 });
 const faultyPhaseMs = Number(values.ms);
 if (!Number.isSafeInteger(faultyPhaseMs) || faultyPhaseMs < 0) throw new RangeError(`--ms ${values.ms}`);
 
 if (values.seed !== undefined) {
-  const report = await runClusterSimulation({ seed: Number(values.seed), faultyPhaseMs, groups: values.groups });
+  const report = await runClusterSimulation({ seed: Number(values.seed), faultyPhaseMs, groups: values.groups, transactions: values.transactions });
   console.log(JSON.stringify(report, null, 2));
   process.exit(report.violations.length === 0 ? 0 : 1);
 }
@@ -31,15 +34,19 @@ const from = Number(values.from);
 let failed = 0;
 let acknowledged = 0;
 let faults = 0;
+let committed = 0;
+let aborted = 0;
 const startedMs = Date.now();
 for (let seed = from; seed < from + count; seed++) {
-  const report = await runClusterSimulation({ seed, faultyPhaseMs, groups: values.groups });
+  const report = await runClusterSimulation({ seed, faultyPhaseMs, groups: values.groups, transactions: values.transactions });
   acknowledged += report.acknowledged;
   faults += report.faults.length;
+  committed += report.transactionsCommitted;
+  aborted += report.transactionsAborted;
   if (report.violations.length > 0) {
     failed++;
-    console.log(`seed ${seed}: ${report.violations[0]} (${report.violations.length} violations) — replay: ${replayCommand(seed, values.groups)}`);
+    console.log(`seed ${seed}: ${report.violations[0]} (${report.violations.length} violations) — replay: ${replayCommand(seed, values.groups, values.transactions)}`);
   }
 }
-console.log(`${count} seeds, ${failed} failing, ${faults} faults injected, ${acknowledged} acknowledged records checked, ${((Date.now() - startedMs) / 1000).toFixed(1)} s`);
+console.log(`${count} seeds, ${failed} failing, ${faults} faults injected, ${acknowledged} acknowledged records checked${values.transactions ? `, ${committed} transactions committed, ${aborted} aborted` : ''}, ${((Date.now() - startedMs) / 1000).toFixed(1)} s`);
 process.exit(failed === 0 ? 0 : 1);
