@@ -47,6 +47,7 @@ import { OFFSETS_TOPIC } from '../coordinator/group/offsets-topic-records.ts';
 import { checkTransactionalId, TransactionCoordinator } from '../coordinator/transaction/transaction-coordinator.ts';
 import { TRANSACTION_STATE_TOPIC } from '../coordinator/transaction/transaction-log-records.ts';
 import { replayTransactionStatePartition, transactionStateTopicSpec } from '../coordinator/transaction/transaction-state-topic.ts';
+import type { InternalLogReader } from '../coordinator/internal-topic-replay.ts';
 import {
   EARLIEST_TIMESTAMP, LATEST_TIMESTAMP,
   type AlterConfigsRequest, type AlterConfigsResponse, type BrokerApi, type BrokerMetrics, type ConfigEntry,
@@ -1057,50 +1058,40 @@ export class Broker implements BrokerApi, GroupApi {
     await this.#awaitCommitted(replica, result.lastOffset + 1n, this.config.offsetsCommitTimeoutMs);
   }
 
-  /** An offsets partition whose log is open here became led by this broker (load its groups) or not (drop them). */
+  /**
+   * A partition of an internal topic whose log is open here became led by
+   * this broker or not: its coordinator (groups for __consumer_offsets,
+   * transactional ids for __transaction_state) loads it by replaying its log,
+   * or drops what it held of it.
+   */
   #coordinatorMayMove(replica: Partition): void {
-    if (replica.ref.topic === TRANSACTION_STATE_TOPIC) {
-      this.#transactionCoordinatorMayMove(replica);
-      return;
-    }
-    if (replica.ref.topic !== OFFSETS_TOPIC) return;
+    if (replica.ref.topic === OFFSETS_TOPIC) this.#loadOrUnload(replica, this.groups, replayOffsetsPartition);
+    else if (replica.ref.topic === TRANSACTION_STATE_TOPIC) this.#loadOrUnload(replica, this.transactions, replayTransactionStatePartition);
+  }
+
+  #loadOrUnload<R>(
+    replica: Partition,
+    coordinator: { load(partition: number, epoch: number, records: AsyncIterable<R>): Promise<void>; unload(partition: number): void },
+    replay: (log: InternalLogReader) => AsyncIterable<R>,
+  ): void {
     const partition = replica.ref.partition;
     const log = replica.log;
     if (replica.role !== 'leader' || !log || replica.closed) {
-      this.groups.unload(partition);
+      coordinator.unload(partition);
       return;
     }
-    const records = replayOffsetsPartition({
+    const records = replay({
       logStartOffset: () => log.logStartOffset,
       logEndOffset: () => log.logEndOffset,
       read: (offset, maxBytes, upTo) => this.#runInOrder(replica, () => log.read(offset, maxBytes, upTo, true)),
     });
-    this.groups.load(partition, replica.leaderEpoch, records).catch((error) => {
+    coordinator.load(partition, replica.leaderEpoch, records).catch((error) => {
       this.#metrics.countError(asWafkaError(error).type);
-      this.groups.unload(partition);
+      coordinator.unload(partition);
     });
   }
 
   // ------------------------------------------------------------------ Transactions
-
-  /** A __transaction_state partition whose log is open here became led by this broker (load its ids) or not (drop them). */
-  #transactionCoordinatorMayMove(replica: Partition): void {
-    const partition = replica.ref.partition;
-    const log = replica.log;
-    if (replica.role !== 'leader' || !log || replica.closed) {
-      this.transactions.unload(partition);
-      return;
-    }
-    const records = replayTransactionStatePartition({
-      logStartOffset: () => log.logStartOffset,
-      logEndOffset: () => log.logEndOffset,
-      read: (offset, maxBytes, upTo) => this.#runInOrder(replica, () => log.read(offset, maxBytes, upTo, true)),
-    });
-    this.transactions.load(partition, replica.leaderEpoch, records).catch((error) => {
-      this.#metrics.countError(asWafkaError(error).type);
-      this.transactions.unload(partition);
-    });
-  }
 
   /** A transaction state change: one batch appended as acks=-1 is, resolved once the partition's ISR has it. */
   async #appendTransactionState(partition: number, records: { key: Uint8Array; value: Uint8Array | null }[]): Promise<void> {

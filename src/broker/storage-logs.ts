@@ -6,6 +6,7 @@
  * never taken for the log of a re-created topic of the same name.
  */
 import { openPartitionLog, type PartitionLog, type StorageBackend } from '../storage/index.ts';
+import { replaceFile } from '../storage/checkpoint.ts';
 import type { ResolvedTopicConfig } from '../metadata/topic-config.ts';
 import { PRODUCER_SNAPSHOT_FILE } from './producer-snapshot.ts';
 import type { AppendResult, PartitionRef, ReplicaLog, ReplicaLogStorage } from './replica-log.ts';
@@ -170,17 +171,8 @@ class StoredReplicaLog implements ReplicaLog {
     }
   }
 
-  async writeProducerSnapshot(bytes: Uint8Array): Promise<void> {
-    const tmp = `${this.#snapshotPath}.tmp`;
-    const file = await this.#log.backend.openFile(tmp);
-    try {
-      await file.truncate(0);
-      await file.write(0, bytes);
-      await file.flush();
-    } finally {
-      await file.close();
-    }
-    await this.#log.backend.rename(tmp, this.#snapshotPath);
+  writeProducerSnapshot(bytes: Uint8Array): Promise<void> {
+    return replaceFile(this.#log.backend, this.#snapshotPath, bytes);
   }
 
   removeProducerSnapshot(): Promise<void> {

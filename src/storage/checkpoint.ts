@@ -15,7 +15,11 @@ const CHECKPOINT_BYTES_MAX = 1 << 20;
 
 export async function writeCheckpoint(backend: StorageBackend, path: string, entries: string[]): Promise<void> {
   const text = `${VERSION}\n${entries.length}\n${entries.map((e) => `${e}\n`).join('')}`;
-  const bytes = new TextEncoder().encode(text);
+  await replaceFile(backend, path, new TextEncoder().encode(text));
+}
+
+/** Writes `bytes` whole to `<path>.tmp`, flushes it, then renames it over `path`: a reader sees the old file or the new one. */
+export async function replaceFile(backend: StorageBackend, path: string, bytes: Uint8Array): Promise<void> {
   const tmp = `${path}.tmp`;
   const file = await backend.openFile(tmp);
   try {
