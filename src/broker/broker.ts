@@ -137,6 +137,14 @@ const PRODUCE_TIMEOUT_MS_MAX = 300_000;
 /** Logs opened at the same time; a restart with many partitions opens them in waves of this size. */
 const OPENING_CONCURRENCY_MAX = 8;
 /**
+ * How long an acks=-1 append waits for an ISR short of minInsyncReplicas to
+ * regrow while enough replicas are up (Partition.isrMayRegrow) before it fails
+ * with NOT_ENOUGH_REPLICAS: after a start or a follower's restart the ISR is
+ * whole again within a fetch or two, and a refusal would cost the producer a
+ * retry backoff (100 ms and more) instead.
+ */
+const ISR_REGROW_WAIT_MS = 500;
+/**
  * Bytes a fetch reads between two yields to the event loop: files and memory
  * are read synchronously, and a fetch of many partitions (up to
  * fetchBytesMax) would otherwise hold the thread for the whole read.
@@ -414,7 +422,7 @@ export class Broker implements BrokerApi, GroupApi {
         topic: t.topic,
         partitions: t.partitions.map((p) => t.topic === OFFSETS_TOPIC || t.topic === TRANSACTION_STATE_TOPIC
           ? { partition: p.partition, appended: Promise.reject(new WafkaError('INVALID_TOPIC_EXCEPTION', `${t.topic} is internal: only its coordinators write to it`)) }
-          : this.#enqueueAppend(t.topic, p.partition, p.records, request.acks)),
+          : this.#enqueueAppend(t.topic, p.partition, p.records, request.acks, false, request.timeoutMs)),
       }));
     };
     const turn = this.#produceOrder.then(enqueue);
@@ -442,14 +450,14 @@ export class Broker implements BrokerApi, GroupApi {
   }
 
   /** Checks one partition's records and queues their append; never throws (errors settle `appended`). */
-  #enqueueAppend(topic: string, partition: number, records: Uint8Array, acks: number, byCoordinator = false): {
+  #enqueueAppend(topic: string, partition: number, records: Uint8Array, acks: number, byCoordinator = false, timeoutMs?: number): {
     partition: number;
     appended: Promise<{ result: AppendResult; replica: Partition }>;
   } {
     let appended: Promise<{ result: AppendResult; replica: Partition }>;
     try {
       const replica = this.#leaderReplica(topic, partition);
-      appended = this.#runInOrder(replica, () => this.#append(replica, records, acks, byCoordinator)).then((result) => ({ result, replica }));
+      appended = this.#runInOrder(replica, () => this.#append(replica, records, acks, byCoordinator, timeoutMs)).then((result) => ({ result, replica }));
     } catch (error) {
       appended = Promise.reject(error);
     }
@@ -458,10 +466,15 @@ export class Broker implements BrokerApi, GroupApi {
   }
 
   /** `byCoordinator`: a coordinator's own write (its sequences are not a producer's to check). */
-  async #append(replica: Partition, records: Uint8Array, acks: number, byCoordinator = false): Promise<AppendResult> {
+  async #append(replica: Partition, records: Uint8Array, acks: number, byCoordinator = false, timeoutMs = ISR_REGROW_WAIT_MS): Promise<AppendResult> {
     await replica.opening;
     if (replica.closed) throw notLeader(this.nodeId, replica.ref.topic, replica.ref.partition, 'the replica was closed');
-    const log = replica.checkLeader();
+    let log = replica.checkLeader();
+    if (acks === -1 && !replica.hasEnoughReplicas) {
+      await this.#awaitIsrRegrowth(replica, Math.min(ISR_REGROW_WAIT_MS, timeoutMs));
+      if (replica.closed) throw notLeader(this.nodeId, replica.ref.topic, replica.ref.partition, 'the replica was closed');
+      log = replica.checkLeader();
+    }
     // Kafka refuses before writing anything, so a retry does not duplicate what a refused request left.
     if (acks === -1) replica.checkEnoughReplicas();
     // An idempotent producer's retry of a batch already stored gets its offsets again, and nothing is written.
@@ -475,6 +488,16 @@ export class Broker implements BrokerApi, GroupApi {
     this.#metrics.countLeaderAppend(replica.ref.topic, result.recordCount, result.sizeBytes);
     this.#highWatermarkMayMove(replica);
     return result;
+  }
+
+  /** Until the ISR reaches minInsyncReplicas, it can no longer regrow, or `waitMs` passed. */
+  async #awaitIsrRegrowth(replica: Partition, waitMs: number): Promise<void> {
+    const deadlineMs = this.clock.nowMs() + waitMs;
+    for (let leftMs = waitMs; leftMs > 0 && !this.#closing && replica.isrMayRegrow((id) => this.#eligible(id)); leftMs = deadlineMs - this.clock.nowMs()) {
+      await replica.nextStateChange(this.clock, leftMs);
+      console.log('DBG woke', leftMs, replica.state.isr);
+    }
+    console.log('DBG done', replica.state.isr, replica.isrMayRegrow((id) => this.#eligible(id)));
   }
 
   #countAppend(replica: Partition, batches: number, records: number, bytes: number): void {
@@ -1631,6 +1654,7 @@ export class Broker implements BrokerApi, GroupApi {
   }
 
   async #closeReplica(replica: Partition): Promise<void> {
+    replica.stopWaiting();
     // Work queued before the retirement finishes first (it was accepted); then nothing more is taken.
     let chain: Promise<unknown>;
     do {

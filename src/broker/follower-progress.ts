@@ -54,6 +54,19 @@ export class FollowerProgress {
     return this.#followers.get(followerId)?.logEndOffset ?? -1n;
   }
 
+  /**
+   * Followers that left the ISR (lagging, or shut down): what they fetched
+   * before says nothing of them now, so none may rejoin on it. Kafka reaches
+   * the same through the broker epoch each fetch carries (KIP-903): a
+   * restarted broker's old fetch state is not its own.
+   */
+  forgetFetches(followerIds: readonly number[]): void {
+    for (const id of followerIds) {
+      const f = this.#followers.get(id);
+      if (f) f.logEndOffset = -1n;
+    }
+  }
+
   /** A fetch from `followerId` at `fetchOffset`, served when the leader's log ended at `leaderLogEndOffset`. */
   recordFetch(followerId: number, fetchOffset: bigint, leaderLogEndOffset: bigint, nowMs: number): void {
     const f = this.#followers.get(followerId);

@@ -16,6 +16,7 @@
  * record counts as committed only when every replica that may lead next has
  * it (Kafka's "maximal ISR").
  */
+import type { Clock } from '../clock.ts';
 import type { PartitionState } from '../metadata/metadata.ts';
 import type { ResolvedTopicConfig } from '../metadata/topic-config.ts';
 import { WafkaError } from '../errors.ts';
@@ -57,6 +58,9 @@ export class Partition {
   /** The partition epoch the proposal was made against. */
   #proposedAgainstEpoch = -1;
   #proposalInFlight = false;
+  /** Waiting for the next change of this replica's state (applyState) or its close. */
+  readonly #stateWaiters = new Set<() => void>();
+  #waitsStopped = false;
 
   constructor(nodeId: number, key: PartitionKey, ref: PartitionRef, config: ResolvedTopicConfig, state: PartitionState) {
     this.nodeId = nodeId;
@@ -106,7 +110,10 @@ export class Partition {
   applyState(next: PartitionState, nowMs: number): 'became-leader' | 'became-follower' | 'same-role' {
     const wasLeader = this.role === 'leader';
     const epochChanged = next.leaderEpoch !== this.#state.leaderEpoch;
+    const left = this.#state.isr.filter((id) => !next.isr.includes(id));
     this.#state = { ...next, replicas: [...next.replicas], isr: [...next.isr] };
+    this.#progress?.forgetFetches(left);
+    this.wakeStateWaiters();
     if (this.#proposedIsr && (epochChanged || sameMembers(this.#proposedIsr, next.isr) || (next.partitionEpoch ?? 0) > this.#proposedAgainstEpoch)) {
       this.#proposedIsr = null;
       this.#proposalInFlight = false;
@@ -158,6 +165,44 @@ export class Partition {
     if (leaderEpoch > this.#state.leaderEpoch) {
       throw new WafkaError('UNKNOWN_LEADER_EPOCH', `${this.ref.topic}-${this.ref.partition}: leader epoch ${leaderEpoch} is newer than ${this.#state.leaderEpoch} known to broker ${this.nodeId}`);
     }
+  }
+
+  /** Resolves at the next state change (applyState) or wakeStateWaiters(); at the latest after `timeoutMs`. */
+  nextStateChange(clock: Pick<Clock, 'setTimeout' | 'clearTimeout'>, timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        clock.clearTimeout(timer);
+        this.#stateWaiters.delete(wake);
+        resolve();
+      };
+      const timer = clock.setTimeout(wake, timeoutMs);
+      this.#stateWaiters.add(wake);
+    });
+  }
+
+  wakeStateWaiters(): void {
+    for (const wake of [...this.#stateWaiters]) wake();
+  }
+
+  /** The replica is being closed: nothing waits for its ISR any more. */
+  stopWaiting(): void {
+    this.#waitsStopped = true;
+    this.wakeStateWaiters();
+  }
+
+  get hasEnoughReplicas(): boolean {
+    return this.#state.isr.length >= this.config.minInsyncReplicas;
+  }
+
+  /**
+   * The ISR is short of minInsyncReplicas, yet enough replicas are up (`eligible`)
+   * that followers catching up would complete it: the case right after a start,
+   * or a follower's restart, where the ISR regrows within a fetch or two.
+   */
+  isrMayRegrow(eligible: (id: number) => boolean): boolean {
+    if (this.#waitsStopped || this.role !== 'leader' || this.hasEnoughReplicas) return false;
+    const up = this.#state.replicas.filter((id) => id === this.nodeId || eligible(id)).length;
+    return up >= this.config.minInsyncReplicas;
   }
 
   /** NOT_ENOUGH_REPLICAS before an acks=-1 append when the ISR is smaller than minInsyncReplicas. */

@@ -86,4 +86,15 @@ describe('FollowerProgress', () => {
       },
     ), { numRuns: 300 });
   });
+  it('does not let a follower that left the ISR rejoin on what it fetched before it left', () => {
+    const progress = new FollowerProgress([2, 3], 0n, 0);
+    progress.recordFetch(2, 5n, 5n, 10);
+    progress.recordFetch(3, 5n, 5n, 10);
+    progress.updateHighWatermark([1, 2, 3], 1, 5n);
+    // Both shut down and left the ISR; only 2 comes back and fetches.
+    progress.forgetFetches([2, 3]);
+    expect(progress.followersReadyToJoin([1], 5n)).toEqual([]);
+    progress.recordFetch(2, 5n, 5n, 20);
+    expect(progress.followersReadyToJoin([1], 5n)).toEqual([2]);
+  });
 });

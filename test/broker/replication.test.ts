@@ -89,6 +89,25 @@ describe('replication', () => {
     expect((await produce(1)).error).toBeUndefined();
   }, 30_000);
 
+  it('holds an acks=-1 produce while a restarted follower regrows the ISR, instead of refusing it with NOT_ENOUGH_REPLICAS', async () => {
+    cluster = await replicatedCluster(3);
+    const leader = cluster.brokers[0]!;
+    await leader.createTopics({ topics: [{ topic: 't', replicaAssignment: [{ partition: 0, replicas: [0, 1, 2] }], configEntries: [{ name: 'min.insync.replicas', value: '2' }] }] });
+    const produce = async () => (await leader.produce({ acks: -1, timeoutMs: 2_000, topics: [{ topic: 't', partitions: [{ partition: 0, records: await batchOf(['x']) }] }] })).topics[0].partitions[0];
+    expect((await produce()).error).toBeUndefined();
+    await cluster.stop(1);
+    await cluster.stop(2);
+    await until(async () => (await partitionsOf('t'))[0].isr.length === 1);
+    await cluster.start(1);
+    // Sent while the ISR is still the leader alone: the restarted follower has not fetched yet.
+    const pending = produce();
+    expect(leader.describeReplicas()[0].isr).toEqual([0]);
+    const answer = await pending;
+    expect(answer.error).toBeUndefined();
+    expect(answer.baseOffset).toBe(1n);
+    expect((await partitionsOf('t'))[0].isr.sort()).toEqual([0, 1]);
+  }, 30_000);
+
   it("rejoins the ISR after the leader deleted records past the follower's log end: it starts over at the leader's log start (Kafka's truncateFullyAndStartAt)", async () => {
     cluster = await replicatedCluster(2);
     const [leader, follower] = cluster.brokers as Broker[];
