@@ -1,5 +1,6 @@
 /**
- * `npm run bench [-- suite...] [--quick] [--rounds=N]`
+ * `npm run bench [-- suite...] [--quick] [--rounds=N] [--opt=name=value...]`
+ * (--opt passes a suite's own option, e.g. `start --opt=segments=1000`)
  *
  * Suites: core (Node), core-chromium (the same core cases in a Chromium
  * worker), storage, e2e, start (cluster start with 10,000 segments per replica, Chromium),
@@ -24,7 +25,7 @@ const SUITES: Record<string, SuiteFn> = {
   'core-chromium': async (o, log) => (await import('./suites/chromium-suites.ts')).runInChromium('core', o, log),
   storage: async (o, log) => (await import('./suites/storage.ts')).runStorage(o, log),
   e2e: async (o, log) => (await import('./suites/e2e.ts')).runE2e(o, log),
-  start: async (o, log) => (await import('./suites/chromium-suites.ts')).runInChromium('start', o, log),
+  start: async (o, log) => { buildPackage(log); return (await import('./suites/chromium-suites.ts')).runInChromium('start', o, log); },
   replication: async (o, log) => ({ results: await (await import('./suites/replication.ts')).runReplication(o, log) }),
   groups: async (o, log) => ({ results: await (await import('./suites/groups.ts')).runGroups(o, log) }),
   bundle: async (o, log) => ({ results: await (await import('./suites/bundle.ts')).runBundle(o, log) }),
@@ -54,6 +55,13 @@ function buildWasm(log: (s: string) => void): void {
   } catch (e) {
     log(`asc failed, measuring build/wafka.wasm as it is:\n${String((e as { stderr?: Buffer }).stderr ?? e).slice(0, 2000)}`);
   }
+}
+
+/** Builds dist/ (what an app loads: the start suite measures the bundled broker worker). */
+function buildPackage(log: (s: string) => void): void {
+  const t0 = Date.now();
+  execFileSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  log(`package built into dist/ in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 }
 
 /**
@@ -102,6 +110,7 @@ async function main(): Promise<void> {
     else if (a.startsWith('--rounds=')) opts.rounds = Number(a.slice(9));
     else if (a.startsWith('--warmup=')) opts.warmupMs = Number(a.slice(9));
     else if (a.startsWith('--sample=')) opts.sampleMs = Number(a.slice(9));
+    else if (a.startsWith('--opt=')) { const [k, v] = a.slice(6).split('='); opts[k] = v ?? true; }
     else if (a.startsWith('--')) throw new Error(`unknown flag ${a}`);
     else names.push(a);
   }

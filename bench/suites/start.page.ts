@@ -7,13 +7,24 @@
  * record in each log's manifest) and after a crash (the record removed, as
  * a crash leaves the manifest: the active segment is scanned).
  */
-import { opfsBrokerDir, startCluster } from '../../src/cluster/index.ts';
+import { opfsBrokerDir } from '../../src/cluster/index.ts';
 import { SEGMENT_MANIFEST } from '../../src/storage/index.ts';
 import { summarize, type Case, type CaseResult } from '../lib/measure.ts';
 import { caseTable } from '../lib/report.ts';
 import { loadBenchCore } from '../lib/core-load.ts';
 import type { BrowserSuiteContext } from '../browser/protocol.ts';
-import { openClient } from './e2e-wafka.ts';
+
+type Package = Pick<typeof import('../../src/index.ts'), 'startCluster' | 'Wafka'>;
+/** The built package (dist/index.js), served beside the bench page. */
+const wafka: Package = await import(/* @vite-ignore */ `${location.origin}/dist/index.js`);
+const { startCluster } = wafka;
+
+async function openClient(cluster: Awaited<ReturnType<Package['startCluster']>>) {
+  const client = new wafka.Wafka({ clientId: 'bench', cluster, logLevel: 1 });
+  const admin = client.admin();
+  await admin.connect();
+  return { wafka: client, admin };
+}
 
 const BROKERS = 3;
 const TOPIC = 'big';
@@ -32,15 +43,18 @@ async function createTopic(clusterId: string): Promise<void> {
 }
 
 /** ms from startCluster() until one acks=-1 record is in every in-sync replica of the partition. */
-async function startAndProduce(clusterId: string): Promise<number> {
+async function startAndProduce(clusterId: string, log?: (s: string) => void): Promise<number> {
   const t0 = performance.now();
   const cluster = await startCluster({ brokers: BROKERS, storage: 'opfs', clusterId, startTimeoutMs: 120_000 });
+  const startedMs = performance.now() - t0;
   try {
     const ctx = await openClient(cluster);
     const producer = ctx.wafka.producer({ acks: -1, lingerMs: 0, allowAutoTopicCreation: false });
     await producer.connect();
+    const connectedMs = performance.now() - t0;
     await producer.send({ topic: TOPIC, messages: [{ value: 'started' }] });
     const ms = performance.now() - t0;
+    log?.(`  startCluster ${startedMs.toFixed(0)} ms, clients connected ${connectedMs.toFixed(0)} ms, first send acknowledged ${ms.toFixed(0)} ms`);
     await producer.disconnect();
     await ctx.admin.disconnect();
     return ms;
@@ -117,15 +131,15 @@ export async function run({ opts, log }: BrowserSuiteContext): Promise<CaseResul
     const crash = new Map<string, number[]>([['wafka', []], ['start-empty', []]]);
     for (let r = 0; r < rounds; r++) {
       const steps: [Map<string, number[]>, string, () => Promise<number>][] = [
-        [clean, 'wafka', () => startAndProduce(big)],
-        [clean, 'start-empty', () => startAndProduce(empty)],
+        [clean, 'wafka', () => startAndProduce(big, log)],
+        [clean, 'start-empty', () => startAndProduce(empty, log)],
         [crash, 'wafka', async () => {
           await dropCleanRecords(big);
-          return startAndProduce(big);
+          return startAndProduce(big, log);
         }],
         [crash, 'start-empty', async () => {
           await dropCleanRecords(empty);
-          return startAndProduce(empty);
+          return startAndProduce(empty, log);
         }],
       ];
       const order = r % 2 === 0 ? [0, 1, 2, 3] : [1, 0, 3, 2];
