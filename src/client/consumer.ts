@@ -478,6 +478,7 @@ export class Consumer {
       }
       const { memberId, generationId, groupInstanceId } = membership.generation;
       const groupId = this.#config.groupId;
+      const rebalancingAtSend = membership.rebalancing;
       const response = await membership.call('OffsetCommit', (nodeId) => groupCall(this.#cluster, nodeId, 'OffsetCommit', (api) => api.offsetCommit({
         groupId, generationId, memberId, groupInstanceId,
         topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
@@ -499,7 +500,10 @@ export class Consumer {
       if (offsets === null) this.#resolvedSinceCommit = 0;
       if (committed.length) this.#instrumentation.emit(CONSUMER_EVENTS.COMMIT_OFFSETS, { groupId, memberId, groupGenerationId: generationId, topics: committed });
       if (failure) {
-        if (failure.type === 'REBALANCE_IN_PROGRESS' || failure.type === 'ILLEGAL_GENERATION' || failure.type === 'UNKNOWN_MEMBER_ID') membership.requestRejoin();
+        // REBALANCE_IN_PROGRESS answers a commit sent between this member's JoinGroup and SyncGroup (the group completes
+        // the rebalance this member is in): the rebalance under way covers it, another join would start one more round.
+        const rebalanceUnderWay = failure.type === 'REBALANCE_IN_PROGRESS' && (rebalancingAtSend || membership.rebalancing);
+        if ((failure.type === 'REBALANCE_IN_PROGRESS' && !rebalanceUnderWay) || failure.type === 'ILLEGAL_GENERATION' || failure.type === 'UNKNOWN_MEMBER_ID') membership.requestRejoin();
         if (failure.type === 'NOT_COORDINATOR' || failure.type === 'COORDINATOR_NOT_AVAILABLE') membership.markCoordinatorUnknown();
         throw failure;
       }

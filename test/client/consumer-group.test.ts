@@ -1,6 +1,6 @@
 // Consumer groups end to end on an in-process cluster (memory storage): sharing, resuming, rebalancing, committing.
 import { afterEach, describe, expect, it } from 'vitest';
-import { Wafka, PartitionAssigners, type Consumer } from '../../src/client/index.ts';
+import { Wafka, PartitionAssigners, type Consumer, type PartitionAssigner } from '../../src/client/index.ts';
 import { startCluster, type Cluster } from '../../src/cluster/start-cluster.ts';
 import { until } from '../cluster/kill-the-leader.ts';
 
@@ -186,5 +186,70 @@ describe('consumer groups', () => {
     await producer.send({ topic: 'events-a', acks: -1, messages: Array.from({ length: 2 }, (_, p) => ({ partition: p, value: `a${p}` })) });
     await until(async () => handled.size === 6, 30_000);
     expect([...handled.values()].every((who) => who.length === 1)).toBe(true);
+  });
+  it('cooperative-sticky: commits refused while the group completes its rebalance do not start another one', async () => {
+    // The leader's assignment of every round waits until a member's auto commit was refused with
+    // REBALANCE_IN_PROGRESS (the group is in CompletingRebalance meanwhile): a member joining takes exactly
+    // two rounds (the join, then the moved partitions to their new owner), however many commits the others
+    // had refused in either.
+    const { producer } = await setUp();
+    let refused = 0;
+    let assignments = 0;
+    const wafka = new Wafka({
+      clientId: 'test', cluster: cluster!, logLevel: 2 as never,
+      logCreator: () => ({ log }) => { if (String(log.error ?? '').includes('REBALANCE_IN_PROGRESS')) refused++; },
+    });
+    let gated = false;
+    const gatedSticky: PartitionAssigner = (config) => {
+      const inner = PartitionAssigners.cooperativeSticky(config);
+      return {
+        name: inner.name, version: inner.version, rebalanceProtocol: inner.rebalanceProtocol,
+        protocol: (subscription) => inner.protocol(subscription),
+        async assign(group) {
+          assignments++;
+          if (gated) { const before = refused; await until(async () => refused > before); }
+          return inner.assign(group);
+        },
+      };
+    };
+    const rounds: number[] = [0, 0, 0];
+    const assigned = new Map<number, number[]>();
+    const delivered = [0, 0, 0];
+    const start = async (i: number) => {
+      const c = wafka.consumer({ groupId: 'sticky', ...FAST, partitionAssigners: [gatedSticky] });
+      consumers.push(c);
+      c.on(c.events.REBALANCING, () => { rounds[i]++; });
+      c.on(c.events.GROUP_JOIN, (e: any) => { assigned.set(i, e.payload.memberAssignment.jobs ?? []); });
+      await c.connect();
+      await c.subscribe({ topics: ['jobs'] });
+      await c.run({ eachMessage: async () => { delivered[i]++; } });
+    };
+    let producing = true;
+    const flow = (async () => {
+      for (let seq = 0; producing; seq++) {
+        await producer.send({ topic: 'jobs', acks: 1, messages: Array.from({ length: 12 }, (_, p) => ({ partition: p, value: `f${seq}` })) });
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    })();
+    try {
+      const covered = (n: number) => { const all = [...assigned.values()].flat(); return all.length === 12 && new Set(all).size === 12 && assigned.size === n && [...assigned.values()].every((ps) => ps.length === 12 / n); };
+      await start(0);
+      await start(1);
+      await until(async () => covered(2) && delivered[0] > 0 && delivered[1] > 0);
+      const roundsBefore = [...rounds];
+      const assignmentsBefore = assignments;
+      gated = true;
+      await start(2);
+      await until(async () => covered(3));
+      // Every member consumes on after the last assignment: a further round, were one started, has begun by now.
+      const after = [...delivered];
+      await until(async () => delivered.every((n, i) => n > after[i] + 24));
+      expect(refused).toBeGreaterThan(0);
+      expect(assignments - assignmentsBefore).toBe(2);
+      expect([rounds[0] - roundsBefore[0], rounds[1] - roundsBefore[1]]).toEqual([2, 2]);
+    } finally {
+      producing = false;
+      await flow;
+    }
   });
 });

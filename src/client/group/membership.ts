@@ -100,6 +100,8 @@ export class GroupMembership {
   }
 
   get coordinatorId(): number { return this.#coordinatorId; }
+  /** True from the moment a rebalance starts here (revocation included) until its assignment is in. */
+  get rebalancing(): boolean { return this.#rebalancing; }
   get isLeader(): boolean { return this.memberId !== '' && this.leaderId === this.memberId; }
 
   /** Joins the group (resolves once the first assignment is in), then keeps the membership in the background. */
