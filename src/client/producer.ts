@@ -826,6 +826,8 @@ class Idempotence {
   /** InitProducerId attempts that failed in a row (for the backoff). */
   initFailures = 0;
   readonly #partitions = new Map<string, PartitionSequences>();
+  /** Batches that were their partition's lowest pending one when last sent. */
+  readonly #sentFirst = new WeakSet<ProducerBatch>();
 
   constructor(transactional: boolean, inFlightMax: number) {
     this.transactional = transactional;
@@ -884,7 +886,12 @@ class Idempotence {
   }
 
   /** A request with `batch` (the partition's only one in it) went out / was answered. */
-  sent(batch: ProducerBatch): void { this.#of(batch).requests++; }
+  sent(batch: ProducerBatch): void {
+    const entry = this.#of(batch);
+    entry.requests++;
+    if (entry.pending[0] === batch) this.#sentFirst.add(batch);
+    else this.#sentFirst.delete(batch);
+  }
 
   answered(batch: ProducerBatch): void { this.#of(batch).requests--; }
 
@@ -898,10 +905,16 @@ class Idempotence {
     return this.#of(batch).pending.indexOf(batch);
   }
 
-  /** Whether the batch is the one after the last acknowledged (an OUT_OF_ORDER_SEQUENCE_NUMBER for it is a real gap). */
+  /**
+   * Whether every batch before this one was acknowledged when it was last
+   * sent: an OUT_OF_ORDER_SEQUENCE_NUMBER for it is then a real gap, not a
+   * batch that reached the leader before the one preceding it (Kafka asks
+   * whether it follows the last acknowledged sequence when the answer comes,
+   * which holds on one connection, whose answers come in order; answers from
+   * here may not).
+   */
   isNext(batch: ProducerBatch): boolean {
-    const entry = this.#of(batch);
-    return batch.staged.baseSequence === (entry.lastAcked + 1) % SEQUENCE_MOD;
+    return this.#sentFirst.has(batch);
   }
 
   acknowledged(batch: ProducerBatch): void {

@@ -416,10 +416,11 @@ class SimCluster {
    * sequence; a batch that failed is sent again, with its sequence, once
    * every batch before it is acknowledged (the lowest pending batch first);
    * a new batch joins while the window from the lowest unacknowledged one
-   * has room. The simulated network reorders requests, so the leader sees
-   * gaps: a batch refused OUT_OF_ORDER_SEQUENCE_NUMBER or UNKNOWN_PRODUCER_ID
-   * while one before it is unacknowledged waits for it. Such a refusal of a
-   * batch whose predecessors are all acknowledged is a violation.
+   * has room. The simulated network reorders requests and answers, so the
+   * leader sees gaps: a batch refused OUT_OF_ORDER_SEQUENCE_NUMBER or
+   * UNKNOWN_PRODUCER_ID that was sent while one before it was unacknowledged
+   * waits for it. Such a refusal of a batch sent with all its predecessors
+   * acknowledged is a violation.
    */
   async #inFlightProduceLoop(endMs: number): Promise<void> {
     const clock = this.clientNode.clock;
@@ -449,9 +450,12 @@ class SimCluster {
           }
           const leader = await this.#leaderOf(partition);
           let error: string | undefined;
+          // Every batch before it acknowledged when it goes: a refusal of its sequence is then a real gap.
+          let first = false;
           if (leader < 0) error = 'LEADER_NOT_AVAILABLE';
           else {
             try {
+              first = pending[0]?.sequence === batch.sequence;
               const answer = (await this.#brokerApi(this.clientNode, leader).produce({
                 acks: -1, timeoutMs: REQUEST_TIMEOUT_MS / 2, topics: [{ topic: TOPIC, partitions: [{ partition, records }] }],
               })).topics[0]?.partitions[0];
@@ -468,8 +472,8 @@ class SimCluster {
             }
           }
           this.#failed(error);
-          if (['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH', 'INVALID_RECORD'].includes(error) && pending[0]?.sequence === batch.sequence) {
-            this.violations.push(`in-flight idempotent batch ${batch.value} (partition ${partition}, sequence ${batch.sequence}, every batch before it acknowledged) refused with ${error}`);
+          if (['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH', 'INVALID_RECORD'].includes(error) && first) {
+            this.violations.push(`in-flight idempotent batch ${batch.value} (partition ${partition}, sequence ${batch.sequence}, sent with every batch before it acknowledged) refused with ${error}`);
             stop = true;
             advance();
             return;
