@@ -52,6 +52,8 @@ export class TransactionManager {
   producerId = -1n;
   producerEpoch = -1;
   #coordinatorId = -1;
+  /** The group coordinator of the last group sendOffsets committed for (found again once it moves). */
+  #groupCoordinator: { groupId: string; nodeId: number } | null = null;
   /** Settles when the last coordinator request made has ended: the next one waits for it. */
   #coordinatorTurn: Promise<void> = Promise.resolve();
   /** A transaction is open (transaction() was called and it has not ended). */
@@ -245,12 +247,15 @@ export class TransactionManager {
         (r) => { const e = fromErrorJSON(r.error); if (e) throw e; });
       this.#offsetsSent = true;
       const member = offsets.consumerGroupMetadata;
-      let groupCoordinator = -1;
+      let groupCoordinator = this.#groupCoordinator?.groupId === groupId ? this.#groupCoordinator.nodeId : -1;
       let lastError: WafkaError | undefined;
       for (let attempt = 0; attempt < COORDINATOR_ATTEMPTS_MAX; attempt++) {
         if (attempt > 0) await new Promise((r) => setTimeout(r, backoffMs(this.#retry, Math.min(attempt - 1, 6))));
         try {
-          if (groupCoordinator < 0) groupCoordinator = (await findCoordinators(this.#cluster, [groupId])).get(groupId)!;
+          if (groupCoordinator < 0) {
+            groupCoordinator = (await findCoordinators(this.#cluster, [groupId])).get(groupId)!;
+            this.#groupCoordinator = { groupId, nodeId: groupCoordinator };
+          }
           const response = await groupCall(this.#cluster, groupCoordinator, 'TxnOffsetCommit', (api) => {
             if (!transactionMethodsOf(api).includes('txnOffsetCommit')) throw new WafkaError('UNSUPPORTED_VERSION', `broker ${groupCoordinator} does not serve TxnOffsetCommit`);
             return (api as unknown as TransactionApi).txnOffsetCommit({
@@ -263,7 +268,7 @@ export class TransactionManager {
           return;
         } catch (error) {
           lastError = toWafkaError(error);
-          if (COORDINATOR_MOVED.has(lastError.type)) { groupCoordinator = -1; continue; }
+          if (COORDINATOR_MOVED.has(lastError.type)) { groupCoordinator = -1; this.#groupCoordinator = null; continue; }
           if (lastError.type === 'CONCURRENT_TRANSACTIONS' || lastError.type === 'UNSTABLE_OFFSET_COMMIT' || lastError.retriable) continue;
           throw lastError;
         }

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Wafka, logLevel, type Consumer, type Producer } from '../../src/client/index.ts';
 import { WafkaError } from '../../src/errors.ts';
 import { replicatedCluster, until, type ReplicatedCluster } from '../broker/replicated-cluster.ts';
-import { COORDINATOR_KEY_TYPE_TRANSACTION, type GroupApi } from '../../src/protocol/types.ts';
+import { COORDINATOR_KEY_TYPE_GROUP, COORDINATOR_KEY_TYPE_TRANSACTION, type GroupApi } from '../../src/protocol/types.ts';
 import { TRANSACTION_STATE_TOPIC } from '../../src/coordinator/transaction/transaction-log-records.ts';
 
 let cluster: ReplicatedCluster | undefined;
@@ -161,6 +161,34 @@ describe('transactions through the client', () => {
     }
     expect(refused).toEqual([]);
     expect(inFlightMax).toBe(1);
+  });
+
+  it("sendOffsets finds the group's coordinator once, not in every transaction", async () => {
+    cluster = await replicatedCluster(3, BROKER_CONFIG);
+    const lookups: number[] = [];
+    const apis = cluster.apis.map((api) => new Proxy(api, {
+      get(target, name, receiver) {
+        const value = Reflect.get(target, name, receiver);
+        if (name !== 'findCoordinator' || typeof value !== 'function') return value;
+        return (request: { keyType: number }) => {
+          lookups.push(request.keyType);
+          return (value as (r: unknown) => Promise<unknown>).call(target, request);
+        };
+      },
+    }));
+    const wafka = new Wafka({ clientId: 'group-lookups', cluster: apis, logLevel: logLevel.NOTHING, retry: { initialRetryTime: 20, retries: 30 } });
+    const admin = wafka.admin();
+    await admin.connect();
+    closers.push(() => admin.disconnect());
+    await admin.createTopics({ topics: [{ topic: 'out', numPartitions: 1, replicationFactor: 3 }] });
+    const producer = await transactional(wafka, 'group-lookups');
+    for (let i = 0; i < 5; i++) {
+      const txn = await producer.transaction();
+      await txn.send({ topic: 'out', messages: [{ value: `v${i}` }] });
+      await txn.sendOffsets({ consumerGroupId: 'g', topics: [{ topic: 'out', partitions: [{ partition: 0, offset: i }] }] });
+      await txn.commit();
+    }
+    expect(lookups.filter((keyType) => keyType === COORDINATOR_KEY_TYPE_GROUP)).toHaveLength(1);
   });
 
   it('exactly once: copiers consume an input topic in a group and produce to an output topic in transactions with sendOffsets while brokers are bounced; read_committed sees every input record once, in order per partition', async () => {
