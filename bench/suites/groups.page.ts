@@ -280,6 +280,8 @@ export async function run({ opts, log }: BrowserSuiteContext): Promise<CaseResul
       metric: 'rebalance-pause-beyond-baseline-chromium', unit: 'ms', higherIsBetter: false, note: beyondNote, contenders,
       extra: { percentiles: pcts(beyondMs), worst: { 'cooperative-sticky': worst['cooperative-sticky'].text, eager: worst.eager.text } },
     } as Case, beyondMs);
+    // Per-round ratios of a difference that is 0 in most rounds say nothing.
+    delete beyondRes.ratios;
     const eagerRes = summarize({
       metric: 'rebalance-eager-chromium', unit: 'ms', higherIsBetter: false, goal: { value: 200 },
       note: `eager's unmoved partitions' longest pause (raw), ${note}`,
