@@ -4,7 +4,10 @@
  *
  * Suites: core (Node), core-chromium (the same core cases in a Chromium
  * worker), storage, e2e, start (cluster start with 10,000 segments per replica, Chromium),
- * replication, wire (Kafka clients over the wire protocol), bundle (bytes a page downloads),
+ * replication, groups (consumer groups: rebalance, group consume, offset commits), groups-chromium
+ * (the rebalance with brokers and every member in workers of one Chromium tab), transactions
+ * (transactional consume-transform-produce against the same copy without transactions, and
+ * commit latency; Node and Chromium), wire (Kafka clients over the wire protocol), bundle (bytes a page downloads),
  * console (end-to-end throughput with the console open against without it, Chromium), crosstab
  * (tabs of one profile). With no suite named, runs them all. Each prints its
  * table and writes bench/results/<suite>.json; docs/benchmarks.md is then
@@ -28,6 +31,8 @@ const SUITES: Record<string, SuiteFn> = {
   start: async (o, log) => { buildPackage(log); return (await import('./suites/chromium-suites.ts')).runInChromium('start', o, log); },
   replication: async (o, log) => ({ results: await (await import('./suites/replication.ts')).runReplication(o, log) }),
   groups: async (o, log) => ({ results: await (await import('./suites/groups.ts')).runGroups(o, log) }),
+  'groups-chromium': async (o, log) => (await import('./suites/chromium-suites.ts')).runInChromium('groups', o, log, 1_800_000),
+  transactions: async (o, log) => (await import('./suites/transactions.ts')).runTransactions(o, log),
   bundle: async (o, log) => ({ results: await (await import('./suites/bundle.ts')).runBundle(o, log) }),
   wire: async (o, log) => ({ results: await (await import('./suites/wire.ts')).runWire(o, log) }),
   console: async (o, log) => (await import('./suites/chromium-suites.ts')).runInChromium('console', o, log),

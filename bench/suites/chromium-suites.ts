@@ -6,10 +6,11 @@ export async function runInChromium(
   suite: string,
   opts: Partial<MeasureOptions> & Record<string, unknown>,
   log: (s: string) => void,
+  timeoutMs?: number,
 ): Promise<{ results: CaseResult[]; runtime: string }> {
   const session = await openChromium(log);
   try {
-    const r = await session.run(suite, opts);
+    const r = await session.run(suite, opts, timeoutMs);
     return { results: r.results, runtime: r.runtime };
   } finally {
     await session.close();

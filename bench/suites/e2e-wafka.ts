@@ -41,7 +41,7 @@ export async function newTopic(ctx: E2eContext, partitions = PARTITIONS, replica
 }
 
 /** Produces `values` to `topic`; returns elapsed ms until all sends are acknowledged. */
-export async function produce(ctx: E2eContext, topic: string, values: string[], acks: 1 | -1 = PRODUCER.acks, options: { idempotent?: boolean } = {}): Promise<number> {
+export async function produce(ctx: E2eContext, topic: string, values: string[], acks: 1 | -1 = PRODUCER.acks, options: { idempotent?: boolean; maxInFlightRequests?: number } = {}): Promise<number> {
   const producer = ctx.wafka.producer({ ...PRODUCER, acks, allowAutoTopicCreation: false, ...options });
   await producer.connect();
   const inFlight: Promise<unknown>[] = [];

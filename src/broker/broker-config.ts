@@ -66,6 +66,15 @@ export interface BrokerConfig extends GroupCoordinatorConfig, TransactionCoordin
   transactionStateTopicReplicationFactor: number;
   /** How long a transaction state change waits for its __transaction_state partition's ISR. */
   transactionStateWriteTimeoutMs: number;
+  /**
+   * Kafka: transaction.partition.verification.enable (true, KIP-890): a
+   * partition leader asks the transaction coordinator whether a partition is
+   * in the producer's ongoing transaction before the first transactional
+   * batch of a producer id and epoch is appended there.
+   */
+  transactionPartitionVerificationEnable: boolean;
+  /** How long the leader waits for the coordinator's answer to that (NOT_ENOUGH_REPLICAS, retriable, past it). */
+  transactionVerificationTimeoutMs: number;
 
   // ---- Background work
   /** How often retention and flush.ms are checked. Kafka: log.retention.check.interval.ms (5 min). */
@@ -100,6 +109,8 @@ export const DEFAULT_BROKER_CONFIG: Readonly<BrokerConfig> = Object.freeze({
   ...DEFAULT_TRANSACTION_COORDINATOR_CONFIG,
   transactionStateTopicReplicationFactor: 3,
   transactionStateWriteTimeoutMs: 5_000,
+  transactionPartitionVerificationEnable: true,
+  transactionVerificationTimeoutMs: 5_000,
   logMaintenanceIntervalMs: 30_000,
   logMaintenancePartitionsPerTick: 64,
 });

@@ -422,7 +422,7 @@ export class Broker implements BrokerApi, GroupApi {
         topic: t.topic,
         partitions: t.partitions.map((p) => t.topic === OFFSETS_TOPIC || t.topic === TRANSACTION_STATE_TOPIC
           ? { partition: p.partition, appended: Promise.reject(new WafkaError('INVALID_TOPIC_EXCEPTION', `${t.topic} is internal: only its coordinators write to it`)) }
-          : this.#enqueueAppend(t.topic, p.partition, p.records, request.acks, false, request.timeoutMs)),
+          : this.#enqueueAppend(t.topic, p.partition, p.records, request.acks, false, transactionalId, request.timeoutMs)),
       }));
     };
     const turn = this.#produceOrder.then(enqueue);
@@ -450,14 +450,14 @@ export class Broker implements BrokerApi, GroupApi {
   }
 
   /** Checks one partition's records and queues their append; never throws (errors settle `appended`). */
-  #enqueueAppend(topic: string, partition: number, records: Uint8Array, acks: number, byCoordinator = false, timeoutMs?: number): {
+  #enqueueAppend(topic: string, partition: number, records: Uint8Array, acks: number, byCoordinator = false, transactionalId: string | null = null, timeoutMs?: number): {
     partition: number;
     appended: Promise<{ result: AppendResult; replica: Partition }>;
   } {
     let appended: Promise<{ result: AppendResult; replica: Partition }>;
     try {
       const replica = this.#leaderReplica(topic, partition);
-      appended = this.#runInOrder(replica, () => this.#append(replica, records, acks, byCoordinator, timeoutMs)).then((result) => ({ result, replica }));
+      appended = this.#runInOrder(replica, () => this.#append(replica, records, acks, byCoordinator, transactionalId, timeoutMs)).then((result) => ({ result, replica }));
     } catch (error) {
       appended = Promise.reject(error);
     }
@@ -466,7 +466,7 @@ export class Broker implements BrokerApi, GroupApi {
   }
 
   /** `byCoordinator`: a coordinator's own write (its sequences are not a producer's to check). */
-  async #append(replica: Partition, records: Uint8Array, acks: number, byCoordinator = false, timeoutMs = ISR_REGROW_WAIT_MS): Promise<AppendResult> {
+  async #append(replica: Partition, records: Uint8Array, acks: number, byCoordinator = false, transactionalId: string | null = null, timeoutMs = ISR_REGROW_WAIT_MS): Promise<AppendResult> {
     await replica.opening;
     if (replica.closed) throw notLeader(this.nodeId, replica.ref.topic, replica.ref.partition, 'the replica was closed');
     let log = replica.checkLeader();
@@ -477,6 +477,12 @@ export class Broker implements BrokerApi, GroupApi {
     }
     // Kafka refuses before writing anything, so a retry does not duplicate what a refused request left.
     if (acks === -1) replica.checkEnoughReplicas();
+    if (!byCoordinator && transactionalId !== null && this.config.transactionPartitionVerificationEnable) {
+      await this.#verifyTransactionalProduce(replica, log, records, transactionalId);
+      // The leadership may have moved while the coordinator answered.
+      if (replica.closed) throw notLeader(this.nodeId, replica.ref.topic, replica.ref.partition, 'the replica was closed');
+      log = replica.checkLeader();
+    }
     // An idempotent producer's retry of a batch already stored gets its offsets again, and nothing is written.
     const sequence = byCoordinator ? { kind: 'append' as const } : await replica.producers.check(log, records, this.clock.nowMs());
     if (sequence.kind === 'duplicate') {
@@ -495,9 +501,60 @@ export class Broker implements BrokerApi, GroupApi {
     const deadlineMs = this.clock.nowMs() + waitMs;
     for (let leftMs = waitMs; leftMs > 0 && !this.#closing && replica.isrMayRegrow((id) => this.#eligible(id)); leftMs = deadlineMs - this.clock.nowMs()) {
       await replica.nextStateChange(this.clock, leftMs);
-      console.log('DBG woke', leftMs, replica.state.isr);
     }
-    console.log('DBG done', replica.state.isr, replica.isrMayRegrow((id) => this.#eligible(id)));
+  }
+
+  /**
+   * KIP-890 part 1, as Kafka's ReplicaManager (3.6+) does it: before the
+   * first transactional batch of a producer id and epoch on this partition
+   * (its producer state has no transaction of theirs open here), the
+   * transaction coordinator is asked whether the partition is in the
+   * producer's ongoing transaction (AddPartitionsToTxn verifyOnly). Not in it:
+   * INVALID_TXN_STATE and nothing is appended — a partition never added, or
+   * a late write of a transaction that has ended (the hole Jepsen found).
+   * Runs in the partition's append order, so no marker lands between the
+   * answer and the append. The coordinator's other answers, as Kafka maps
+   * them for a produce: PRODUCER_FENCED is INVALID_PRODUCER_EPOCH; a
+   * coordinator moving, loading or ending the transaction (or no answer in
+   * transactionVerificationTimeoutMs) is NOT_ENOUGH_REPLICAS, which the
+   * producer retries.
+   */
+  async #verifyTransactionalProduce(replica: Partition, log: ReplicaLog, records: Uint8Array, transactionalId: string): Promise<void> {
+    let header: ReturnType<typeof readBatchHeader> | undefined;
+    for (const span of batchSpans(new DataView(records.buffer, records.byteOffset, records.byteLength))) {
+      if (!spanIsWhole(span, records.byteLength)) break;
+      const h = readBatchHeader(records, span.at);
+      if (h.isTransactional && !h.isControlBatch && h.producerId >= 0n) { header = h; break; }
+    }
+    if (!header) return;
+    const { state } = await replica.producers.load(log, this.clock.nowMs());
+    if (state.hasOngoingTransaction(header.producerId, header.producerEpoch)) return;
+    const { topic, partition } = replica.ref;
+    const notVerified = (why: string) => new WafkaError('NOT_ENOUGH_REPLICAS', `${topic}-${partition}: unable to verify that the partition is in the transaction of '${transactionalId}': ${why}`);
+    let timer: TimerHandle | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => { timer = this.clock.setTimeout(() => resolve('timeout'), this.config.transactionVerificationTimeoutMs); });
+    let answer: ReturnType<typeof errorJSON> | null | 'timeout';
+    try {
+      answer = await Promise.race([this.#verifyInTransaction(transactionalId, header.producerId, header.producerEpoch, topic, partition), timedOut]);
+    } finally {
+      this.clock.clearTimeout(timer);
+    }
+    if (answer === 'timeout') throw notVerified(`no answer from the transaction coordinator in ${this.config.transactionVerificationTimeoutMs} ms`);
+    if (answer === null) return;
+    const why = answer.message.startsWith(`${answer.type}: `) ? answer.message.slice(answer.type.length + 2) : answer.message;
+    switch (answer.type) {
+      case 'INVALID_TXN_STATE':
+        throw new WafkaError('INVALID_TXN_STATE', `the partition was not added to the transaction: ${why}`);
+      case 'PRODUCER_FENCED':
+        throw new WafkaError('INVALID_PRODUCER_EPOCH', why);
+      case 'COORDINATOR_NOT_AVAILABLE':
+      case 'NOT_COORDINATOR':
+      case 'COORDINATOR_LOAD_IN_PROGRESS':
+      case 'CONCURRENT_TRANSACTIONS':
+        throw notVerified(`${answer.type}: ${why}`);
+      default:
+        throw WafkaError.fromJSON(answer);
+    }
   }
 
   #countAppend(replica: Partition, batches: number, records: number, bytes: number): void {

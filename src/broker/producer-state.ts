@@ -149,6 +149,12 @@ export class ProducerState {
     return first;
   }
 
+  /** Whether the producer has a transaction open here at `producerEpoch` (Kafka's hasOngoingTransaction: no verification needed). */
+  hasOngoingTransaction(producerId: bigint, producerEpoch: number): boolean {
+    const entry = this.#producers.get(producerId);
+    return entry !== undefined && entry.currentTxnFirstOffset !== null && entry.epoch === producerEpoch;
+  }
+
   /**
    * Whether `batch` may be appended now (or is a retry of one stored), read
    * against the state as it is; throws the Kafka error that refuses it.

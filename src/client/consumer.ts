@@ -458,14 +458,20 @@ export class Consumer {
     return out;
   }
 
-  /** Commits `offsets` (null: everything uncommitted), one commit at a time, in order. */
-  #commit(offsets: { topic: string; partition: number; offset: bigint }[] | null): Promise<void> {
+  /**
+   * Commits `offsets` (null: everything uncommitted), one commit at a time, in order. An automatic commit
+   * (`auto`) is not sent while the member waits for its SyncGroup answer: the coordinator would refuse it
+   * (REBALANCE_IN_PROGRESS), and each refused commit holds up the fetch loops that wait for it; what it would
+   * have committed stays for the next commit (the one before a revocation included).
+   */
+  #commit(offsets: { topic: string; partition: number; offset: bigint }[] | null, auto = false): Promise<void> {
     const run = async () => {
       const membership = this.#membership;
       if (!membership || membership.generationId < 0) {
         if (offsets !== null && !membership) throw new WafkaError('UNSUPPORTED_VERSION', 'the brokers do not serve consumer groups: nothing to commit to', { retriable: false });
         return;
       }
+      if (auto && membership.syncing) return;
       const list = offsets ?? [...this.#uncommitted()].map(([key, offset]) => {
         const s = this.#partitions.get(key)!;
         return { topic: s.topic, partition: s.partition, offset };
@@ -478,6 +484,7 @@ export class Consumer {
       }
       const { memberId, generationId, groupInstanceId } = membership.generation;
       const groupId = this.#config.groupId;
+      const rebalancingAtSend = membership.rebalancing;
       const response = await membership.call('OffsetCommit', (nodeId) => groupCall(this.#cluster, nodeId, 'OffsetCommit', (api) => api.offsetCommit({
         groupId, generationId, memberId, groupInstanceId,
         topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
@@ -499,7 +506,10 @@ export class Consumer {
       if (offsets === null) this.#resolvedSinceCommit = 0;
       if (committed.length) this.#instrumentation.emit(CONSUMER_EVENTS.COMMIT_OFFSETS, { groupId, memberId, groupGenerationId: generationId, topics: committed });
       if (failure) {
-        if (failure.type === 'REBALANCE_IN_PROGRESS' || failure.type === 'ILLEGAL_GENERATION' || failure.type === 'UNKNOWN_MEMBER_ID') membership.requestRejoin();
+        // REBALANCE_IN_PROGRESS answers a commit sent between this member's JoinGroup and SyncGroup (the group completes
+        // the rebalance this member is in): the rebalance under way covers it, another join would start one more round.
+        const rebalanceUnderWay = failure.type === 'REBALANCE_IN_PROGRESS' && (rebalancingAtSend || membership.rebalancing);
+        if ((failure.type === 'REBALANCE_IN_PROGRESS' && !rebalanceUnderWay) || failure.type === 'ILLEGAL_GENERATION' || failure.type === 'UNKNOWN_MEMBER_ID') membership.requestRejoin();
         if (failure.type === 'NOT_COORDINATOR' || failure.type === 'COORDINATOR_NOT_AVAILABLE') membership.markCoordinatorUnknown();
         throw failure;
       }
@@ -523,13 +533,13 @@ export class Consumer {
     const due = (interval !== null && Date.now() - this.#lastCommitMs >= interval)
       || (threshold !== null && this.#resolvedSinceCommit >= threshold);
     if (!due) return;
-    await this.#commit(null).catch((error) => this.#logger.warn('auto commit failed (kept for the next commit)', { error: String(error) }));
+    await this.#commit(null, true).catch((error) => this.#logger.warn('auto commit failed (kept for the next commit)', { error: String(error) }));
   }
 
   /** KafkaJS's autoCommitOffsets: with autoCommit, everything resolved (after each batch, and before a failed handler is retried). */
   async #autoCommit(): Promise<void> {
     if (!this.#membership || !this.#runConfig?.autoCommit) return;
-    await this.#commit(null).catch((error) => this.#logger.warn('auto commit failed (kept for the next commit)', { error: String(error) }));
+    await this.#commit(null, true).catch((error) => this.#logger.warn('auto commit failed (kept for the next commit)', { error: String(error) }));
   }
 
   #ownedLists(states: Iterable<PartitionState> = this.#partitions.values()): TopicPartitionsList[] {

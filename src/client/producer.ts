@@ -5,8 +5,11 @@
  * accumulator (one queue of batches per partition, shared by every concurrent
  * send), then waits for the batches its messages landed in. The sender drains
  * ready batches (sealed, or open for `lingerMs`) grouped by leader broker into
- * one produce request per broker, at most `maxInFlightRequests` per broker,
- * one request per partition at a time (order is kept, retries included).
+ * one produce request per broker, at most `maxInFlightRequests` per broker.
+ * A plain producer keeps one request per partition at a time (order is kept,
+ * retries included); an idempotent one up to `maxInFlightRequests` (at most
+ * 5, as Kafka's) per partition, one batch each, in sequence order, which the
+ * leader enforces (see Idempotence for what happens when one of them fails).
  * Retriable errors are retried with exponential backoff and jitter, after a
  * metadata refresh when the error says leaders moved or a topic is unknown.
  */
@@ -68,6 +71,10 @@ export class Producer {
   #connected = false;
   #closing = false;
   readonly #inFlight = new Map<number, number>();
+  /** Partitions being added to the open transaction (muted until they are). */
+  readonly #adding = new Set<PartitionQueue>();
+  /** Per broker, the turn of the next produce request to go out (an idempotent producer's requests leave in the order made). */
+  readonly #dispatchTurn = new Map<number, Promise<void>>();
   readonly #requests = new Set<Promise<void>>();
   /** Sends that have not appended all their records yet (flush waits for them). */
   readonly #appending = new Set<Promise<void>>();
@@ -97,11 +104,15 @@ export class Producer {
     const c = this.#config;
     if (!VALID_ACKS.has(c.acks)) throw new WafkaError('INVALID_REQUIRED_ACKS', `acks ${c.acks} is not one of 0, 1, -1`);
     // A transactional producer is idempotent, as Kafka's is (its batches carry the producer id, epoch and sequences).
-    this.#idempotence = config.idempotent || transactionalId ? new Idempotence(!!transactionalId) : null;
-    if (this.#idempotence && c.acks !== -1) throw notAllAcks(c.acks);
     for (const key of ['lingerMs', 'batchSizeBytes', 'bufferMemoryBytes', 'maxRequestSizeBytes', 'maxInFlightRequests'] as const) {
       if (!Number.isFinite(c[key]) || c[key] < 0 || (key !== 'lingerMs' && c[key] === 0)) throw new TypeError(`wafka: producer ${key} must be a positive number, got ${c[key]}`);
     }
+    const idempotent = !!(config.idempotent || transactionalId);
+    if (idempotent && c.maxInFlightRequests > IDEMPOTENT_IN_FLIGHT_MAX) {
+      throw new WafkaError('INVALID_CONFIG', `maxInFlightRequests ${c.maxInFlightRequests}: an idempotent producer keeps at most ${IDEMPOTENT_IN_FLIGHT_MAX} requests in flight, as Kafka's (the leader remembers a producer's last ${IDEMPOTENT_IN_FLIGHT_MAX} batches)`);
+    }
+    this.#idempotence = idempotent ? new Idempotence(!!transactionalId, Math.floor(c.maxInFlightRequests)) : null;
+    if (this.#idempotence && c.acks !== -1) throw notAllAcks(c.acks);
     this.#logger = context.logger.namespace('Producer');
     this.#instrumentation = new InstrumentationEmitter(PRODUCER_EVENTS, (error, type) => this.#logger.error(`listener of ${type} threw`, { error: String(error) }));
     this.#cluster = new ClusterClient({
@@ -389,36 +400,51 @@ export class Producer {
   async #drain(): Promise<void> {
     if (this.#draining) { this.#drainAgain = true; return; }
     this.#draining = true;
+    let started = 0;
     try {
       do {
         this.#drainAgain = false;
-        await this.#drainOnce();
-      } while (this.#drainAgain);
+        // Another pass while the last one started requests: a partition may have more batches to put in flight.
+        started = await this.#drainOnce();
+      } while (this.#drainAgain || started > 0);
     } catch (error) {
       this.#logger.error('sender failed', { error: String(error) });
     } finally {
       this.#draining = false;
     }
-    this.#wake(this.#accumulator.nextReadyMs());
+    // Ready batches that could not go (in-flight limits) go when a request completes, which wakes the sender.
+    const nextMs = this.#accumulator.nextReadyMs();
+    if (nextMs > Date.now() || this.#requests.size === 0) this.#wake(nextMs);
   }
 
-  async #drainOnce(): Promise<void> {
+  /** One pass of the sender; returns the number of produce requests it started. */
+  async #drainOnce(): Promise<number> {
     const nowMs = Date.now();
     let ready = this.#accumulator.ready(nowMs);
-    if (ready.length === 0) return;
+    if (ready.length === 0) return 0;
+    if (this.#transactions?.abortable) {
+      // As Kafka's Sender: once the transaction can only abort, batches not sent yet fail with its error.
+      const error = this.#transactions.abortable;
+      for (const q of ready) for (const b of q.batches.splice(0)) this.#fail(b, error);
+      return 0;
+    }
     if (this.#transactions) ready = this.#addedToTransaction(ready);
-    if (ready.length === 0) return;
+    if (ready.length === 0) return 0;
     if (this.#idempotence?.stale && !this.#transactions) {
       // A batch with a sequence failed for good: whether it was stored is unknown, so its sequences cannot be
-      // reused or skipped. A new producer id starts every partition at sequence 0 (KIP-360's way out).
+      // reused or skipped. A new producer id starts every partition at sequence 0 (KIP-360's way out), once
+      // every request out has been answered (their batches then take new sequences in order: see reset()).
+      if (this.#requests.size > 0) return 0;
       try {
         await this.#initProducerId();
       } catch (error) {
         const delayMs = backoffMs(this.#retry, Math.min(this.#idempotence.initFailures++, this.#retry.retries));
         this.#logger.warn(`InitProducerId failed, retrying in ${delayMs} ms`, { error: String(error) });
         for (const q of ready) q.batches[0].retryAtMs = nowMs + delayMs;
-        return;
+        return 0;
       }
+      for (const q of this.#accumulator.queues()) this.#mute(q);
+      ready = ready.filter((q) => !q.muted);
     }
     if (this.#cluster.isStale()) await this.#refreshMetadata(ready);
 
@@ -433,6 +459,7 @@ export class Producer {
       if (!list) byBroker.set(leader, (list = []));
       list.push(q);
     }
+    let started = 0;
     for (const [nodeId, queues] of byBroker) {
       if ((this.#inFlight.get(nodeId) ?? 0) >= this.#config.maxInFlightRequests) continue;
       // The encoded request must fit under bufferMemoryBytes, unless nothing is in flight (progress).
@@ -450,21 +477,63 @@ export class Producer {
           // One batch per partition per request, as Kafka requires of idempotent ones; the rest wait their turn.
           if (batches.length > 1) this.#accumulator.requeue(batches.splice(1));
           this.#idempotence.stamp(batches[0]);
+          this.#idempotence.sent(batches[0]);
+          this.#mute(q);
+        } else {
+          // One request per partition at a time keeps a plain producer's order through retries.
+          q.muted = true;
         }
         acks ??= batches[0].acks;
-        q.muted = true;
         for (const b of batches) { taken.push(b); budget -= b.sizeBytes; }
       }
       if (taken.length === 0) continue;
+      started++;
       this.#inFlight.set(nodeId, (this.#inFlight.get(nodeId) ?? 0) + 1);
       const request = this.#produce(nodeId, acks!, taken).finally(() => {
         this.#inFlight.set(nodeId, this.#inFlight.get(nodeId)! - 1);
-        for (const b of taken) this.#accumulator.queue(b.topic, b.partition).muted = false;
+        for (const b of taken) {
+          const q = this.#accumulator.queue(b.topic, b.partition);
+          if (this.#idempotence) {
+            this.#idempotence.answered(b);
+            this.#mute(q);
+          } else {
+            q.muted = false;
+          }
+        }
         this.#requests.delete(request);
         this.#wake(0);
       });
       this.#requests.add(request);
     }
+    return started;
+  }
+
+  /** An idempotent producer's partition is muted while it may not send (in-flight limit, a re-send under way); see Idempotence. */
+  #mute(q: PartitionQueue): void {
+    if (!this.#idempotence || this.#adding.has(q)) return;
+    q.muted = !this.#idempotence.maySend(q);
+  }
+
+  /** A batch failed for good. */
+  #fail(b: ProducerBatch, error: unknown): void {
+    this.#idempotence?.failed(b);
+    this.#accumulator.complete(b, { error });
+  }
+
+  /**
+   * Puts a sent batch back in its queue to be sent again: a plain one at the
+   * front; an idempotent one by its sequence, before the batches with higher
+   * sequences and those without one (Kafka's insertInSequenceOrder).
+   */
+  #reenqueue(b: ProducerBatch): void {
+    const idempotence = this.#idempotence;
+    if (!idempotence || b.staged.baseSequence < 0) { this.#accumulator.requeue([b]); return; }
+    idempotence.resend(b);
+    const q = this.#accumulator.queue(b.topic, b.partition);
+    const order = idempotence.order(b);
+    let at = 0;
+    while (at < q.batches.length && q.batches[at].staged.baseSequence >= 0 && idempotence.order(q.batches[at]) < order) at++;
+    q.batches.splice(at, 0, b);
   }
 
   /**
@@ -478,13 +547,18 @@ export class Producer {
     const missing: PartitionQueue[] = [];
     for (const q of ready) (transactions.isAdded(q.topic, q.partition) ? added : missing).push(q);
     if (missing.length > 0) {
-      for (const q of missing) q.muted = true;
+      for (const q of missing) { q.muted = true; this.#adding.add(q); }
+      const unmute = (q: PartitionQueue) => {
+        this.#adding.delete(q);
+        q.muted = false;
+        this.#mute(q);
+      };
       transactions.addPartitions(missing.map((q) => ({ topic: q.topic, partition: q.partition }))).then(
-        () => { for (const q of missing) q.muted = false; this.#wake(0); },
+        () => { for (const q of missing) unmute(q); this.#wake(0); },
         (error) => {
           for (const q of missing) {
-            q.muted = false;
-            for (const b of q.batches.splice(0)) this.#accumulator.complete(b, { error: toWafkaError(error) });
+            unmute(q);
+            for (const b of q.batches.splice(0)) this.#fail(b, toWafkaError(error));
           }
           this.#wake(0);
         },
@@ -506,7 +580,7 @@ export class Producer {
     const error = new WafkaError('LEADER_NOT_AVAILABLE', `no leader for ${q.topic}-${q.partition}`);
     this.#cluster.markStale();
     if (first.attempts >= this.#retry.retries) {
-      for (const b of q.batches.splice(0)) this.#accumulator.complete(b, { error });
+      for (const b of q.batches.splice(0)) this.#fail(b, error);
     } else {
       first.retryAtMs = nowMs + backoffMs(this.#retry, first.attempts++);
     }
@@ -530,11 +604,24 @@ export class Producer {
     const lists = [...byPartition.values()];
     let size = 0;
     const sent: ProducerBatch[][] = [];
+    // An idempotent producer's requests to a broker leave in the order they were made, as on one connection:
+    // a partition's batches then reach the leader in sequence order (encoding may finish out of order).
+    let released = () => {};
+    let turn: Promise<void> | undefined;
+    if (this.#idempotence) {
+      turn = this.#dispatchTurn.get(nodeId);
+      const mine = new Promise<void>((resolve) => { released = resolve; });
+      this.#dispatchTurn.set(nodeId, mine);
+      const release = released;
+      released = () => { if (this.#dispatchTurn.get(nodeId) === mine) this.#dispatchTurn.delete(nodeId); release(); };
+    }
     let encoded: Uint8Array[];
     try {
       encoded = await this.#encodeRequest(lists);
+      if (turn) await turn;
     } catch (error) {
-      for (const list of lists) for (const b of list) this.#accumulator.complete(b, { error: toWafkaError(error) });
+      released();
+      for (const list of lists) for (const b of list) this.#fail(b, toWafkaError(error));
       return;
     }
     for (let i = 0; i < lists.length; i++) {
@@ -547,19 +634,21 @@ export class Producer {
       t.partitions.push({ partition, records });
       sent.push(list);
     }
-    if (sent.length === 0) return;
+    if (sent.length === 0) { released(); return; }
 
     // The encoded request lives beside the batches' staging until it is answered.
     this.#accumulator.holdRequest(size);
     try {
-      await this.#send(nodeId, acks, request, size, sent);
+      await this.#send(nodeId, acks, request, size, sent, released);
     } finally {
+      released();
       this.#accumulator.releaseRequest(size);
     }
   }
 
-  async #send(nodeId: number, acks: Acks, request: ProduceRequest, size: number, sent: ProducerBatch[][]): Promise<void> {
+  async #send(nodeId: number, acks: Acks, request: ProduceRequest, size: number, sent: ProducerBatch[][], dispatched: () => void): Promise<void> {
     const promise = this.#cluster.request(nodeId, 'Produce', size, (api) => api.produce(request));
+    dispatched();
     if (acks === 0) {
       // Fire and forget, as Kafka's acks=0: the send completes once the request is handed over.
       for (const list of sent) for (const b of list) this.#accumulator.complete(b, { result: { baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n } });
@@ -583,6 +672,7 @@ export class Producer {
       // The broker gives the base offset of the first batch; the others follow on.
       let baseOffset = answer!.baseOffset;
       for (const b of list) {
+        this.#idempotence?.acknowledged(b);
         this.#accumulator.complete(b, { result: { baseOffset, logAppendTimeMs: answer!.logAppendTimeMs, logStartOffset: answer!.logStartOffset } });
         baseOffset += BigInt(b.recordCount);
       }
@@ -638,21 +728,40 @@ export class Producer {
       // only a batch of one record that is too large fails.
       this.#logger.debug(`splitting a batch of ${first.recordCount} records of ${first.topic}-${first.partition} after ${error.type}`);
       const parts = this.#accumulator.split(first);
-      this.#idempotence?.split(first, parts);
+      const idempotence = this.#idempotence;
+      if (idempotence && first.staged.baseSequence >= 0) {
+        idempotence.split(first, parts);
+        // The parts go back by their sequences (the split put them first in the queue).
+        const q = this.#accumulator.queue(first.topic, first.partition);
+        for (const part of parts) q.batches.splice(q.batches.indexOf(part), 1);
+        for (const part of parts) this.#reenqueue(part);
+      }
       return;
     }
-    if (error.retriable && first.attempts < this.#retry.retries) {
-      const retryAtMs = Date.now() + backoffMs(this.#retry, first.attempts);
-      for (const b of list) { b.attempts++; b.retryAtMs = retryAtMs; }
-      this.#logger.debug(`retrying ${list.length} batch(es) of ${first.topic}-${first.partition}`, { error: error.message, attempt: first.attempts });
-      this.#accumulator.requeue(list);
-      return;
+    const abortable = this.#transactions?.abortable;
+    if (abortable === null || abortable === undefined) {
+      if (this.#idempotence && SEQUENCE_GAP.has(error.type) && list.length === 1 && !this.#idempotence.isNext(first)) {
+        // Kafka's canRetry: not the batch after the last acknowledged one, so an earlier batch of the partition
+        // was not stored (yet): sent again after it, with the same sequences. Not an attempt of its own.
+        // (UNKNOWN_PRODUCER_ID: the gap is at the producer's first batch on the partition.)
+        this.#logger.debug(`re-sending ${first.topic}-${first.partition} sequence ${first.staged.baseSequence} after the batches before it`, { error: error.message });
+        this.#reenqueue(first);
+        return;
+      }
+      if (error.retriable && first.attempts < this.#retry.retries) {
+        const retryAtMs = Date.now() + backoffMs(this.#retry, first.attempts);
+        for (const b of list) { b.attempts++; b.retryAtMs = retryAtMs; }
+        this.#logger.debug(`retrying ${list.length} batch(es) of ${first.topic}-${first.partition}`, { error: error.message, attempt: first.attempts });
+        if (this.#idempotence) for (const b of list) this.#reenqueue(b);
+        else this.#accumulator.requeue(list);
+        return;
+      }
     }
     this.#logger.error(`produce to ${first.topic}-${first.partition} failed`, { error: error.message, retriable: error.retriable, attempts: first.attempts });
-    // In a transaction a lost batch makes the transaction abort-only (its abort bumps the epoch: sequences start again).
+    // In a transaction a lost batch makes the transaction abort-only (its abort bumps the epoch: sequences start again);
+    // once it is, nothing of it is sent again.
     if (this.#transactions) error = this.#transactions.failed(error);
-    for (const b of list) this.#idempotence?.failed(b);
-    for (const b of list) this.#accumulator.complete(b, { error });
+    for (const b of list) this.#fail(b, error);
   }
 
   async #initProducerId(): Promise<void> {
@@ -672,30 +781,84 @@ export class Producer {
   }
 }
 
+/** Kafka's limit: an idempotent producer keeps at most this many requests of one partition in flight. */
+export const IDEMPOTENT_IN_FLIGHT_MAX = 5;
+
+const SEQUENCE_MOD = 0x80000000;
+
+/** One partition's sequences (Kafka's TxnPartitionEntry). */
+interface PartitionSequences {
+  /** Base sequence of the next batch to be stamped. */
+  next: number;
+  /** Last sequence of the latest acknowledged batch; -1 before any. */
+  lastAcked: number;
+  /** Stamped batches not completed (out, or queued to be sent again), in sequence order. */
+  readonly pending: ProducerBatch[];
+  /** Of those, the ones that went back to the queue to be sent again. */
+  readonly resending: Set<ProducerBatch>;
+  /** Produce requests of the partition out now (one batch each). */
+  requests: number;
+}
+
 /**
- * An idempotent producer's identity and the next sequence of each partition.
+ * An idempotent producer's identity and the sequences of each partition.
  * A batch takes its sequences when it is first sent and keeps them through
- * every retry (one batch per partition is in flight, so order holds).
+ * every retry. Up to `inFlightMax` batches of a partition are out at once,
+ * each in a request of its own, with consecutive sequences; the leader
+ * appends them in sequence order only. When one of them fails with a
+ * retriable error the later ones come back OUT_OF_ORDER_SEQUENCE_NUMBER (or
+ * with the same error), and all of them go back to the queue in sequence
+ * order (Kafka's insertInSequenceOrder): from then on the partition sends
+ * only its lowest pending batch, one request at a time, until every batch
+ * sent again has completed, and only then new batches (Kafka's Sender has
+ * the same rule for batches with a sequence; here new batches wait too, so a
+ * re-sent batch is never overtaken while the leader's window of five could
+ * lose it).
  */
 class Idempotence {
   /** Batches are marked transactional (a transactional producer's). */
   readonly transactional: boolean;
+  readonly inFlightMax: number;
   producerId = -1n;
   producerEpoch = -1;
   /** A batch with sequences failed for good: a new producer id is needed before the next send. */
   stale = false;
   /** InitProducerId attempts that failed in a row (for the backoff). */
   initFailures = 0;
-  readonly #next = new Map<string, number>();
+  readonly #partitions = new Map<string, PartitionSequences>();
+  /** Batches that were their partition's lowest pending one when last sent. */
+  readonly #sentFirst = new WeakSet<ProducerBatch>();
 
-  constructor(transactional: boolean) {
+  constructor(transactional: boolean, inFlightMax: number) {
     this.transactional = transactional;
+    this.inFlightMax = inFlightMax;
   }
 
+  #of(batch: { topic: string; partition: number }): PartitionSequences {
+    const key = `${batch.topic}\u0000${batch.partition}`;
+    let entry = this.#partitions.get(key);
+    if (!entry) this.#partitions.set(key, (entry = { next: 0, lastAcked: -1, pending: [], resending: new Set(), requests: 0 }));
+    return entry;
+  }
+
+  /**
+   * A new producer id or epoch: every partition starts again at sequence 0.
+   * Batches still pending (none is out: the sender waits for them first)
+   * take new sequences from 0, in their order.
+   */
   reset(producerId: bigint, producerEpoch: number): void {
     this.producerId = producerId;
     this.producerEpoch = producerEpoch;
-    this.#next.clear();
+    for (const [key, entry] of this.#partitions) {
+      if (entry.pending.length === 0 && entry.requests === 0) { this.#partitions.delete(key); continue; }
+      let sequence = 0;
+      for (const b of entry.pending) {
+        Object.assign(b.staged, { producerId, producerEpoch, baseSequence: sequence });
+        sequence = (sequence + b.recordCount) % SEQUENCE_MOD;
+      }
+      entry.next = sequence;
+      entry.lastAcked = -1;
+    }
     this.stale = false;
     this.initFailures = 0;
   }
@@ -703,28 +866,93 @@ class Idempotence {
   stamp(batch: ProducerBatch): void {
     const s = batch.staged;
     if (s.baseSequence >= 0) return; // a retry: the same id and sequences
-    const key = `${batch.topic}\u0000${batch.partition}`;
-    const sequence = this.#next.get(key) ?? 0;
+    const entry = this.#of(batch);
     s.producerId = this.producerId;
     s.producerEpoch = this.producerEpoch;
-    s.baseSequence = sequence;
+    s.baseSequence = entry.next;
     s.isTransactional = this.transactional;
-    this.#next.set(key, (sequence + batch.recordCount) % 0x80000000);
+    entry.next = (entry.next + batch.recordCount) % SEQUENCE_MOD;
+    entry.pending.push(batch);
   }
 
-  /** A refused batch split in two: its parts take its sequences, in order. */
+  /** Whether the partition of `q` may send its first batch now (see the class comment). */
+  maySend(q: PartitionQueue): boolean {
+    const entry = this.#partitions.get(`${q.topic}\u0000${q.partition}`);
+    if (!entry) return true;
+    if (entry.requests >= this.inFlightMax) return false;
+    const first = q.batches[0];
+    if (first && first.staged.baseSequence >= 0) return entry.pending[0] === first;
+    return entry.resending.size === 0;
+  }
+
+  /** A request with `batch` (the partition's only one in it) went out / was answered. */
+  sent(batch: ProducerBatch): void {
+    const entry = this.#of(batch);
+    entry.requests++;
+    if (entry.pending[0] === batch) this.#sentFirst.add(batch);
+    else this.#sentFirst.delete(batch);
+  }
+
+  answered(batch: ProducerBatch): void { this.#of(batch).requests--; }
+
+  /** The batch goes back to the queue to be sent again. */
+  resend(batch: ProducerBatch): void {
+    if (batch.staged.baseSequence >= 0) this.#of(batch).resending.add(batch);
+  }
+
+  /** Where the batch stands among its partition's pending ones (-1: not pending). */
+  order(batch: ProducerBatch): number {
+    return this.#of(batch).pending.indexOf(batch);
+  }
+
+  /**
+   * Whether every batch before this one was acknowledged when it was last
+   * sent: an OUT_OF_ORDER_SEQUENCE_NUMBER for it is then a real gap, not a
+   * batch that reached the leader before the one preceding it (Kafka asks
+   * whether it follows the last acknowledged sequence when the answer comes,
+   * which holds on one connection, whose answers come in order; answers from
+   * here may not).
+   */
+  isNext(batch: ProducerBatch): boolean {
+    return this.#sentFirst.has(batch);
+  }
+
+  acknowledged(batch: ProducerBatch): void {
+    const entry = this.#remove(batch);
+    if (!entry) return;
+    const last = (batch.staged.baseSequence + batch.recordCount - 1) % SEQUENCE_MOD;
+    // Answers may arrive out of order: the last acknowledged is the furthest (sequences wrap past int32).
+    if (entry.lastAcked < 0 || ((last - entry.lastAcked + SEQUENCE_MOD) % SEQUENCE_MOD) < SEQUENCE_MOD / 2) entry.lastAcked = last;
+  }
+
+  /** A refused batch split in two: its parts take its sequences, in order, and its place among the pending. */
   split(batch: ProducerBatch, parts: ProducerBatch[]): void {
     const s = batch.staged;
     if (s.baseSequence < 0) return;
     let sequence = s.baseSequence;
     for (const part of parts) {
       Object.assign(part.staged, { producerId: s.producerId, producerEpoch: s.producerEpoch, baseSequence: sequence, isTransactional: s.isTransactional });
-      sequence = (sequence + part.recordCount) % 0x80000000;
+      sequence = (sequence + part.recordCount) % SEQUENCE_MOD;
     }
+    const entry = this.#of(batch);
+    const at = entry.pending.indexOf(batch);
+    if (at >= 0) entry.pending.splice(at, 1, ...parts);
+    entry.resending.delete(batch);
+    for (const part of parts) entry.resending.add(part);
   }
 
   failed(batch: ProducerBatch): void {
+    this.#remove(batch);
     if (batch.staged.baseSequence >= 0 && batch.staged.producerId === this.producerId) this.stale = true;
+  }
+
+  #remove(batch: ProducerBatch): PartitionSequences | undefined {
+    if (batch.staged.baseSequence < 0) return undefined;
+    const entry = this.#of(batch);
+    const at = entry.pending.indexOf(batch);
+    if (at >= 0) entry.pending.splice(at, 1);
+    entry.resending.delete(batch);
+    return entry;
   }
 }
 
@@ -799,6 +1027,9 @@ export class Transaction {
 function notAllAcks(acks: number): WafkaError {
   return new WafkaError('INVALID_REQUIRED_ACKS', `acks ${acks}: an idempotent producer needs acks -1 (all in-sync replicas), as Kafka's does`);
 }
+
+/** What the leader answers a batch that came before the one preceding it. */
+const SEQUENCE_GAP = new Set(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID']);
 
 /** Errors of one batch that a partition's whole payload gets: retried batch by batch. */
 const SPLIT_ON = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'CORRUPT_MESSAGE', 'INVALID_RECORD', 'INVALID_TIMESTAMP']);

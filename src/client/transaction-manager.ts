@@ -7,6 +7,12 @@
  * TxnOffsetCommit to the group's coordinator), and its end (EndTxn; the
  * coordinator answers the epoch the next transaction uses, KIP-890).
  *
+ * Requests to the transaction coordinator go one at a time, in the order
+ * they are made (as the Java client's one in-flight transactional request):
+ * the coordinator refuses a request for an id whose state write is under way
+ * with CONCURRENT_TRANSACTIONS, so a send's AddPartitionsToTxn beside
+ * sendOffsets' AddOffsetsToTxn would cost a retry backoff.
+ *
  * Errors: a retriable one (CONCURRENT_TRANSACTIONS, the coordinator moving
  * or loading) is retried with backoff; PRODUCER_FENCED (or a produce's
  * INVALID_PRODUCER_EPOCH) is fatal: a newer producer holds the id, and
@@ -46,6 +52,10 @@ export class TransactionManager {
   producerId = -1n;
   producerEpoch = -1;
   #coordinatorId = -1;
+  /** The group coordinator of the last group sendOffsets committed for (found again once it moves). */
+  #groupCoordinator: { groupId: string; nodeId: number } | null = null;
+  /** Settles when the last coordinator request made has ended: the next one waits for it. */
+  #coordinatorTurn: Promise<void> = Promise.resolve();
   /** A transaction is open (transaction() was called and it has not ended). */
   inTransaction = false;
   /** Partitions added to the open transaction (the coordinator has them). */
@@ -92,11 +102,25 @@ export class TransactionManager {
   }
 
   /**
-   * One request to the transaction coordinator, retried (with backoff, after
+   * One request to the transaction coordinator, sent once the requests made
+   * before it have ended, and retried (with backoff, after
    * finding the coordinator again when it moved) while its error is
    * retriable; `answer` turns a response into its error or its result.
    */
   async #call<R, T>(apiName: string, send: (api: TransactionApi & { initProducerId: (r: never) => Promise<unknown> }, nodeId: number) => Promise<R>, answer: (response: R) => T): Promise<T> {
+    this.checkUsable();
+    const previous = this.#coordinatorTurn;
+    let release!: () => void;
+    this.#coordinatorTurn = new Promise<void>((resolve) => { release = resolve; });
+    try {
+      await previous;
+      return await this.#callNow(apiName, send, answer);
+    } finally {
+      release();
+    }
+  }
+
+  async #callNow<R, T>(apiName: string, send: (api: TransactionApi & { initProducerId: (r: never) => Promise<unknown> }, nodeId: number) => Promise<R>, answer: (response: R) => T): Promise<T> {
     this.checkUsable();
     let lastError: WafkaError | undefined;
     for (let attempt = 0; attempt < COORDINATOR_ATTEMPTS_MAX; attempt++) {
@@ -223,12 +247,15 @@ export class TransactionManager {
         (r) => { const e = fromErrorJSON(r.error); if (e) throw e; });
       this.#offsetsSent = true;
       const member = offsets.consumerGroupMetadata;
-      let groupCoordinator = -1;
+      let groupCoordinator = this.#groupCoordinator?.groupId === groupId ? this.#groupCoordinator.nodeId : -1;
       let lastError: WafkaError | undefined;
       for (let attempt = 0; attempt < COORDINATOR_ATTEMPTS_MAX; attempt++) {
         if (attempt > 0) await new Promise((r) => setTimeout(r, backoffMs(this.#retry, Math.min(attempt - 1, 6))));
         try {
-          if (groupCoordinator < 0) groupCoordinator = (await findCoordinators(this.#cluster, [groupId])).get(groupId)!;
+          if (groupCoordinator < 0) {
+            groupCoordinator = (await findCoordinators(this.#cluster, [groupId])).get(groupId)!;
+            this.#groupCoordinator = { groupId, nodeId: groupCoordinator };
+          }
           const response = await groupCall(this.#cluster, groupCoordinator, 'TxnOffsetCommit', (api) => {
             if (!transactionMethodsOf(api).includes('txnOffsetCommit')) throw new WafkaError('UNSUPPORTED_VERSION', `broker ${groupCoordinator} does not serve TxnOffsetCommit`);
             return (api as unknown as TransactionApi).txnOffsetCommit({
@@ -241,7 +268,7 @@ export class TransactionManager {
           return;
         } catch (error) {
           lastError = toWafkaError(error);
-          if (COORDINATOR_MOVED.has(lastError.type)) { groupCoordinator = -1; continue; }
+          if (COORDINATOR_MOVED.has(lastError.type)) { groupCoordinator = -1; this.#groupCoordinator = null; continue; }
           if (lastError.type === 'CONCURRENT_TRANSACTIONS' || lastError.type === 'UNSTABLE_OFFSET_COMMIT' || lastError.retriable) continue;
           throw lastError;
         }

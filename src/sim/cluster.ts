@@ -64,6 +64,8 @@ export interface SimClusterOptions {
   groups?: boolean;
   /** Also run the transaction workload: a transactional producer and read_committed consumers (default false). */
   transactions?: boolean;
+  /** Also run an idempotent producer with up to 5 batches of each partition in flight (default false). */
+  inFlight?: boolean;
 }
 
 export interface SimReport {
@@ -106,8 +108,11 @@ export async function runClusterSimulation(options: SimClusterOptions): Promise<
 }
 
 /** The one-line command that replays a seed. */
-export const replayCommand = (seed: number, groups = false, transactions = false) =>
-  `npm run sim -- --seed ${seed}${groups ? ' --groups' : ''}${transactions ? ' --transactions' : ''}`;
+export const replayCommand = (seed: number, groups = false, transactions = false, inFlight = false) =>
+  `npm run sim -- --seed ${seed}${groups ? ' --groups' : ''}${transactions ? ' --transactions' : ''}${inFlight ? ' --in-flight' : ''}`;
+
+/** Kafka's limit on an idempotent producer's requests in flight (max.in.flight.requests.per.connection). */
+const IN_FLIGHT_MAX = 5;
 
 class SimCluster {
   readonly options: Required<SimClusterOptions>;
@@ -123,7 +128,8 @@ class SimCluster {
   readonly violations: string[] = [];
   readonly faults: string[] = [];
   readonly acked: Acked[] = [];
-  readonly idempotentAcked: (Acked & { sequence: number })[] = [];
+  /** The idempotent producers' acknowledged batches: `producer` names the producer whose sequence it is. */
+  readonly idempotentAcked: (Acked & { sequence: number; producer: string })[] = [];
   failedOrUnknown = 0;
   /** Why produce requests failed, by error type. */
   readonly failures = new Map<string, number>();
@@ -141,7 +147,7 @@ class SimCluster {
 
   constructor(options: SimClusterOptions) {
     this.options = {
-      brokers: 3, partitions: 3, replicationFactor: 3, minInsyncReplicas: 2, faultyPhaseMs: 20_000, faults: true, dropProbability: 0.01, groups: false, transactions: false,
+      brokers: 3, partitions: 3, replicationFactor: 3, minInsyncReplicas: 2, faultyPhaseMs: 20_000, faults: true, dropProbability: 0.01, groups: false, transactions: false, inFlight: false,
       ...options,
     };
     this.scheduler = new SimScheduler(this.options.seed);
@@ -174,6 +180,7 @@ class SimCluster {
       const work = [
         ...Array.from({ length: 3 }, () => this.#produceLoop(endMs)),
         this.#idempotentProduceLoop(endMs),
+        ...(this.options.inFlight ? [this.#inFlightProduceLoop(endMs)] : []),
         ...Array.from({ length: this.options.partitions }, (_, p) => this.#consumeLoop(p, endMs)),
         this.options.faults ? this.#nemesisLoop(endMs) : Promise.resolve(),
         this.#agreementLoop(endMs),
@@ -380,7 +387,7 @@ class SimCluster {
             })).topics[0]?.partitions[0];
             if (answer && !answer.error) {
               this.acked.push({ partition, offset: answer.baseOffset, value });
-              this.idempotentAcked.push({ partition, offset: answer.baseOffset, value, sequence: baseSequence });
+              this.idempotentAcked.push({ partition, offset: answer.baseOffset, value, sequence: baseSequence, producer: 'one-at-a-time' });
               sequences.set(partition, baseSequence + 1);
               break;
             }
@@ -399,6 +406,92 @@ class SimCluster {
         await sleep(this.clientNode, this.scheduler.int(5, 50));
       }
     }
+  }
+
+  /**
+   * An idempotent producer with up to five batches of each partition in
+   * flight (Kafka's max.in.flight.requests.per.connection 5 with
+   * enable.idempotence), as the client's sender keeps them: each batch is
+   * sent in a request of its own as soon as it is made, with the next
+   * sequence; a batch that failed is sent again, with its sequence, once
+   * every batch before it is acknowledged (the lowest pending batch first);
+   * a new batch joins while the window from the lowest unacknowledged one
+   * has room. The simulated network reorders requests and answers, so the
+   * leader sees gaps: a batch refused OUT_OF_ORDER_SEQUENCE_NUMBER or
+   * UNKNOWN_PRODUCER_ID that was sent while one before it was unacknowledged
+   * waits for it. Such a refusal of a batch sent with all its predecessors
+   * acknowledged is a violation.
+   */
+  async #inFlightProduceLoop(endMs: number): Promise<void> {
+    const clock = this.clientNode.clock;
+    let producerId = -1n;
+    while (producerId < 0n && clock.nowMs() < endMs) {
+      try {
+        producerId = (await this.#brokerApi(this.clientNode, this.scheduler.int(0, this.slots.length - 1)).initProducerId({ transactionalId: null })).producerId;
+      } catch {
+        await sleep(this.clientNode, this.scheduler.int(5, 50));
+      }
+    }
+    if (producerId < 0n) return;
+    const window = async (partition: number) => {
+      /** Batches made and not acknowledged, in sequence order. */
+      const pending: { sequence: number; value: string; sent: Promise<void> }[] = [];
+      let next = 0;
+      let changed: () => void = () => {};
+      let turn = new Promise<void>((resolve) => { changed = resolve; });
+      const advance = () => { const wake = changed; turn = new Promise<void>((resolve) => { changed = resolve; }); wake(); };
+      let stop = false;
+      const sendUntilAcknowledged = async (batch: { sequence: number; value: string }) => {
+        const records = encodeBatchSync([{ key: null, value: batch.value, timestamp: clock.nowMs() }], { baseTimestamp: clock.nowMs(), producerId, producerEpoch: 0, baseSequence: batch.sequence });
+        for (let attempt = 0; ; attempt++) {
+          if (attempt > 0) {
+            // Sent again only as the lowest pending batch.
+            while (pending[0]?.sequence !== batch.sequence) await turn;
+          }
+          const leader = await this.#leaderOf(partition);
+          let error: string | undefined;
+          // Every batch before it acknowledged when it goes: a refusal of its sequence is then a real gap.
+          let first = false;
+          if (leader < 0) error = 'LEADER_NOT_AVAILABLE';
+          else {
+            try {
+              first = pending[0]?.sequence === batch.sequence;
+              const answer = (await this.#brokerApi(this.clientNode, leader).produce({
+                acks: -1, timeoutMs: REQUEST_TIMEOUT_MS / 2, topics: [{ topic: TOPIC, partitions: [{ partition, records }] }],
+              })).topics[0]?.partitions[0];
+              if (answer && !answer.error) {
+                this.acked.push({ partition, offset: answer.baseOffset, value: batch.value });
+                this.idempotentAcked.push({ partition, offset: answer.baseOffset, value: batch.value, sequence: batch.sequence, producer: 'in-flight' });
+                pending.splice(pending.findIndex((b) => b.sequence === batch.sequence), 1);
+                advance();
+                return;
+              }
+              error = answer?.error?.type ?? 'NO_ANSWER';
+            } catch (e) {
+              error = (e as WafkaError).type ?? 'UNKNOWN';
+            }
+          }
+          this.#failed(error);
+          if (['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH', 'INVALID_RECORD'].includes(error) && first) {
+            this.violations.push(`in-flight idempotent batch ${batch.value} (partition ${partition}, sequence ${batch.sequence}, sent with every batch before it acknowledged) refused with ${error}`);
+            stop = true;
+            advance();
+            return;
+          }
+          if (clock.nowMs() > endMs + 20_000) { stop = true; advance(); return; }
+          await sleep(this.clientNode, this.scheduler.int(5, 50));
+          if (stop) return;
+        }
+      };
+      while (clock.nowMs() < endMs && !stop) {
+        await sleep(this.clientNode, this.scheduler.int(0, 5));
+        if (pending.length > 0 && next - pending[0].sequence >= IN_FLIGHT_MAX) { await turn; continue; }
+        const batch = { sequence: next++, value: `iw${this.#valueSeq++}` };
+        pending.push({ ...batch, sent: sendUntilAcknowledged(batch) });
+      }
+      await Promise.all(pending.map((b) => b.sent));
+    };
+    await Promise.all(Array.from({ length: this.options.partitions }, (_, p) => window(p)));
   }
 
   #failed(type: string): void {
@@ -721,9 +814,11 @@ class SimCluster {
         if (earlier !== undefined) this.violations.push(`idempotent record ${value} is stored twice in partition ${p}: offsets ${earlier} and ${offset}`);
         offsets.set(value, offset);
       }
-      const sent = this.idempotentAcked.filter((a) => a.partition === p).sort((a, b) => a.sequence - b.sequence);
-      for (let i = 1; i < sent.length; i++) {
-        if (sent[i].offset <= sent[i - 1].offset) this.violations.push(`idempotent records out of order in partition ${p}: sequence ${sent[i].sequence} at ${sent[i].offset}, ${sent[i - 1].sequence} at ${sent[i - 1].offset}`);
+      for (const producer of new Set(this.idempotentAcked.map((a) => a.producer))) {
+        const sent = this.idempotentAcked.filter((a) => a.partition === p && a.producer === producer).sort((a, b) => a.sequence - b.sequence);
+        for (let i = 1; i < sent.length; i++) {
+          if (sent[i].offset <= sent[i - 1].offset) this.violations.push(`${producer} idempotent records out of order in partition ${p}: sequence ${sent[i].sequence} at ${sent[i].offset}, ${sent[i - 1].sequence} at ${sent[i - 1].offset}`);
+        }
       }
     }
     for (const [p, seen] of this.consumed) {

@@ -5,7 +5,8 @@
  * `--groups` adds the group workload (offset commits through the group
  * coordinator while the faults move it); `--transactions` adds the
  * transaction workload (a transactional producer committing and aborting,
- * read_committed consumers; ./transaction-workload.ts).
+ * read_committed consumers; ./transaction-workload.ts); `--in-flight` adds
+ * an idempotent producer with up to 5 batches of each partition in flight.
  */
 import { parseArgs } from 'node:util';
 import { replayCommand, runClusterSimulation } from './cluster.ts';
@@ -18,13 +19,14 @@ const { values } = parseArgs({
     ms: { type: 'string', default: '3000' },
     groups: { type: 'boolean', default: false },
     transactions: { type: 'boolean', default: false },
+    'in-flight': { type: 'boolean', default: false },
   },
 });
 const faultyPhaseMs = Number(values.ms);
 if (!Number.isSafeInteger(faultyPhaseMs) || faultyPhaseMs < 0) throw new RangeError(`--ms ${values.ms}`);
 
 if (values.seed !== undefined) {
-  const report = await runClusterSimulation({ seed: Number(values.seed), faultyPhaseMs, groups: values.groups, transactions: values.transactions });
+  const report = await runClusterSimulation({ seed: Number(values.seed), faultyPhaseMs, groups: values.groups, transactions: values.transactions, inFlight: values['in-flight'] });
   console.log(JSON.stringify(report, null, 2));
   process.exit(report.violations.length === 0 ? 0 : 1);
 }
@@ -38,14 +40,14 @@ let committed = 0;
 let aborted = 0;
 const startedMs = Date.now();
 for (let seed = from; seed < from + count; seed++) {
-  const report = await runClusterSimulation({ seed, faultyPhaseMs, groups: values.groups, transactions: values.transactions });
+  const report = await runClusterSimulation({ seed, faultyPhaseMs, groups: values.groups, transactions: values.transactions, inFlight: values['in-flight'] });
   acknowledged += report.acknowledged;
   faults += report.faults.length;
   committed += report.transactionsCommitted;
   aborted += report.transactionsAborted;
   if (report.violations.length > 0) {
     failed++;
-    console.log(`seed ${seed}: ${report.violations[0]} (${report.violations.length} violations) — replay: ${replayCommand(seed, values.groups, values.transactions)}`);
+    console.log(`seed ${seed}: ${report.violations[0]} (${report.violations.length} violations) — replay: ${replayCommand(seed, values.groups, values.transactions, values['in-flight'])}`);
   }
 }
 console.log(`${count} seeds, ${failed} failing, ${faults} faults injected, ${acknowledged} acknowledged records checked${values.transactions ? `, ${committed} transactions committed, ${aborted} aborted` : ''}, ${((Date.now() - startedMs) / 1000).toFixed(1)} s`);

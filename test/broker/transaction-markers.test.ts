@@ -9,6 +9,10 @@ import type { BrokerApi, IsolationLevel } from '../../src/protocol/types.ts';
 import { batchOf, concat, startTestCluster, type TestCluster } from './helpers.ts';
 import { fetchFrom, produce, txnBatch, writeMarker } from './transactions.ts';
 
+// Transactional batches and markers are written straight to the partition, with no transaction coordinator behind
+// them: the leader's check with the coordinator before a transaction's first batch (KIP-890) is off.
+const UNVERIFIED = { transactionPartitionVerificationEnable: false };
+
 let cluster: TestCluster | undefined;
 afterEach(async () => { await cluster?.close(); cluster = undefined; });
 
@@ -18,7 +22,7 @@ async function listLatest(broker: BrokerApi, isolationLevel: IsolationLevel): Pr
 }
 
 async function oneBroker(): Promise<Broker> {
-  cluster = await startTestCluster(1);
+  cluster = await startTestCluster(1, UNVERIFIED);
   const broker = cluster.brokers[0];
   await broker.createTopics({ topics: [{ topic: 't', numPartitions: 1 }] });
   return broker;
@@ -41,7 +45,7 @@ describe('transactional produce', () => {
   });
 
   it('refuses transactional batches of two producers in one request (INVALID_PRODUCER_ID_MAPPING) and a plain batch inside an open transaction (INVALID_TXN_STATE)', async () => {
-    cluster = await startTestCluster(1);
+    cluster = await startTestCluster(1, UNVERIFIED);
     const broker = cluster.brokers[0];
     await broker.createTopics({ topics: [{ topic: 't', numPartitions: 2 }] });
     const two = await broker.produce({
@@ -121,7 +125,7 @@ describe('WriteTxnMarkers and read_committed', () => {
   });
 
   it('answers UNKNOWN_TOPIC_OR_PARTITION and NOT_LEADER_OR_FOLLOWER per partition, INVALID_REQUEST for a malformed request', async () => {
-    cluster = await startTestCluster(2);
+    cluster = await startTestCluster(2, UNVERIFIED);
     const [b0, b1] = cluster.brokers;
     await b0.createTopics({ topics: [{ topic: 't', replicaAssignment: [{ partition: 0, replicas: [0] }] }] });
     expect(await writeMarker(b0, { producerId: 5n, producerEpoch: 0, committed: true, topic: 'nope' })).toMatchObject({ error: { type: 'UNKNOWN_TOPIC_OR_PARTITION' } });
@@ -148,7 +152,7 @@ describe('WriteTxnMarkers and read_committed', () => {
 
 describe('retention and transactions', () => {
   it('retention trims aborted transactions below the new log start; a snapshot is written after the roll; ListOffsets by time stops at the LSO under read_committed', async () => {
-    cluster = await startTestCluster(1);
+    cluster = await startTestCluster(1, UNVERIFIED);
     const broker = cluster.brokers[0];
     await broker.createTopics({ topics: [{ topic: 't', configEntries: [{ name: 'segment.bytes', value: '1024' }, { name: 'retention.bytes', value: '2048' }] }] });
     const big = 'r'.repeat(300);

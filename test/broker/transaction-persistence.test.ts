@@ -27,6 +27,8 @@ async function fileBroker(root: string, store: MemoryMetadataStore): Promise<Bro
   return Broker.start({
     nodeId: 0, clusterId: 'files', metadataStore: shared, metadataWatch: new LocalMetadataHub().handle(),
     storage: new StorageReplicaLogs(await NodeFileBackend.create(root), 'files'),
+    // Transactional batches and markers written straight to the partition: no coordinator to verify with (KIP-890).
+    config: { transactionPartitionVerificationEnable: false },
   });
 }
 

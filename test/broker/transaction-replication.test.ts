@@ -14,7 +14,7 @@ const leaderIs = async (id: number) => (await cluster!.store.read())!.topics.t.p
 
 describe('transactions across replicas', () => {
   it('a new leader has the open transactions and the aborted index of the old one (from the log it copied); so does a restarted one', async () => {
-    cluster = await replicatedCluster(2);
+    cluster = await replicatedCluster(2, { transactionPartitionVerificationEnable: false });
     const [b0, b1] = cluster.brokers as Broker[];
     await b0.createTopics({ topics: [{ topic: 't', replicaAssignment: [{ partition: 0, replicas: [0, 1] }] }] });
     await produce(b0, await batchOf(['p0']), null); // 0

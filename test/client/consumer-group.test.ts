@@ -1,6 +1,6 @@
 // Consumer groups end to end on an in-process cluster (memory storage): sharing, resuming, rebalancing, committing.
 import { afterEach, describe, expect, it } from 'vitest';
-import { Wafka, PartitionAssigners, type Consumer } from '../../src/client/index.ts';
+import { Wafka, PartitionAssigners, type Consumer, type PartitionAssigner } from '../../src/client/index.ts';
 import { startCluster, type Cluster } from '../../src/cluster/start-cluster.ts';
 import { until } from '../cluster/kill-the-leader.ts';
 
@@ -186,5 +186,85 @@ describe('consumer groups', () => {
     await producer.send({ topic: 'events-a', acks: -1, messages: Array.from({ length: 2 }, (_, p) => ({ partition: p, value: `a${p}` })) });
     await until(async () => handled.size === 6, 30_000);
     expect([...handled.values()].every((who) => who.length === 1)).toBe(true);
+  });
+  it('cooperative-sticky: while the group completes a rebalance, members keep consuming and send no commit the coordinator would refuse; a join takes two rounds', async () => {
+    // The leader's assignment of every round waits while both members deliver more messages (the group is in
+    // CompletingRebalance meanwhile, where the coordinator refuses commits with REBALANCE_IN_PROGRESS). Auto
+    // commits sent then were refused, held up the fetch loops waiting for them, and each asked for one more
+    // join: a member joining took round after round here instead of two (the join, then the moved partitions
+    // to their new owner).
+    const { producer } = await setUp();
+    let refused = 0;
+    let refusedWhileSyncing = 0;
+    const members: Consumer[] = [];
+    let assignments = 0;
+    const wafka = new Wafka({
+      clientId: 'test', cluster: cluster!, logLevel: 2 as never,
+      logCreator: () => ({ log }) => { if (String(log.error ?? '').includes('REBALANCE_IN_PROGRESS')) refused++; },
+    });
+    let gated = false;
+    const delivered = [0, 0, 0];
+    const gatedSticky: PartitionAssigner = (config) => {
+      const inner = PartitionAssigners.cooperativeSticky(config);
+      return {
+        name: inner.name, version: inner.version, rebalanceProtocol: inner.rebalanceProtocol,
+        protocol: (subscription) => inner.protocol(subscription),
+        async assign(group) {
+          assignments++;
+          if (gated) {
+            // Once both have their JoinGroup answer (the generation the leader assigns) and consumed on, so that
+            // commits sent before it are answered: what is refused from then on was sent while awaiting SyncGroup.
+            const generationId = members[0].groupMetadata().generationId;
+            await until(async () => members[1].groupMetadata().generationId === generationId);
+            const settle = [...delivered];
+            await until(async () => delivered[0] > settle[0] + 12 && delivered[1] > settle[1] + 12);
+            const before = [...delivered];
+            const refusedBefore = refused;
+            await until(async () => delivered[0] > before[0] + 24 && delivered[1] > before[1] + 24);
+            refusedWhileSyncing += refused - refusedBefore;
+          }
+          return inner.assign(group);
+        },
+      };
+    };
+    const rounds: number[] = [0, 0, 0];
+    const assigned = new Map<number, number[]>();
+    const start = async (i: number) => {
+      const c = wafka.consumer({ groupId: 'sticky', ...FAST, partitionAssigners: [gatedSticky] });
+      consumers.push(c);
+      members.push(c);
+      c.on(c.events.REBALANCING, () => { rounds[i]++; });
+      c.on(c.events.GROUP_JOIN, (e: any) => { assigned.set(i, e.payload.memberAssignment.jobs ?? []); });
+      await c.connect();
+      await c.subscribe({ topics: ['jobs'] });
+      await c.run({ eachMessage: async () => { delivered[i]++; } });
+    };
+    let producing = true;
+    const flow = (async () => {
+      for (let seq = 0; producing; seq++) {
+        await producer.send({ topic: 'jobs', acks: 1, messages: Array.from({ length: 12 }, (_, p) => ({ partition: p, value: `f${seq}` })) });
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    })();
+    try {
+      const covered = (n: number) => { const all = [...assigned.values()].flat(); return all.length === 12 && new Set(all).size === 12 && assigned.size === n && [...assigned.values()].every((ps) => ps.length === 12 / n); };
+      await start(0);
+      await start(1);
+      await until(async () => covered(2) && delivered[0] > 0 && delivered[1] > 0);
+      const roundsBefore = [...rounds];
+      const assignmentsBefore = assignments;
+      gated = true;
+      await start(2);
+      await until(async () => covered(3));
+      // Every member consumes on after the last assignment: a further round, were one started, has begun by now.
+      const after = [...delivered];
+      await until(async () => delivered.every((n, i) => n > after[i] + 24));
+      expect(refusedWhileSyncing).toBe(0);
+      expect(assignments - assignmentsBefore).toBe(2);
+      expect([rounds[0] - roundsBefore[0], rounds[1] - roundsBefore[1]]).toEqual([2, 2]);
+    } finally {
+      producing = false;
+      await flow;
+    }
   });
 });

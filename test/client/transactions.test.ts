@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Wafka, logLevel, type Consumer, type Producer } from '../../src/client/index.ts';
 import { WafkaError } from '../../src/errors.ts';
 import { replicatedCluster, until, type ReplicatedCluster } from '../broker/replicated-cluster.ts';
-import { COORDINATOR_KEY_TYPE_TRANSACTION, type GroupApi } from '../../src/protocol/types.ts';
+import { COORDINATOR_KEY_TYPE_GROUP, COORDINATOR_KEY_TYPE_TRANSACTION, type GroupApi } from '../../src/protocol/types.ts';
 import { TRANSACTION_STATE_TOPIC } from '../../src/coordinator/transaction/transaction-log-records.ts';
 
 let cluster: ReplicatedCluster | undefined;
@@ -120,6 +120,75 @@ describe('transactions through the client', () => {
     await until(() => seen.length >= 1, 20_000);
     await sleep(300);
     expect(seen).toEqual(['0:yes']);
+  });
+
+  it("a transaction's requests to its coordinator go one at a time: sendOffsets beside a send's AddPartitionsToTxn is never refused with CONCURRENT_TRANSACTIONS", async () => {
+    cluster = await replicatedCluster(3, BROKER_CONFIG);
+    const COORDINATOR_METHODS = ['addPartitionsToTxn', 'addOffsetsToTxn', 'endTxn'];
+    let inFlight = 0;
+    let inFlightMax = 0;
+    const refused: string[] = [];
+    // What the client reaches, with this transactional id's coordinator requests counted as they go and come back.
+    const apis = cluster.apis.map((api) => new Proxy(api, {
+      get(target, name, receiver) {
+        const value = Reflect.get(target, name, receiver);
+        if (typeof name !== 'string' || !COORDINATOR_METHODS.includes(name) || typeof value !== 'function') return value;
+        return async (...args: unknown[]) => {
+          inFlight++;
+          inFlightMax = Math.max(inFlightMax, inFlight);
+          try {
+            const response = await (value as (...a: unknown[]) => Promise<{ error?: { type: string } | null }>).apply(target, args);
+            if (response?.error) refused.push(`${name}: ${response.error.type}`);
+            return response;
+          } finally {
+            inFlight--;
+          }
+        };
+      },
+    }));
+    const wafka = new Wafka({ clientId: 'one-at-a-time', cluster: apis, logLevel: logLevel.NOTHING, retry: { initialRetryTime: 20, retries: 30 } });
+    const admin = wafka.admin();
+    await admin.connect();
+    closers.push(() => admin.disconnect());
+    await admin.createTopics({ topics: [{ topic: 'out', numPartitions: 3, replicationFactor: 3 }] });
+    const producer = await transactional(wafka, 'one-at-a-time');
+    for (let i = 0; i < 10; i++) {
+      const txn = await producer.transaction();
+      const sent = txn.send({ topic: 'out', messages: [{ value: `v${i}`, partition: i % 3 }] });
+      await txn.sendOffsets({ consumerGroupId: 'g', topics: [{ topic: 'out', partitions: [{ partition: 0, offset: i }] }] });
+      await sent;
+      await txn.commit();
+    }
+    expect(refused).toEqual([]);
+    expect(inFlightMax).toBe(1);
+  });
+
+  it("sendOffsets finds the group's coordinator once, not in every transaction", async () => {
+    cluster = await replicatedCluster(3, BROKER_CONFIG);
+    const lookups: number[] = [];
+    const apis = cluster.apis.map((api) => new Proxy(api, {
+      get(target, name, receiver) {
+        const value = Reflect.get(target, name, receiver);
+        if (name !== 'findCoordinator' || typeof value !== 'function') return value;
+        return (request: { keyType: number }) => {
+          lookups.push(request.keyType);
+          return (value as (r: unknown) => Promise<unknown>).call(target, request);
+        };
+      },
+    }));
+    const wafka = new Wafka({ clientId: 'group-lookups', cluster: apis, logLevel: logLevel.NOTHING, retry: { initialRetryTime: 20, retries: 30 } });
+    const admin = wafka.admin();
+    await admin.connect();
+    closers.push(() => admin.disconnect());
+    await admin.createTopics({ topics: [{ topic: 'out', numPartitions: 1, replicationFactor: 3 }] });
+    const producer = await transactional(wafka, 'group-lookups');
+    for (let i = 0; i < 5; i++) {
+      const txn = await producer.transaction();
+      await txn.send({ topic: 'out', messages: [{ value: `v${i}` }] });
+      await txn.sendOffsets({ consumerGroupId: 'g', topics: [{ topic: 'out', partitions: [{ partition: 0, offset: i }] }] });
+      await txn.commit();
+    }
+    expect(lookups.filter((keyType) => keyType === COORDINATOR_KEY_TYPE_GROUP)).toHaveLength(1);
   });
 
   it('exactly once: copiers consume an input topic in a group and produce to an output topic in transactions with sendOffsets while brokers are bounced; read_committed sees every input record once, in order per partition', async () => {

@@ -8,6 +8,7 @@ import SnappyCodec from 'kafkajs-snappy';
 import * as lz4js from 'lz4js';
 import { Wafka, logLevel, startCluster, type Cluster, type KafkaMessage } from '../../src/index.ts';
 import { registerZstd } from '../../src/core/zstd.ts';
+import type { BrokerConfigInput } from '../../src/broker/broker-config.ts';
 import { createLogger, type LogEntry } from '../../src/client/logger.ts';
 import { sleep, text } from '../client/wait.ts';
 
@@ -20,7 +21,7 @@ export interface WireCluster {
   stop(): Promise<void>;
 }
 
-export async function startWireCluster(options: { clusterId: string; inProcess?: boolean; limits?: Record<string, number> }): Promise<WireCluster> {
+export async function startWireCluster(options: { clusterId: string; inProcess?: boolean; limits?: Record<string, number>; brokerConfig?: BrokerConfigInput }): Promise<WireCluster> {
   const dir = await mkdtemp(join(tmpdir(), `wafka-${options.clusterId}-`));
   const logged: string[] = [];
   const logger = createLogger({ level: logLevel.WARN, logCreator: () => (entry: LogEntry) => { logged.push(entry.log.message); } });
@@ -28,6 +29,7 @@ export async function startWireCluster(options: { clusterId: string; inProcess?:
     brokers: 3, storage: 'files', dir, clusterId: options.clusterId, inProcess: options.inProcess,
     // KafkaJS shares this thread with the controller: Kafka's session timeout (9 s), so a loaded machine does not fence brokers mid-test.
     brokerSessionTimeoutMs: 9_000,
+    brokerConfig: options.brokerConfig,
     listen: { port: 0, logger, ...options.limits },
   });
   return {

@@ -75,6 +75,11 @@ export class GroupMembership {
   /** Set from the moment a rebalance starts here (revocation included) until its assignment is in. */
   #rebalancing = false;
   /**
+   * Set from this member's JoinGroup answer until its SyncGroup answer: the group completes the rebalance
+   * (CompletingRebalance) and its coordinator refuses offset commits with REBALANCE_IN_PROGRESS.
+   */
+  #syncing = false;
+  /**
    * The leader's: the partition count of each topic of the group's subscriptions when it last assigned
    * (Kafka's assignmentSnapshot); null when this member did not compute the current assignment.
    */
@@ -100,6 +105,10 @@ export class GroupMembership {
   }
 
   get coordinatorId(): number { return this.#coordinatorId; }
+  /** True from the moment a rebalance starts here (revocation included) until its assignment is in. */
+  get rebalancing(): boolean { return this.#rebalancing; }
+  /** True between this member's JoinGroup answer and its SyncGroup answer (commits would be refused). */
+  get syncing(): boolean { return this.#syncing; }
   get isLeader(): boolean { return this.memberId !== '' && this.leaderId === this.memberId; }
 
   /** Joins the group (resolves once the first assignment is in), then keeps the membership in the background. */
@@ -196,6 +205,7 @@ export class GroupMembership {
       } finally {
         this.#rebalancing = false;
         this.#joining = false;
+        this.#syncing = false;
       }
     }
   }
@@ -235,6 +245,7 @@ export class GroupMembership {
       if (e.type === 'UNKNOWN_MEMBER_ID' || e.type === 'ILLEGAL_GENERATION') this.#reset();
       throw e;
     }
+    this.#syncing = true;
     this.memberId = joined.memberId;
     this.generationId = joined.generationId;
     this.protocolName = joined.protocolName;
@@ -257,6 +268,7 @@ export class GroupMembership {
       groupId, generationId: this.generationId, memberId: this.memberId, groupInstanceId,
       protocolType: CONSUMER_PROTOCOL_TYPE, protocolName: joined.protocolName, assignments,
     }));
+    this.#syncing = false;
     if (synced.error) {
       const e = WafkaError.fromJSON(synced.error);
       if (e.type === 'UNKNOWN_MEMBER_ID' || e.type === 'ILLEGAL_GENERATION') this.#reset();
