@@ -14,7 +14,8 @@
  * sendOffsets' AddOffsetsToTxn would cost a retry backoff.
  *
  * Errors: a retriable one (CONCURRENT_TRANSACTIONS, the coordinator moving
- * or loading) is retried with backoff; PRODUCER_FENCED (or a produce's
+ * or loading) is retried with backoff (CONCURRENT_TRANSACTIONS first after
+ * 20 ms); PRODUCER_FENCED (or a produce's
  * INVALID_PRODUCER_EPOCH) is fatal: a newer producer holds the id, and
  * every call from then on fails with it; any other failure inside a
  * transaction makes it abortable: commit fails, abort is what is left.
@@ -33,6 +34,13 @@ import type { ConsumerGroupMetadata } from './types.ts';
 export const FATAL_TRANSACTION_ERRORS = new Set(['PRODUCER_FENCED', 'INVALID_PRODUCER_EPOCH', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED', 'INVALID_PRODUCER_ID_MAPPING']);
 /** Attempts of one coordinator request before the error is given to the caller (each after a backoff). */
 const COORDINATOR_ATTEMPTS_MAX = 30;
+/**
+ * First wait before retrying a CONCURRENT_TRANSACTIONS answer, doubled each
+ * time up to the usual backoff (Kafka's client retries one AddPartitionsToTxn
+ * after 20 ms): the previous transaction of the id is only finishing its
+ * markers, a matter of milliseconds.
+ */
+export const CONCURRENT_TRANSACTIONS_BACKOFF_MS = 20;
 
 export interface TransactionOffsets {
   consumerGroupId: string;
@@ -123,8 +131,13 @@ export class TransactionManager {
   async #callNow<R, T>(apiName: string, send: (api: TransactionApi & { initProducerId: (r: never) => Promise<unknown> }, nodeId: number) => Promise<R>, answer: (response: R) => T): Promise<T> {
     this.checkUsable();
     let lastError: WafkaError | undefined;
+    let concurrent = 0;
     for (let attempt = 0; attempt < COORDINATOR_ATTEMPTS_MAX; attempt++) {
-      if (attempt > 0) await new Promise((r) => setTimeout(r, backoffMs(this.#retry, Math.min(attempt - 1, 6))));
+      if (attempt > 0) {
+        const usual = backoffMs(this.#retry, Math.min(attempt - 1, 6));
+        const wait = lastError?.type === 'CONCURRENT_TRANSACTIONS' ? Math.min(usual, CONCURRENT_TRANSACTIONS_BACKOFF_MS * 2 ** Math.min(concurrent++, 8)) : usual;
+        await new Promise((r) => setTimeout(r, wait));
+      }
       let nodeId: number;
       try {
         nodeId = await this.#coordinator();

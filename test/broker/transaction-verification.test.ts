@@ -2,7 +2,7 @@
 // partition, its leader asks the transaction coordinator whether the partition is in the producer's ongoing
 // transaction; one never added, or a late write of a transaction that has ended, is INVALID_TXN_STATE and nothing
 // is stored (the "hanging transaction" Jepsen found: a late batch would open a transaction no marker ever closes).
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Broker } from '../../src/broker/broker.ts';
 import { COORDINATOR_KEY_TYPE_TRANSACTION } from '../../src/protocol/types.ts';
 import { replicatedCluster, type ReplicatedCluster } from './replicated-cluster.ts';
@@ -39,6 +39,11 @@ async function setUp(transactionalId: string) {
   return { broker, producerId, producerEpoch };
 }
 
+/** EndTxn is answered once the Prepare state is stored: waits for the markers and the Complete state. */
+async function completed(broker: Broker, transactionalId: string, state: 'CompleteCommit' | 'CompleteAbort') {
+  await vi.waitFor(() => expect(broker.transactions.describe(transactionalId)?.state).toBe(state), { timeout: 5_000, interval: 5 });
+}
+
 async function produceTo(broker: Broker, records: Uint8Array, partition: number, transactionalId: string) {
   return (await broker.produce({ acks: -1, timeoutMs: 5_000, transactionalId, topics: [{ topic: 't', partitions: [{ partition, records }] }] })).topics[0].partitions[0];
 }
@@ -67,6 +72,7 @@ describe('transactional produce verified with the coordinator (KIP-890)', () => 
     // An EndTxn below version 5 keeps the epoch: only the coordinator can tell that a batch at it is late.
     const ended = await broker.endTxn({ transactionalId: 'late', producerId, producerEpoch, committed: true, keepsEpoch: true });
     expect(ended.error).toBeUndefined();
+    await completed(broker, 'late', 'CompleteCommit');
     const afterMarker = logEnd(broker);
     const late = await produceTo(broker, await txnBatch(['late'], producerId, 1, ended.producerEpoch), 0, 'late');
     expect(late.error).toMatchObject({ type: 'INVALID_TXN_STATE' });
@@ -77,6 +83,7 @@ describe('transactional produce verified with the coordinator (KIP-890)', () => 
     expect((await produceTo(broker, await txnBatch(['next'], producerId, 1, ended.producerEpoch), 0, 'late')).error).toBeUndefined();
     const bumped = await broker.endTxn({ transactionalId: 'late', producerId, producerEpoch: ended.producerEpoch, committed: false });
     expect(bumped.producerEpoch).toBe(ended.producerEpoch + 1);
+    await completed(broker, 'late', 'CompleteAbort');
     const end = logEnd(broker);
     const stale = await produceTo(broker, await txnBatch(['stale'], producerId, 2, ended.producerEpoch), 0, 'late');
     expect(stale.error).toMatchObject({ type: 'INVALID_PRODUCER_EPOCH' });

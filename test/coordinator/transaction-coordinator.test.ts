@@ -216,8 +216,53 @@ describe('transaction coordinator', () => {
     expect(c.describe(TXN)?.producerEpoch).toBe(0);
   });
 
+  it('answers EndTxn once PrepareCommit is stored; the next transaction is held until the markers and CompleteCommit are written', async () => {
+    const { coordinator: c, log, markers, clock, load } = await setUp();
+    await load();
+    const { producerId, producerEpoch } = await c.initProducerId({ transactionalId: TXN, transactionTimeoutMs: 60_000 });
+    await begin(c, producerId, producerEpoch);
+    // The leader of out-1 cannot take its marker now.
+    markers.down.add('out-1');
+    const answer = await clock.settle(c.endTxn({ transactionalId: TXN, producerId, producerEpoch, committed: true }), 50);
+    expect(answer).toEqual({ producerId, producerEpoch: 1 });
+    expect(log.states(TXN).at(-1)).toBe('PrepareCommit@1');
+    expect(markers.written.map((m) => `${m.topic}-${m.partition}`)).toEqual(['out-0']);
+    // A retry of the EndTxn gets the same answer at once.
+    expect(await clock.settle(c.endTxn({ transactionalId: TXN, producerId, producerEpoch, committed: true }), 50)).toEqual({ producerId, producerEpoch: 1 });
+
+    // The next transaction's first request waits for the previous one to complete, rather than CONCURRENT_TRANSACTIONS.
+    let next: { error?: { type: string } } | undefined;
+    const adding = c.addPartitionsToTxn({ transactionalId: TXN, producerId, producerEpoch: 1, topics: [{ topic: 'out', partitions: [2] }] });
+    void adding.then((r) => { next = r; });
+    await clock.runFor(1_000);
+    expect(next).toBeUndefined();
+    expect(c.describe(TXN)?.state).toBe('PrepareCommit');
+    // The partition is back: its marker lands, CompleteCommit is stored, then the next transaction starts.
+    markers.down.delete('out-1');
+    expect((await clock.settle(adding, 5_000)).error).toBeUndefined();
+    expect(markers.written.map((m) => `${m.topic}-${m.partition}:${m.committed}@${m.producerEpoch}`)).toEqual(['out-0:true@1', 'out-1:true@1']);
+    expect(log.states(TXN)).toEqual(['Empty@0', 'Ongoing@0', 'PrepareCommit@1', 'CompleteCommit@1', 'Ongoing@1']);
+  });
+
+  it('holds the next transaction\'s request only up to transactionEndWaitMs, then answers CONCURRENT_TRANSACTIONS', async () => {
+    const { coordinator: c, markers, clock, load } = await setUp({ transactionEndWaitMs: 300 });
+    await load();
+    const { producerId, producerEpoch } = await c.initProducerId({ transactionalId: TXN, transactionTimeoutMs: 60_000 });
+    await begin(c, producerId, producerEpoch);
+    markers.down.add('out-0');
+    await clock.settle(c.endTxn({ transactionalId: TXN, producerId, producerEpoch, committed: false }), 50);
+    const t0 = clock.nowMs();
+    const held = await clock.settle(c.addPartitionsToTxn({ transactionalId: TXN, producerId, producerEpoch: 1, topics: [{ topic: 'out', partitions: [0] }] }), 5_000);
+    expect(held.error?.type).toBe('CONCURRENT_TRANSACTIONS');
+    expect(clock.nowMs() - t0).toBeGreaterThanOrEqual(300);
+    expect(await code(clock.settle(c.initProducerId({ transactionalId: TXN, transactionTimeoutMs: 60_000 }), 5_000))).toBe('CONCURRENT_TRANSACTIONS');
+    markers.down.clear();
+    await clock.runUntil(() => c.describe(TXN)?.state === 'CompleteAbort', 10_000);
+    expect(c.describe(TXN)?.state).toBe('CompleteAbort');
+  });
+
   it('a coordinator failover in the middle of a commit: the new coordinator replays PrepareCommit, writes the markers and completes', async () => {
-    const first = await setUp({ transactionEndWaitMs: 500 });
+    const first = await setUp();
     await first.load(0);
     const { producerId, producerEpoch } = await first.coordinator.initProducerId({ transactionalId: TXN, transactionTimeoutMs: 10_000 });
     await begin(first.coordinator, producerId, producerEpoch);
@@ -227,10 +272,11 @@ describe('transaction coordinator', () => {
     await first.clock.runFor(300);
     expect(first.log.states(TXN).at(-1)).toBe('PrepareCommit@1');
     expect(first.markers.written.map((m) => `${m.topic}-${m.partition}`)).toEqual(['out-0']);
-    // The coordinator's partition moves away: it stops sending; the client hears NOT_COORDINATOR.
-    first.coordinator.unload(first.coordinator.partitionFor(TXN));
+    // The commit is decided once PrepareCommit is stored: EndTxn is answered then, with a marker still to write.
     const answer = await first.clock.settle(pending, 10_000);
-    expect(answer.error?.type).toBe('NOT_COORDINATOR');
+    expect(answer).toEqual({ producerId, producerEpoch: 1 });
+    // The coordinator's partition moves away: it stops sending.
+    first.coordinator.unload(first.coordinator.partitionFor(TXN));
     const attempts = first.markers.attempts;
     await first.clock.runFor(5_000);
     expect(first.markers.attempts).toBe(attempts);

@@ -21,7 +21,13 @@
  * ended transaction is refused by the partition), then the COMMIT/ABORT
  * markers are written to every partition of the transaction through
  * `TxnMarkerWriter` (retried until each is written or its topic is gone),
- * then CompleteCommit/CompleteAbort. A coordinator-made abort (fence,
+ * then CompleteCommit/CompleteAbort. EndTxn is answered once the Prepare
+ * state is stored, as Kafka answers it (the outcome is decided and durable
+ * then; the markers and the Complete state follow). A request for the
+ * id's next transaction (AddPartitionsToTxn, AddOffsetsToTxn,
+ * InitProducerId) that comes while they are still being written is held
+ * until the Complete state is stored (up to transactionEndWaitMs; then
+ * CONCURRENT_TRANSACTIONS, which clients retry). A coordinator-made abort (fence,
  * timeout) bumps the epoch twice (PrepareEpochFence, then the abort), so the
  * fenced producer's epoch is two behind and no retry rule can take it for
  * the producer that ended the transaction: it gets PRODUCER_FENCED.
@@ -61,11 +67,11 @@ export interface TransactionCoordinatorConfig {
   /** Wait between attempts to write a transaction's markers to partitions that did not take them. */
   transactionMarkerRetryBackoffMs: number;
   /**
-   * How long EndTxn waits for the markers and the Complete state after the
-   * Prepare state is written. Past it, EndTxn answers anyway (the outcome is
-   * decided and durable; the markers keep being retried, and the next
-   * transaction of the id waits with CONCURRENT_TRANSACTIONS), as Kafka
-   * answers right after the Prepare state.
+   * How long a request for the next transaction of an id (AddPartitionsToTxn,
+   * AddOffsetsToTxn, InitProducerId) that comes while the previous one's
+   * markers and Complete state are still being written waits for them. Past
+   * it the answer is CONCURRENT_TRANSACTIONS (the client retries), as Kafka
+   * answers such a request at once.
    */
   transactionEndWaitMs: number;
 }
@@ -79,7 +85,7 @@ export const DEFAULT_TRANSACTION_COORDINATOR_CONFIG: Readonly<TransactionCoordin
   transactionalIdsPerCoordinatorMax: 10_000,
   transactionPartitionsMax: 1_000,
   transactionMarkerRetryBackoffMs: 100,
-  transactionEndWaitMs: 10_000,
+  transactionEndWaitMs: 5_000,
 });
 
 /** Kafka's default transaction.timeout.ms of a producer, used when InitProducerId names none. */
@@ -114,7 +120,7 @@ export class TransactionCoordinator {
   readonly #newProducerId: () => Promise<bigint>;
   readonly #nodeId: number;
   readonly #partitions = new Map<number, PartitionLoad>();
-  /** Per transactional id, the end under way (markers, then Complete): EndTxn waits on it. */
+  /** Per transactional id, the end under way (markers, then Complete): the id's next requests wait on it. */
   readonly #ending = new Map<TransactionMetadata, Promise<void>>();
   #idCount = 0;
   #timeoutTimer: TimerHandle | undefined;
@@ -224,7 +230,11 @@ export class TransactionCoordinator {
    * previous holder. An open transaction of the previous holder is aborted
    * first (the answer is CONCURRENT_TRANSACTIONS until that is done).
    */
-  async initProducerId(request: InitProducerIdRequest): Promise<InitProducerIdResponse> {
+  initProducerId(request: InitProducerIdRequest): Promise<InitProducerIdResponse> {
+    return this.#initProducerId(request, false);
+  }
+
+  async #initProducerId(request: InitProducerIdRequest, waited: boolean): Promise<InitProducerIdResponse> {
     const transactionalId = request.transactionalId!;
     checkTransactionalId(transactionalId);
     const timeoutMs = request.transactionTimeoutMs ?? TRANSACTION_TIMEOUT_MS_DEFAULT;
@@ -248,6 +258,10 @@ export class TransactionCoordinator {
         load.transactions.set(transactionalId, meta);
         this.#idCount++;
       }
+    }
+    if (!waited && this.#completing(meta)) {
+      await this.#awaitCompletion(meta);
+      return this.#initProducerId(request, true);
     }
     const where = `transactional id '${transactionalId}'`;
     if (meta.pending) fail('CONCURRENT_TRANSACTIONS', `${where} is changing to ${meta.pending.state}`);
@@ -298,7 +312,11 @@ export class TransactionCoordinator {
    * it is in the ongoing transaction (TRANSACTION_ABORTABLE when not),
    * changing nothing.
    */
-  async addPartitionsToTxn(request: AddPartitionsToTxnRequest): Promise<AddPartitionsToTxnResponse> {
+  addPartitionsToTxn(request: AddPartitionsToTxnRequest): Promise<AddPartitionsToTxnResponse> {
+    return this.#addPartitionsToTxn(request, false);
+  }
+
+  async #addPartitionsToTxn(request: AddPartitionsToTxnRequest, waited: boolean): Promise<AddPartitionsToTxnResponse> {
     checkTransactionalId(request.transactionalId);
     checkProducer(request.producerId, request.producerEpoch);
     checkTopics(request.topics);
@@ -310,10 +328,20 @@ export class TransactionCoordinator {
       return all(asWafkaError(error).toJSON());
     }
     const meta = load.transactions.get(request.transactionalId);
+    // The next transaction of the id: held until the previous one is complete (a partition leader's verification is not).
+    if (!waited && !request.verifyOnly && meta && this.#completing(meta)) {
+      await this.#awaitCompletion(meta);
+      return this.#addPartitionsToTxn(request, true);
+    }
+    const where = `transactional id '${request.transactionalId}'`;
+    const ending = meta !== undefined && (meta.state === 'PrepareCommit' || meta.state === 'PrepareAbort');
+    // After a rotation (epoch exhaustion) the producer already has the next producer id, which the Complete state brings.
+    if (ending && meta!.nextProducerId !== NO_PRODUCER_ID && request.producerId === meta!.nextProducerId) {
+      return all(errorJSON('CONCURRENT_TRANSACTIONS', `${where} is ending a transaction (${meta!.state})`));
+    }
     const mismatch = this.#producerMismatch(meta, request.transactionalId, request.producerId, request.producerEpoch);
     if (mismatch) return all(mismatch);
-    const where = `transactional id '${request.transactionalId}'`;
-    if (meta!.state === 'PrepareCommit' || meta!.state === 'PrepareAbort') return all(errorJSON('CONCURRENT_TRANSACTIONS', `${where} is ending a transaction (${meta!.state})`));
+    if (ending) return all(errorJSON('CONCURRENT_TRANSACTIONS', `${where} is ending a transaction (${meta!.state})`));
     const keys = request.topics.flatMap((t) => t.partitions.map((p) => txnPartitionKey(t.topic, p)));
     if (request.verifyOnly) {
       const inTxn = meta!.state === 'Ongoing' ? meta!.partitions : new Set<string>();
@@ -380,7 +408,7 @@ export class TransactionCoordinator {
     const endingOrEnded = meta.state === 'PrepareCommit' || meta.state === 'PrepareAbort' || meta.state === 'CompleteCommit' || meta.state === 'CompleteAbort';
     if (endingOrEnded && meta.producerEpoch === retriedEpoch && !meta.pending) {
       if (meta.state === ended) return { producerId: meta.producerId, producerEpoch: meta.producerEpoch };
-      if (meta.state === ending) return this.#awaitEnd(meta, refused);
+      if (meta.state === ending) return this.#endAnswer(meta, refused);
       return refused(errorJSON('INVALID_TXN_STATE', `${where} is ${meta.state}: a ${outcome} retried does not fit`));
     }
     if (meta.producerEpoch !== request.producerEpoch) return refused(this.#producerMismatch(meta, request.transactionalId, request.producerId, request.producerEpoch)!);
@@ -394,18 +422,11 @@ export class TransactionCoordinator {
     } catch (error) {
       return refused(asWafkaError(error).toJSON());
     }
-    return this.#awaitEnd(meta, refused);
+    return this.#endAnswer(meta, refused);
   }
 
-  /** Waits (up to transactionEndWaitMs) for the end under way; answers the id and epoch the producer continues with. */
-  async #awaitEnd(meta: TransactionMetadata, refused: (error: WafkaErrorJSON) => EndTxnResponse): Promise<EndTxnResponse> {
-    const end = this.#ending.get(meta);
-    if (end) {
-      let timer: TimerHandle | undefined;
-      const waited = new Promise<void>((resolve) => { timer = this.#clock.setTimeout(resolve, this.config.transactionEndWaitMs); });
-      await Promise.race([end, waited]);
-      this.#clock.clearTimeout(timer);
-    }
+  /** EndTxn's answer once the Prepare state is stored: the id and epoch the producer continues with. */
+  #endAnswer(meta: TransactionMetadata, refused: (error: WafkaErrorJSON) => EndTxnResponse): EndTxnResponse {
     const load = this.#partitions.get(meta.partition);
     if (!load || load.transactions.get(meta.transactionalId) !== meta) {
       return refused(errorJSON('NOT_COORDINATOR', `broker ${this.#nodeId} stopped coordinating transactional id '${meta.transactionalId}'; its outcome is decided: retry at the new coordinator`));
@@ -442,6 +463,21 @@ export class TransactionCoordinator {
       meta.producerEpoch = before.producerEpoch;
       throw error;
     }
+  }
+
+  /** `meta` has a Prepare state stored whose markers and Complete state are being written here. */
+  #completing(meta: TransactionMetadata): boolean {
+    return (meta.state === 'PrepareCommit' || meta.state === 'PrepareAbort') && this.#ending.has(meta);
+  }
+
+  /** Waits for the end under way of `meta` (markers, then Complete), up to transactionEndWaitMs. */
+  async #awaitCompletion(meta: TransactionMetadata): Promise<void> {
+    const end = this.#ending.get(meta);
+    if (!end) return;
+    let timer: TimerHandle | undefined;
+    const waited = new Promise<void>((resolve) => { timer = this.#clock.setTimeout(resolve, this.config.transactionEndWaitMs); });
+    await Promise.race([end.catch(() => {}), waited]);
+    this.#clock.clearTimeout(timer);
   }
 
   /** Sends the markers of the transaction `meta` is ending, then writes its Complete state; once per end. */
