@@ -245,7 +245,7 @@ export async function runTransactionCases(ctx: E2eContext, o: TransactionCasesOp
     unit: 'ms',
     higherIsBetter: false,
     goal: { value: 10 },
-    note: `the p99 of each round's \`await transaction.commit()\` times in the txn-100 copy, median over ${rounds} rounds (p50s and the 1,000-record transactions in extra). commit() is called after the transaction's sends are acknowledged and its offsets sent, so what it times is producer.flush() (nothing left) and EndTxn, which the coordinator answers once PrepareCommit is stored by the __transaction_state partition's ISR, the COMMIT markers by every partition in the transaction (its output partitions and the group's offsets partition) and CompleteCommit is stored: three replicated writes one after the other; ${anchors}`,
+    note: `the p99 of each round's \`await transaction.commit()\` times in the txn-100 copy, median over ${rounds} rounds (p50s and the 1,000-record transactions in extra). commit() is called after the transaction's sends are acknowledged and its offsets sent, so what it times is producer.flush() (nothing left) and EndTxn, which the coordinator answers once PrepareCommit is stored by the __transaction_state partition's ISR (as Kafka): one replicated write; the COMMIT markers (its output partitions and the group's offsets partition) and CompleteCommit are written after, and the next transaction's first request waits for them (in sendOffsets' time); ${anchors}`,
     extra,
     contenders: [
       { name: 'txn-100', role: 'wafka', note: 'transaction.commit() of a 100-record transaction (at most 3 output partitions, plus the offsets partition)' },
