@@ -51,11 +51,13 @@ export class Segment {
   rollBaseMs = -1;
   bytesSinceIndexEntry = 0;
 
-  idxRel = new Int32Array(16);
-  idxPos = new Int32Array(16);
+  // The in-memory indexes start empty and shared: a log opened from its manifest holds thousands of
+  // closed segments whose indexes are loaded on first use, and four buffers each would cost its start.
+  idxRel: Int32Array<ArrayBuffer> = NO_ENTRIES;
+  idxPos: Int32Array<ArrayBuffer> = NO_ENTRIES;
   idxCount = 0;
-  timeTs = new Float64Array(8);
-  timeRel = new Int32Array(8);
+  timeTs: Float64Array<ArrayBuffer> = NO_TIMESTAMPS;
+  timeRel: Int32Array<ArrayBuffer> = NO_ENTRIES;
   timeCount = 0;
 
   constructor(baseOffset: bigint, file: SegmentFile) {
@@ -110,8 +112,8 @@ export class Segment {
 
   #pushOffsetEntry(rel: number, position: number): void {
     if (this.idxCount === this.idxRel.length) {
-      this.idxRel = grow(this.idxRel);
-      this.idxPos = grow(this.idxPos);
+      this.idxRel = grow(this.idxRel, OFFSET_ENTRIES_FIRST);
+      this.idxPos = grow(this.idxPos, OFFSET_ENTRIES_FIRST);
     }
     this.idxRel[this.idxCount] = rel;
     this.idxPos[this.idxCount] = position;
@@ -126,10 +128,10 @@ export class Segment {
 
   #pushTimeEntry(timestampMs: number, rel: number): void {
     if (this.timeCount === this.timeTs.length) {
-      const ts = new Float64Array(this.timeTs.length * 2);
+      const ts = new Float64Array(Math.max(TIME_ENTRIES_FIRST, this.timeTs.length * 2));
       ts.set(this.timeTs);
       this.timeTs = ts;
-      this.timeRel = grow(this.timeRel);
+      this.timeRel = grow(this.timeRel, TIME_ENTRIES_FIRST);
     }
     this.timeTs[this.timeCount] = timestampMs;
     this.timeRel[this.timeCount] = rel;
@@ -294,8 +296,13 @@ export class Segment {
   }
 }
 
-function grow(a: Int32Array): Int32Array<ArrayBuffer> {
-  const b = new Int32Array(a.length * 2);
+const NO_ENTRIES = new Int32Array(0);
+const NO_TIMESTAMPS = new Float64Array(0);
+const OFFSET_ENTRIES_FIRST = 16;
+const TIME_ENTRIES_FIRST = 8;
+
+function grow(a: Int32Array, first: number): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(Math.max(first, a.length * 2));
   b.set(a);
   return b;
 }
