@@ -468,20 +468,17 @@ export class Broker implements BrokerApi, GroupApi {
   /** `byCoordinator`: a coordinator's own write (its sequences are not a producer's to check). */
   async #append(replica: Partition, records: Uint8Array, acks: number, byCoordinator = false, transactionalId: string | null = null, timeoutMs = ISR_REGROW_WAIT_MS): Promise<AppendResult> {
     await replica.opening;
-    if (replica.closed) throw notLeader(this.nodeId, replica.ref.topic, replica.ref.partition, 'the replica was closed');
-    let log = replica.checkLeader();
+    let log = this.#stillLeading(replica);
     if (acks === -1 && !replica.hasEnoughReplicas) {
       await this.#awaitIsrRegrowth(replica, Math.min(ISR_REGROW_WAIT_MS, timeoutMs));
-      if (replica.closed) throw notLeader(this.nodeId, replica.ref.topic, replica.ref.partition, 'the replica was closed');
-      log = replica.checkLeader();
+      log = this.#stillLeading(replica);
     }
     // Kafka refuses before writing anything, so a retry does not duplicate what a refused request left.
     if (acks === -1) replica.checkEnoughReplicas();
     if (!byCoordinator && transactionalId !== null && this.config.transactionPartitionVerificationEnable) {
       await this.#verifyTransactionalProduce(replica, log, records, transactionalId);
       // The leadership may have moved while the coordinator answered.
-      if (replica.closed) throw notLeader(this.nodeId, replica.ref.topic, replica.ref.partition, 'the replica was closed');
-      log = replica.checkLeader();
+      log = this.#stillLeading(replica);
     }
     // An idempotent producer's retry of a batch already stored gets its offsets again, and nothing is written.
     const sequence = byCoordinator ? { kind: 'append' as const } : await replica.producers.check(log, records, this.clock.nowMs());
@@ -494,6 +491,12 @@ export class Broker implements BrokerApi, GroupApi {
     this.#metrics.countLeaderAppend(replica.ref.topic, result.recordCount, result.sizeBytes);
     this.#highWatermarkMayMove(replica);
     return result;
+  }
+
+  /** The replica's log, if the replica is open and this broker still leads it (checked again after each wait). */
+  #stillLeading(replica: Partition): ReplicaLog {
+    if (replica.closed) throw notLeader(this.nodeId, replica.ref.topic, replica.ref.partition, 'the replica was closed');
+    return replica.checkLeader();
   }
 
   /** Until the ISR reaches minInsyncReplicas, it can no longer regrow, or `waitMs` passed. */
@@ -965,8 +968,7 @@ export class Broker implements BrokerApi, GroupApi {
     const replica = this.#leaderReplica(topic, partition);
     const result = await this.#runInOrder(replica, async () => {
       await replica.opening;
-      if (replica.closed) throw notLeader(this.nodeId, topic, partition, 'the replica was closed');
-      const log = replica.checkLeader();
+      const log = this.#stillLeading(replica);
       replica.checkEnoughReplicas();
       const nowMs = this.clock.nowMs();
       await replica.producers.checkMarker(log, marker, nowMs);

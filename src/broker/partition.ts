@@ -113,7 +113,7 @@ export class Partition {
     const left = this.#state.isr.filter((id) => !next.isr.includes(id));
     this.#state = { ...next, replicas: [...next.replicas], isr: [...next.isr] };
     this.#progress?.forgetFetches(left);
-    this.wakeStateWaiters();
+    this.#wakeStateWaiters();
     if (this.#proposedIsr && (epochChanged || sameMembers(this.#proposedIsr, next.isr) || (next.partitionEpoch ?? 0) > this.#proposedAgainstEpoch)) {
       this.#proposedIsr = null;
       this.#proposalInFlight = false;
@@ -167,7 +167,7 @@ export class Partition {
     }
   }
 
-  /** Resolves at the next state change (applyState) or wakeStateWaiters(); at the latest after `timeoutMs`. */
+  /** Resolves at the next state change (applyState) or stopWaiting(); at the latest after `timeoutMs`. */
   nextStateChange(clock: Pick<Clock, 'setTimeout' | 'clearTimeout'>, timeoutMs: number): Promise<void> {
     return new Promise((resolve) => {
       const wake = () => {
@@ -180,14 +180,14 @@ export class Partition {
     });
   }
 
-  wakeStateWaiters(): void {
+  #wakeStateWaiters(): void {
     for (const wake of [...this.#stateWaiters]) wake();
   }
 
   /** The replica is being closed: nothing waits for its ISR any more. */
   stopWaiting(): void {
     this.#waitsStopped = true;
-    this.wakeStateWaiters();
+    this.#wakeStateWaiters();
   }
 
   get hasEnoughReplicas(): boolean {
