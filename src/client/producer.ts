@@ -786,12 +786,12 @@ export const IDEMPOTENT_IN_FLIGHT_MAX = 5;
 
 const SEQUENCE_MOD = 0x80000000;
 
+const sequencesKey = (p: { topic: string; partition: number }) => `${p.topic}\u0000${p.partition}`;
+
 /** One partition's sequences (Kafka's TxnPartitionEntry). */
 interface PartitionSequences {
   /** Base sequence of the next batch to be stamped. */
   next: number;
-  /** Last sequence of the latest acknowledged batch; -1 before any. */
-  lastAcked: number;
   /** Stamped batches not completed (out, or queued to be sent again), in sequence order. */
   readonly pending: ProducerBatch[];
   /** Of those, the ones that went back to the queue to be sent again. */
@@ -835,9 +835,9 @@ class Idempotence {
   }
 
   #of(batch: { topic: string; partition: number }): PartitionSequences {
-    const key = `${batch.topic}\u0000${batch.partition}`;
+    const key = sequencesKey(batch);
     let entry = this.#partitions.get(key);
-    if (!entry) this.#partitions.set(key, (entry = { next: 0, lastAcked: -1, pending: [], resending: new Set(), requests: 0 }));
+    if (!entry) this.#partitions.set(key, (entry = { next: 0, pending: [], resending: new Set(), requests: 0 }));
     return entry;
   }
 
@@ -857,7 +857,6 @@ class Idempotence {
         sequence = (sequence + b.recordCount) % SEQUENCE_MOD;
       }
       entry.next = sequence;
-      entry.lastAcked = -1;
     }
     this.stale = false;
     this.initFailures = 0;
@@ -877,7 +876,7 @@ class Idempotence {
 
   /** Whether the partition of `q` may send its first batch now (see the class comment). */
   maySend(q: PartitionQueue): boolean {
-    const entry = this.#partitions.get(`${q.topic}\u0000${q.partition}`);
+    const entry = this.#partitions.get(sequencesKey(q));
     if (!entry) return true;
     if (entry.requests >= this.inFlightMax) return false;
     const first = q.batches[0];
@@ -918,11 +917,7 @@ class Idempotence {
   }
 
   acknowledged(batch: ProducerBatch): void {
-    const entry = this.#remove(batch);
-    if (!entry) return;
-    const last = (batch.staged.baseSequence + batch.recordCount - 1) % SEQUENCE_MOD;
-    // Answers may arrive out of order: the last acknowledged is the furthest (sequences wrap past int32).
-    if (entry.lastAcked < 0 || ((last - entry.lastAcked + SEQUENCE_MOD) % SEQUENCE_MOD) < SEQUENCE_MOD / 2) entry.lastAcked = last;
+    this.#remove(batch);
   }
 
   /** A refused batch split in two: its parts take its sequences, in order, and its place among the pending. */
@@ -946,13 +941,12 @@ class Idempotence {
     if (batch.staged.baseSequence >= 0 && batch.staged.producerId === this.producerId) this.stale = true;
   }
 
-  #remove(batch: ProducerBatch): PartitionSequences | undefined {
-    if (batch.staged.baseSequence < 0) return undefined;
+  #remove(batch: ProducerBatch): void {
+    if (batch.staged.baseSequence < 0) return;
     const entry = this.#of(batch);
     const at = entry.pending.indexOf(batch);
     if (at >= 0) entry.pending.splice(at, 1);
     entry.resending.delete(batch);
-    return entry;
   }
 }
 
