@@ -96,6 +96,12 @@ export class PartitionProducers {
   #openedAtEndOffset = -1n;
   /** Where the last snapshot written or read ended, and the segment count then. */
   #snapshotAt: { endOffset: bigint; segmentCount: number } | null = null;
+  /**
+   * Where the last snapshot this replica made since it opened ends: a
+   * snapshot file ending there was written from this log as it is (a
+   * truncation below it removes the file first), whatever its end at open.
+   */
+  #madeSnapshotEndOffset: bigint | null = null;
 
   constructor(expirationMs = PRODUCER_ID_EXPIRATION_MS_DEFAULT) {
     this.expirationMs = expirationMs;
@@ -170,22 +176,35 @@ export class PartitionProducers {
     return this.#aborted?.collect(fetchOffset, upperBoundOffset) ?? [];
   }
 
+  /**
+   * The log is about to lose everything at or above `offset`. Its snapshot
+   * goes first, unless it ends at or below the cut: a cut log no longer
+   * extends a snapshot past the cut, whatever happens next.
+   */
+  async truncating(log: ReplicaLog, offset: bigint): Promise<void> {
+    const bytes = await log.readProducerSnapshot().catch(() => null);
+    const snapshot = bytes ? decodeProducerSnapshot(bytes) : null;
+    if (snapshot && snapshot.endOffset <= offset) return;
+    await log.removeProducerSnapshot();
+  }
+
   truncatedTo(offset: bigint): void {
     this.#snapshotAt = null;
     if (!this.#state) return;
-    if (this.#state.sawTransactions) {
-      // A cut marker reopens its transaction, which only the log can tell: read it again on next need.
+    // A cut marker reopens its transaction, and a cut may uncover a producer's older batches: only the log can
+    // tell then, so it is read again on next need.
+    if (this.#state.sawTransactions || !this.#state.truncateTo(offset)) {
       this.#state = null;
       this.#aborted = null;
       return;
     }
-    this.#state.truncateTo(offset);
     this.#aborted?.truncateTo(offset);
   }
 
   /** The log was emptied and started over: nothing it held is known any more. */
   cleared(): void {
     this.#snapshotAt = null;
+    this.#madeSnapshotEndOffset = null;
     this.#state?.clear();
     this.#aborted?.clear();
   }
@@ -206,6 +225,7 @@ export class PartitionProducers {
    */
   logOpened(log: ReplicaLog): void {
     this.#openedAtEndOffset = log.logEndOffset;
+    this.#madeSnapshotEndOffset = null;
     this.#snapshotAt = { endOffset: log.logEndOffset, segmentCount: log.segmentCount };
     if (log.logEndOffset === log.logStartOffset && !this.#state) {
       this.#state = new ProducerState();
@@ -221,6 +241,7 @@ export class PartitionProducers {
     if (!this.#state || !this.#aborted) return null;
     const { producers, unreplicated, sawTransactions } = this.#state.snapshot();
     this.#snapshotAt = { endOffset: log.logEndOffset, segmentCount: log.segmentCount };
+    this.#madeSnapshotEndOffset = log.logEndOffset;
     return encodeProducerSnapshot({
       endOffset: log.logEndOffset, logStartOffset: log.logStartOffset, sawTransactions, producers, unreplicated, aborted: [...this.#aborted.entries],
     });
@@ -246,7 +267,8 @@ export class PartitionProducers {
     const end = log.logEndOffset;
     const bytes = await log.readProducerSnapshot().catch(() => null);
     const snapshot = bytes ? decodeProducerSnapshot(bytes) : null;
-    if (snapshot && snapshot.endOffset <= this.#openedAtEndOffset && snapshot.endOffset <= end) {
+    const trusted = snapshot && (snapshot.endOffset <= this.#openedAtEndOffset || snapshot.endOffset === this.#madeSnapshotEndOffset);
+    if (snapshot && trusted && snapshot.endOffset <= end) {
       state = ProducerState.restore(snapshot);
       aborted = AbortedTxnIndex.restore(snapshot.aborted);
       aborted.trimBefore(log.logStartOffset);

@@ -266,15 +266,23 @@ export class ProducerState {
   /**
    * The log lost everything at or above `offset`: so does the state (of
    * idempotent producers only: a state that saw transactions is rebuilt from
-   * the log instead, since a cut marker reopens its transaction). A
-   * producer left with none of its kept batches is forgotten (its next batch
-   * is UNKNOWN_PRODUCER_ID, on which the client takes a new producer id).
+   * the log instead, since a cut marker reopens its transaction). Returns
+   * false when the state can no longer tell what the cut log holds and must
+   * be rebuilt from it (Kafka's truncateAndReload): a producer lost batches
+   * while it had all five kept (older ones, not kept, may lie below the cut
+   * and become its last five), or lost all it had (an older epoch may lie
+   * below). Each producer's batches below the cut are kept either way.
    */
-  truncateTo(offset: bigint): void {
+  truncateTo(offset: bigint): boolean {
+    let exact = true;
     for (const [id, entry] of this.#producers) {
-      entry.batches = entry.batches.filter((b) => b.lastOffset < offset);
-      if (entry.batches.length === 0) this.#producers.delete(id);
+      const kept = entry.batches.filter((b) => b.lastOffset < offset);
+      if (kept.length === entry.batches.length) continue;
+      if (entry.batches.length >= PRODUCER_BATCHES_KEPT || kept.length === 0) exact = false;
+      entry.batches = kept;
+      if (kept.length === 0) this.#producers.delete(id);
     }
+    return exact;
   }
 
   /** Forgets producers not seen for `expirationMs` (Kafka's producer.id.expiration.ms). */

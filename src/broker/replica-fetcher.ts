@@ -152,8 +152,7 @@ export class ReplicaFetcher {
       if (p.closed || p.leaderEpoch !== sentEpoch || !log || log.logEndOffset !== fetchOffset) return false;
       if (r.divergingEpoch) {
         const { offset } = truncationPoint(log, r.divergingEpoch);
-        // The snapshot goes first: a cut log no longer extends it, whatever happens next.
-        await log.removeProducerSnapshot();
+        await p.producers.truncating(log, offset);
         await log.truncateTo(offset);
         p.producers.truncatedTo(offset);
         return false;
@@ -182,7 +181,7 @@ export class ReplicaFetcher {
       const log = p.log;
       if (p.closed || p.leaderEpoch !== sentEpoch || !log || log.logEndOffset !== fetchOffset) return;
       if (leaderEndOffset < log.logEndOffset) {
-        await log.removeProducerSnapshot();
+        await p.producers.truncating(log, leaderEndOffset);
         await log.truncateTo(leaderEndOffset);
         p.producers.truncatedTo(leaderEndOffset);
       } else if (leaderStartOffset > log.logEndOffset) {

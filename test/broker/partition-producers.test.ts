@@ -1,0 +1,102 @@
+// A replica's producer state follows its log: after a follower's truncation it answers every idempotent batch as a
+// state rebuilt from the truncated log does (Kafka's truncateAndReload), however many batches each producer had.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { PartitionProducers } from '../../src/broker/partition-producers.ts';
+import type { ReplicaLog } from '../../src/broker/replica-log.ts';
+import { StorageReplicaLogs } from '../../src/broker/storage-logs.ts';
+import { encodeBatch, loadCore } from '../../src/core/index.ts';
+import { DEFAULT_TOPIC_CONFIG } from '../../src/metadata/topic-config.ts';
+import { MemoryBackend } from '../../src/storage/index.ts';
+
+interface Stored { producerId: bigint; sequence: number; records: number }
+
+async function answer(producers: PartitionProducers, log: ReplicaLog, b: Stored): Promise<unknown> {
+  const bytes = await encodeBatch(Array.from({ length: b.records }, () => ({ key: null, value: 'v' })), { producerId: b.producerId, producerEpoch: 0, baseSequence: b.sequence });
+  try {
+    return await producers.check(log, bytes, 0);
+  } catch (error) {
+    return (error as Error).message.split(':')[0];
+  }
+}
+
+describe('partition producer state', () => {
+  it('property: after a truncation, every batch is answered as by a state rebuilt from the truncated log', async () => {
+    await loadCore();
+    // Each step: which of two producers writes, and how many records.
+    const steps = fc.array(fc.record({ producer: fc.integer({ min: 0, max: 1 }), records: fc.integer({ min: 1, max: 3 }) }), { minLength: 1, maxLength: 16 });
+    await fc.assert(fc.asyncProperty(steps, fc.nat(), async (writes, cutSeed) => {
+      const logs = new StorageReplicaLogs(new MemoryBackend(), 'memory');
+      const log = await logs.open({ topic: 't', partition: 0, topicId: 'x' }, DEFAULT_TOPIC_CONFIG);
+      const followed = new PartitionProducers();
+      followed.logOpened(log);
+      const next = [0, 0];
+      const stored: Stored[] = [];
+      let offset = 0n;
+      for (const w of writes) {
+        const producerId = BigInt(w.producer + 1);
+        const bytes = await encodeBatch(Array.from({ length: w.records }, () => ({ key: null, value: 'v' })), {
+          baseOffset: offset, producerId, producerEpoch: 0, baseSequence: next[w.producer],
+        });
+        await log.appendAsFollower(bytes);
+        followed.appended(bytes, 0);
+        stored.push({ producerId, sequence: next[w.producer], records: w.records });
+        next[w.producer] += w.records;
+        offset += BigInt(w.records);
+      }
+      const cut = BigInt(cutSeed % (Number(offset) + 1));
+      await followed.truncating(log, cut);
+      await log.truncateTo(cut);
+      followed.truncatedTo(cut);
+
+      const rebuilt = new PartitionProducers();
+      rebuilt.logOpened(log);
+      const candidates = [...stored];
+      // And each batch's successor: the next batch after any point the truncation may have left.
+      for (const s of stored) candidates.push({ ...s, sequence: s.sequence + s.records, records: 1 });
+      for (const c of candidates) expect(await answer(followed, log, c)).toEqual(await answer(rebuilt, log, c));
+      await log.close();
+    }), { numRuns: 150 });
+  });
+
+  it('a truncation at or past the snapshot keeps it, and the rebuild reads only the log after it', async () => {
+    await loadCore();
+    const logs = new StorageReplicaLogs(new MemoryBackend(), 'memory');
+    const log = await logs.open({ topic: 't', partition: 0, topicId: 'x' }, DEFAULT_TOPIC_CONFIG);
+    const producers = new PartitionProducers();
+    producers.logOpened(log);
+    const write = async (sequence: number) => {
+      const bytes = await encodeBatch([{ key: null, value: 'v' }], { baseOffset: BigInt(sequence), producerId: 1n, producerEpoch: 0, baseSequence: sequence });
+      await log.appendAsFollower(bytes);
+      producers.appended(bytes, 0);
+    };
+    for (let sequence = 0; sequence < 8; sequence++) await write(sequence);
+    await log.writeProducerSnapshot(producers.snapshot(log)!);
+    for (let sequence = 8; sequence < 14; sequence++) await write(sequence);
+
+    await producers.truncating(log, 10n);
+    await log.truncateTo(10n);
+    producers.truncatedTo(10n);
+    expect(await log.readProducerSnapshot()).not.toBeNull();
+    const reads: bigint[] = [];
+    const recording = new Proxy(log, {
+      get(target, name) {
+        if (name === 'read') return (offset: bigint, ...rest: [number, bigint, boolean]) => { reads.push(offset); return target.read(offset, ...rest); };
+        const value = (target as unknown as Record<string | symbol, unknown>)[name];
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    expect(await answer(producers, recording, { producerId: 1n, sequence: 5, records: 1 })).toEqual({ kind: 'duplicate', firstOffset: 5n, lastOffset: 5n });
+    expect(reads).toEqual([8n]);
+    expect(await answer(producers, log, { producerId: 1n, sequence: 10, records: 1 })).toEqual({ kind: 'append' });
+
+    // A cut below the snapshot removes it.
+    await producers.truncating(log, 7n);
+    await log.truncateTo(7n);
+    producers.truncatedTo(7n);
+    expect(await log.readProducerSnapshot()).toBeNull();
+    expect(await answer(producers, log, { producerId: 1n, sequence: 6, records: 1 })).toEqual({ kind: 'duplicate', firstOffset: 6n, lastOffset: 6n });
+    expect(await answer(producers, log, { producerId: 1n, sequence: 7, records: 1 })).toEqual({ kind: 'append' });
+    await log.close();
+  });
+});
