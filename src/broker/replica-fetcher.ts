@@ -12,6 +12,11 @@
  * fetches again. The leader's high watermark comes with every answer.
  *
  * A fetch long-polls on the leader; an error backs off replicaFetchBackoffMs.
+ * When this broker starts following another partition from the leader (a
+ * topic created, a leadership moved here) while a fetch is out, a new fetch
+ * with it goes out at once rather than after the long-poll: the one out is
+ * left to settle unheard (at most ABANDONED_FETCHES_MAX of them at a time), so
+ * a new partition's first acks=-1 write does not wait replicaFetchWaitMaxMs.
  * Everything waits on the injected clock.
  */
 import type { Clock } from '../clock.ts';
@@ -24,6 +29,8 @@ import type { Partition } from './partition.ts';
 
 /** How much longer than its long-poll a follower waits for an answer before it takes the leader for gone (a dead worker answers nothing). */
 const REPLICA_ANSWER_GRACE_MS = 2_000;
+/** Fetches left unheard because the partitions changed while they were out, not yet settled; past it a change waits for the fetch out. */
+export const ABANDONED_FETCHES_MAX = 2;
 
 export interface ReplicaFetcherSettings {
   replicaFetchWaitMaxMs: number;
@@ -55,8 +62,13 @@ export class ReplicaFetcher {
   #stopped = false;
   #running: Promise<void> | null = null;
   #wake: (() => void) | null = null;
+  /** While a fetch is out: looks whether the partitions followed changed, and if so stops waiting for it. */
+  #recheck: (() => void) | null = null;
+  #abandoned = 0;
   /** Fetch rounds completed (for tests and metrics). */
   rounds = 0;
+  /** Fetches left unheard because the partitions changed while they were out (for tests and metrics). */
+  abandonedFetches = 0;
 
   constructor(host: ReplicaFetcherHost, leaderId: number) {
     this.#host = host;
@@ -70,6 +82,7 @@ export class ReplicaFetcher {
   /** Something changed (a partition to follow, an epoch): look again now if idle or backing off. */
   wake(): void {
     this.#wake?.();
+    this.#recheck?.();
   }
 
   /** Stops after the fetch in flight; resolves when the loop has ended. */
@@ -90,7 +103,9 @@ export class ReplicaFetcher {
       let backOff = false;
       try {
         const sent = new Map(partitions.map((p) => [p.key, { partition: p, leaderEpoch: p.leaderEpoch, fetchOffset: p.log!.logEndOffset }]));
-        const response = await this.#withTimeout(leader.fetch(this.#request(partitions)), this.#host.settings.replicaFetchWaitMaxMs + REPLICA_ANSWER_GRACE_MS);
+        const call = this.#withTimeout(leader.fetch(this.#request(partitions)), this.#host.settings.replicaFetchWaitMaxMs + REPLICA_ANSWER_GRACE_MS);
+        const response = await this.#unlessPartitionsChange(call, sent);
+        if (!response) continue;
         this.rounds++;
         for (const t of response.topics) {
           for (const r of t.partitions) {
@@ -201,6 +216,33 @@ export class ReplicaFetcher {
         (value) => { this.#host.clock.clearTimeout(timer); resolve(value); },
         (error) => { this.#host.clock.clearTimeout(timer); reject(error); },
       );
+    });
+  }
+
+  /**
+   * The answer to `call`, or null as soon as this broker follows a partition
+   * from the leader that `sent` lacks (or at another leader epoch): the loop
+   * then fetches again with it, and `call` settles unheard.
+   */
+  #unlessPartitionsChange<T>(call: Promise<T>, sent: ReadonlyMap<string, { leaderEpoch: number }>): Promise<T | null> {
+    return new Promise<T | null>((resolve, reject) => {
+      let settled = false;
+      const settle = (): boolean => {
+        if (settled) return false;
+        settled = true;
+        this.#recheck = null;
+        return true;
+      };
+      this.#recheck = () => {
+        if (this.#stopped || this.#abandoned >= ABANDONED_FETCHES_MAX) return;
+        const changed = this.#host.followedFrom(this.leaderId).some((p) => sent.get(p.key)?.leaderEpoch !== p.leaderEpoch);
+        if (!changed || !settle()) return;
+        this.#abandoned++;
+        this.abandonedFetches++;
+        call.then(() => { this.#abandoned--; }, () => { this.#abandoned--; });
+        resolve(null);
+      };
+      call.then((value) => { if (settle()) resolve(value); }, (error) => { if (settle()) reject(error); });
     });
   }
 

@@ -180,4 +180,20 @@ describe('replication', () => {
     await until(async () => (await partitionsOf('t'))[0].isr.join() === '0');
     cluster.brokers[0] = leader;
   }, 30_000);
+
+  it("replicates a topic created while the follower's fetch is parked on the leader at once, not after that long-poll", async () => {
+    // Long-polls of 20 s: without a new fetch for the new topic, its acks=-1 write would wait for the parked one.
+    cluster = await replicatedCluster(2, { replicaFetchWaitMaxMs: 20_000 });
+    const [leader, follower] = cluster.brokers as Broker[];
+    const create = (topic: string) => leader.createTopics({ topics: [{ topic, replicaAssignment: [{ partition: 0, replicas: [0, 1] }], configEntries: [{ name: 'min.insync.replicas', value: '2' }] }] });
+    const produce = async (topic: string) => (await leader.produce({ acks: -1, timeoutMs: 5_000, topics: [{ topic, partitions: [{ partition: 0, records: await batchOf(['x']) }] }] })).topics[0].partitions[0];
+    await create('a');
+    expect((await produce('a')).error).toBeUndefined();
+    await new Promise((r) => setTimeout(r, 100)); // the follower's next fetch is parked on the leader now
+    await create('b');
+    await until(() => follower.describeReplicas().length === 2);
+    const answer = await produce('b');
+    expect(answer.error).toBeUndefined();
+    expect(answer.baseOffset).toBe(0n);
+  }, 30_000);
 });
