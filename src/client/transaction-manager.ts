@@ -7,11 +7,13 @@
  * TxnOffsetCommit to the group's coordinator), and its end (EndTxn; the
  * coordinator answers the epoch the next transaction uses, KIP-890).
  *
- * Requests to the transaction coordinator go one at a time, in the order
- * they are made (as the Java client's one in-flight transactional request):
- * the coordinator refuses a request for an id whose state write is under way
- * with CONCURRENT_TRANSACTIONS, so a send's AddPartitionsToTxn beside
- * sendOffsets' AddOffsetsToTxn would cost a retry backoff.
+ * Requests to the transaction coordinator go in the order they are made:
+ * InitProducerId and EndTxn one at a time, after every request before them
+ * and before every request after them (as the Java client's one in-flight
+ * transactional request). Adds (a send's AddPartitionsToTxn, sendOffsets'
+ * AddOffsetsToTxn) may be out together: wafka's coordinator takes an add that
+ * comes during another add's write after it, and writes adds held behind the
+ * previous transaction's end with its Complete state, in one write.
  *
  * Errors: a retriable one (CONCURRENT_TRANSACTIONS, the coordinator moving
  * or loading) is retried with backoff (CONCURRENT_TRANSACTIONS first after
@@ -62,8 +64,10 @@ export class TransactionManager {
   #coordinatorId = -1;
   /** The group coordinator of the last group sendOffsets committed for (found again once it moves). */
   #groupCoordinator: { groupId: string; nodeId: number } | null = null;
-  /** Settles when the last coordinator request made has ended: the next one waits for it. */
-  #coordinatorTurn: Promise<void> = Promise.resolve();
+  /** The turn of the last InitProducerId or EndTxn: every request after it waits for it. */
+  #exclusiveTurn: Promise<void> = Promise.resolve();
+  /** The adds made since then: the next InitProducerId or EndTxn waits for them too. */
+  readonly #addsOut = new Set<Promise<void>>();
   /** A transaction is open (transaction() was called and it has not ended). */
   inTransaction = false;
   /** Partitions added to the open transaction (the coordinator has them). */
@@ -110,21 +114,29 @@ export class TransactionManager {
   }
 
   /**
-   * One request to the transaction coordinator, sent once the requests made
-   * before it have ended, and retried (with backoff, after
+   * One request to the transaction coordinator, sent in its turn (see the
+   * top of this file), and retried (with backoff, after
    * finding the coordinator again when it moved) while its error is
    * retriable; `answer` turns a response into its error or its result.
    */
   async #call<R, T>(apiName: string, send: (api: TransactionApi & { initProducerId: (r: never) => Promise<unknown> }, nodeId: number) => Promise<R>, answer: (response: R) => T): Promise<T> {
     this.checkUsable();
-    const previous = this.#coordinatorTurn;
+    const add = apiName === 'AddPartitionsToTxn' || apiName === 'AddOffsetsToTxn';
+    const before = add ? this.#exclusiveTurn : Promise.all([this.#exclusiveTurn, ...this.#addsOut]);
     let release!: () => void;
-    this.#coordinatorTurn = new Promise<void>((resolve) => { release = resolve; });
+    const mine = new Promise<void>((resolve) => { release = resolve; });
+    if (add) {
+      this.#addsOut.add(mine);
+    } else {
+      this.#exclusiveTurn = mine;
+      this.#addsOut.clear();
+    }
     try {
-      await previous;
+      await before;
       return await this.#callNow(apiName, send, answer);
     } finally {
       release();
+      this.#addsOut.delete(mine);
     }
   }
 

@@ -14,10 +14,13 @@ import { SimScheduler } from '../../src/sim/scheduler.ts';
 /** __transaction_state as a list of raw records; `failNext` makes the next append fail as a lost leadership would. */
 class MemoryTxnLog {
   readonly records: { partition: number; key: Uint8Array; value: Uint8Array | null }[] = [];
+  /** The states each append wrote, in order (one write may hold several). */
+  readonly appends: string[][] = [];
   failNext: WafkaError | null = null;
   async append(partition: number, records: { key: Uint8Array; value: Uint8Array | null }[]): Promise<void> {
     if (this.failNext) { const e = this.failNext; this.failNext = null; throw e; }
     for (const r of records) this.records.push({ partition, ...r });
+    this.appends.push(records.map((r) => { const d = decodeTransactionLogRecord(r.key, r.value); return d.kind === 'transaction' && d.value ? `${d.value.state}@${d.value.producerEpoch}` : 'tombstone'; }));
   }
   async *replay(partition: number): AsyncIterable<TransactionLogRecord[]> {
     yield this.records.filter((r) => r.partition === partition).map((r) => decodeTransactionLogRecord(r.key, r.value));
@@ -242,6 +245,38 @@ describe('transaction coordinator', () => {
     expect((await clock.settle(adding, 5_000)).error).toBeUndefined();
     expect(markers.written.map((m) => `${m.topic}-${m.partition}:${m.committed}@${m.producerEpoch}`)).toEqual(['out-0:true@1', 'out-1:true@1']);
     expect(log.states(TXN)).toEqual(['Empty@0', 'Ongoing@0', 'PrepareCommit@1', 'CompleteCommit@1', 'Ongoing@1']);
+    // The held add was written with the Complete state: one replicated write for both.
+    expect(log.appends.at(-1)).toEqual(['CompleteCommit@1', 'Ongoing@1']);
+    expect(c.describe(TXN)?.state).toBe('Ongoing');
+  });
+
+  it('adds held behind an ending transaction share its Complete write; an add during another add\'s write waits for it instead of CONCURRENT_TRANSACTIONS', async () => {
+    const { coordinator: c, log, markers, clock, load } = await setUp();
+    await load();
+    const { producerId, producerEpoch } = await c.initProducerId({ transactionalId: TXN, transactionTimeoutMs: 60_000 });
+    // Two adds at once (a send's partitions and sendOffsets'): both answered, one after the other.
+    const both = await clock.settle(Promise.all([
+      c.addPartitionsToTxn({ transactionalId: TXN, producerId, producerEpoch, topics: [{ topic: 'out', partitions: [0] }] }),
+      c.addPartitionsToTxn({ transactionalId: TXN, producerId, producerEpoch, topics: [{ topic: 'offsets', partitions: [3] }] }),
+    ]), 1_000);
+    expect(both.map((r) => r.error)).toEqual([undefined, undefined]);
+    expect(log.appends.slice(1)).toEqual([['Ongoing@0'], ['Ongoing@0']]);
+
+    markers.down.add('out-0');
+    expect((await clock.settle(c.endTxn({ transactionalId: TXN, producerId, producerEpoch, committed: true }), 50)).error).toBeUndefined();
+    const held = Promise.all([
+      c.addPartitionsToTxn({ transactionalId: TXN, producerId, producerEpoch: 1, topics: [{ topic: 'out', partitions: [1] }] }),
+      c.addPartitionsToTxn({ transactionalId: TXN, producerId, producerEpoch: 1, topics: [{ topic: 'offsets', partitions: [3] }] }),
+    ]);
+    await clock.runFor(200);
+    markers.down.clear();
+    expect((await clock.settle(held, 5_000)).map((r) => r.error)).toEqual([undefined, undefined]);
+    expect(log.appends.at(-1)).toEqual(['CompleteCommit@1', 'Ongoing@1']);
+    expect(c.describe(TXN)?.partitions?.map((t) => t.topic).sort()).toEqual(['offsets', 'out']);
+    // A replay sees the transaction the merged write opened.
+    const again = await setUp({}, { log, markers, clock });
+    await again.load(1);
+    expect(again.coordinator.describe(TXN)?.state).toBe('Ongoing');
   });
 
   it('holds the next transaction\'s request only up to transactionEndWaitMs, then answers CONCURRENT_TRANSACTIONS', async () => {

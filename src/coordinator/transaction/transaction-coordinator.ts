@@ -27,7 +27,12 @@
  * id's next transaction (AddPartitionsToTxn, AddOffsetsToTxn,
  * InitProducerId) that comes while they are still being written is held
  * until the Complete state is stored (up to transactionEndWaitMs; then
- * CONCURRENT_TRANSACTIONS, which clients retry). A coordinator-made abort (fence,
+ * CONCURRENT_TRANSACTIONS, which clients retry). The partitions such held
+ * requests add are written with the Complete state, in one append of two
+ * records (Complete, then the next Ongoing: the transitions Kafka's table
+ * allows, in one replicated write instead of two). An add that comes while
+ * another add of the id is being written waits for that write instead of
+ * being refused. A coordinator-made abort (fence,
  * timeout) bumps the epoch twice (PrepareEpochFence, then the abort), so the
  * fenced producer's epoch is two behind and no retry rule can take it for
  * the producer that ended the transaction: it gets PRODUCER_FENCED.
@@ -106,11 +111,15 @@ export interface TxnMarkerWriter {
 }
 
 type PartitionLoad = { state: 'loading' | 'active'; epoch: number; transactions: Map<string, TransactionMetadata> };
+/** Held adds of a transactional id's next transaction: each partition with the number of requests waiting for it. */
+type NextAdds = { keys: Map<string, number>; written: (merged: boolean) => void; result: Promise<boolean> };
 
 const errorJSON = (type: KafkaErrorType, message: string): WafkaErrorJSON => new WafkaError(type, message).toJSON();
 const fail = (type: KafkaErrorType, message: string): never => { throw new WafkaError(type, message); };
 const INT32_MAX = 0x7fffffff;
 const REQUEST_ITEMS_MAX = 10_000;
+/** An add waits for at most this many writes of other adds of its id before it is answered CONCURRENT_TRANSACTIONS. */
+const ADD_WRITES_FOLLOWED_MAX = 8;
 
 export class TransactionCoordinator {
   readonly config: TransactionCoordinatorConfig;
@@ -122,6 +131,10 @@ export class TransactionCoordinator {
   readonly #partitions = new Map<number, PartitionLoad>();
   /** Per transactional id, the end under way (markers, then Complete): the id's next requests wait on it. */
   readonly #ending = new Map<TransactionMetadata, Promise<void>>();
+  /** Per transactional id, the partitions its next transaction's held adds ask for, to be written with the Complete state. */
+  readonly #nextAdds = new Map<TransactionMetadata, NextAdds>();
+  /** Per transactional id, the state write out now. */
+  readonly #writing = new Map<TransactionMetadata, Promise<unknown>>();
   #idCount = 0;
   #timeoutTimer: TimerHandle | undefined;
   #expirationTimer: TimerHandle | undefined;
@@ -208,18 +221,33 @@ export class TransactionCoordinator {
 
   /** Writes `transit` for `meta` (acks=-1), then applies it; on failure the state stays and the error is the coordinator's. */
   async #write(load: PartitionLoad, meta: TransactionMetadata, transit: Transit): Promise<void> {
-    const value = transit.state === 'Dead' ? null : transactionLogValue(meta.stored(transit));
+    await this.#writeTransits(load, meta, [transit]);
+  }
+
+  /**
+   * Writes `transits` (the first one pending; each a legal step from the one
+   * before) in one append, then applies them in order; on failure the state
+   * stays as it was.
+   */
+  async #writeTransits(load: PartitionLoad, meta: TransactionMetadata, transits: Transit[]): Promise<void> {
+    const key = transactionLogKey(meta.transactionalId);
+    const records = transits.map((t) => ({ key, value: t.state === 'Dead' ? null : transactionLogValue(meta.stored(t)) }));
+    const written = this.#log.append(meta.partition, records);
+    this.#writing.set(meta, written);
     try {
-      await this.#log.append(meta.partition, [{ key: transactionLogKey(meta.transactionalId), value }]);
+      await written;
     } catch (error) {
-      meta.abandon(transit);
+      meta.abandon(transits[0]);
       throw appendError(error);
+    } finally {
+      if (this.#writing.get(meta) === written) this.#writing.delete(meta);
     }
     if (!this.#stillServing(load, meta)) {
-      meta.abandon(transit);
+      meta.abandon(transits[0]);
       fail('NOT_COORDINATOR', `broker ${this.#nodeId} stopped coordinating transactional id '${meta.transactionalId}' while its state was written`);
     }
-    meta.complete(transit);
+    meta.complete(transits[0]);
+    for (const t of transits.slice(1)) meta.apply(t);
   }
 
   // ------------------------------------------------------------------ InitProducerId
@@ -316,7 +344,8 @@ export class TransactionCoordinator {
     return this.#addPartitionsToTxn(request, false);
   }
 
-  async #addPartitionsToTxn(request: AddPartitionsToTxnRequest, waited: boolean): Promise<AddPartitionsToTxnResponse> {
+  /** `waited`: held once for the previous transaction's end already; `followed`: writes of other adds waited for. */
+  async #addPartitionsToTxn(request: AddPartitionsToTxnRequest, waited: boolean, followed = 0): Promise<AddPartitionsToTxnResponse> {
     checkTransactionalId(request.transactionalId);
     checkProducer(request.producerId, request.producerEpoch);
     checkTopics(request.topics);
@@ -330,8 +359,14 @@ export class TransactionCoordinator {
     const meta = load.transactions.get(request.transactionalId);
     // The next transaction of the id: held until the previous one is complete (a partition leader's verification is not).
     if (!waited && !request.verifyOnly && meta && this.#completing(meta)) {
-      await this.#awaitCompletion(meta);
+      if (await this.#addWithCompletion(meta, request)) return { results: resultsFor(request.topics) };
       return this.#addPartitionsToTxn(request, true);
+    }
+    // Another add of the id is being written (a send's partitions beside sendOffsets'): this one follows it.
+    const writing = meta && !request.verifyOnly && meta.pending?.state === 'Ongoing' ? this.#writing.get(meta) : undefined;
+    if (writing && followed < ADD_WRITES_FOLLOWED_MAX) {
+      await this.#withinEndWait(writing.catch(() => {}));
+      return this.#addPartitionsToTxn(request, waited, followed + 1);
     }
     const where = `transactional id '${request.transactionalId}'`;
     const ending = meta !== undefined && (meta.state === 'PrepareCommit' || meta.state === 'PrepareAbort');
@@ -480,10 +515,66 @@ export class TransactionCoordinator {
     this.#clock.clearTimeout(timer);
   }
 
+  /** `work`, or nothing once transactionEndWaitMs has passed. */
+  async #withinEndWait(work: Promise<unknown>): Promise<void> {
+    let timer: TimerHandle | undefined;
+    const waited = new Promise<void>((resolve) => { timer = this.#clock.setTimeout(resolve, this.config.transactionEndWaitMs); });
+    await Promise.race([work, waited]);
+    this.#clock.clearTimeout(timer);
+  }
+
+  /**
+   * An add for the next transaction of `meta`, whose previous one is ending:
+   * its partitions are written with the Complete state. True once they are;
+   * false when they were not (another producer, an epoch rotation, the end
+   * failed, transactionEndWaitMs passed): the caller goes on as without this.
+   */
+  async #addWithCompletion(meta: TransactionMetadata, request: AddPartitionsToTxnRequest): Promise<boolean> {
+    if (meta.nextProducerId !== NO_PRODUCER_ID || meta.producerId !== request.producerId || meta.producerEpoch !== request.producerEpoch) {
+      await this.#awaitCompletion(meta);
+      return false;
+    }
+    let next = this.#nextAdds.get(meta);
+    if (!next) {
+      let written!: (merged: boolean) => void;
+      const result = new Promise<boolean>((resolve) => { written = resolve; });
+      next = { keys: new Map(), written, result };
+      this.#nextAdds.set(meta, next);
+    }
+    const keys = [...new Set(request.topics.flatMap((t) => t.partitions.map((p) => txnPartitionKey(t.topic, p))))];
+    for (const k of keys) next.keys.set(k, (next.keys.get(k) ?? 0) + 1);
+    let merged: boolean | undefined;
+    await this.#withinEndWait(next.result.then((m) => { merged = m; }));
+    if (merged === undefined && this.#nextAdds.get(meta) === next) {
+      // Given up on: what only this request asked for is not written on its behalf.
+      for (const k of keys) {
+        const waiting = next.keys.get(k)! - 1;
+        if (waiting === 0) next.keys.delete(k);
+        else next.keys.set(k, waiting);
+      }
+    }
+    return merged === true && meta.state === 'Ongoing' && keys.every((k) => meta.partitions.has(k));
+  }
+
+  /** The held adds of `meta`'s next transaction, taken for the Complete write (null when none, or too many partitions: they go on their own). */
+  #takeNextAdds(meta: TransactionMetadata): NextAdds | null {
+    const next = this.#nextAdds.get(meta);
+    if (!next) return null;
+    this.#nextAdds.delete(meta);
+    if (next.keys.size === 0) return null;
+    if (next.keys.size > this.config.transactionPartitionsMax) { next.written(false); return null; }
+    return next;
+  }
+
   /** Sends the markers of the transaction `meta` is ending, then writes its Complete state; once per end. */
   #startEnding(load: PartitionLoad, meta: TransactionMetadata): void {
     if (this.#ending.has(meta)) return;
-    const end = this.#finishEnd(load, meta).finally(() => this.#ending.delete(meta));
+    const end = this.#finishEnd(load, meta).finally(() => {
+      this.#ending.delete(meta);
+      // Held adds the Complete write did not take go on their own.
+      this.#nextAdds.get(meta)?.written(false);
+      this.#nextAdds.delete(meta);
+    });
     this.#ending.set(meta, end);
     end.catch(() => {});
   }
@@ -518,15 +609,21 @@ export class TransactionCoordinator {
     for (let attempt = 0; ; attempt++) {
       if (!this.#stillServing(load, meta)) return;
       const rotate = meta.nextProducerId !== NO_PRODUCER_ID;
+      const next = rotate ? null : this.#takeNextAdds(meta);
       try {
+        const nowMs = this.#clock.nowMs();
         const transit = meta.prepare({
           state: committed ? 'CompleteCommit' : 'CompleteAbort', partitions: new Set(),
           ...(rotate ? { producerId: meta.nextProducerId, producerEpoch: 0 } : {}),
-        }, this.#clock.nowMs());
-        await this.#write(load, meta, transit);
+        }, nowMs);
+        const transits = [transit];
+        if (next) transits.push({ ...transit, state: 'Ongoing', partitions: new Set(next.keys.keys()), startTimestampMs: nowMs });
+        await this.#writeTransits(load, meta, transits);
+        next?.written(true);
         if (rotate) meta.nextProducerId = NO_PRODUCER_ID;
         return;
       } catch (error) {
+        next?.written(false);
         const type = asWafkaError(error).type;
         if (type === 'NOT_COORDINATOR' || type === 'INVALID_TXN_STATE') return;
         await sleepOn(this.#clock, Math.min(this.config.transactionMarkerRetryBackoffMs * 2 ** Math.min(attempt, 4), 2_000));
