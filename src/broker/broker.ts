@@ -1282,7 +1282,8 @@ export class Broker implements BrokerApi, GroupApi {
     this.#checkOpen();
     checkObject(request, 'request');
     if (typeof request.groupId !== 'string' || request.groupId === '') throw invalidRequest('groupId must be a non-empty string');
-    await this.#refresh();
+    // The store is read only when this broker does not know the offsets topic yet (a read costs a round trip, in every transaction).
+    if (!this.#topic(OFFSETS_TOPIC)) await this.#refresh();
     if (!this.#topic(OFFSETS_TOPIC)) await this.#createOffsetsTopic();
     // The group's partition of __consumer_offsets joins the transaction: its TxnOffsetCommit is decided by the markers there.
     const added = await this.transactions.addPartitionsToTxn({
