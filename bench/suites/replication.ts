@@ -27,8 +27,11 @@ export async function runReplication(opts: Partial<MeasureOptions> & Record<stri
     const n = quick ? 30_000 : 150_000;
     const rounds = Number(opts.rounds ?? (quick ? 2 : 4));
     const values = e2eValues(n);
-    await produce(ctx, await newTopic(ctx, 3, 3), values.slice(0, n / 4), -1); // warm-up, untimed
+    // Warm-up, untimed: every contender's path once (the idempotent producer's too, or its first round runs cold).
+    await produce(ctx, await newTopic(ctx, 3, 3), values.slice(0, n / 4), -1);
     await produce(ctx, await newTopic(ctx, 3, 1), values.slice(0, n / 4), 1);
+    await produce(ctx, await newTopic(ctx, 3, 3), values.slice(0, n / 4), -1, { idempotent: true });
+    await produce(ctx, await newTopic(ctx, 3, 3), values.slice(0, n / 4), -1, { idempotent: true, maxInFlightRequests: 1 });
     const samples = new Map<string, number[]>([['wafka', []], ['acks1-rf1', []]]);
     // Idempotent against plain, both acks=-1 RF=3: with the defaults (an idempotent producer keeps up to 5
     // requests of a partition in flight, a plain one 1) and with maxInFlightRequests 1 for both.
