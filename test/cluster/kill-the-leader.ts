@@ -47,15 +47,16 @@ export async function storedValues(cluster: Cluster, topic: string, partition = 
  * leader's worker (terminated, or shut down cleanly and restarted) while
  * sending 500 more, waits for a new leader, sends 500 more, and waits until
  * the restarted broker is back in the ISR. Checks that every acknowledged
- * record is stored.
+ * record is stored; with `idempotent`, also that none is stored twice and the
+ * log holds them in the order they were sent.
  */
-export async function killTheLeader(cluster: Cluster, kills: number, how: 'terminate' | 'clean-shutdown' = 'terminate'): Promise<void> {
+export async function killTheLeader(cluster: Cluster, kills: number, how: 'terminate' | 'clean-shutdown' = 'terminate', options: { idempotent?: boolean } = {}): Promise<void> {
   const wafka = new Wafka({ clientId: 'drill', cluster });
   const admin = wafka.admin();
   await admin.connect();
   await admin.createTopics({ topics: [{ topic: 'orders', numPartitions: 1, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: '2' }] }] });
   await until(async () => (await partitionState(cluster, 'orders')).isr.length === 3);
-  const producer = wafka.producer({ lingerMs: 1, retry: { retries: 20, initialRetryTime: 50, maxRetryTime: 1_000 } });
+  const producer = wafka.producer({ lingerMs: 1, idempotent: options.idempotent ?? false, retry: { retries: 20, initialRetryTime: 50, maxRetryTime: 1_000 } });
   await producer.connect();
   const acknowledged: string[] = [];
   let seq = 0;
@@ -80,6 +81,11 @@ export async function killTheLeader(cluster: Cluster, kills: number, how: 'termi
   await producer.disconnect();
   await admin.disconnect();
   expect(acknowledged.length).toBeGreaterThanOrEqual(500 + kills * 1000);
-  const stored = new Set(await storedValues(cluster, 'orders'));
+  const values = await storedValues(cluster, 'orders');
+  const stored = new Set(values);
   expect(acknowledged.filter((v) => !stored.has(v))).toEqual([]);
+  if (options.idempotent) {
+    expect(values.length - stored.size).toBe(0);
+    expect(values).toEqual(acknowledged);
+  }
 }

@@ -26,6 +26,15 @@ describe('replication across Node worker threads', () => {
     await killTheLeader(cluster, 5);
   }, 240_000);
 
+  test('an idempotent producer through five kills of the leader\'s worker: nothing acknowledged lost, nothing stored twice, in send order', async () => {
+    await loadCore();
+    const dir = await mkdtemp(join(tmpdir(), 'wafka-repl-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }));
+    const cluster = await startCluster({ brokers: 3, storage: 'files', dir, clusterId: 'repl', brokerSessionTimeoutMs: 1_000 });
+    cleanups.push(() => cluster.stop());
+    await killTheLeader(cluster, 5, 'terminate', { idempotent: true });
+  }, 240_000);
+
   test('3 brokers, RF=3, minInsyncReplicas 2, acks=-1: five clean shutdowns and restarts of the leader\'s worker lose nothing acknowledged', async () => {
     await loadCore();
     const dir = await mkdtemp(join(tmpdir(), 'wafka-repl-'));
