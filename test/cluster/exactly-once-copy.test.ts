@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Worker } from 'node:worker_threads';
+import type { TransferListItem, Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Wafka } from '../../src/client/index.ts';
 import { startCluster, type Cluster } from '../../src/cluster/index.ts';
@@ -101,7 +101,7 @@ describe("Kafka's transactions system test, scaled", () => {
         worker.once('error', reject);
       });
       const ports = c.bootstrap.nodeIds.map((id) => c.connectPort(id));
-      worker.postMessage({ ports }, ports);
+      worker.postMessage({ ports }, ports as unknown as TransferListItem[]); // the cluster's ports are worker_threads ports on Node
       await started;
     };
     closers.push(() => Promise.all([...workers.values()].map((w) => w.terminate())));

@@ -16,31 +16,29 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
+/** 3 brokers in worker threads on files in a fresh directory, stopped and removed after the test. */
+async function workerCluster(options: { restartBrokers?: boolean } = {}) {
+  await loadCore();
+  const dir = await mkdtemp(join(tmpdir(), 'wafka-repl-'));
+  cleanups.push(() => rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }));
+  const cluster = await startCluster({ brokers: 3, storage: 'files', dir, clusterId: 'repl', brokerSessionTimeoutMs: 1_000, ...options });
+  cleanups.push(() => cluster.stop());
+  return cluster;
+}
+
 describe('replication across Node worker threads', () => {
   test('3 brokers, RF=3, minInsyncReplicas 2, acks=-1: five kills of the leader\'s worker lose nothing acknowledged', async () => {
-    await loadCore();
-    const dir = await mkdtemp(join(tmpdir(), 'wafka-repl-'));
-    cleanups.push(() => rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }));
-    const cluster = await startCluster({ brokers: 3, storage: 'files', dir, clusterId: 'repl', brokerSessionTimeoutMs: 1_000 });
-    cleanups.push(() => cluster.stop());
+    const cluster = await workerCluster();
     await killTheLeader(cluster, 5);
   }, 240_000);
 
   test('an idempotent producer through five kills of the leader\'s worker: nothing acknowledged lost, nothing stored twice, in send order', async () => {
-    await loadCore();
-    const dir = await mkdtemp(join(tmpdir(), 'wafka-repl-'));
-    cleanups.push(() => rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }));
-    const cluster = await startCluster({ brokers: 3, storage: 'files', dir, clusterId: 'repl', brokerSessionTimeoutMs: 1_000 });
-    cleanups.push(() => cluster.stop());
+    const cluster = await workerCluster();
     await killTheLeader(cluster, 5, 'terminate', { idempotent: true });
   }, 240_000);
 
   test('3 brokers, RF=3, minInsyncReplicas 2, acks=-1: five clean shutdowns and restarts of the leader\'s worker lose nothing acknowledged', async () => {
-    await loadCore();
-    const dir = await mkdtemp(join(tmpdir(), 'wafka-repl-'));
-    cleanups.push(() => rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }));
-    const cluster = await startCluster({ brokers: 3, storage: 'files', dir, clusterId: 'repl', brokerSessionTimeoutMs: 1_000, restartBrokers: false });
-    cleanups.push(() => cluster.stop());
+    const cluster = await workerCluster({ restartBrokers: false });
     await killTheLeader(cluster, 5, 'clean-shutdown');
   }, 240_000);
 
