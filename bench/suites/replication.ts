@@ -22,6 +22,11 @@ export async function runReplication(opts: Partial<MeasureOptions> & Record<stri
   const dir = mkdtempSync(join(tmpdir(), 'wafka-bench-repl-'));
   const cluster = await startCluster({ brokers: 3, storage: 'files', dir, clusterId: 'bench-repl' });
   const results: CaseResult[] = [];
+  const report = (c: Case, samples: Map<string, number[]>): void => {
+    const res = summarize(c, samples);
+    log(caseTable(res));
+    results.push(res);
+  };
   try {
     const ctx = await openClient(cluster);
     const n = quick ? 30_000 : 150_000;
@@ -66,37 +71,22 @@ export async function runReplication(opts: Partial<MeasureOptions> & Record<stri
         { name: 'acks1-rf1', role: 'peer', note: 'the same producer and cluster with acks=1 and replication factor 1 (Kafka\'s 2014 benchmark: 3x synchronous replication ran at 0.51x of this)' },
       ],
     };
-    const res = summarize(throughput, samples);
-    log(caseTable(res));
-    results.push(res);
-    const idempotence: Case = {
-      metric: 'produce-idempotent-node',
+    report(throughput, samples);
+    // Idempotent against plain, both acks=-1 RF=3, the same records, the same rounds.
+    const idempotentCase = (metric: string, setting: string, ratio: number, wafkaNote: string, plainNote: string): Case => ({
+      metric,
       unit: 'records/s',
       higherIsBetter: true,
-      note: `the same ${n} records per round, acks=-1, replication factor 3, minInsyncReplicas 2; ${rounds} rounds; the producers' defaults (maxInFlightRequests 5)`,
-      goal: { peer: 'plain', ratio: 1.0 },
-      contenders: [
-        { name: 'wafka', role: 'wafka', note: 'idempotent: true (a producer id, a sequence per partition checked by the leader): up to 5 requests of a partition in flight, one batch each' },
-        { name: 'plain', role: 'peer', note: 'the same producer without idempotence: one request of a partition in flight (several of its batches in it)' },
-      ],
-    };
-    const idem = summarize(idempotence, idempotentSamples);
-    log(caseTable(idem));
-    results.push(idem);
-    const oneInFlight: Case = {
-      metric: 'produce-idempotent-1-in-flight-node',
-      unit: 'records/s',
-      higherIsBetter: true,
-      note: `the same ${n} records per round, acks=-1, replication factor 3, minInsyncReplicas 2; ${rounds} rounds; maxInFlightRequests 1 for both`,
-      goal: { peer: 'plain', ratio: 0.95 },
-      contenders: [
-        { name: 'wafka', role: 'wafka', note: 'idempotent: true, maxInFlightRequests 1: one request per broker in flight, one batch per partition in it' },
-        { name: 'plain', role: 'peer', note: 'the same producer without idempotence, maxInFlightRequests 1' },
-      ],
-    };
-    const one = summarize(oneInFlight, oneInFlightSamples);
-    log(caseTable(one));
-    results.push(one);
+      note: `the same ${n} records per round, acks=-1, replication factor 3, minInsyncReplicas 2; ${rounds} rounds; ${setting}`,
+      goal: { peer: 'plain', ratio },
+      contenders: [{ name: 'wafka', role: 'wafka', note: wafkaNote }, { name: 'plain', role: 'peer', note: plainNote }],
+    });
+    report(idempotentCase('produce-idempotent-node', "the producers' defaults (maxInFlightRequests 5)", 1.0,
+      'idempotent: true (a producer id, a sequence per partition checked by the leader): up to 5 requests of a partition in flight, one batch each',
+      'the same producer without idempotence: one request of a partition in flight (several of its batches in it)'), idempotentSamples);
+    report(idempotentCase('produce-idempotent-1-in-flight-node', 'maxInFlightRequests 1 for both', 0.95,
+      'idempotent: true, maxInFlightRequests 1: one request per broker in flight, one batch per partition in it',
+      'the same producer without idempotence, maxInFlightRequests 1'), oneInFlightSamples);
 
     const count = quick ? 100 : 300;
     const latency = new Map<string, { p50: number[]; p99: number[] }>([['wafka', { p50: [], p99: [] }], ['acks1-rf1', { p50: [], p99: [] }]]);
@@ -119,9 +109,7 @@ export async function runReplication(opts: Partial<MeasureOptions> & Record<stri
           { name: 'acks1-rf1', role: 'peer', note: 'lingerMs 0, acks=1, replication factor 1' },
         ],
       };
-      const r = summarize(c, new Map([...latency].map(([k, v]) => [k, v[q]])));
-      log(caseTable(r));
-      results.push(r);
+      report(c, new Map([...latency].map(([k, v]) => [k, v[q]])));
     }
 
     // Failover: end or hang the leader's worker; time until a send is acknowledged by the new leader.
@@ -174,9 +162,7 @@ export async function runReplication(opts: Partial<MeasureOptions> & Record<stri
           ...(q === 'p99' ? { goal: { value: goalMs } } : {}),
           contenders: [{ name: 'wafka', role: 'wafka', note: how }],
         };
-        const r = summarize(c, new Map([['wafka', [value]]]));
-        log(caseTable(r));
-        results.push(r);
+        report(c, new Map([['wafka', [value]]]));
       }
     }
     await ctx.admin.disconnect();

@@ -30,7 +30,7 @@ import type { Partition } from './partition.ts';
 /** How much longer than its long-poll a follower waits for an answer before it takes the leader for gone (a dead worker answers nothing). */
 const REPLICA_ANSWER_GRACE_MS = 2_000;
 /** Fetches left unheard because the partitions changed while they were out, not yet settled; past it a change waits for the fetch out. */
-export const ABANDONED_FETCHES_MAX = 2;
+const ABANDONED_FETCHES_MAX = 2;
 
 export interface ReplicaFetcherSettings {
   replicaFetchWaitMaxMs: number;
@@ -67,8 +67,6 @@ export class ReplicaFetcher {
   #abandoned = 0;
   /** Fetch rounds completed (for tests and metrics). */
   rounds = 0;
-  /** Fetches left unheard because the partitions changed while they were out (for tests and metrics). */
-  abandonedFetches = 0;
 
   constructor(host: ReplicaFetcherHost, leaderId: number) {
     this.#host = host;
@@ -238,7 +236,6 @@ export class ReplicaFetcher {
         const changed = this.#host.followedFrom(this.leaderId).some((p) => sent.get(p.key)?.leaderEpoch !== p.leaderEpoch);
         if (!changed || !settle()) return;
         this.#abandoned++;
-        this.abandonedFetches++;
         call.then(() => { this.#abandoned--; }, () => { this.#abandoned--; });
         resolve(null);
       };

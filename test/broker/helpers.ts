@@ -7,6 +7,7 @@ import { LocalMetadataHub } from '../../src/metadata/metadata-watch.ts';
 import { encodeBatch, loadCore, type RecordInput } from '../../src/core/index.ts';
 import { WafkaError } from '../../src/errors.ts';
 import type { BrokerApi, ProduceRequest } from '../../src/protocol/types.ts';
+import type { ReplicaLog } from '../../src/broker/replica-log.ts';
 import { MemoryBackend } from '../../src/storage/index.ts';
 import { records } from '../storage/helpers.ts';
 
@@ -71,4 +72,15 @@ export async function valuesAt(broker: BrokerApi, topic: string, partition: numb
   const p = response.topics[0].partitions[0];
   if (p.error) throw WafkaError.fromJSON(p.error);
   return (await readRecords(p.records)).map((r) => r.value);
+}
+
+/** A ReplicaLog that records the offsets it is asked to read from. */
+export function recordingReads(log: ReplicaLog, reads: bigint[]): ReplicaLog {
+  return new Proxy(log, {
+    get(target, name) {
+      if (name === 'read') return (offset: bigint, ...rest: [number, bigint, boolean]) => { reads.push(offset); return target.read(offset, ...rest); };
+      const value = (target as unknown as Record<string | symbol, unknown>)[name];
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }

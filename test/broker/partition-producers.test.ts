@@ -8,6 +8,7 @@ import { StorageReplicaLogs } from '../../src/broker/storage-logs.ts';
 import { encodeBatch, loadCore } from '../../src/core/index.ts';
 import { DEFAULT_TOPIC_CONFIG } from '../../src/metadata/topic-config.ts';
 import { MemoryBackend } from '../../src/storage/index.ts';
+import { recordingReads } from './helpers.ts';
 
 interface Stored { producerId: bigint; sequence: number; records: number }
 
@@ -79,14 +80,7 @@ describe('partition producer state', () => {
     producers.truncatedTo(10n);
     expect(await log.readProducerSnapshot()).not.toBeNull();
     const reads: bigint[] = [];
-    const recording = new Proxy(log, {
-      get(target, name) {
-        if (name === 'read') return (offset: bigint, ...rest: [number, bigint, boolean]) => { reads.push(offset); return target.read(offset, ...rest); };
-        const value = (target as unknown as Record<string | symbol, unknown>)[name];
-        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-      },
-    });
-    expect(await answer(producers, recording, { producerId: 1n, sequence: 5, records: 1 })).toEqual({ kind: 'duplicate', firstOffset: 5n, lastOffset: 5n });
+    expect(await answer(producers, recordingReads(log, reads), { producerId: 1n, sequence: 5, records: 1 })).toEqual({ kind: 'duplicate', firstOffset: 5n, lastOffset: 5n });
     expect(reads).toEqual([8n]);
     expect(await answer(producers, log, { producerId: 1n, sequence: 10, records: 1 })).toEqual({ kind: 'append' });
 

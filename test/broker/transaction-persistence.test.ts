@@ -16,7 +16,7 @@ import { LocalMetadataHub } from '../../src/metadata/metadata-watch.ts';
 import { DEFAULT_TOPIC_CONFIG } from '../../src/metadata/topic-config.ts';
 import { MemoryBackend } from '../../src/storage/index.ts';
 import { NodeFileBackend } from '../../src/storage/node-fs.ts';
-import { batchOf } from './helpers.ts';
+import { batchOf, recordingReads } from './helpers.ts';
 import { fetchFrom, produce, txnBatch, writeMarker } from './transactions.ts';
 
 const dirs: string[] = [];
@@ -29,17 +29,6 @@ async function fileBroker(root: string, store: MemoryMetadataStore): Promise<Bro
     storage: new StorageReplicaLogs(await NodeFileBackend.create(root), 'files'),
     // Transactional batches and markers written straight to the partition: no coordinator to verify with (KIP-890).
     config: { transactionPartitionVerificationEnable: false },
-  });
-}
-
-/** A ReplicaLog that records the offsets it is asked to read from. */
-function recordingReads(log: ReplicaLog, reads: bigint[]): ReplicaLog {
-  return new Proxy(log, {
-    get(target, name) {
-      if (name === 'read') return (offset: bigint, ...rest: [number, bigint, boolean]) => { reads.push(offset); return target.read(offset, ...rest); };
-      const value = (target as unknown as Record<string | symbol, unknown>)[name];
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-    },
   });
 }
 

@@ -508,11 +508,7 @@ export class TransactionCoordinator {
   /** Waits for the end under way of `meta` (markers, then Complete), up to transactionEndWaitMs. */
   async #awaitCompletion(meta: TransactionMetadata): Promise<void> {
     const end = this.#ending.get(meta);
-    if (!end) return;
-    let timer: TimerHandle | undefined;
-    const waited = new Promise<void>((resolve) => { timer = this.#clock.setTimeout(resolve, this.config.transactionEndWaitMs); });
-    await Promise.race([end.catch(() => {}), waited]);
-    this.#clock.clearTimeout(timer);
+    if (end) await this.#withinEndWait(end.catch(() => {}));
   }
 
   /** `work`, or nothing once transactionEndWaitMs has passed. */
