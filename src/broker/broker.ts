@@ -168,6 +168,8 @@ export class Broker implements BrokerApi, GroupApi {
   #producerIds: { next: bigint; end: bigint } | null = null;
   #producerIdTurn: Promise<void> = Promise.resolve();
   readonly #waiters: FetchWaiters;
+  /** Per follower, what answers its parked fetch now (a newer fetch of it supersedes that one). */
+  readonly #parkedFollowerFetches = new Map<number, () => void>();
   readonly #produceWaiters: ProduceWaiters;
   /** Shared by all fetches: bounds what they read in one turn together. */
   readonly #fetchTurn: TurnBudget | null;
@@ -616,6 +618,9 @@ export class Broker implements BrokerApi, GroupApi {
     await this.#refreshIfUnknown(request.topics);
     // A follower's fetch offsets say how far it has come: that may commit records (and answer acks=-1) before any read.
     if (replicaId >= 0) this.#recordFollowerFetch(replicaId, request);
+    // A follower's newer fetch supersedes its parked one (it left that one unheard to fetch a changed set of
+    // partitions): the older is answered now with what it has, instead of holding its long-poll.
+    if (replicaId >= 0) this.#parkedFollowerFetches.get(replicaId)?.();
 
     const keys = request.topics.flatMap((t) => t.partitions.map((p) => partitionKey(t.topic, p.partition)));
     for (;;) {
@@ -625,8 +630,13 @@ export class Broker implements BrokerApi, GroupApi {
       if (bytes >= request.minBytes || failed || remainingMs <= 0 || this.#closing) return this.#fetched(response, bytes);
       // An append that landed while we were reading would not ring us: look again at once.
       if (keys.some((k, i) => (this.#replicas.get(k)?.appendCount ?? -1) !== appendCountsBefore[i])) continue;
-      const { done } = this.#waiters.park(keys, remainingMs);
-      if ((await done) !== 'rung') return this.#fetched(response, bytes);
+      const parked = this.#waiters.park(keys, remainingMs);
+      let superseded = false;
+      const supersede = (): void => { superseded = true; parked.cancel(); };
+      if (replicaId >= 0) this.#parkedFollowerFetches.set(replicaId, supersede);
+      const woken = await parked.done;
+      if (this.#parkedFollowerFetches.get(replicaId) === supersede) this.#parkedFollowerFetches.delete(replicaId);
+      if (woken !== 'rung' || superseded) return this.#fetched(response, bytes);
     }
   }
 

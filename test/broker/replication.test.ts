@@ -196,4 +196,19 @@ describe('replication', () => {
     expect(answer.error).toBeUndefined();
     expect(answer.baseOffset).toBe(0n);
   }, 30_000);
+
+  it("a follower's newer fetch answers its parked one, so topics created one after another are each replicated at once", async () => {
+    cluster = await replicatedCluster(2, { replicaFetchWaitMaxMs: 20_000 });
+    const [leader, follower] = cluster.brokers as Broker[];
+    const create = (topic: string) => leader.createTopics({ topics: [{ topic, replicaAssignment: [{ partition: 0, replicas: [0, 1] }], configEntries: [{ name: 'min.insync.replicas', value: '2' }] }] });
+    const produce = async (topic: string) => (await leader.produce({ acks: -1, timeoutMs: 5_000, topics: [{ topic, partitions: [{ partition: 0, records: await batchOf(['x']) }] }] })).topics[0].partitions[0];
+    const topics = ['t0', 't1', 't2', 't3', 't4', 't5'];
+    for (const [i, topic] of topics.entries()) {
+      await create(topic);
+      await until(() => follower.describeReplicas().length === i + 1);
+      await new Promise((r) => setTimeout(r, 50)); // the fetch with it is parked on the leader now
+    }
+    // The newest topic first: a write to an older one would ring the parked fetch that holds it.
+    for (const topic of [...topics].reverse()) expect((await produce(topic)).error).toBeUndefined();
+  }, 60_000);
 });
