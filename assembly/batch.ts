@@ -70,6 +70,8 @@ export const CODEC_ZSTD = 4;
 //   0 timestampDelta low 32 bits, 1 timestampDelta high 32 bits,
 //   2 key ptr, 3 key length (-1 null), 4 value ptr, 5 value length (-1 null),
 //   6 headers ptr (4 x i32 per header: key ptr, key length, value ptr, value length or -1), 7 header count
+// Every ptr (key, value, headers, header key and value) is relative to batchBuild's `bytesBase`
+// (0: absolute), so a table written against a staging buffer needs no rewriting once copied in.
 export const BUILD_ENTRY_BYTES = 32;
 export const BUILD_HEADER_BYTES = 16;
 
@@ -206,7 +208,7 @@ export function batchRecordsBound(codec: i32, recordsBytes: i32): i32 {
  *
  * Returns the batch size in bytes, or < 0 (ERR_OUT_OF_SPACE: dstCap or scratchCap too small).
  */
-export function batchBuild(table: usize, count: i32, dst: usize, dstCap: i32, scratch: usize, scratchCap: i32): i32 {
+export function batchBuild(table: usize, count: i32, bytesBase: usize, dst: usize, dstCap: i32, scratch: usize, scratchCap: i32): i32 {
   if (count < 0 || dstCap < RECORD_BATCH_OVERHEAD) return fail(ERR_OUT_OF_SPACE, RECORD_BATCH_OVERHEAD, dstCap);
   const attributes = loadBE16(dst + ATTRIBUTES_OFFSET);
   const codec = attributes & COMPRESSION_MASK;
@@ -218,11 +220,11 @@ export function batchBuild(table: usize, count: i32, dst: usize, dstCap: i32, sc
   for (let i = 0; i < count; i++) {
     const e = table + (<usize>i << 5);
     const tsDelta = <i64>load<u32>(e) | (<i64>load<i32>(e, 4) << 32);
-    const keyPtr = <usize>load<u32>(e, 8);
+    const keyPtr = bytesBase + <usize>load<u32>(e, 8);
     const keyLen = load<i32>(e, 12);
-    const valuePtr = <usize>load<u32>(e, 16);
+    const valuePtr = bytesBase + <usize>load<u32>(e, 16);
     const valueLen = load<i32>(e, 20);
-    const headersPtr = <usize>load<u32>(e, 24);
+    const headersPtr = bytesBase + <usize>load<u32>(e, 24);
     const headerCount = load<i32>(e, 28);
     if (tsDelta > maxDelta) maxDelta = tsDelta;
 
@@ -255,12 +257,12 @@ export function batchBuild(table: usize, count: i32, dst: usize, dstCap: i32, sc
       const hvLen = load<i32>(hp, 12);
       out = putVarint(out, hkLen);
       if (hkLen > 0) {
-        copy(out, <usize>load<u32>(hp), <usize>hkLen);
+        copy(out, bytesBase + <usize>load<u32>(hp), <usize>hkLen);
         out += <usize>hkLen;
       }
       out = putVarint(out, hvLen);
       if (hvLen > 0) {
-        copy(out, <usize>load<u32>(hp, 8), <usize>hvLen);
+        copy(out, bytesBase + <usize>load<u32>(hp, 8), <usize>hvLen);
         out += <usize>hvLen;
       }
     }

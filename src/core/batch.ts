@@ -634,7 +634,7 @@ function buildInCore(records: readonly RecordInput[], options: EncodeOptions): B
   dv.setInt16(dst + PRODUCER_EPOCH_OFFSET, options.producerEpoch ?? -1);
   dv.setInt32(dst + BASE_SEQUENCE_OFFSET, options.baseSequence ?? -1);
 
-  const n = ex.batchBuild(base, count, dst, dstCap, scratch, scratchCap);
+  const n = ex.batchBuild(base, count, 0, dst, dstCap, scratch, scratchCap);
   if (n < 0) throw coreError(ex, n, 'building a batch');
   const out = arena.u8;
   if (inCore) return { batch: out.slice(dst, dst + n) };

@@ -48,7 +48,7 @@ export interface CoreExports {
   // --- assembly/batch.ts: RecordBatch v2 (layouts of the tables are documented there)
   batchRecordsBound(codec: number, recordsBytes: number): number;
   /** One batch from a record table; header fields prefilled at dst. Size, or < 0. */
-  batchBuild(table: number, count: number, dst: number, dstCap: number, scratch: number, scratchCap: number): number;
+  batchBuild(table: number, count: number, bytesBase: number, dst: number, dstCap: number, scratch: number, scratchCap: number): number;
   /** Writes Length, Magic and CRC of a batch of `size` bytes. */
   batchSeal(dst: number, size: number): number;
   /** Size of the valid batch at src, or < 0. */

@@ -10,7 +10,8 @@
  * exact size in the batch. Nothing per record is kept as a JS object.
  *
  * `encodeStagedSync` copies each staged batch into the core's memory (two
- * memory copies), moves its positions to where the bytes landed, builds the
+ * memory copies; the core reads the table's positions relative to where the
+ * bytes landed, so nothing per record is rewritten in JS), builds the
  * batches one after another and returns them in one fresh buffer: the only
  * allocation of the whole path, made to be transferred to a broker.
  * Staging buffers are pooled (a fresh ArrayBuffer costs far more than
@@ -461,19 +462,6 @@ export function encodeStagedSync(batches: readonly StagedRecords[], compression:
     const bytesAt = (tableAt + count * ENTRY_INTS * 4 + 7) & ~7;
     i32.set(s.table, tableAt >> 2);
     u8.set(s.bytes, bytesAt);
-    // Positions relative to the staging buffer → positions in the core's memory.
-    for (let e = tableAt >> 2, end = e + count * ENTRY_INTS; e < end; e += ENTRY_INTS) {
-      i32[e + 2] += bytesAt;
-      i32[e + 4] += bytesAt;
-      const hc = i32[e + 7];
-      if (hc > 0) {
-        const ht = (i32[e + 6] += bytesAt) >> 2;
-        for (let h = 0; h < hc; h++) {
-          i32[ht + h * 4] += bytesAt;
-          i32[ht + h * 4 + 2] += bytesAt;
-        }
-      }
-    }
     const scratch = codecInCore ? (bytesAt + s.used + 15) & ~15 : 0;
     const dstCap = RECORD_BATCH_OVERHEAD + (codecInCore ? ex.batchRecordsBound(compression, s.boundBytes) : s.boundBytes);
     dv.setBigInt64(dst + BASE_OFFSET_OFFSET, 0n);
@@ -483,7 +471,7 @@ export function encodeStagedSync(batches: readonly StagedRecords[], compression:
     dv.setBigInt64(dst + PRODUCER_ID_OFFSET, s.producerId);
     dv.setInt16(dst + PRODUCER_EPOCH_OFFSET, s.producerEpoch);
     dv.setInt32(dst + BASE_SEQUENCE_OFFSET, s.baseSequence);
-    const n = ex.batchBuild(tableAt, count, dst, dstCap, scratch, codecInCore ? s.boundBytes : 0);
+    const n = ex.batchBuild(tableAt, count, bytesAt, dst, dstCap, scratch, codecInCore ? s.boundBytes : 0);
     if (n < 0) throw coreError(ex, n, 'building a batch');
     dst += n;
     ends.push(dst - base);
