@@ -232,19 +232,24 @@ export class Producer {
     return this.#sendBatchAs(batch);
   }
 
-  async #sendBatchAs(batch: ProducerBatchInput): Promise<RecordMetadata[]> {
+  /**
+   * Not async, and the wait for the acknowledgements holds only what staging
+   * returned: an async function keeps its parameters and locals alive across
+   * an await, and the caller's messages (and the send's joined strings) would
+   * live until the acknowledgement, promoted to the old generation.
+   */
+  #sendBatchAs(batch: ProducerBatchInput): Promise<RecordMetadata[]> {
     let appended!: () => void;
     const appending = new Promise<void>((resolve) => { appended = resolve; });
     this.#appending.add(appending);
-    try {
-      return await this.#sendBatch(batch, () => { this.#appending.delete(appending); appended(); });
-    } finally {
-      this.#appending.delete(appending);
-      appended();
-    }
+    const settled = () => { this.#appending.delete(appending); appended(); };
+    const sent = this.#stage(batch, settled).then((staged) => this.#outcomes(staged));
+    sent.then(settled, settled);
+    return sent;
   }
 
-  async #sendBatch(batch: ProducerBatchInput, appended: () => void): Promise<RecordMetadata[]> {
+  /** Stages a send's records in their batches; resolves once all are staged (or fails, leaving none of them). */
+  async #stage(batch: ProducerBatchInput, appended: () => void): Promise<StagedSend> {
     if (!this.#connected || this.#closing) throw new WafkaError('NETWORK_EXCEPTION', 'the producer is not connected (call connect())', { retriable: false });
     const acks = batch.acks ?? this.#config.acks;
     const compression = batch.compression ?? this.#config.compression ?? CompressionTypes.None;
@@ -332,7 +337,11 @@ export class Producer {
     }
     appended();
     this.#wake(this.#config.lingerMs === 0 ? 0 : this.#accumulator.nextReadyMs());
+    return { batches, firsts };
+  }
 
+  /** Waits for the batches a send's records landed in; its records' offsets, or the first record's error. */
+  async #outcomes({ batches, firsts }: StagedSend): Promise<RecordMetadata[]> {
     await Promise.all([...batches.keys()].map((b) => b.done));
     // A batch split after the broker found it too large: its records completed part by part.
     for (const [b, ranges] of batches) {
@@ -1081,6 +1090,16 @@ function validateMessages(topic: string, messages: Message[], maxRequestSizeByte
  * message has headers or bytes (anything else staged between the strings
  * would throw away what was encoded ahead).
  */
+/**
+ * A staged send: every batch its records landed in, with the index ranges of
+ * those records in it ([from, to) pairs), and per partition touched the first
+ * batch and index (the offset the send reports).
+ */
+interface StagedSend {
+  batches: Map<ProducerBatch, number[]>;
+  firsts: { topic: string; partition: number; batch: ProducerBatch; index: number }[];
+}
+
 function stringRun(messages: Message[]): StringRun | undefined {
   const strings: string[] = [];
   for (let m = 0; m < messages.length; m++) {

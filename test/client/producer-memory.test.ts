@@ -45,3 +45,33 @@ describe('producer memory: live buffers within bufferMemoryBytes plus a constant
     await saturate({ partitions: 64, valueKind: 'ascii', valueLength: 100, messagesPerSend: 10_000, sends: 10 });
   });
 });
+
+describe('a send waiting for its acknowledgement', () => {
+  it("holds none of the caller's messages", async () => {
+    const { setFlagsFromString } = await import('node:v8');
+    const { runInNewContext } = await import('node:vm');
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const { Wafka, logLevel } = await import('../../src/index.ts');
+    const { FakeCluster } = await import('./fake-broker.ts');
+    const cluster = new FakeCluster(1);
+    cluster.createTopic('t', 1);
+    const wafka = new Wafka({ clientId: 'test', cluster: cluster.brokers, logLevel: logLevel.NOTHING });
+    // The linger keeps the send's batch open, so the send waits as it would for a slow broker.
+    const producer = wafka.producer({ lingerMs: 300 });
+    await producer.connect();
+    let messages: { value: string }[] | undefined = Array.from({ length: 1000 }, (_, i) => ({ value: `value-${i}-`.padEnd(100, 'x') }));
+    const held = new WeakRef(messages);
+    const sent = producer.send({ topic: 't', messages, acks: 1 });
+    messages = undefined;
+    await new Promise((r) => setTimeout(r, 20));
+    gc();
+    await new Promise((r) => setTimeout(r, 0));
+    gc();
+    const retained = held.deref() !== undefined;
+    const [meta] = await sent;
+    await producer.disconnect();
+    expect(meta.baseOffset).toBe('0');
+    expect(retained).toBe(false);
+  });
+});
