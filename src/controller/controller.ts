@@ -172,15 +172,27 @@ export class Controller {
     this.#options.clock.clearTimeout(this.#timer);
   }
 
-  #scheduleSessionCheck(): void {
+  /**
+   * Every brokerSessionTimeoutMs / 4, fences the brokers past their deadline.
+   * A check that runs late (the controller's own thread was blocked: a long
+   * task, a GC) looks again once, a moment later: the heartbeats sent
+   * meanwhile may still be queued behind its timer, and are read first.
+   */
+  #scheduleSessionCheck(delayMs?: number): void {
     if (this.#closed) return;
     const intervalMs = Math.max(1, Math.floor(this.#options.brokerSessionTimeoutMs / 4));
+    const again = delayMs !== undefined;
+    const dueMs = this.#options.clock.nowMs() + (delayMs ?? intervalMs);
     this.#timer = this.#options.clock.setTimeout(() => {
       const nowMs = this.#options.clock.nowMs();
+      if (!again && nowMs - dueMs > intervalMs) {
+        this.#scheduleSessionCheck(1);
+        return;
+      }
       const expired = [...this.#sessions].filter(([, session]) => session.deadlineMs < nowMs).map(([id]) => id);
       const check = expired.length > 0 ? this.#serialized(() => this.#fence(expired)) : Promise.resolve();
       void check.catch(() => {}).finally(() => this.#scheduleSessionCheck());
-    }, intervalMs);
+    }, delayMs ?? intervalMs);
     (this.#timer as { unref?: () => void }).unref?.();
   }
 

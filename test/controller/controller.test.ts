@@ -124,4 +124,45 @@ describe('Controller', () => {
     }), 1_000)).rejects.toMatchObject({ type: 'UNKNOWN_TOPIC_OR_PARTITION' });
     controller.close();
   });
+  it("does not fence brokers whose heartbeats were queued while the controller's own thread was blocked", async () => {
+    const sim = new SimScheduler(5, { startMs: 0 });
+    const store = new MemoryMetadataStore();
+    await store.compareAndSet(0, { ...emptyMetadata('c'), version: 1 });
+    // The controller's clock jumps by `offsetMs` (its thread was blocked), and messages that arrived
+    // meanwhile (`queued`) are handled after the next timer of its thread has run, as an event loop does.
+    let offsetMs = 0;
+    let queued: (() => void)[] = [];
+    const clock = {
+      nowMs: () => sim.nowMs() + offsetMs,
+      random: () => sim.random(),
+      clearTimeout: (h: Parameters<SimScheduler['clearTimeout']>[0]) => sim.clearTimeout(h),
+      setTimeout: (callback: () => void, delayMs: number) => sim.setTimeout(() => {
+        callback();
+        const late = queued;
+        queued = [];
+        for (const f of late) f();
+      }, delayMs),
+    };
+    const controller = await sim.settle(Controller.activate({ nodeId: 0, clusterId: 'c', store, watch: new LocalMetadataHub().handle(), clock, brokerSessionTimeoutMs: SESSION_MS }), 1_000);
+    const epochs = new Map<number, number>();
+    for (const id of [0, 1, 2]) epochs.set(id, (await sim.settle(controller.registerBroker({ nodeId: id, host: `b${id}` }), 1_000)).brokerEpoch);
+    await sim.runFor(SESSION_MS / 2);
+    for (const id of [0, 1, 2]) await controller.heartbeat(id, epochs.get(id)!);
+    // Blocked for three session timeouts; brokers 0 and 1 heartbeated meanwhile, broker 2 did not.
+    offsetMs += 3 * SESSION_MS;
+    const answers: Promise<{ fenced: boolean }>[] = [];
+    queued.push(() => answers.push(controller.heartbeat(0, epochs.get(0)!)), () => answers.push(controller.heartbeat(1, epochs.get(1)!)));
+    await sim.runFor(SESSION_MS / 2);
+    expect(await Promise.all(answers)).toEqual([{ fenced: false }, { fenced: false }]);
+    // Broker 2, silent all along, is still fenced once the controller runs normally.
+    const beat = (id: number) => {
+      void controller.heartbeat(id, epochs.get(id)!);
+      sim.setTimeout(() => beat(id), SESSION_MS / 5);
+    };
+    beat(0);
+    beat(1);
+    await sim.runFor(SESSION_MS);
+    expect((await store.read())!.brokers.filter((b) => b.fenced).map((b) => b.nodeId)).toEqual([2]);
+    controller.close();
+  });
 });
