@@ -80,10 +80,13 @@ export function consoleFeed(source: ConsoleSource, options: ConsoleFeedOptions =
     if (running) return;
     running = true;
     while (streams.size > 0 && !closed) {
-      const startedMs = systemClock.nowMs();
+      // The interval runs from the snapshot's own time (atMs), which a slow source takes after this loop started.
+      let anchorMs = systemClock.nowMs();
       let event: string;
       try {
-        event = snapshotEvent(await source.snapshot(), bytesMax);
+        const snapshot = await source.snapshot();
+        if (Number.isFinite(snapshot.atMs) && snapshot.atMs > anchorMs) anchorMs = snapshot.atMs;
+        event = snapshotEvent(snapshot, bytesMax);
       } catch (error) {
         event = `event: failure\ndata: ${JSON.stringify({ message: asWafkaError(error).message })}\n\n`;
       }
@@ -94,7 +97,7 @@ export function consoleFeed(source: ConsoleSource, options: ConsoleFeedOptions =
           stream.res.once('drain', () => { stream.draining = false; });
         }
       }
-      await new Promise<void>((resolve) => { timer = systemClock.setTimeout(resolve, Math.max(0, SNAPSHOT_INTERVAL_MS - (systemClock.nowMs() - startedMs))); });
+      await new Promise<void>((resolve) => { timer = systemClock.setTimeout(resolve, Math.max(0, SNAPSHOT_INTERVAL_MS - (systemClock.nowMs() - anchorMs))); });
     }
     running = false;
   }

@@ -68,10 +68,12 @@ export function mountConsole(element: HTMLElement, options: MountConsoleOptions)
   let stopped = false;
   let updates = 0;
   async function tick(): Promise<void> {
-    const startedMs = systemClock.nowMs();
+    // The interval runs from the snapshot's own time (atMs), which a slow source takes after the tick started.
+    let anchorMs = systemClock.nowMs();
     try {
       const s = await source!.snapshot();
       if (stopped) return;
+      if (Number.isFinite(s.atMs) && s.atMs > anchorMs) anchorMs = s.atMs;
       last = s;
       updates++;
       for (const v of views) v.update(s);
@@ -82,7 +84,7 @@ export function mountConsole(element: HTMLElement, options: MountConsoleOptions)
       if (stopped) return;
       setText(status, `no answer from the cluster: ${errorText(error)}`);
     }
-    timer = systemClock.setTimeout(() => void tick(), Math.max(0, SNAPSHOT_INTERVAL_MS - (systemClock.nowMs() - startedMs)));
+    timer = systemClock.setTimeout(() => void tick(), Math.max(0, SNAPSHOT_INTERVAL_MS - (systemClock.nowMs() - anchorMs)));
   }
   void tick();
 
