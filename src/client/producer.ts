@@ -264,7 +264,7 @@ export class Producer {
     for (const { topic, messages } of batch.topicMessages) sizes.push(validateMessages(topic, messages, this.#config.maxRequestSizeBytes));
 
     // Per partition touched, in the order first touched: the first batch and index of this send's records.
-    const firsts: { topic: string; partition: number; batch: ProducerBatch; index: number }[] = [];
+    const firsts: StagedSend['firsts'] = [];
     const firstsByTopic = new Map<string, (typeof firsts[number] | undefined)[]>();
     // Every batch involved (consecutive records mostly land in the same one), with the
     // index ranges of this send's records in it, [from, to) pairs (a split batch's
@@ -1085,12 +1085,6 @@ function validateMessages(topic: string, messages: Message[], maxRequestSizeByte
 }
 
 /**
- * A send's string keys and values as one run (encoded a chunk at a time into
- * the staging buffers), in the order append() stages them; none when a
- * message has headers or bytes (anything else staged between the strings
- * would throw away what was encoded ahead).
- */
-/**
  * A staged send: every batch its records landed in, with the index ranges of
  * those records in it ([from, to) pairs), and per partition touched the first
  * batch and index (the offset the send reports).
@@ -1100,6 +1094,12 @@ interface StagedSend {
   firsts: { topic: string; partition: number; batch: ProducerBatch; index: number }[];
 }
 
+/**
+ * A send's string keys and values as one run (encoded a chunk at a time into
+ * the staging buffers), in the order append() stages them; none when a
+ * message has headers or bytes (anything else staged between the strings
+ * would throw away what was encoded ahead).
+ */
 function stringRun(messages: Message[]): StringRun | undefined {
   const strings: string[] = [];
   for (let m = 0; m < messages.length; m++) {
