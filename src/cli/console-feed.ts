@@ -11,7 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { systemClock, type TimerHandle } from '../clock.ts';
 import { asWafkaError } from '../protocol/error-json.ts';
 import { API_CALLS, API_PATH, FEED_CLIENTS_MAX, FEED_MESSAGE_BYTES_MAX, FEED_PATH, FEED_REQUEST_BYTES_MAX, toWire, type ApiCall } from '../console/feed-protocol.ts';
-import { SNAPSHOT_INTERVAL_MS } from '../console/limits.ts';
+import { nextSnapshotDelayMs } from '../console/limits.ts';
 import type { ConsoleSnapshot, ConsoleSource, TailResult } from '../console/types.ts';
 
 const LOOPBACK_ADDRESSES = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
@@ -80,12 +80,12 @@ export function consoleFeed(source: ConsoleSource, options: ConsoleFeedOptions =
     if (running) return;
     running = true;
     while (streams.size > 0 && !closed) {
-      // The interval runs from the snapshot's own time (atMs), which a slow source takes after this loop started.
-      let anchorMs = systemClock.nowMs();
+      const askedMs = systemClock.nowMs();
+      let atMs: number | undefined;
       let event: string;
       try {
         const snapshot = await source.snapshot();
-        if (Number.isFinite(snapshot.atMs) && snapshot.atMs > anchorMs) anchorMs = snapshot.atMs;
+        atMs = snapshot.atMs;
         event = snapshotEvent(snapshot, bytesMax);
       } catch (error) {
         event = `event: failure\ndata: ${JSON.stringify({ message: asWafkaError(error).message })}\n\n`;
@@ -97,7 +97,7 @@ export function consoleFeed(source: ConsoleSource, options: ConsoleFeedOptions =
           stream.res.once('drain', () => { stream.draining = false; });
         }
       }
-      await new Promise<void>((resolve) => { timer = systemClock.setTimeout(resolve, Math.max(0, SNAPSHOT_INTERVAL_MS - (systemClock.nowMs() - anchorMs))); });
+      await new Promise<void>((resolve) => { timer = systemClock.setTimeout(resolve, nextSnapshotDelayMs(askedMs, systemClock.nowMs(), atMs)); });
     }
     running = false;
   }

@@ -2,6 +2,17 @@
 
 /** Snapshots per second a source takes at most (the views update at this rate). */
 export const SNAPSHOT_INTERVAL_MS = 400;
+
+/**
+ * How long to wait before asking for the next snapshot: the interval runs
+ * from the snapshot's own time (`atMs`, which a slow source takes after it
+ * was asked at `askedMs`), and never longer than one interval (a source on
+ * another clock cannot hold the views back).
+ */
+export function nextSnapshotDelayMs(askedMs: number, nowMs: number, atMs?: number): number {
+  const fromMs = atMs !== undefined && Number.isFinite(atMs) && atMs > askedMs ? atMs : askedMs;
+  return Math.min(SNAPSHOT_INTERVAL_MS, Math.max(0, SNAPSHOT_INTERVAL_MS - (nowMs - fromMs)));
+}
 /** Topics in one snapshot (the rest are counted in topicsLeftOut). */
 export const SNAPSHOT_TOPICS_MAX = 200;
 /** Consumer groups in one snapshot (the rest are counted in groupsLeftOut). */

@@ -21,9 +21,11 @@ afterEach(async () => {
   cluster = server = feed = undefined;
 });
 
-async function serveFeed(options: Parameters<typeof consoleFeed>[1] = {}): Promise<string> {
+type Source = ReturnType<typeof clusterSource>;
+
+async function serveFeed(options: Parameters<typeof consoleFeed>[1] = {}, wrap: (source: Source) => Source = (source) => source): Promise<string> {
   cluster = await startCluster({ storage: 'memory', brokers: 2 });
-  feed = consoleFeed(clusterSource(cluster), options);
+  feed = consoleFeed(wrap(clusterSource(cluster)), options);
   const f = feed;
   server = createServer((req, res) => { if (!f.handle(req, res)) res.writeHead(404).end(); });
   await new Promise<void>((r) => server!.listen(0, '127.0.0.1', () => r()));
@@ -79,21 +81,17 @@ const call = async (url: string, name: string, args: unknown[]) => {
 
 describe('the console feed', () => {
   test("keeps the interval between snapshots' own times when the source takes them late", async () => {
-    cluster = await startCluster({ storage: 'memory', brokers: 1 });
-    const real = clusterSource(cluster);
     // Every other snapshot is taken 60 ms after the feed asks for it.
     let asked = 0;
-    const source = Object.create(real) as typeof real;
-    source.snapshot = async () => {
-      if (asked++ % 2 === 0) await new Promise((r) => setTimeout(r, 60));
-      return real.snapshot();
-    };
-    feed = consoleFeed(source);
-    const f = feed;
-    server = createServer((req, res) => { if (!f.handle(req, res)) res.writeHead(404).end(); });
-    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', () => r()));
-    const address = server.address();
-    const { snapshots } = await readEvents(`http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`, 4);
+    const url = await serveFeed({}, (real) => {
+      const source = Object.create(real) as Source;
+      source.snapshot = async () => {
+        if (asked++ % 2 === 0) await new Promise((r) => setTimeout(r, 60));
+        return real.snapshot();
+      };
+      return source;
+    });
+    const { snapshots } = await readEvents(url, 4);
     for (let i = 1; i < snapshots.length; i++) expect(snapshots[i].atMs - snapshots[i - 1].atMs).toBeGreaterThanOrEqual(SNAPSHOT_INTERVAL_MS - 5);
   });
 

@@ -4,7 +4,11 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { POOL_BYTES_MAX } from '../../src/core/staged-batch.ts';
+import { Wafka, logLevel } from '../../src/index.ts';
+import { FakeCluster } from './fake-broker.ts';
 
 const CHILD = fileURLToPath(new URL('./fixtures/producer-memory.child.ts', import.meta.url));
 const MiB = 1024 * 1024;
@@ -48,12 +52,8 @@ describe('producer memory: live buffers within bufferMemoryBytes plus a constant
 
 describe('a send waiting for its acknowledgement', () => {
   it("holds none of the caller's messages", async () => {
-    const { setFlagsFromString } = await import('node:v8');
-    const { runInNewContext } = await import('node:vm');
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as () => void;
-    const { Wafka, logLevel } = await import('../../src/index.ts');
-    const { FakeCluster } = await import('./fake-broker.ts');
     const cluster = new FakeCluster(1);
     cluster.createTopic('t', 1);
     const wafka = new Wafka({ clientId: 'test', cluster: cluster.brokers, logLevel: logLevel.NOTHING });

@@ -9,7 +9,7 @@ import { systemClock, type TimerHandle } from '../../clock.ts';
 import type { ClusterConnection } from '../../cluster/cluster-connection.ts';
 import { clusterSource } from '../cluster-source.ts';
 import { feedSource } from '../feed-source.ts';
-import { SNAPSHOT_INTERVAL_MS } from '../limits.ts';
+import { nextSnapshotDelayMs } from '../limits.ts';
 import type { ConsoleSnapshot, ConsoleSource } from '../types.ts';
 import { brokersView } from './brokers-view.ts';
 import { errorText, h, setText } from './dom.ts';
@@ -68,12 +68,12 @@ export function mountConsole(element: HTMLElement, options: MountConsoleOptions)
   let stopped = false;
   let updates = 0;
   async function tick(): Promise<void> {
-    // The interval runs from the snapshot's own time (atMs), which a slow source takes after the tick started.
-    let anchorMs = systemClock.nowMs();
+    const askedMs = systemClock.nowMs();
+    let atMs: number | undefined;
     try {
       const s = await source!.snapshot();
       if (stopped) return;
-      if (Number.isFinite(s.atMs) && s.atMs > anchorMs) anchorMs = s.atMs;
+      atMs = s.atMs;
       last = s;
       updates++;
       for (const v of views) v.update(s);
@@ -84,7 +84,7 @@ export function mountConsole(element: HTMLElement, options: MountConsoleOptions)
       if (stopped) return;
       setText(status, `no answer from the cluster: ${errorText(error)}`);
     }
-    timer = systemClock.setTimeout(() => void tick(), Math.max(0, SNAPSHOT_INTERVAL_MS - (systemClock.nowMs() - anchorMs)));
+    timer = systemClock.setTimeout(() => void tick(), nextSnapshotDelayMs(askedMs, systemClock.nowMs(), atMs));
   }
   void tick();
 
