@@ -144,6 +144,8 @@ const OPENING_CONCURRENCY_MAX = 8;
  * retry backoff (100 ms and more) instead.
  */
 const ISR_REGROW_WAIT_MS = 500;
+/** How often a coordinator load waiting for its log's tail to commit looks again whether this broker still leads it. */
+const COMMITTED_RECHECK_MS = 1_000;
 /**
  * Bytes a fetch reads between two yields to the event loop: files and memory
  * are read synchronously, and a fetch of many partitions (up to
@@ -1172,15 +1174,31 @@ export class Broker implements BrokerApi, GroupApi {
       coordinator.unload(partition);
       return;
     }
+    const epoch = replica.leaderEpoch;
     const records = replay({
       logStartOffset: () => log.logStartOffset,
       logEndOffset: () => log.logEndOffset,
       read: (offset, maxBytes, upTo) => this.#runInOrder(replica, () => log.read(offset, maxBytes, upTo, true)),
+      committed: (offset) => this.#ledAndCommitted(replica, epoch, offset),
     });
-    coordinator.load(partition, replica.leaderEpoch, records).catch((error) => {
+    coordinator.load(partition, epoch, records).catch((error) => {
       this.#metrics.countError(asWafkaError(error).type);
-      coordinator.unload(partition);
+      // A load that ended because leadership moved was unloaded then; a later load may hold the partition now.
+      if (replica.role === 'leader' && replica.leaderEpoch === epoch) coordinator.unload(partition);
     });
+  }
+
+  /** Until the high watermark of `replica`, led here in `epoch`, reaches `offset`; NOT_LEADER_OR_FOLLOWER once it is not. */
+  async #ledAndCommitted(replica: Partition, epoch: number, offset: bigint): Promise<void> {
+    for (;;) {
+      if (this.#closing || replica.closed || replica.role !== 'leader' || replica.leaderEpoch !== epoch || !replica.log) {
+        throw new WafkaError('NOT_LEADER_OR_FOLLOWER', `broker ${this.nodeId} no longer leads ${replica.ref.topic}-${replica.ref.partition} in leader epoch ${epoch}`);
+      }
+      if (replica.log.highWatermark >= offset) return;
+      // Rung by every high watermark move; the timeout bounds how late a lost leadership is noticed.
+      const parked = this.#waiters.park([replica.key], COMMITTED_RECHECK_MS);
+      if ((await parked.done) === 'full') await new Promise<void>((resolve) => this.clock.setTimeout(resolve, COMMITTED_RECHECK_MS));
+    }
   }
 
   // ------------------------------------------------------------------ Transactions

@@ -6,6 +6,13 @@
  * with the header of the batch it came in (a transactional offset commit is
  * told apart by its producer id), and each control batch (a transaction
  * marker) handed to `control`.
+ *
+ * The replay ends only once the high watermark has reached that log end: a
+ * new leader's tail may hold records its predecessor appended but never
+ * committed, and a coordinator that served them (an offset commit, a
+ * transaction state never acknowledged) could be followed by one that never
+ * saw them, and what it answered would go back. Until then the coordinator
+ * stays loading (COORDINATOR_LOAD_IN_PROGRESS, which clients retry).
  */
 import { batchSizeAt, decodeBatch, parseControlRecord, type DecodedBatch } from '../core/index.ts';
 
@@ -16,6 +23,8 @@ export interface InternalLogReader {
   logStartOffset(): bigint;
   /** Where replay stops: the log end when it began. */
   logEndOffset(): bigint;
+  /** Resolves once the high watermark is at or past `offset`; rejects if the log is no longer led here. */
+  committed(offset: bigint): Promise<void>;
   read(offset: bigint, maxBytes: number, upTo: bigint): Promise<Uint8Array | null>;
 }
 
@@ -35,7 +44,7 @@ export async function* replayInternalPartition<T>(
   let offset = log.logStartOffset();
   while (offset < end) {
     const bytes = await log.read(offset, REPLAY_READ_BYTES, end);
-    if (!bytes || bytes.byteLength === 0) return;
+    if (!bytes || bytes.byteLength === 0) break;
     const items: T[] = [];
     let position = 0;
     let next = offset;
@@ -57,8 +66,9 @@ export async function* replayInternalPartition<T>(
       }
       for (const r of batch.records) if (r.offset >= offset) items.push(decode(r, batch));
     }
-    if (next <= offset) return;
+    if (next <= offset) break;
     offset = next;
     yield items;
   }
+  await log.committed(end);
 }
