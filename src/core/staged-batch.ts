@@ -12,13 +12,11 @@
  * `encodeStagedSync` copies each staged batch into the core's memory (two
  * memory copies; the core reads the table's positions relative to where the
  * bytes landed, so nothing per record is rewritten in JS), builds the
- * batches one after another and returns them in one fresh buffer: the only
- * allocation of the whole path, made to be transferred to a broker.
- * Staging buffers are pooled (a fresh ArrayBuffer costs far more than
- * copying into a used one: ≈ 0.4-1.7 ms per MiB in Chromium against 0.03 ms).
- * The pool is one per realm and bounded (POOL_BYTES_MAX); a request takes a
- * pooled buffer only if it is at most twice the size asked for, so that a
- * small batch never holds a large buffer. `capacityBytes` is what a staged
+ * batches one after another and returns them in one buffer of their own,
+ * made to be transferred to a broker. Staging buffers and that buffer come
+ * from the realm's pool (src/buffer-pool.ts: a fresh ArrayBuffer costs far
+ * more than copying into a used one), which a broker worker refills with the
+ * request buffers it hands back. `capacityBytes` is what a staged
  * batch holds (its buffers' sizes), which the producer counts against
  * bufferMemoryBytes; a string is staged as its UTF-8 bytes, and the staging
  * grows by what a record needs (doubling at most up to `budgetBytes`).
@@ -32,6 +30,7 @@
  * UTF-16 unit), so each string's byte length is its length; otherwise its
  * strings are staged one by one (exact UTF-8) and the run backs off.
  */
+import { giveBuffer, holdBytes, pooledBufferBytes, takeBuffer } from '../buffer-pool.ts';
 import { WafkaError } from '../errors.ts';
 import { CompressionTypes, lookupCodec, type CompressionType } from './codecs.ts';
 import { coreError } from './errors.ts';
@@ -60,35 +59,10 @@ function bytesFieldSize(len: number): number {
   return len < 0 ? 1 : varlongSize(len) + len;
 }
 
-const pool: ArrayBuffer[] = [];
-let pooledBytes = 0;
-const POOL_MAX = 64;
-/** Bytes the realm's staging pool keeps at most (idle buffers, not counted by any producer). */
-export const POOL_BYTES_MAX = 2 * 1024 * 1024;
-
-/** The smallest pooled buffer of at least `bytes` and at most twice that, or a new one. */
-function takeBuffer(bytes: number): ArrayBuffer {
-  let best = -1;
-  for (let i = pool.length - 1; i >= 0; i--) {
-    const size = pool[i].byteLength;
-    if (size >= bytes && size <= 2 * bytes && (best < 0 || size < pool[best].byteLength)) best = i;
-  }
-  if (best < 0) return new ArrayBuffer(bytes);
-  const buffer = pool.splice(best, 1)[0];
-  pooledBytes -= buffer.byteLength;
-  return buffer;
-}
-
-function giveBuffer(buffer: ArrayBuffer): void {
-  if (pool.length >= POOL_MAX || pooledBytes + buffer.byteLength > POOL_BYTES_MAX) return;
-  pool.push(buffer);
-  pooledBytes += buffer.byteLength;
-}
+export { POOL_BYTES_MAX } from '../buffer-pool.ts';
 
 /** Bytes in the staging pool now (for tests). */
-export function stagingPoolBytes(): number {
-  return pooledBytes;
-}
+export const stagingPoolBytes = pooledBufferBytes;
 
 /** UTF-8 bytes of s[from ..] (TextEncoder's: a lone surrogate becomes U+FFFD, 3 bytes). */
 function utf8Length(s: string, from: number): number {
@@ -476,7 +450,12 @@ export function encodeStagedSync(batches: readonly StagedRecords[], compression:
     dst += n;
     ends.push(dst - base);
   }
-  const bytes = u8.slice(base, dst);
+  // Into a pooled buffer when one fits (a broker worker hands request buffers back once written).
+  const length = dst - base;
+  const buffer = takeBuffer(length);
+  holdBytes(buffer, length);
+  const bytes = new Uint8Array(buffer, 0, length);
+  bytes.set(u8.subarray(base, dst));
   arena.release();
   return { bytes, ends };
 }

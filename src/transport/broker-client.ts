@@ -5,6 +5,8 @@
  * are detached (byteLength 0) unless they were views of part of a larger
  * buffer, which are copied once instead. A producer that may need to resend a
  * batch must keep its own copy, or set `transferProduceRecords: false`.
+ * Once answered, the broker hands the transferred buffers back, and they go
+ * to the realm's buffer pool (src/buffer-pool.ts) for the next encoded request.
  *
  * One BrokerClient per endpoint: close() releases the serving side's listener.
  *
@@ -13,6 +15,7 @@
  * the cluster calls it when it sees the worker go.
  */
 import { releaseProxy, transfer, wrap, type Remote } from 'comlink/dist/esm/comlink.mjs';
+import { giveBuffer } from '../buffer-pool.ts';
 import { WafkaError } from '../errors.ts';
 import type {
   AlterConfigsRequest, AlterConfigsResponse, BrokerApi, BrokerMetrics, CreatePartitionsRequest, CreatePartitionsResponse,
@@ -29,6 +32,7 @@ import type {
   ListGroupsRequest, ListGroupsResponse, DeleteGroupsRequest, DeleteGroupsResponse, OffsetDeleteRequest, OffsetDeleteResponse,
 } from '../protocol/types.ts';
 import { toEndpoint, type EndpointLike } from './endpoint.ts';
+import type { HandingBackApi } from './expose-broker.ts';
 import { prepareTransfer } from './transferable-bytes.ts';
 import { registerWafkaErrorHandler } from './wafka-error-handler.ts';
 
@@ -40,7 +44,7 @@ export interface BrokerClientOptions {
 }
 
 export class BrokerClient implements BrokerApi, GroupApi, TransactionApi {
-  readonly #remote: Remote<BrokerApi & GroupApi & TransactionApi>;
+  readonly #remote: Remote<BrokerApi & GroupApi & TransactionApi & HandingBackApi>;
   readonly #transferProduceRecords: boolean;
   readonly #onClose?: () => void;
   #closedError: WafkaError | null = null;
@@ -51,7 +55,7 @@ export class BrokerClient implements BrokerApi, GroupApi, TransactionApi {
 
   constructor(endpoint: EndpointLike, options: BrokerClientOptions = {}) {
     registerWafkaErrorHandler();
-    this.#remote = wrap<BrokerApi & GroupApi & TransactionApi>(toEndpoint(endpoint));
+    this.#remote = wrap<BrokerApi & GroupApi & TransactionApi & HandingBackApi>(toEndpoint(endpoint));
     this.#transferProduceRecords = options.transferProduceRecords ?? true;
     this.#onClose = options.onClose;
   }
@@ -76,7 +80,11 @@ export class BrokerClient implements BrokerApi, GroupApi, TransactionApi {
       ...request,
       topics: request.topics.map((t) => ({ topic: t.topic, partitions: t.partitions.map((p) => ({ ...p, records: prepared.payloads[i++] })) })),
     };
-    return this.#call(() => this.#remote.produce(transfer(sent, prepared.transfer)));
+    return this.#call(async () => {
+      const { response, buffers } = await this.#remote.produceHandingBack(transfer(sent, prepared.transfer));
+      for (const buffer of buffers) giveBuffer(buffer);
+      return response;
+    });
   }
 
   fetch(request: FetchRequest): Promise<FetchResponse> {

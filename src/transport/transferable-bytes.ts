@@ -10,7 +10,11 @@
  * and is copied too. (A view of a WebAssembly.Memory is always partial in
  * practice, so it is copied; a view of a whole Wasm memory would fail to
  * detach, which is why the core hands out copies, never its memory.)
+ *
+ * A buffer from the realm's pool may be larger than the bytes it holds
+ * (src/buffer-pool.ts): views of all it holds count as the whole buffer.
  */
+import { heldBytes } from '../buffer-pool.ts';
 
 /** Whether `bytes` views all of a plain ArrayBuffer, so transferring that buffer gives away nothing else. */
 export function ownsWholeBuffer(bytes: Uint8Array): boolean {
@@ -79,7 +83,7 @@ function coveredBuffers(payloads: readonly Uint8Array[]): Set<ArrayBufferLike> {
       if (v.byteOffset !== at) break;
       at += v.byteLength;
     }
-    if (at === buffer.byteLength) out.add(buffer);
+    if (at === heldBytes(buffer)) out.add(buffer);
   }
   return out;
 }
