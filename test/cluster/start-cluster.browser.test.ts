@@ -1,12 +1,13 @@
 // A cluster of broker dedicated workers in real Chromium, on OPFS and on
 // IndexedDB: produce, fetch, typed errors and transferred bytes across the
-// worker boundary, stop, restart on the same storage, read again.
+// worker boundary (and handed back once written), stop, restart on the same storage, read again.
 import { afterEach, describe, expect, test } from 'vitest';
 import { removeClusterStorage } from './browser-cluster-storage.ts';
 import { startCluster, type Cluster } from '../../src/cluster/start-cluster.ts';
 import { connectCluster } from '../../src/cluster/connect-cluster.ts';
 import { loadCore } from '../../src/core/index.ts';
 import { WafkaError } from '../../src/errors.ts';
+import { pooledBufferBytes } from '../../src/buffer-pool.ts';
 import { batchOf, produceTo, valuesAt } from '../broker/helpers.ts';
 
 const BROKERS = 3;
@@ -30,9 +31,13 @@ describe.each(['opfs', 'indexeddb'] as const)('broker workers on %s', (storage) 
     for (const [p, leader] of leaders.entries()) {
       const records = await batchOf([`c${p}-0`, `c${p}-1`, `c${p}-2`]);
       const buffer = records.buffer;
+      const size = buffer.byteLength;
+      const pooled = pooledBufferBytes();
       const pending = cluster.broker(leader).produce(produceTo('clicks', p, records));
       expect(buffer.byteLength).toBe(0); // transferred to the worker, not cloned
       expect((await pending).topics[0].partitions[0]).toMatchObject({ baseOffset: 0n });
+      // Once written, the worker handed the buffer back to this realm's pool.
+      expect(pooledBufferBytes()).toBe(pooled + size);
     }
     for (const [p, leader] of leaders.entries()) expect(await valuesAt(cluster.broker(leader), 'clicks', p)).toEqual([`c${p}-0`, `c${p}-1`, `c${p}-2`]);
 
