@@ -30,7 +30,7 @@
  * UTF-16 unit), so each string's byte length is its length; otherwise its
  * strings are staged one by one (exact UTF-8) and the run backs off.
  */
-import { giveBuffer, holdBytes, pooledBufferBytes, takeBuffer } from '../buffer-pool.ts';
+import { giveBuffer, holdBytes, takeBuffer } from '../buffer-pool.ts';
 import { WafkaError } from '../errors.ts';
 import { CompressionTypes, lookupCodec, type CompressionType } from './codecs.ts';
 import { coreError } from './errors.ts';
@@ -58,11 +58,6 @@ export function varlongSize(v: number): number {
 function bytesFieldSize(len: number): number {
   return len < 0 ? 1 : varlongSize(len) + len;
 }
-
-export { POOL_BYTES_MAX } from '../buffer-pool.ts';
-
-/** Bytes in the staging pool now (for tests). */
-export const stagingPoolBytes = pooledBufferBytes;
 
 /** UTF-8 bytes of s[from ..] (TextEncoder's: a lone surrogate becomes U+FFFD, 3 bytes). */
 function utf8Length(s: string, from: number): number {

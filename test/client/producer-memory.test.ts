@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { POOL_BYTES_MAX } from '../../src/core/staged-batch.ts';
+import { POOL_BYTES_MAX } from '../../src/buffer-pool.ts';
 import { Wafka, logLevel } from '../../src/index.ts';
 import { FakeCluster } from './fake-broker.ts';
 
