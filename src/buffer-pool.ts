@@ -36,9 +36,14 @@ export function takeBuffer(bytes: number): ArrayBuffer {
   return buffer;
 }
 
+/** A plain ArrayBuffer, not a SharedArrayBuffer: the only kind postMessage can transfer (checked by tag, so it holds across realms). */
+export function isPlainArrayBuffer(buffer: ArrayBufferLike): buffer is ArrayBuffer {
+  return Object.prototype.toString.call(buffer) === '[object ArrayBuffer]';
+}
+
 /** Gives an idle buffer back; nothing may use it afterwards. Detached, shared and oversized buffers are dropped. */
 export function giveBuffer(buffer: ArrayBuffer): void {
-  if (Object.prototype.toString.call(buffer) !== '[object ArrayBuffer]' || buffer.byteLength === 0) return;
+  if (!isPlainArrayBuffer(buffer) || buffer.byteLength === 0) return;
   if (pool.length >= POOL_MAX || pooledBytes + buffer.byteLength > POOL_BYTES_MAX || pool.includes(buffer)) return;
   pool.push(buffer);
   pooledBytes += buffer.byteLength;

@@ -6,6 +6,7 @@
  * transferred back, for the client's buffer pool (see BrokerClient.produce).
  */
 import { expose, transfer } from 'comlink/dist/esm/comlink.mjs';
+import { isPlainArrayBuffer } from '../buffer-pool.ts';
 import {
   GROUP_API_METHODS, isGroupApi, transactionMethodsOf, type BrokerApi, type FetchRequest, type FetchResponse, type ProduceRequest, type ProduceResponse,
 } from '../protocol/types.ts';
@@ -70,7 +71,7 @@ function handBack(request: ProduceRequest, response: ProduceResponse): { respons
   for (const t of request.topics) {
     for (const p of t.partitions) {
       const buffer = p.records?.buffer;
-      if (buffer && Object.prototype.toString.call(buffer) === '[object ArrayBuffer]' && buffer.byteLength > 0) buffers.add(buffer as ArrayBuffer);
+      if (buffer && isPlainArrayBuffer(buffer) && buffer.byteLength > 0) buffers.add(buffer);
     }
   }
   const list = [...buffers];

@@ -14,15 +14,11 @@
  * A buffer from the realm's pool may be larger than the bytes it holds
  * (src/buffer-pool.ts): views of all it holds count as the whole buffer.
  */
-import { heldBytes } from '../buffer-pool.ts';
+import { heldBytes, isPlainArrayBuffer } from '../buffer-pool.ts';
 
 /** Whether `bytes` views all of a plain ArrayBuffer, so transferring that buffer gives away nothing else. */
 export function ownsWholeBuffer(bytes: Uint8Array): boolean {
   return isPlainArrayBuffer(bytes.buffer) && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-}
-
-function isPlainArrayBuffer(buffer: ArrayBufferLike): buffer is ArrayBuffer {
-  return Object.prototype.toString.call(buffer) === '[object ArrayBuffer]';
 }
 
 /**

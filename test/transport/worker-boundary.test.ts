@@ -59,7 +59,7 @@ describe('comlink transport through a real Node worker thread', () => {
     expect(pooledBufferBytes()).toBe(before + 48 * 1024);
     const reused = takeBuffer(40 * 1024);
     expect(reused.byteLength).toBe(48 * 1024);
-    // The bytes came back as they were written: the broker does not change what it was sent here.
+    // The very buffer came back, bytes and all (this stub broker does not write into what it is sent).
     expect(new Uint8Array(reused).every((b) => b === 5)).toBe(true);
   });
 
