@@ -106,8 +106,16 @@ export class Partition {
    * Takes a newer assignment of this partition from the metadata. Returns
    * what changed for this broker: it became leader (of a new leader epoch),
    * became a follower (or leaderless), or kept its role.
+   *
+   * An assignment older than the one held (a lower leader epoch, or a lower
+   * partition epoch in the same leader epoch) is ignored: the controller's
+   * answer to an ISR change is applied before the metadata that carries it,
+   * so metadata published before that change can still arrive after it, and
+   * taking its smaller ISR would let the high watermark pass a replica that
+   * the controller may elect next.
    */
   applyState(next: PartitionState, nowMs: number): 'became-leader' | 'became-follower' | 'same-role' {
+    if (olderState(next, this.#state)) return 'same-role';
     const wasLeader = this.role === 'leader';
     const epochChanged = next.leaderEpoch !== this.#state.leaderEpoch;
     const left = this.#state.isr.filter((id) => !next.isr.includes(id));
@@ -274,6 +282,11 @@ export class Partition {
   proposalDone(): void {
     this.#proposalInFlight = false;
   }
+}
+
+function olderState(next: PartitionState, held: PartitionState): boolean {
+  if (next.leaderEpoch !== held.leaderEpoch) return next.leaderEpoch < held.leaderEpoch;
+  return (next.partitionEpoch ?? 0) < (held.partitionEpoch ?? 0);
 }
 
 function sameMembers(a: readonly number[], b: readonly number[]): boolean {

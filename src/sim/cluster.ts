@@ -66,6 +66,12 @@ export interface SimClusterOptions {
   transactions?: boolean;
   /** Also run an idempotent producer with up to 5 batches of each partition in flight (default false). */
   inFlight?: boolean;
+  /**
+   * Add Jepsen's partial network partitions to the nemesis (default false): a broker cut
+   * from the other brokers only (it still reaches the controller and the client), one
+   * broker-to-broker link cut, and the brokers and the controller split in two halves.
+   */
+  netsplits?: boolean;
 }
 
 export interface SimReport {
@@ -108,8 +114,15 @@ export async function runClusterSimulation(options: SimClusterOptions): Promise<
 }
 
 /** The one-line command that replays a seed. */
-export const replayCommand = (seed: number, groups = false, transactions = false, inFlight = false) =>
-  `npm run sim -- --seed ${seed}${groups ? ' --groups' : ''}${transactions ? ' --transactions' : ''}${inFlight ? ' --in-flight' : ''}`;
+/** The command that replays one seed with the same workloads and faulty phase. */
+export const replayCommand = (seed: number, w: Pick<SimClusterOptions, 'faultyPhaseMs' | 'groups' | 'transactions' | 'inFlight' | 'netsplits'> = {}) =>
+  `npm run sim -- --seed ${seed}${w.faultyPhaseMs !== undefined ? ` --ms ${w.faultyPhaseMs}` : ''}` +
+  `${w.groups ? ' --groups' : ''}${w.transactions ? ' --transactions' : ''}${w.inFlight ? ' --in-flight' : ''}${w.netsplits ? ' --netsplits' : ''}`;
+
+/** The nemesis's faults; each comes alone, on one broker or the controller (see #nemesisLoop). */
+const FAULTS = ['kill', 'crash-lossy', 'pause', 'isolate-from-controller', 'isolate', 'kill-controller', 'pause-controller'] as const;
+/** The partial partitions added with `netsplits`. */
+const NETSPLITS = ['isolate-from-brokers', 'cut-link', 'halves'] as const;
 
 /** Kafka's limit on an idempotent producer's requests in flight (max.in.flight.requests.per.connection). */
 const IN_FLIGHT_MAX = 5;
@@ -147,7 +160,7 @@ class SimCluster {
 
   constructor(options: SimClusterOptions) {
     this.options = {
-      brokers: 3, partitions: 3, replicationFactor: 3, minInsyncReplicas: 2, faultyPhaseMs: 20_000, faults: true, dropProbability: 0.01, groups: false, transactions: false, inFlight: false,
+      brokers: 3, partitions: 3, replicationFactor: 3, minInsyncReplicas: 2, faultyPhaseMs: 20_000, faults: true, dropProbability: 0.01, groups: false, transactions: false, inFlight: false, netsplits: false,
       ...options,
     };
     this.scheduler = new SimScheduler(this.options.seed);
@@ -627,7 +640,8 @@ class SimCluster {
       await sleep(node, s.int(200, 1_500));
       await this.#waitForFullIsrs(5_000);
       if (node.clock.nowMs() >= endMs) break;
-      const kind = s.pick(['kill', 'crash-lossy', 'pause', 'isolate-from-controller', 'isolate', 'kill-controller', 'pause-controller'] as const);
+      // Without netsplits the list (and so every seed's draws) is what it was before they existed.
+      const kind = s.pick(this.options.netsplits ? [...FAULTS, ...NETSPLITS] : FAULTS);
       const slot = s.pick(this.slots);
       const durationMs = s.int(100, 2_500);
       this.faults.push(`${Math.round(node.clock.nowMs() - Date.UTC(2026, 0, 1))}ms ${kind}${kind.endsWith('-controller') && !kind.startsWith('isolate') ? '' : ` broker-${slot.id}`} for ${durationMs}ms`);
@@ -652,6 +666,31 @@ class SimCluster {
           this.network.isolate(slot.node, others);
           await sleep(node, durationMs);
           this.network.heal(slot.node);
+          break;
+        }
+        case 'isolate-from-brokers':
+          this.network.isolate(slot.node, this.slots.map((x) => x.node));
+          await sleep(node, durationMs);
+          this.network.heal(slot.node);
+          break;
+        case 'cut-link': {
+          const other = s.pick(this.slots.filter((x) => x !== slot));
+          this.faults[this.faults.length - 1] += ` and broker-${other.id}`;
+          this.network.partition([slot.node], [other.node]);
+          await sleep(node, durationMs);
+          this.network.heal(slot.node);
+          break;
+        }
+        case 'halves': {
+          // The faulted broker, with or without the controller, against the rest; the client reaches all.
+          const withController = s.chance(0.5);
+          const controllerNode = this.controller!.node;
+          const side = withController ? [slot.node, controllerNode] : [slot.node];
+          const rest = [...this.slots.filter((x) => x !== slot).map((x) => x.node), ...(withController ? [] : [controllerNode])];
+          this.faults[this.faults.length - 1] += withController ? ' with the controller' : ' against the controller';
+          this.network.partition(side, rest);
+          await sleep(node, durationMs);
+          this.network.heal();
           break;
         }
         case 'kill-controller': {

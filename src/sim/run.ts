@@ -6,7 +6,8 @@
  * coordinator while the faults move it); `--transactions` adds the
  * transaction workload (a transactional producer committing and aborting,
  * read_committed consumers; ./transaction-workload.ts); `--in-flight` adds
- * an idempotent producer with up to 5 batches of each partition in flight.
+ * an idempotent producer with up to 5 batches of each partition in flight;
+ * `--netsplits` adds partial network partitions to the faults.
  */
 import { parseArgs } from 'node:util';
 import { replayCommand, runClusterSimulation } from './cluster.ts';
@@ -20,13 +21,15 @@ const { values } = parseArgs({
     groups: { type: 'boolean', default: false },
     transactions: { type: 'boolean', default: false },
     'in-flight': { type: 'boolean', default: false },
+    netsplits: { type: 'boolean', default: false },
   },
 });
 const faultyPhaseMs = Number(values.ms);
+const workloads = { groups: values.groups, transactions: values.transactions, inFlight: values['in-flight'], netsplits: values.netsplits };
 if (!Number.isSafeInteger(faultyPhaseMs) || faultyPhaseMs < 0) throw new RangeError(`--ms ${values.ms}`);
 
 if (values.seed !== undefined) {
-  const report = await runClusterSimulation({ seed: Number(values.seed), faultyPhaseMs, groups: values.groups, transactions: values.transactions, inFlight: values['in-flight'] });
+  const report = await runClusterSimulation({ seed: Number(values.seed), faultyPhaseMs, ...workloads });
   console.log(JSON.stringify(report, null, 2));
   process.exit(report.violations.length === 0 ? 0 : 1);
 }
@@ -40,14 +43,14 @@ let committed = 0;
 let aborted = 0;
 const startedMs = Date.now();
 for (let seed = from; seed < from + count; seed++) {
-  const report = await runClusterSimulation({ seed, faultyPhaseMs, groups: values.groups, transactions: values.transactions, inFlight: values['in-flight'] });
+  const report = await runClusterSimulation({ seed, faultyPhaseMs, ...workloads });
   acknowledged += report.acknowledged;
   faults += report.faults.length;
   committed += report.transactionsCommitted;
   aborted += report.transactionsAborted;
   if (report.violations.length > 0) {
     failed++;
-    console.log(`seed ${seed}: ${report.violations[0]} (${report.violations.length} violations) — replay: ${replayCommand(seed, values.groups, values.transactions, values['in-flight'])}`);
+    console.log(`seed ${seed}: ${report.violations[0]} (${report.violations.length} violations) — replay: ${replayCommand(seed, { faultyPhaseMs, ...workloads })}`);
   }
 }
 console.log(`${count} seeds, ${failed} failing, ${faults} faults injected, ${acknowledged} acknowledged records checked${values.transactions ? `, ${committed} transactions committed, ${aborted} aborted` : ''}, ${((Date.now() - startedMs) / 1000).toFixed(1)} s`);

@@ -55,4 +55,28 @@ describe('Partition', () => {
     expect(p.proposedIsr).toBeNull();
     expect(p.maximalIsr).toEqual([0]);
   });
+
+  it('ignores a state older than the one it holds: metadata delivered after the controller\'s answer to an expansion', async () => {
+    // Found by the simulation (seed 251 --transactions --netsplits --ms 10000): the answer storing ISR [0, 1]
+    // at partition epoch 8 was applied, then metadata still carrying epoch 7's ISR [0] arrived; counted over [0]
+    // alone, the high watermark passed replica 1, which the controller could elect next.
+    const p = await leader([0], 5);
+    p.progress!.recordFetch(1, 5n, 5n, 1);
+    p.advanceHighWatermark();
+    expect(p.log!.highWatermark).toBe(5n);
+    p.proposeIsr(p.isrChangeToPropose(2, 10_000, () => true)!);
+    p.proposalDone();
+    const stored = { ...p.state, isr: [0, 1], partitionEpoch: 8 };
+    expect(p.applyState(stored, 3)).toBe('same-role');
+    await p.log!.append(await batchOf(['r5']), 3);
+    expect(p.applyState({ ...stored, isr: [0], partitionEpoch: 7 }, 4)).toBe('same-role');
+    expect(p.state.isr).toEqual([0, 1]);
+    expect(p.state.partitionEpoch).toBe(8);
+    p.advanceHighWatermark();
+    expect(p.log!.highWatermark).toBe(5n);
+    // An older leader epoch is ignored too; a newer one is taken.
+    expect(p.applyState({ ...stored, leaderEpoch: 2, partitionEpoch: 9, leader: 1 }, 5)).toBe('same-role');
+    expect(p.role).toBe('leader');
+    expect(p.applyState({ ...stored, leaderEpoch: 4, partitionEpoch: 9, leader: 1 }, 6)).toBe('became-follower');
+  });
 });

@@ -18,7 +18,7 @@ export function describeSeeds(first: number, count: number): void {
           const report = await runClusterSimulation({ seed, faultyPhaseMs: FAULTY_PHASE_MS });
           faults += report.faults.length;
           acknowledged += report.acknowledged;
-          if (report.violations.length > 0) failures.push(`seed ${seed}: ${report.violations.slice(0, 3).join('; ')} — replay: ${replayCommand(seed)}`);
+          if (report.violations.length > 0) failures.push(`seed ${seed}: ${report.violations.slice(0, 3).join('; ')} — replay: ${replayCommand(seed, { faultyPhaseMs: FAULTY_PHASE_MS })}`);
         }
         expect(failures).toEqual([]);
         // The runs did something: records were acknowledged and faults injected.

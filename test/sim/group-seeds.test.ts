@@ -14,7 +14,7 @@ describe('cluster simulation with consumer-group offsets', () => {
       const report = await runClusterSimulation({ seed, faultyPhaseMs: 3_000, groups: true });
       commits += report.commitsAcknowledged;
       faults += report.faults.length;
-      if (report.violations.length > 0) failures.push(`seed ${seed}: ${report.violations.slice(0, 3).join('; ')} — replay: ${replayCommand(seed, true)}`);
+      if (report.violations.length > 0) failures.push(`seed ${seed}: ${report.violations.slice(0, 3).join('; ')} — replay: ${replayCommand(seed, { faultyPhaseMs: 3_000, groups: true })}`);
     }
     expect(failures).toEqual([]);
     expect(commits).toBeGreaterThan(0);

@@ -15,7 +15,7 @@ describe('cluster simulation with 5 requests in flight per partition', () => {
       const report = await runClusterSimulation({ seed, faultyPhaseMs: 2_000, inFlight: true });
       acknowledged += report.acknowledged;
       refusedGaps += report.failures.OUT_OF_ORDER_SEQUENCE_NUMBER ?? 0;
-      if (report.violations.length > 0) failures.push(`seed ${seed}: ${report.violations.slice(0, 3).join('; ')} — replay: ${replayCommand(seed, false, false, true)}`);
+      if (report.violations.length > 0) failures.push(`seed ${seed}: ${report.violations.slice(0, 3).join('; ')} — replay: ${replayCommand(seed, { faultyPhaseMs: 2_000, inFlight: true })}`);
     }
     expect(failures).toEqual([]);
     expect(acknowledged).toBeGreaterThan(0);

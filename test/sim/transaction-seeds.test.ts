@@ -17,7 +17,7 @@ describe('cluster simulation with transactions', () => {
       committed += report.transactionsCommitted;
       aborted += report.transactionsAborted;
       faults += report.faults.length;
-      if (report.violations.length > 0) failures.push(`seed ${seed}: ${report.violations.slice(0, 3).join('; ')} — replay: ${replayCommand(seed, false, true)}`);
+      if (report.violations.length > 0) failures.push(`seed ${seed}: ${report.violations.slice(0, 3).join('; ')} — replay: ${replayCommand(seed, { faultyPhaseMs: 3_000, transactions: true })}`);
     }
     expect(failures).toEqual([]);
     expect(committed).toBeGreaterThan(0);
