@@ -42,7 +42,7 @@ import { Controller } from '../controller/controller.ts';
 import { decodeBatchSync, encodeBatchSync, loadCore } from '../core/index.ts';
 import type { WafkaError } from '../errors.ts';
 import type { BrokerApi, GroupApi, ProduceResponse, TransactionApi } from '../protocol/types.ts';
-import { MemoryBackend } from '../storage/index.ts';
+import { FaultInjectingBackend, MemoryBackend, type StorageBackend } from '../storage/index.ts';
 import { SimNetwork } from './network.ts';
 import { SimNode } from './node.ts';
 import { SimScheduler } from './scheduler.ts';
@@ -72,6 +72,11 @@ export interface SimClusterOptions {
    * broker-to-broker link cut, and the brokers and the controller split in two halves.
    */
   netsplits?: boolean;
+  /**
+   * Storage faults during the faulty phase (default false): torn and short writes, a quota
+   * refusal and failed flushes, each with a small probability per call, on every broker's files.
+   */
+  diskFaults?: boolean;
 }
 
 export interface SimReport {
@@ -88,6 +93,8 @@ export interface SimReport {
   /** Transactions whose commit, and whose abort, the producer learnt (the transaction workload). */
   transactionsCommitted: number;
   transactionsAborted: number;
+  /** Storage faults injected (diskFaults): torn, short and refused writes, failed flushes. */
+  storageFaults: number;
   faults: string[];
   violations: string[];
 }
@@ -115,9 +122,10 @@ export async function runClusterSimulation(options: SimClusterOptions): Promise<
 
 /** The one-line command that replays a seed. */
 /** The command that replays one seed with the same workloads and faulty phase. */
-export const replayCommand = (seed: number, w: Pick<SimClusterOptions, 'faultyPhaseMs' | 'groups' | 'transactions' | 'inFlight' | 'netsplits'> = {}) =>
+export const replayCommand = (seed: number, w: Pick<SimClusterOptions, 'faultyPhaseMs' | 'groups' | 'transactions' | 'inFlight' | 'netsplits' | 'diskFaults'> = {}) =>
   `npm run sim -- --seed ${seed}${w.faultyPhaseMs !== undefined ? ` --ms ${w.faultyPhaseMs}` : ''}` +
-  `${w.groups ? ' --groups' : ''}${w.transactions ? ' --transactions' : ''}${w.inFlight ? ' --in-flight' : ''}${w.netsplits ? ' --netsplits' : ''}`;
+  `${w.groups ? ' --groups' : ''}${w.transactions ? ' --transactions' : ''}${w.inFlight ? ' --in-flight' : ''}` +
+  `${w.netsplits ? ' --netsplits' : ''}${w.diskFaults ? ' --disk-faults' : ''}`;
 
 /** The nemesis's faults; each comes alone, on one broker or the controller (see #nemesisLoop). */
 const FAULTS = ['kill', 'crash-lossy', 'pause', 'isolate-from-controller', 'isolate', 'kill-controller', 'pause-controller'] as const;
@@ -157,10 +165,13 @@ class SimCluster {
   readonly #commitSeen = new Map<number, bigint>();
   #commitsAcknowledged = 0;
   #transactions: TransactionWorkload | null = null;
+  /** With diskFaults: every broker incarnation's faulty view of its storage, armed only in the faulty phase. */
+  readonly #faultyBackends: FaultInjectingBackend[] = [];
+  #diskFaultsOn = false;
 
   constructor(options: SimClusterOptions) {
     this.options = {
-      brokers: 3, partitions: 3, replicationFactor: 3, minInsyncReplicas: 2, faultyPhaseMs: 20_000, faults: true, dropProbability: 0.01, groups: false, transactions: false, inFlight: false, netsplits: false,
+      brokers: 3, partitions: 3, replicationFactor: 3, minInsyncReplicas: 2, faultyPhaseMs: 20_000, faults: true, dropProbability: 0.01, groups: false, transactions: false, inFlight: false, netsplits: false, diskFaults: false,
       ...options,
     };
     this.scheduler = new SimScheduler(this.options.seed);
@@ -188,6 +199,7 @@ class SimCluster {
         await scheduler.settle(this.#transactions.setUp(this.clientNode.clock.nowMs() + 30_000), 40_000);
       }
       this.network.dropProbability = this.options.dropProbability;
+      this.#armDiskFaults(true);
 
       const endMs = scheduler.nowMs() + this.options.faultyPhaseMs;
       const work = [
@@ -225,6 +237,7 @@ class SimCluster {
       acknowledged: this.acked.length, failedOrUnknown: this.failedOrUnknown, failures: Object.fromEntries(this.failures),
       consumed: [...this.consumed.values()].reduce((n, m) => n + m.size, 0), commitsAcknowledged: this.#commitsAcknowledged,
       transactionsCommitted: this.#transactions?.committed ?? 0, transactionsAborted: this.#transactions?.aborted ?? 0,
+      storageFaults: this.#faultyBackends.reduce((n, f) => n + f.injected.length, 0),
       faults: this.faults, violations: this.violations,
     };
   }
@@ -261,7 +274,7 @@ class SimCluster {
           transactionAbortTimedOutTransactionCleanupIntervalMs: 200,
         } : {}),
       },
-      metadataStore: sharedStore, metadataWatch: this.#watchFor(node), storage: new StorageReplicaLogs(slot.backend, 'memory'),
+      metadataStore: sharedStore, metadataWatch: this.#watchFor(node), storage: new StorageReplicaLogs(this.#storageOf(slot), 'memory'),
       controller: () => controllerLink,
       peer: (id) => {
         let api = peers.get(id);
@@ -631,6 +644,23 @@ class SimCluster {
     this.violations.push('after the faults: no group coordinator answered OffsetFetch within 10 s');
   }
 
+  /** A broker's storage: its memory backend, seen through injected faults with diskFaults. */
+  #storageOf(slot: BrokerSlot): StorageBackend {
+    if (!this.options.diskFaults) return slot.backend;
+    const faulty = new FaultInjectingBackend(slot.backend, {
+      seed: this.scheduler.int(1, 0x7fffffff),
+      tornWriteProbability: 0.002, shortWriteProbability: 0.002, quotaProbability: 0.002, failedFlushProbability: 0.01,
+    });
+    faulty.enabled = this.#diskFaultsOn;
+    this.#faultyBackends.push(faulty);
+    return faulty;
+  }
+
+  #armDiskFaults(on: boolean): void {
+    this.#diskFaultsOn = on;
+    for (const faulty of this.#faultyBackends) faulty.enabled = on;
+  }
+
   // ------------------------------------------------------------------ nemesis
 
   async #nemesisLoop(endMs: number): Promise<void> {
@@ -748,6 +778,7 @@ class SimCluster {
   async #healAll(): Promise<void> {
     this.network.heal();
     this.network.dropProbability = 0;
+    this.#armDiskFaults(false);
     if (!this.controller?.instance || this.controller.instance.closed || this.controller.node.state !== 'running') {
       this.controller?.node.resume();
       if (!this.controller?.instance || this.controller.instance.closed) await this.#startController();

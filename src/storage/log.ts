@@ -506,15 +506,16 @@ export class PartitionLog {
   async #write(batches: Uint8Array, incoming: Incoming, baseOffset: bigint, epochs: number[]): Promise<AppendResult> {
     const seg = this.#active;
     const position = seg.size;
-    // Epochs first: an epoch that starts at an offset with no data yet is harmless, data without its epoch is not.
+    // Epochs first: data without its epoch would be wrong. An epoch left without data (the write failed, below; or
+    // a crash between the two, which open() cleans up) is taken back.
     let epochChanged = false;
     const dv = viewOf(batches);
     for (let i = 0; i < epochs.length; i++) {
       const at = epochs.length === incoming.count ? dv.getBigInt64(incoming.positions[i]) : baseOffset;
       epochChanged = this.#epochs.assign(epochs[i], at) || epochChanged;
     }
-    if (epochChanged) await this.#epochs.save();
     try {
+      if (epochChanged) await this.#epochs.save();
       await seg.file.write(position, batches);
       this.#unflushedRecords += incoming.recordCount;
       const now = this.clock.nowMs();
@@ -524,6 +525,9 @@ export class PartitionLog {
         this.#lastFlushMs = now;
       }
     } catch (error) {
+      // Nothing was appended, so no epoch may start past the end: a follower fetches with its latest epoch, and
+      // one without data makes its leader answer a divergence that truncating to the log end cannot settle.
+      if (epochChanged && this.#epochs.truncateFromEnd(this.logEndOffset)) await this.#epochs.save().catch(() => {});
       await this.#rollback(seg, position, error);
     }
     return this.#appended(seg, position, batches, incoming, baseOffset);

@@ -113,6 +113,42 @@ describe('injected faults', () => {
     });
   }
 
+  test('a failed append that starts a leader epoch leaves no epoch past the log end (as leader and as follower)', async () => {
+    // Found by the simulation (seed 59 --transactions --disk-faults --ms 10000): a follower's write failed after
+    // its batch's epoch was recorded; it then fetched with that epoch, the leader answered with a divergence
+    // ending at the follower's own log end, and truncating there changed nothing: it fetched and truncated in a loop.
+    const inner = new MemoryBackend();
+    let faulted = '.log';
+    const backend = new FaultInjectingBackend(inner, { seed: 3, pathFilter: (path) => path.endsWith(faulted) });
+    let log = await openPartitionLog({ backend, dir: 'fe-0' });
+    await log.append(batch(['a', 'b']), { leaderEpoch: 1 });
+    backend.armed.push('quota');
+    await expect(log.append(batch(['x']), { leaderEpoch: 2 })).rejects.toMatchObject({ type: 'KAFKA_STORAGE_ERROR' });
+    expect(log.leaderEpochs.map((e) => [e.epoch, e.startOffset])).toEqual([[1, 0n]]);
+    // The same when it is the epoch checkpoint's write that fails.
+    faulted = 'leader-epoch-checkpoint.tmp';
+    backend.armed.push('short-write');
+    await expect(log.append(batch(['y']), { leaderEpoch: 2 })).rejects.toMatchObject({ type: 'KAFKA_STORAGE_ERROR' });
+    expect(log.leaderEpochs.map((e) => [e.epoch, e.startOffset])).toEqual([[1, 0n]]);
+    expect(backend.injected.map((f) => f.kind)).toEqual(['quota', 'short-write']);
+    faulted = '.log';
+    // A follower's batch from the leader of epoch 3, at offset 2.
+    const copied = batch(['c']);
+    const dv = new DataView(copied.buffer, copied.byteOffset, copied.byteLength);
+    dv.setBigInt64(0, 2n);
+    dv.setInt32(12, 3);
+    backend.armed.push('torn-write');
+    await expect(log.appendAsFollower(copied.slice())).rejects.toMatchObject({ type: 'KAFKA_STORAGE_ERROR' });
+    expect(log.latestEpoch).toBe(1);
+    expect(log.logEndOffset).toBe(2n);
+    await log.appendAsFollower(copied.slice());
+    expect(log.leaderEpochs.map((e) => [e.epoch, e.startOffset])).toEqual([[1, 0n], [3, 2n]]);
+    log = await openPartitionLog({ backend: inner.crashImage(), dir: 'fe-0' });
+    expect(log.leaderEpochs.map((e) => [e.epoch, e.startOffset])).toEqual([[1, 0n], [3, 2n]]);
+    expect((await readAll(log)).map((r) => r.value)).toEqual(['a', 'b', 'c']);
+    await log.close();
+  });
+
   test('failed flush (flushMessages 1): the append fails and is undone', async () => {
     const inner = new MemoryBackend();
     const backend = new FaultInjectingBackend(inner, { seed: 7 });
