@@ -201,6 +201,43 @@ export class PartitionProducers {
     this.#aborted?.truncateTo(offset);
   }
 
+  /**
+   * Cuts `log` at `offset` (Log#truncateTo) and the state with it. A cut
+   * that fails part way may already have shortened the log, so the state is
+   * then dropped and read again from the log on next need: a state that kept
+   * batches the log lost would answer a producer's retry of one of them as a
+   * duplicate, with offsets that now hold other records.
+   */
+  async truncateLog(log: ReplicaLog, offset: bigint): Promise<void> {
+    await this.truncating(log, offset);
+    try {
+      await log.truncateTo(offset);
+    } catch (error) {
+      this.#forget();
+      throw error;
+    }
+    this.truncatedTo(offset);
+  }
+
+  /** Empties `log` and starts it over at `offset` (Log#truncateFullyAndStartAt), the state with it; on a failure part way as truncateLog. */
+  async restartLogAt(log: ReplicaLog, offset: bigint): Promise<void> {
+    await log.removeProducerSnapshot();
+    try {
+      await log.truncateFullyAndStartAt(offset);
+    } catch (error) {
+      this.#forget();
+      throw error;
+    }
+    this.cleared();
+  }
+
+  /** Nothing held is trusted: the state is loaded again from the log on next need. */
+  #forget(): void {
+    this.#snapshotAt = null;
+    this.#state = null;
+    this.#aborted = null;
+  }
+
   /** The log was emptied and started over: nothing it held is known any more. */
   cleared(): void {
     this.#snapshotAt = null;

@@ -164,10 +164,7 @@ export class ReplicaFetcher {
       const log = p.log;
       if (p.closed || p.leaderEpoch !== sentEpoch || !log || log.logEndOffset !== fetchOffset) return false;
       if (r.divergingEpoch) {
-        const { offset } = truncationPoint(log, r.divergingEpoch);
-        await p.producers.truncating(log, offset);
-        await log.truncateTo(offset);
-        p.producers.truncatedTo(offset);
+        await p.producers.truncateLog(log, truncationPoint(log, r.divergingEpoch).offset);
         return false;
       }
       if (r.records && r.records.byteLength > 0) {
@@ -193,15 +190,8 @@ export class ReplicaFetcher {
     return this.#host.runInOrder(p, async () => {
       const log = p.log;
       if (p.closed || p.leaderEpoch !== sentEpoch || !log || log.logEndOffset !== fetchOffset) return;
-      if (leaderEndOffset < log.logEndOffset) {
-        await p.producers.truncating(log, leaderEndOffset);
-        await log.truncateTo(leaderEndOffset);
-        p.producers.truncatedTo(leaderEndOffset);
-      } else if (leaderStartOffset > log.logEndOffset) {
-        await log.removeProducerSnapshot();
-        await log.truncateFullyAndStartAt(leaderStartOffset);
-        p.producers.cleared();
-      }
+      if (leaderEndOffset < log.logEndOffset) await p.producers.truncateLog(log, leaderEndOffset);
+      else if (leaderStartOffset > log.logEndOffset) await p.producers.restartLogAt(log, leaderStartOffset);
     });
   }
 
