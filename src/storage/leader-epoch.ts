@@ -17,6 +17,7 @@ export const UNDEFINED_EPOCH_OFFSET = -1n;
 
 export class LeaderEpochCache {
   #entries: EpochEntry[] = [];
+  #unsaved = false;
   readonly #backend: StorageBackend;
   readonly #path: string;
 
@@ -37,6 +38,16 @@ export class LeaderEpochCache {
       entries.push(e);
     }
     this.#entries = entries;
+    this.#unsaved = false;
+  }
+
+  /**
+   * Whether the entries changed since the checkpoint was last written: a save
+   * is due, or one failed (the file may then hold an epoch the log no longer
+   * has, which an open would take for the epoch of later batches).
+   */
+  get unsaved(): boolean {
+    return this.#unsaved;
   }
 
   get entries(): readonly EpochEntry[] {
@@ -55,6 +66,7 @@ export class LeaderEpochCache {
     // A new epoch starting below an older epoch's start overrides it (after a truncation).
     while (this.#entries.length > 0 && this.#entries[this.#entries.length - 1].startOffset >= startOffset) this.#entries.pop();
     this.#entries.push({ epoch, startOffset });
+    this.#unsaved = true;
     return true;
   }
 
@@ -62,7 +74,9 @@ export class LeaderEpochCache {
   truncateFromEnd(endOffset: bigint): boolean {
     const n = this.#entries.length;
     while (this.#entries.length > 0 && this.#entries[this.#entries.length - 1].startOffset >= endOffset) this.#entries.pop();
-    return this.#entries.length !== n;
+    if (this.#entries.length === n) return false;
+    this.#unsaved = true;
+    return true;
   }
 
   /** Log start moved to `startOffset`: epochs wholly before it go; the one spanning it starts there. */
@@ -76,6 +90,7 @@ export class LeaderEpochCache {
       first.startOffset = startOffset;
       changed = true;
     }
+    if (changed) this.#unsaved = true;
     return changed;
   }
 
@@ -97,5 +112,6 @@ export class LeaderEpochCache {
 
   async save(): Promise<void> {
     await writeCheckpoint(this.#backend, this.#path, this.#entries.map((e) => `${e.epoch} ${e.startOffset}`));
+    this.#unsaved = false;
   }
 }

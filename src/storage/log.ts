@@ -359,7 +359,7 @@ export class PartitionLog {
       if (seg) {
         const baseOffset = this.logEndOffset;
         // A roll and a new epoch's checkpoint are async steps: those appends take the queue.
-        if (!this.#rollNeeded(batches.length, baseOffset, baseOffset + BigInt(incoming.offsetCount) - 1n) && leaderEpoch <= this.#epochs.latestEpoch) {
+        if (!this.#rollNeeded(batches.length, baseOffset, baseOffset + BigInt(incoming.offsetCount) - 1n) && leaderEpoch <= this.#epochs.latestEpoch && !this.#epochs.unsaved) {
           this.#assignOffsets(batches, incoming, baseOffset, leaderEpoch);
           return Promise.resolve(this.#writeSync(seg, batches, incoming, baseOffset));
         }
@@ -399,7 +399,7 @@ export class PartitionLog {
       const seg = this.#syncActive();
       if (seg) {
         const plan = this.#followerPlan(batches, incoming);
-        if (!this.#rollNeeded(batches.length, plan.first, plan.last) && plan.epochMax <= this.#epochs.latestEpoch) {
+        if (!this.#rollNeeded(batches.length, plan.first, plan.last) && plan.epochMax <= this.#epochs.latestEpoch && !this.#epochs.unsaved) {
           return Promise.resolve(this.#writeSync(seg, batches, incoming, plan.first));
         }
       }
@@ -507,7 +507,8 @@ export class PartitionLog {
     const seg = this.#active;
     const position = seg.size;
     // Epochs first: data without its epoch would be wrong. An epoch left without data (the write failed, below; or
-    // a crash between the two, which open() cleans up) is taken back.
+    // a crash between the two, which open() cleans up) is taken back. A checkpoint whose last save failed is written
+    // again before data goes after it.
     let epochChanged = false;
     const dv = viewOf(batches);
     for (let i = 0; i < epochs.length; i++) {
@@ -515,7 +516,7 @@ export class PartitionLog {
       epochChanged = this.#epochs.assign(epochs[i], at) || epochChanged;
     }
     try {
-      if (epochChanged) await this.#epochs.save();
+      if (this.#epochs.unsaved) await this.#epochs.save();
       await seg.file.write(position, batches);
       this.#unflushedRecords += incoming.recordCount;
       const now = this.clock.nowMs();
@@ -997,14 +998,18 @@ export class PartitionLog {
       }
       await seg.file.truncate(cut);
       await this.#rebuild(seg);
-      await seg.file.flush();
       if (this.logEndOffset < this.#logStartOffset) {
         // The cut batch also held logStartOffset: nothing at or above it is left, so restart at `offset` (logStartOffset ≤ logEndOffset).
         await this.#truncateFullyAndStartAt(offset);
         return;
       }
+      // What is kept in memory follows the cut before anything below can fail: an epoch left starting past the end
+      // would be what this follower fetches with, and its leader would answer it with the same divergence forever.
+      // The files catch up on the next save, or at open after a crash (which drops epochs past the end).
       if (this.#highWatermark > this.logEndOffset) this.#highWatermark = this.logEndOffset;
-      if (this.#epochs.truncateFromEnd(this.logEndOffset)) await this.#epochs.save();
+      this.#epochs.truncateFromEnd(this.logEndOffset);
+      await seg.file.flush();
+      if (this.#epochs.unsaved) await this.#epochs.save();
       await this.#saveState(true);
       if (closedChange) await this.#saveManifestAfterChange();
     });
@@ -1014,20 +1019,28 @@ export class PartitionLog {
   truncateFullyAndStartAt(offset: bigint): Promise<void> {
     return this.#exclusive(async () => {
       if (offset < 0n) throw new RangeError(`truncateFullyAndStartAt(${offset})`);
-      await this.#truncateFullyAndStartAt(offset);
-      if (this.#epochs.truncateFromEnd(0n)) await this.#epochs.save();
+      await this.#truncateFullyAndStartAt(offset, 0n);
     });
   }
 
-  async #truncateFullyAndStartAt(offset: bigint): Promise<void> {
+  /** Starts the log over at `offset`; leader epochs starting at or past `epochsFrom` go. */
+  async #truncateFullyAndStartAt(offset: bigint, epochsFrom = offset): Promise<void> {
     await this.#emptyManifest();
-    while (this.#segments.length > 0) await this.#deleteSegment(this.#segments.pop()!);
-    this.#segments.push(await this.#openSegment(offset, true));
+    try {
+      while (this.#segments.length > 0) await this.#deleteSegment(this.#segments.pop()!);
+      this.#segments.push(await this.#openSegment(offset, true));
+    } catch (error) {
+      // Segments are gone and none stands in their place: nothing in memory describes the files any more.
+      this.#failure = storageError(`cannot start ${this.dir} over at ${offset}`, error);
+      throw this.#failure;
+    }
     this.#pinActive();
-    await this.#saveManifestAfterChange();
+    // As in truncateTo: memory follows the files before a save can fail.
     this.#logStartOffset = offset;
     this.#highWatermark = offset;
-    if (this.#epochs.truncateFromEnd(offset)) await this.#epochs.save();
+    this.#epochs.truncateFromEnd(epochsFrom);
+    await this.#saveManifestAfterChange();
+    if (this.#epochs.unsaved) await this.#epochs.save();
     await this.#saveState(true);
   }
 
@@ -1061,7 +1074,8 @@ export class PartitionLog {
   async #moveLogStart(offset: bigint): Promise<void> {
     this.#logStartOffset = offset;
     if (this.#highWatermark < offset) this.#highWatermark = offset;
-    if (this.#epochs.truncateFromStart(offset)) await this.#epochs.save();
+    this.#epochs.truncateFromStart(offset);
+    if (this.#epochs.unsaved) await this.#epochs.save();
     await this.#saveState(true);
   }
 

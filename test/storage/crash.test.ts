@@ -149,6 +149,45 @@ describe('injected faults', () => {
     await log.close();
   });
 
+  test('a truncation whose flush or checkpoint fails still drops the leader epochs past the new log end, in memory and, by the next write, on disk', async () => {
+    // Found by the simulation (seed 81 --netsplits --disk-faults --ms 10000): a follower cut its log at a divergence,
+    // then the flush after the cut failed before its epoch cache was cut too. It fetched with an epoch that had no
+    // data left, its leader answered the same divergence, and truncating to its own log end changed nothing.
+    const inner = new MemoryBackend();
+    let faulted = '';
+    const backend = new FaultInjectingBackend(inner, { seed: 5, pathFilter: (path) => path.includes(faulted) });
+    let log = await openPartitionLog({ backend, dir: 'tf-0' });
+    await log.append(batch(['a', 'b']), { leaderEpoch: 1 });
+    await log.append(batch(['c']), { leaderEpoch: 2 });
+    await log.append(batch(['d']), { leaderEpoch: 3 });
+    backend.armed.push('failed-flush');
+    await expect(log.truncateTo(3n)).rejects.toMatchObject({ type: 'KAFKA_STORAGE_ERROR' });
+    expect(log.logEndOffset).toBe(3n);
+    expect(log.leaderEpochs.map((e) => [e.epoch, e.startOffset])).toEqual([[1, 0n], [2, 2n]]);
+    // The same when the epoch checkpoint's write fails after the cut.
+    faulted = 'leader-epoch-checkpoint';
+    backend.armed.push('short-write');
+    await expect(log.truncateTo(2n)).rejects.toMatchObject({ type: 'KAFKA_STORAGE_ERROR' });
+    expect(log.logEndOffset).toBe(2n);
+    expect(log.latestEpoch).toBe(1);
+    expect(log.highWatermark).toBeLessThanOrEqual(2n);
+    // The file still lists epochs 2 and 3: the next append writes it before its data, or a reopen would take
+    // offset 2 (written in epoch 1) for epoch 2's.
+    await log.append(batch(['e']), { leaderEpoch: 1 });
+    await log.close();
+    log = await openPartitionLog({ backend, dir: 'tf-0' });
+    expect(log.leaderEpochs.map((e) => [e.epoch, e.startOffset])).toEqual([[1, 0n]]);
+    expect((await readAll(log)).map((r) => r.value)).toEqual(['a', 'b', 'e']);
+    // Started over (below its leader's log start): no epoch is left even when the checkpoint after it fails.
+    faulted = 'log-state-checkpoint';
+    backend.armed.push('short-write');
+    await expect(log.truncateFullyAndStartAt(10n)).rejects.toMatchObject({ type: 'KAFKA_STORAGE_ERROR' });
+    expect(log.logEndOffset).toBe(10n);
+    expect(log.leaderEpochs).toEqual([]);
+    expect(backend.injected.map((f) => f.kind)).toEqual(['failed-flush', 'short-write', 'short-write']);
+    await log.close();
+  });
+
   test('failed flush (flushMessages 1): the append fails and is undone', async () => {
     const inner = new MemoryBackend();
     const backend = new FaultInjectingBackend(inner, { seed: 7 });
