@@ -81,6 +81,13 @@ export interface BrokerConfig extends GroupCoordinatorConfig, TransactionCoordin
   logMaintenanceIntervalMs: number;
   /** Partitions visited per maintenance tick (the rest wait for the next tick): bounds the work per tick. */
   logMaintenancePartitionsPerTick: number;
+  /**
+   * How often the broker looks for replicas whose log an I/O error took
+   * offline, and closes and opens each again (recovering it from its files).
+   * Kafka marks the log directory offline and, with one directory, halts the
+   * broker for its operator to restart; a tab or edge worker has no operator.
+   */
+  offlineLogReopenIntervalMs: number;
 }
 
 export const DEFAULT_BROKER_CONFIG: Readonly<BrokerConfig> = Object.freeze({
@@ -113,6 +120,7 @@ export const DEFAULT_BROKER_CONFIG: Readonly<BrokerConfig> = Object.freeze({
   transactionVerificationTimeoutMs: 5_000,
   logMaintenanceIntervalMs: 30_000,
   logMaintenancePartitionsPerTick: 64,
+  offlineLogReopenIntervalMs: 1_000,
 });
 
 /** What callers pass: any subset, and topic defaults as overrides of Kafka's. */

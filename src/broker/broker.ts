@@ -196,6 +196,7 @@ export class Broker implements BrokerApi, GroupApi {
   readonly #openQueue: (() => void)[] = [];
   #unsubscribe: () => void = () => {};
   #maintenanceTimer: TimerHandle | undefined;
+  #offlineLogTimer: TimerHandle | undefined;
   #maintenanceCursor = 0;
   #closing: Promise<void> | null = null;
   /** The group coordinator of the __consumer_offsets partitions this broker leads. */
@@ -297,6 +298,7 @@ export class Broker implements BrokerApi, GroupApi {
     // Recover every hosted log now: errors show up at start, and the first request does not pay for it.
     await Promise.allSettled([...this.#replicas.values()].map((r) => r.opening));
     this.#scheduleMaintenance();
+    this.#scheduleOfflineLogCheck();
   }
 
   /** Registers with the controller, waiting (with backoff) while there is none or it does not answer. */
@@ -1408,6 +1410,7 @@ export class Broker implements BrokerApi, GroupApi {
 
   async #closeNow(): Promise<void> {
     this.clock.clearTimeout(this.#maintenanceTimer);
+    this.clock.clearTimeout(this.#offlineLogTimer);
     this.clock.clearTimeout(this.#heartbeatTimer);
     this.clock.clearTimeout(this.#isrTimer);
     this.groups.close();
@@ -1780,6 +1783,35 @@ export class Broker implements BrokerApi, GroupApi {
     }, this.config.logMaintenanceIntervalMs);
     // Node: the timer alone must not keep a process (or test run) alive.
     (this.#maintenanceTimer as { unref?: () => void }).unref?.();
+  }
+
+  #scheduleOfflineLogCheck(): void {
+    if (this.#closing) return;
+    this.#offlineLogTimer = this.clock.setTimeout(() => {
+      for (const replica of this.#replicas.values()) if (replica.log?.offline && !replica.closed) this.#reopenOfflineLog(replica);
+      this.#scheduleOfflineLogCheck();
+    }, this.config.offlineLogReopenIntervalMs);
+    (this.#offlineLogTimer as { unref?: () => void }).unref?.();
+  }
+
+  /**
+   * Closes a replica whose log an I/O error took offline and opens it again,
+   * which recovers the log from its files as a restart would. Produces waiting
+   * on the old log fail (retriable): an offset they wait for may not survive
+   * the recovery and could later hold another record.
+   */
+  #reopenOfflineLog(replica: Partition): void {
+    const run = async () => {
+      if (this.#closing || replica.closed || this.#replicas.get(replica.key) !== replica) return;
+      this.#metrics.countError('KAFKA_STORAGE_ERROR');
+      this.#produceWaiters.failAll(replica.key, new WafkaError('KAFKA_STORAGE_ERROR', `broker ${this.nodeId} reopens the log of ${replica.ref.topic}-${replica.ref.partition} after an I/O error`));
+      const retired = this.#retireReplica(replica, false).catch((error) => this.#metrics.countError(asWafkaError(error).type));
+      this.#replicas.set(replica.key, this.#newReplica(replica.key, { ref: replica.ref, state: { ...replica.state }, config: replica.config }, retired));
+      this.#syncFetchers();
+      await retired;
+    };
+    const applied = this.#applying.then(run);
+    this.#applying = applied.catch(() => {});
   }
 
   /** Retention and flush.ms for the next few replicas (bounded work per tick), each in its append order. */

@@ -28,6 +28,8 @@ export interface ReplicaLog {
   /** Segments of the log, and the bytes they hold. */
   readonly segmentCount: number;
   readonly sizeBytes: number;
+  /** An I/O error that could not be undone left it unusable until it is closed and opened again (../storage/log.ts). */
+  readonly offline: boolean;
   /** The epoch of the last batch written; -1 for an empty log. */
   readonly latestEpoch: number;
   /** The leader epoch cache: each epoch and its first offset, oldest first. */

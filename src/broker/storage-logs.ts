@@ -112,6 +112,9 @@ class StoredReplicaLog implements ReplicaLog {
   get sizeBytes(): number {
     return this.#log.sizeBytes;
   }
+  get offline(): boolean {
+    return this.#log.offline;
+  }
   get latestEpoch(): number {
     return this.#log.latestEpoch;
   }

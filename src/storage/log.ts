@@ -334,6 +334,15 @@ export class PartitionLog {
     return seg.file.syncFile() ? seg : undefined;
   }
 
+  /**
+   * An I/O error that could not be undone left the log unusable: every call
+   * fails with KAFKA_STORAGE_ERROR until it is closed and opened again, which
+   * recovers it from what the files hold.
+   */
+  get offline(): boolean {
+    return !this.#closed && this.#failure !== undefined;
+  }
+
   #checkOpen(): void {
     if (this.#closed) throw new WafkaError('KAFKA_STORAGE_ERROR', `log ${this.dir} is closed`, { retriable: false });
     if (this.#failure) throw new WafkaError('KAFKA_STORAGE_ERROR', `log ${this.dir} is offline after an I/O error: ${this.#failure.message}; reopen it to recover`, { cause: this.#failure });
