@@ -82,8 +82,8 @@ export interface BrokerConfig extends GroupCoordinatorConfig, TransactionCoordin
   /** Partitions visited per maintenance tick (the rest wait for the next tick): bounds the work per tick. */
   logMaintenancePartitionsPerTick: number;
   /**
-   * How often the broker looks for replicas whose log an I/O error took
-   * offline, and closes and opens each again (recovering it from its files).
+   * How long after an I/O error takes a replica's log offline the broker
+   * closes and opens it again (recovering it from its files).
    * Kafka marks the log directory offline and, with one directory, halts the
    * broker for its operator to restart; a tab or edge worker has no operator.
    */

@@ -298,7 +298,6 @@ export class Broker implements BrokerApi, GroupApi {
     // Recover every hosted log now: errors show up at start, and the first request does not pay for it.
     await Promise.allSettled([...this.#replicas.values()].map((r) => r.opening));
     this.#scheduleMaintenance();
-    this.#scheduleOfflineLogCheck();
   }
 
   /** Registers with the controller, waiting (with backoff) while there is none or it does not answer. */
@@ -1628,7 +1627,7 @@ export class Broker implements BrokerApi, GroupApi {
 
   #newReplica(key: PartitionKey, want: { ref: PartitionRef; state: PartitionState; config: ResolvedTopicConfig }, after: Promise<void>): Partition {
     const replica = new Partition(this.nodeId, key, want.ref, want.config, { ...want.state });
-    replica.opening = after.then(() => this.#withOpenSlot(() => this.#storage.open(want.ref, replica.config))).then(
+    replica.opening = after.then(() => this.#withOpenSlot(() => this.#storage.open(want.ref, replica.config, () => this.#scheduleOfflineLogCheck()))).then(
       (log) => {
         replica.log = log;
         replica.producers.logOpened(log);
@@ -1785,11 +1784,15 @@ export class Broker implements BrokerApi, GroupApi {
     (this.#maintenanceTimer as { unref?: () => void }).unref?.();
   }
 
+  /**
+   * Armed only when a log goes offline (not a standing poll), so a broker
+   * whose storage never fails schedules nothing for it.
+   */
   #scheduleOfflineLogCheck(): void {
-    if (this.#closing) return;
+    if (this.#closing || this.#offlineLogTimer !== undefined) return;
     this.#offlineLogTimer = this.clock.setTimeout(() => {
+      this.#offlineLogTimer = undefined;
       for (const replica of this.#replicas.values()) if (replica.log?.offline && !replica.closed) this.#reopenOfflineLog(replica);
-      this.#scheduleOfflineLogCheck();
     }, this.config.offlineLogReopenIntervalMs);
     (this.#offlineLogTimer as { unref?: () => void }).unref?.();
   }

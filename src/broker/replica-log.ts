@@ -87,9 +87,10 @@ export interface ReplicaLogStorage {
   /**
    * Opens (creating or recovering) the log of a partition with `config`; a log
    * left by an older topic of the same name (another topicId) is removed first.
-   * A config change reopens the log.
+   * A config change reopens the log. `onOffline` is called once if an I/O
+   * error that cannot be undone takes the opened log offline.
    */
-  open(ref: PartitionRef, config: ResolvedTopicConfig): Promise<ReplicaLog>;
+  open(ref: PartitionRef, config: ResolvedTopicConfig, onOffline?: () => void): Promise<ReplicaLog>;
   /** Removes a partition's log (closed). No-op if it does not exist. */
   remove(ref: Omit<PartitionRef, 'topicId'>): Promise<void>;
   close(): Promise<void>;

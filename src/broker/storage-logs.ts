@@ -31,12 +31,12 @@ export class StorageReplicaLogs implements ReplicaLogStorage {
     this.#closeBackend = closeBackend;
   }
 
-  async open(ref: PartitionRef, config: ResolvedTopicConfig): Promise<ReplicaLog> {
+  async open(ref: PartitionRef, config: ResolvedTopicConfig, onOffline?: () => void): Promise<ReplicaLog> {
     const dir = logDirName(ref.topic, ref.partition);
     const recorded = await this.#readTopicId(dir);
     if (recorded !== undefined && recorded !== ref.topicId) await this.backend.removeDir(dir);
     const { minInsyncReplicas: _notALogConfig, ...logConfig } = config;
-    const log = await openPartitionLog({ backend: this.backend, dir, config: logConfig });
+    const log = await openPartitionLog({ backend: this.backend, dir, config: logConfig, onOffline });
     try {
       if (recorded !== ref.topicId) await this.#writeTopicId(dir, ref.topicId);
     } catch (error) {

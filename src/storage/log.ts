@@ -94,6 +94,8 @@ export interface OpenPartitionLogOptions {
   clock?: Clock;
   /** The open-file budget for closed segments; default: one per backend (segmentFileCacheFor). */
   fileCache?: SegmentFileCache;
+  /** Called once when an I/O error that cannot be undone takes the log offline (see `offline`). */
+  onOffline?: (failure: WafkaError) => void;
 }
 
 /** What opening the log found and repaired. */
@@ -210,6 +212,7 @@ export class PartitionLog {
   #readHint: ReadHint | undefined;
   #closed = false;
   #failure: WafkaError | undefined;
+  readonly #onOffline: ((failure: WafkaError) => void) | undefined;
   #unflushedRecords = 0;
   #lastFlushMs: number;
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
@@ -229,6 +232,7 @@ export class PartitionLog {
     this.clock = options.clock ?? systemClock;
     this.#epochs = new LeaderEpochCache(this.backend, this.#path(LEADER_EPOCH_CHECKPOINT));
     this.#lastFlushMs = this.clock.nowMs();
+    this.#onOffline = options.onOffline;
   }
 
   /** Opens (creating if needed) and recovers the log in `dir`. */
@@ -341,6 +345,14 @@ export class PartitionLog {
    */
   get offline(): boolean {
     return !this.#closed && this.#failure !== undefined;
+  }
+
+  /** Keeps the first failure: later calls fail with it until the log is reopened. */
+  #takeOffline(failure: WafkaError): WafkaError {
+    if (this.#failure) return this.#failure;
+    this.#failure = failure;
+    this.#onOffline?.(failure);
+    return failure;
   }
 
   #checkOpen(): void {
@@ -560,7 +572,7 @@ export class PartitionLog {
       try {
         if (seg.file.size > position) seg.file.truncateSync(position);
       } catch (truncateError) {
-        this.#failure = storageError(`cannot undo a failed append to ${seg.file.path} at ${position}`, truncateError);
+        this.#takeOffline(storageError(`cannot undo a failed append to ${seg.file.path} at ${position}`, truncateError));
       }
       throw cause;
     }
@@ -596,7 +608,7 @@ export class PartitionLog {
     try {
       if (seg.file.size > position) await seg.file.truncate(position);
     } catch (truncateError) {
-      this.#failure = storageError(`cannot undo a failed append to ${seg.file.path} at ${position}`, truncateError);
+      this.#takeOffline(storageError(`cannot undo a failed append to ${seg.file.path} at ${position}`, truncateError));
     }
     throw cause;
   }
@@ -607,7 +619,7 @@ export class PartitionLog {
       this.#flushTimer = undefined;
       if (this.#closed || this.#unflushedRecords === 0) return;
       this.flush().catch((error) => {
-        this.#failure ??= storageError(`scheduled flush of ${this.dir} failed`, error);
+        this.#takeOffline(storageError(`scheduled flush of ${this.dir} failed`, error));
       });
     }, this.config.flushMs);
     (this.#flushTimer as { unref?: () => void }).unref?.();
@@ -647,8 +659,7 @@ export class PartitionLog {
     seg.sealTimeIndex();
     if (outcome.validEnd !== size || seg.nextOffset !== next) {
       // The file is not what the manifest says: nothing more is served from this log until it is reopened.
-      this.#failure = storageError(`${seg.file.path}: ${outcome.validEnd} B of batches up to offset ${seg.nextOffset} where the manifest has ${size} B up to ${next}`);
-      throw this.#failure;
+      throw this.#takeOffline(storageError(`${seg.file.path}: ${outcome.validEnd} B of batches up to offset ${seg.nextOffset} where the manifest has ${size} B up to ${next}`));
     }
   }
 
@@ -725,7 +736,7 @@ export class PartitionLog {
       try {
         await this.#emptyManifest();
       } catch (undoError) {
-        this.#failure = storageError(`cannot undo a failed manifest write of ${this.dir}`, undoError);
+        this.#takeOffline(storageError(`cannot undo a failed manifest write of ${this.dir}`, undoError));
       }
       throw error;
     }
@@ -1040,8 +1051,7 @@ export class PartitionLog {
       this.#segments.push(await this.#openSegment(offset, true));
     } catch (error) {
       // Segments are gone and none stands in their place: nothing in memory describes the files any more.
-      this.#failure = storageError(`cannot start ${this.dir} over at ${offset}`, error);
-      throw this.#failure;
+      throw this.#takeOffline(storageError(`cannot start ${this.dir} over at ${offset}`, error));
     }
     this.#pinActive();
     // As in truncateTo: memory follows the files before a save can fail.
