@@ -11,12 +11,13 @@ try {
   process.exit(1);
 }
 const passed = report.numPassedTests ?? 0;
-// Suites that failed to load count as failures: they ran no test.
-const failed = (report.numFailedTests ?? 0) + (report.numFailedTestSuites ?? 0) - countSuitesWithFailedTests(report);
+// A test file that failed with no failed test in it (it did not load, or a hook threw) counts as one failure.
+// vitest's numFailedTestSuites is not used: it counts every failing describe block as well as the file.
+const failed = (report.numFailedTests ?? 0) + countFilesFailedWithoutFailedTests(report);
 const skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
 console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
 if (passed === 0) process.exit(1);
 
-function countSuitesWithFailedTests(r) {
-  return (r.testResults ?? []).filter((s) => s.status === 'failed' && (s.assertionResults ?? []).some((a) => a.status === 'failed')).length;
+function countFilesFailedWithoutFailedTests(r) {
+  return (r.testResults ?? []).filter((file) => file.status === 'failed' && !(file.assertionResults ?? []).some((a) => a.status === 'failed')).length;
 }
